@@ -1,0 +1,85 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import postgres, { type Sql } from 'postgres';
+import type { Logger } from 'pino';
+
+export type { Sql } from 'postgres';
+
+export interface DatabaseOptions {
+  url: string;
+  /** Overrides the URL's password (from DATABASE_PASSWORD_FILE). */
+  password?: string;
+  max?: number;
+  applicationName: string;
+}
+
+export function createDatabase(opts: DatabaseOptions): Sql {
+  return postgres(opts.url, {
+    max: opts.max ?? 10,
+    ...(opts.password ? { password: opts.password } : {}),
+    idle_timeout: 60,
+    connect_timeout: 10,
+    connection: { application_name: opts.applicationName },
+    onnotice: () => {},
+  });
+}
+
+/** Same key for every service: the migrations table itself is shared, so creating it must not race. */
+const MIGRATION_LOCK_KEY = 0x6d61727175; // "marqu"
+
+const MIGRATION_FILE = /^(\d+)_([a-z0-9_-]+)\.sql$/i;
+
+export interface MigrationResult {
+  applied: string[];
+  alreadyApplied: number;
+}
+
+/**
+ * Applies `dir`'s numbered .sql files that this service has not applied yet, each in its own
+ * transaction, while holding a session advisory lock so concurrent replicas never race.
+ */
+export async function migrate(sql: Sql, service: string, dir: string, logger?: Logger): Promise<MigrationResult> {
+  const files = (await readdir(dir))
+    .map((name) => ({ name, match: MIGRATION_FILE.exec(name) }))
+    .filter((f): f is { name: string; match: RegExpExecArray } => f.match !== null)
+    .map((f) => ({ name: f.name, version: Number(f.match[1]) }))
+    .sort((a, b) => a.version - b.version);
+  const versions = new Set<number>();
+  for (const f of files) {
+    if (versions.has(f.version)) throw new Error(`Duplicate migration version ${f.version} in ${dir}`);
+    versions.add(f.version);
+  }
+
+  const conn = await sql.reserve();
+  try {
+    await conn`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    try {
+      await conn`
+        create table if not exists schema_migrations (
+          service text not null,
+          version integer not null,
+          name text not null,
+          applied_at timestamptz not null default now(),
+          primary key (service, version)
+        )`;
+      const done = await conn<{ version: number }[]>`select version from schema_migrations where service = ${service}`;
+      const doneVersions = new Set(done.map((r) => r.version));
+      const applied: string[] = [];
+      for (const file of files) {
+        if (doneVersions.has(file.version)) continue;
+        const text = await readFile(path.join(dir, file.name), 'utf8');
+        await conn.begin(async (tx) => {
+          await tx.unsafe(text);
+          await tx`insert into schema_migrations (service, version, name) values (${service}, ${file.version}, ${file.name})`;
+        });
+        applied.push(file.name);
+        logger?.info({ migration: file.name }, 'migration applied');
+      }
+      return { applied, alreadyApplied: doneVersions.size };
+    } finally {
+      await conn`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+    }
+  } finally {
+    conn.release();
+  }
+}

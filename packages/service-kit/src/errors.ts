@@ -1,0 +1,111 @@
+/**
+ * One error type per failure kind. Routes throw these; `problemFor` is the single place that
+ * maps them to an HTTP status and an RFC 9457 problem document.
+ */
+export abstract class AppError extends Error {
+  /** Extra members merged into the problem document (e.g. `errors`, `conflicts`). */
+  readonly extra: Record<string, unknown>;
+  constructor(message: string, extra: Record<string, unknown> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.extra = extra;
+  }
+}
+
+/** The request could not be parsed at all (malformed JSON, bad header syntax). */
+export class MalformedRequestError extends AppError {}
+/** Parsed, but fails validation (wrong types, missing or unknown fields, absurd values). */
+export class ValidationError extends AppError {}
+/** No credentials, bad credentials, expired token. */
+export class AuthenticationError extends AppError {}
+/** Authenticated but not allowed. Object routes prefer NotFoundError so ids don't leak. */
+export class ForbiddenError extends AppError {}
+export class NotFoundError extends AppError {}
+/** State conflict: taken name, overlapping booking, stale version. */
+export class ConflictError extends AppError {}
+export class PayloadTooLargeError extends AppError {}
+export class UnsupportedMediaTypeError extends AppError {}
+/** Range not satisfiable, precondition failed and similar protocol-level refusals. */
+export class RangeNotSatisfiableError extends AppError {}
+export class TooManyRequestsError extends AppError {
+  constructor(message: string, readonly retryAfterSeconds: number, extra: Record<string, unknown> = {}) {
+    super(message, extra);
+  }
+}
+/** A dependency (database, another service) is down or its breaker is open. */
+export class DependencyUnavailableError extends AppError {
+  constructor(message: string, readonly retryAfterSeconds?: number, extra: Record<string, unknown> = {}) {
+    super(message, extra);
+  }
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  [member: string]: unknown;
+}
+
+const statusByKind = new Map<Function, { status: number; title: string; slug: string }>([
+  [MalformedRequestError, { status: 400, title: 'Malformed request', slug: 'malformed-request' }],
+  [AuthenticationError, { status: 401, title: 'Unauthorized', slug: 'unauthorized' }],
+  [ForbiddenError, { status: 403, title: 'Forbidden', slug: 'forbidden' }],
+  [NotFoundError, { status: 404, title: 'Not found', slug: 'not-found' }],
+  [ConflictError, { status: 409, title: 'Conflict', slug: 'conflict' }],
+  [PayloadTooLargeError, { status: 413, title: 'Payload too large', slug: 'payload-too-large' }],
+  [UnsupportedMediaTypeError, { status: 415, title: 'Unsupported media type', slug: 'unsupported-media-type' }],
+  [RangeNotSatisfiableError, { status: 416, title: 'Range not satisfiable', slug: 'range-not-satisfiable' }],
+  [ValidationError, { status: 422, title: 'Validation failed', slug: 'validation-failed' }],
+  [TooManyRequestsError, { status: 429, title: 'Too many requests', slug: 'too-many-requests' }],
+  [DependencyUnavailableError, { status: 503, title: 'Service unavailable', slug: 'service-unavailable' }],
+]);
+
+export const PROBLEM_TYPE_BASE = 'https://marquee.dev/problems/';
+
+/** Maps any thrown value to a problem document and the headers that go with it. */
+export function problemFor(err: unknown, instance?: string): { problem: Problem; headers: Record<string, string> } {
+  const headers: Record<string, string> = {};
+  if (err instanceof AppError) {
+    const kind = statusByKind.get(err.constructor) ?? findKind(err);
+    if (err instanceof TooManyRequestsError) headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterSeconds)));
+    if (err instanceof DependencyUnavailableError && err.retryAfterSeconds !== undefined) {
+      headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterSeconds)));
+    }
+    return {
+      problem: {
+        type: PROBLEM_TYPE_BASE + kind.slug,
+        title: kind.title,
+        status: kind.status,
+        detail: err.message,
+        ...(instance ? { instance } : {}),
+        ...err.extra,
+      },
+      headers,
+    };
+  }
+  return {
+    problem: {
+      type: PROBLEM_TYPE_BASE + 'internal-error',
+      title: 'Internal server error',
+      status: 500,
+      detail: 'An unexpected error occurred; it has been logged with the request id.',
+      ...(instance ? { instance } : {}),
+    },
+    headers,
+  };
+}
+
+function findKind(err: AppError) {
+  for (const [ctor, kind] of statusByKind) if (err instanceof (ctor as new (...a: never[]) => unknown)) return kind;
+  return { status: 500, title: 'Internal server error', slug: 'internal-error' };
+}
+
+/** A problem document as a standalone Response (used outside Hono handlers, e.g. by proxies). */
+export function problemResponse(err: unknown, extraHeaders: Record<string, string> = {}): Response {
+  const { problem, headers } = problemFor(err);
+  return new Response(JSON.stringify(problem), {
+    status: problem.status,
+    headers: { 'content-type': 'application/problem+json', ...headers, ...extraHeaders },
+  });
+}

@@ -1,0 +1,121 @@
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Logger } from 'pino';
+import { acceptRequestId, continueTrace, requestContext } from './context.ts';
+import { NotFoundError, PayloadTooLargeError, problemFor } from './errors.ts';
+import type { ServiceMetrics } from './metrics.ts';
+
+export interface ServiceEnv {
+  Variables: { requestId: string; logger: Logger };
+}
+
+/** A readiness probe: resolves if the dependency answers, throws otherwise. */
+export type ReadinessCheck = () => Promise<unknown>;
+
+export interface ServiceAppOptions {
+  service: string;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  /** Named checks run by GET /readyz (database, redis, ...). */
+  readiness?: Record<string, ReadinessCheck>;
+  /** Default request body cap; routes that stream uploads mount their own. */
+  maxBodyBytes?: number;
+  /** Paths exempt from the default body cap (e.g. chunk upload routes with their own limit). */
+  bodyLimitExempt?: (path: string) => boolean;
+}
+
+const READINESS_TIMEOUT_MS = 2_000;
+
+/**
+ * The Hono app every service starts from: request ids + trace context, access logs, HTTP
+ * histograms, the default body cap, /healthz, /readyz, /metrics and problem+json for every error.
+ */
+export function createServiceApp<E extends ServiceEnv = ServiceEnv>(opts: ServiceAppOptions): Hono<E> {
+  const app = new Hono<E>();
+  const maxBody = opts.maxBodyBytes ?? 256 * 1024;
+
+  app.use('*', requestScope(opts));
+  const limit = bodyLimit({
+    maxSize: maxBody,
+    onError: () => {
+      throw new PayloadTooLargeError(`Request body exceeds ${maxBody} bytes.`);
+    },
+  });
+  app.use('*', (c, next) => (opts.bodyLimitExempt?.(c.req.path) ? next() : limit(c, next)));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', service: opts.service }));
+  app.get('/readyz', async (c) => {
+    const results: Record<string, string> = {};
+    let ready = true;
+    await Promise.all(
+      Object.entries(opts.readiness ?? {}).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), READINESS_TIMEOUT_MS);
+          results[name] = 'ok';
+        } catch (err) {
+          ready = false;
+          results[name] = err instanceof Error ? err.message : String(err);
+        }
+      }),
+    );
+    return c.json({ status: ready ? 'ready' : 'not ready', service: opts.service, checks: results }, ready ? 200 : 503);
+  });
+  app.get('/metrics', async (c) => {
+    c.header('content-type', opts.metrics.registry.contentType);
+    return c.body(await opts.metrics.registry.metrics());
+  });
+
+  app.notFound((c) => sendProblem(c, new NotFoundError(`No route for ${c.req.method} ${c.req.path}.`)));
+  app.onError((err, c) => sendProblem(c, err));
+  return app;
+}
+
+function requestScope(opts: ServiceAppOptions): MiddlewareHandler<ServiceEnv> {
+  return async (c, next) => {
+    const requestId = acceptRequestId(c.req.header('x-request-id'));
+    const { traceId, spanId } = continueTrace(c.req.header('traceparent'));
+    const logger = opts.logger.child({ reqId: requestId, traceId });
+    c.set('requestId', requestId);
+    c.set('logger', logger);
+    c.header('x-request-id', requestId);
+    const started = performance.now();
+    await requestContext.run({ requestId, traceId, spanId, logger }, next);
+    const seconds = (performance.now() - started) / 1000;
+    const route = c.req.routePath || 'unmatched';
+    opts.metrics.httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, seconds);
+    if (!isProbe(c.req.path)) {
+      logger.info(
+        { method: c.req.method, path: c.req.path, route, status: c.res.status, ms: Math.round(seconds * 10000) / 10 },
+        'request',
+      );
+    }
+  };
+}
+
+function isProbe(path: string) {
+  return path === '/healthz' || path === '/readyz' || path === '/metrics';
+}
+
+/** Renders any error as problem+json; unexpected errors are logged with their stack. */
+export function sendProblem(c: Context, err: unknown): Response {
+  const { problem, headers } = problemFor(err, c.req.path);
+  if (problem.status >= 500) {
+    const logger = (c.get('logger') as Logger | undefined) ?? undefined;
+    logger?.error({ err }, 'request failed');
+  }
+  problem.requestId = c.get('requestId');
+  return new Response(JSON.stringify(problem), {
+    status: problem.status,
+    headers: { 'content-type': 'application/problem+json', 'x-request-id': String(c.get('requestId') ?? ''), ...headers },
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
