@@ -1,0 +1,139 @@
+/**
+ * Length-prefixed JSON framing (docs/display-protocol.md §2): uint32 big-endian payload length,
+ * then that many bytes of UTF-8 JSON. The decoder never holds more than one partial frame and
+ * copies partial data out of Node's pooled read buffers so an idle connection retains nothing big.
+ */
+
+export const HEADER_BYTES = 4;
+/** Displays must accept server frames up to this size (protocol §2). */
+export const MAX_SERVER_FRAME_BYTES = 4 * 1024 * 1024;
+
+export type FrameErrorCode = 'bad_frame' | 'frame_too_large';
+
+export class FrameError extends Error {
+  constructor(
+    readonly code: FrameErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Returns false to stop decoding the rest of the chunk (e.g. the connection is being closed). */
+export type PayloadHandler = (payload: Buffer) => boolean | void;
+
+export class FrameDecoder {
+  private headerBuf: Buffer | null = null;
+  private headerFilled = 0;
+  private body: Buffer | null = null;
+  private bodyFilled = 0;
+  private failed = false;
+
+  constructor(public maxFrameBytes: number) {}
+
+  /** Bytes currently held for a partial frame (for memory accounting and tests). */
+  get bufferedBytes(): number {
+    return this.headerFilled + (this.body ? this.bodyFilled : 0);
+  }
+
+  /**
+   * Feeds one read. Calls onPayload once per complete frame, in order. Throws FrameError on an
+   * invalid length; after that the decoder refuses further input (the stream cannot be trusted).
+   */
+  push(chunk: Buffer, onPayload: PayloadHandler): void {
+    if (this.failed) throw new FrameError('bad_frame', 'decoder already failed');
+    let off = 0;
+    const end = chunk.length;
+    while (off < end) {
+      if (this.body === null) {
+        let length: number;
+        if (this.headerFilled === 0 && end - off >= HEADER_BYTES) {
+          length = chunk.readUInt32BE(off);
+          off += HEADER_BYTES;
+        } else {
+          const header = (this.headerBuf ??= Buffer.allocUnsafe(HEADER_BYTES));
+          const n = Math.min(HEADER_BYTES - this.headerFilled, end - off);
+          chunk.copy(header, this.headerFilled, off, off + n);
+          this.headerFilled += n;
+          off += n;
+          if (this.headerFilled < HEADER_BYTES) return;
+          length = header.readUInt32BE(0);
+          this.headerFilled = 0;
+          this.headerBuf = null;
+        }
+        this.checkLength(length);
+        if (end - off >= length) {
+          // Whole payload in this read: hand out a view, the handler consumes it synchronously.
+          const payload = chunk.subarray(off, off + length);
+          off += length;
+          if (onPayload(payload) === false) return;
+          continue;
+        }
+        this.body = Buffer.allocUnsafe(length);
+        this.bodyFilled = 0;
+      }
+      const n = Math.min(this.body.length - this.bodyFilled, end - off);
+      chunk.copy(this.body, this.bodyFilled, off, off + n);
+      this.bodyFilled += n;
+      off += n;
+      if (this.bodyFilled === this.body.length) {
+        const payload = this.body;
+        this.body = null;
+        this.bodyFilled = 0;
+        if (onPayload(payload) === false) return;
+      }
+    }
+  }
+
+  private checkLength(length: number): void {
+    if (length === 0) {
+      this.failed = true;
+      throw new FrameError('bad_frame', 'frame length 0 is invalid');
+    }
+    if (length > this.maxFrameBytes) {
+      this.failed = true;
+      throw new FrameError('frame_too_large', `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`);
+    }
+  }
+}
+
+/** Encodes one message. Throws FrameError if the JSON exceeds maxBytes. */
+export function encodeFrame(message: object, maxBytes = MAX_SERVER_FRAME_BYTES): Buffer {
+  const json = JSON.stringify(message);
+  const length = Buffer.byteLength(json);
+  if (length > maxBytes) throw new FrameError('frame_too_large', `outgoing frame of ${length} bytes exceeds ${maxBytes}`);
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + length);
+  frame.writeUInt32BE(length, 0);
+  frame.write(json, HEADER_BYTES, 'utf8');
+  return frame;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export interface TypedMessage {
+  type: string;
+  [key: string]: unknown;
+}
+
+/** Payload → JSON object with a string `type`, or FrameError('bad_frame'). */
+export function parsePayload(payload: Buffer): TypedMessage {
+  let text: string;
+  try {
+    text = strictUtf8.decode(payload);
+  } catch {
+    throw new FrameError('bad_frame', 'payload is not valid UTF-8');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new FrameError('bad_frame', 'payload is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new FrameError('bad_frame', 'payload is not a JSON object');
+  }
+  if (typeof (value as { type?: unknown }).type !== 'string') {
+    throw new FrameError('bad_frame', 'payload has no string "type"');
+  }
+  return value as TypedMessage;
+}
