@@ -1,0 +1,72 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DependencyUnavailableError, createInternalClient, requestContext, createLogger } from '../src/index.ts';
+
+let server: Server | undefined;
+afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+function startServer(handler: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void) {
+  return new Promise<string>((resolve) => {
+    server = createServer(handler).listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server!.address() as AddressInfo).port}`));
+  });
+}
+
+describe('internal client', () => {
+  it('retries idempotent calls on 5xx but never a plain POST', async () => {
+    let hits = 0;
+    const url = await startServer((_req, res) => {
+      hits++;
+      res.statusCode = hits % 3 === 0 ? 200 : 503;
+      res.end('{"ok":true}');
+    });
+    const client = createInternalClient({ name: 'callee', baseUrl: url, retries: 2, breakerThreshold: 100 });
+    const got = await client.request({ method: 'GET', path: '/x' });
+    expect(got.status).toBe(200);
+    expect(hits).toBe(3);
+
+    hits = 0;
+    await expect(client.request({ method: 'POST', path: '/x', body: {} })).rejects.toBeInstanceOf(DependencyUnavailableError);
+    expect(hits).toBe(1);
+    await client.close();
+  });
+
+  it('passes 4xx through and propagates request id and traceparent', async () => {
+    let seen: Record<string, string | string[] | undefined> = {};
+    const url = await startServer((req, res) => {
+      seen = req.headers;
+      res.statusCode = 404;
+      res.setHeader('content-type', 'application/problem+json');
+      res.end('{"status":404}');
+    });
+    const client = createInternalClient({ name: 'callee', baseUrl: url });
+    const traceId = 'a'.repeat(32);
+    const res = await requestContext.run({ requestId: 'req-123', traceId, spanId: 'b'.repeat(16), logger: createLogger('t', 'silent') }, () =>
+      client.request({ method: 'GET', path: '/missing' }),
+    );
+    expect(res.status).toBe(404);
+    expect(seen['x-request-id']).toBe('req-123');
+    expect(seen['traceparent']).toBe(`00-${traceId}-${'b'.repeat(16)}-01`);
+    await client.close();
+  });
+
+  it('times out a silent callee and then fails fast with the breaker open', async () => {
+    const url = await startServer(() => {
+      /* never answers */
+    });
+    const client = createInternalClient({ name: 'sleepy', baseUrl: url, timeoutMs: 100, retries: 0, breakerThreshold: 2, breakerHalfOpenAfterMs: 60_000 });
+    for (let i = 0; i < 2; i++) await expect(client.request({ method: 'GET', path: '/' })).rejects.toThrow(/did not answer within 100 ms/);
+    const started = performance.now();
+    await expect(client.request({ method: 'GET', path: '/' })).rejects.toThrow(/circuit open/);
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(client.breakerState()).toBe('open');
+    server!.closeAllConnections();
+    await client.close();
+  });
+
+  it('reports an unreachable callee as a dependency failure', async () => {
+    const client = createInternalClient({ name: 'gone', baseUrl: 'http://127.0.0.1:1', retries: 0 });
+    await expect(client.request({ method: 'GET', path: '/' })).rejects.toThrow(/gone unreachable/);
+    await client.close();
+  });
+});
