@@ -68,10 +68,16 @@ export async function migrate(sql: Sql, service: string, dir: string, logger?: L
       for (const file of files) {
         if (doneVersions.has(file.version)) continue;
         const text = await readFile(path.join(dir, file.name), 'utf8');
-        await conn.begin(async (tx) => {
-          await tx.unsafe(text);
-          await tx`insert into schema_migrations (service, version, name) values (${service}, ${file.version}, ${file.name})`;
-        });
+        // A reserved connection has no begin(): run the transaction by hand on it.
+        await conn`begin`;
+        try {
+          await conn.unsafe(text);
+          await conn`insert into schema_migrations (service, version, name) values (${service}, ${file.version}, ${file.name})`;
+          await conn`commit`;
+        } catch (err) {
+          await conn`rollback`;
+          throw new Error(`Migration ${service}/${file.name} failed: ${(err as Error).message}`, { cause: err });
+        }
         applied.push(file.name);
         logger?.info({ migration: file.name }, 'migration applied');
       }
