@@ -1,0 +1,801 @@
+/**
+ * The display-facing TCP server: accepts sockets, parses PROXY headers and frames, runs the
+ * handshake, keeps one session per display (across replicas via the bus), pushes playlists and
+ * commands, relays plays and command results, and drains on shutdown. Protocol:
+ * docs/display-protocol.md.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { MessageBus } from '@marquee/service-kit';
+import { Connection, ConnState } from './connection.ts';
+import {
+  DirectoryUnavailableError,
+  TOPIC_DISPLAY_COMMAND,
+  TOPIC_PLAYLIST_CHANGED,
+  TOPIC_SESSION_OPENED,
+  type DisplayCommand,
+  type DisplayDirectory,
+  type SessionOpened,
+} from './directory.ts';
+import { KeyedTokenBuckets, Semaphore, TokenBucket } from './limits.ts';
+import type { DeviceMetrics } from './metrics.ts';
+import { PresenceReporter } from './presence.ts';
+import { parseProxyHeader, type ProxyMode } from './proxy-protocol.ts';
+import { FrameError, encodeFrame, parsePayload, type TypedMessage } from './protocol/framing.ts';
+import {
+  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOLS,
+  commandResultSchema,
+  heartbeatSchema,
+  helloSchema,
+  playRecordSchema,
+  playlistAckSchema,
+  playsSchema,
+  type ErrorCode,
+  type ErrorMessage,
+  type PlayRecord,
+  type ServerMessage,
+} from './protocol/messages.ts';
+
+export interface DeviceServerOptions {
+  host: string;
+  port: number;
+  proxyProtocol: ProxyMode;
+  instanceId: string;
+  helloTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  maxFrameBytes: number;
+  maxPlaysPerBatch: number;
+  /** Outgoing bytes a connection may have queued beyond the frame being written. */
+  writeQueueLimitBytes: number;
+  maxConnectionsPerAddress: number;
+  handshakesPerSecPerAddress: number;
+  handshakeBurstPerAddress: number;
+  handshakesPerSecTotal: number;
+  handshakeBurstTotal: number;
+  /** Concurrent calls to api-v2 (auth, playlist fetches) from this instance. */
+  directoryConcurrency: number;
+  /** A display still behind after a push is re-sent the playlist at most this often. */
+  repushAfterMs: number;
+  /** Latest playlist versions are re-confirmed with api-v2 this often (heals missed bus messages). */
+  versionRecheckMs: number;
+  presenceFlushMs: number;
+  sweepIntervalMs: number;
+  /** `reconnect.afterMs` sent on drain is uniform in [min, max]. */
+  reconnectAfterMinMs: number;
+  reconnectAfterMaxMs: number;
+}
+
+export const defaultDeviceServerOptions: DeviceServerOptions = {
+  host: '0.0.0.0',
+  port: 7000,
+  proxyProtocol: 'off',
+  instanceId: 'device-tcp',
+  helloTimeoutMs: 5_000,
+  heartbeatIntervalMs: 30_000,
+  heartbeatTimeoutMs: 75_000,
+  maxFrameBytes: 256 * 1024,
+  maxPlaysPerBatch: 500,
+  writeQueueLimitBytes: 1024 * 1024,
+  maxConnectionsPerAddress: 500,
+  handshakesPerSecPerAddress: 20,
+  handshakeBurstPerAddress: 100,
+  handshakesPerSecTotal: 2_000,
+  handshakeBurstTotal: 4_000,
+  directoryConcurrency: 64,
+  repushAfterMs: 5 * 60_000,
+  versionRecheckMs: 5 * 60_000,
+  presenceFlushMs: 1_000,
+  sweepIntervalMs: 1_000,
+  reconnectAfterMinMs: 1_000,
+  reconnectAfterMaxMs: 30_000,
+};
+
+export interface DeviceServerDeps {
+  directory: DisplayDirectory;
+  bus: MessageBus;
+  logger: Logger;
+  metrics?: DeviceMetrics;
+}
+
+/** Close on fatal error: give the error frame this long to flush before destroying. */
+const CLOSING_LINGER_MS = 2_000;
+const MAX_QUEUED_PRE_AUTH = 64;
+const MAX_PLAYS_IN_FLIGHT = 2;
+const VERSION_BATCH = 1_000;
+
+export class DeviceServer {
+  private readonly opts: DeviceServerOptions;
+  private readonly server: Server;
+  private readonly connections = new Set<Connection>();
+  private readonly sessions = new Map<string, Connection>();
+  private readonly perAddress = new Map<string, number>();
+  /** Newest playlist version known per connected display. */
+  private readonly latestVersion = new Map<string, number>();
+  private readonly addressBuckets: KeyedTokenBuckets;
+  private readonly globalBucket: TokenBucket;
+  private readonly directoryLimit: Semaphore;
+  private readonly presence: PresenceReporter;
+  private readonly unsubscribers: (() => Promise<void>)[] = [];
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private lastPresenceFlush = 0;
+  private lastVersionRecheck = 0;
+  private draining = false;
+  private address: AddressInfo | null = null;
+
+  constructor(
+    options: Partial<DeviceServerOptions>,
+    private readonly deps: DeviceServerDeps,
+  ) {
+    this.opts = { ...defaultDeviceServerOptions, ...options };
+    const now = Date.now();
+    this.addressBuckets = new KeyedTokenBuckets(this.opts.handshakesPerSecPerAddress, this.opts.handshakeBurstPerAddress);
+    this.globalBucket = new TokenBucket(this.opts.handshakesPerSecTotal, this.opts.handshakeBurstTotal, now);
+    this.directoryLimit = new Semaphore(this.opts.directoryConcurrency);
+    this.presence = new PresenceReporter(deps.directory, deps.logger);
+    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server.on('error', (err) => deps.logger.error({ err }, 'device server error'));
+    deps.metrics?.bindGauges({
+      connectionCount: () => this.connections.size,
+      sessionCount: () => this.sessions.size,
+      displaysBehind: () => this.displaysBehind(),
+      presencePending: () => this.presence.pending,
+    });
+  }
+
+  get options(): Readonly<DeviceServerOptions> {
+    return this.opts;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  get port(): number {
+    return this.address?.port ?? 0;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Subscribes to the bus, starts the sweep and listens. */
+  async listen(): Promise<{ host: string; port: number }> {
+    const { bus } = this.deps;
+    this.unsubscribers.push(
+      await bus.subscribe(TOPIC_PLAYLIST_CHANGED, (m) => this.onPlaylistChanged(m)),
+      await bus.subscribe(TOPIC_DISPLAY_COMMAND, (m) => this.onBusCommand(m)),
+      await bus.subscribe(TOPIC_SESSION_OPENED, (m) => this.onSessionOpened(m)),
+    );
+    this.sweepTimer = setInterval(() => this.sweep(), this.opts.sweepIntervalMs);
+    this.sweepTimer.unref();
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host: this.opts.host, port: this.opts.port, backlog: 4096 }, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.address = this.server.address() as AddressInfo;
+    return { host: this.address.address, port: this.address.port };
+  }
+
+  /**
+   * Graceful drain: stop accepting, tell every display to reconnect after a jittered delay,
+   * wait for them to leave, cut the rest at the deadline, report presence one last time.
+   */
+  async drain(graceMs: number): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const { reconnectAfterMinMs: min, reconnectAfterMaxMs: max } = this.opts;
+    for (const conn of this.connections) {
+      if (conn.isOpen) {
+        this.send(conn, { type: 'reconnect', reason: 'draining', afterMs: Math.round(min + Math.random() * (max - min)) });
+      } else if (conn.state < ConnState.Closing) {
+        this.fail(conn, 'unavailable', 'server is shutting down', { retryAfterMs: min });
+      }
+    }
+    const deadline = Date.now() + graceMs;
+    while (this.connections.size > 0 && Date.now() < deadline) await sleep(Math.min(100, this.opts.sweepIntervalMs));
+    for (const conn of this.connections) this.destroy(conn, 'drain_deadline');
+    await closed;
+    await this.stop();
+  }
+
+  /** Immediate stop (tests, after drain): closes everything and flushes presence. */
+  async close(): Promise<void> {
+    this.draining = true;
+    if (this.server.listening) this.server.close();
+    for (const conn of this.connections) this.destroy(conn, 'server_closed');
+    await this.stop();
+  }
+
+  private async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    const unsubs = this.unsubscribers.splice(0);
+    await Promise.allSettled(unsubs.map((u) => u()));
+    await this.presence.flush();
+  }
+
+  // ---------------------------------------------------------------- accept & read
+
+  private accept(socket: Socket): void {
+    const now = Date.now();
+    const viaProxy = this.opts.proxyProtocol !== 'off';
+    const conn = new Connection(
+      socket,
+      normaliseAddress(socket.remoteAddress),
+      viaProxy ? ConnState.Proxy : ConnState.Hello,
+      now + this.opts.helloTimeoutMs,
+    );
+    this.connections.add(conn);
+    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
+    socket.on('error', () => {}); // 'close' follows; resets are routine for displays
+    socket.on('close', () => this.onClose(conn));
+    if (this.draining) {
+      this.fail(conn, 'unavailable', 'server is shutting down', { retryAfterMs: this.opts.reconnectAfterMinMs });
+      return;
+    }
+    if (!viaProxy) this.admitAddress(conn);
+  }
+
+  /** Counts the connection against its source address; refuses it above the limit. */
+  private admitAddress(conn: Connection): boolean {
+    const count = (this.perAddress.get(conn.remoteAddress) ?? 0) + 1;
+    this.perAddress.set(conn.remoteAddress, count);
+    conn.counted = true;
+    if (count > this.opts.maxConnectionsPerAddress) {
+      this.fail(conn, 'too_many_connections', `more than ${this.opts.maxConnectionsPerAddress} connections from this address`, {
+        retryAfterMs: 60_000,
+      });
+      return false;
+    }
+    return true;
+  }
+
+  private onData(conn: Connection, chunk: Buffer): void {
+    this.deps.metrics?.bytesIn.inc(chunk.length);
+    if (conn.state >= ConnState.Closing) return;
+    if (conn.state === ConnState.Proxy) {
+      const rest = this.readProxyHeader(conn, chunk);
+      if (!rest || rest.length === 0) return;
+      chunk = rest;
+    }
+    if (conn.state === ConnState.Open) conn.deadline = Date.now() + this.opts.heartbeatTimeoutMs;
+    try {
+      conn.decoder.push(chunk, (payload) => {
+        this.onMessage(conn, parsePayload(payload));
+        return conn.state < ConnState.Closing;
+      });
+    } catch (err) {
+      if (err instanceof FrameError) this.fail(conn, err.code, err.message);
+      else {
+        this.deps.logger.error({ err, displayId: conn.displayId }, 'frame handling failed');
+        this.fail(conn, 'internal_error', 'internal error');
+      }
+    }
+  }
+
+  /** Returns the bytes after the header once it is complete, or null while incomplete/failed. */
+  private readProxyHeader(conn: Connection, chunk: Buffer): Buffer | null {
+    const buf = conn.proxyBuf ? Buffer.concat([conn.proxyBuf, chunk]) : chunk;
+    const parsed = parseProxyHeader(buf, this.opts.proxyProtocol as Exclude<ProxyMode, 'off'>);
+    if (parsed.status === 'incomplete') {
+      conn.proxyBuf = Buffer.from(buf); // copy: do not pin the runtime's read buffer
+      return null;
+    }
+    conn.proxyBuf = null;
+    if (parsed.status === 'error') {
+      this.destroy(conn, 'bad_proxy_header');
+      return null;
+    }
+    if (parsed.source) conn.remoteAddress = normaliseAddress(parsed.source.address);
+    conn.state = ConnState.Hello;
+    if (!this.admitAddress(conn)) return null;
+    return buf.subarray(parsed.consumed);
+  }
+
+  private onMessage(conn: Connection, msg: TypedMessage): void {
+    this.deps.metrics?.framesIn.inc({ type: knownType(msg.type) });
+    switch (conn.state) {
+      case ConnState.Hello:
+        if (msg.type !== 'hello') return this.fail(conn, 'hello_required', 'the first frame must be hello');
+        return void this.handshake(conn, msg);
+      case ConnState.Authenticating:
+        if ((conn.queued ??= []).length >= MAX_QUEUED_PRE_AUTH) return this.fail(conn, 'rate_limited', 'too many frames before welcome');
+        conn.queued.push(msg);
+        return;
+      case ConnState.Open:
+        return this.onSessionMessage(conn, msg);
+      default:
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------- handshake
+
+  private async handshake(conn: Connection, msg: TypedMessage): Promise<void> {
+    const metrics = this.deps.metrics;
+    const hello = helloSchema.safeParse(msg);
+    if (!hello.success) {
+      metrics?.handshakes.inc({ result: 'invalid' });
+      return this.fail(conn, 'invalid_hello', describeIssues(hello.error.issues));
+    }
+    const { displayId, secret, protocol, playlistVersion } = hello.data;
+    if (!(SUPPORTED_PROTOCOLS as readonly number[]).includes(protocol)) {
+      metrics?.handshakes.inc({ result: 'unsupported_protocol' });
+      return this.fail(conn, 'unsupported_protocol', `protocol ${protocol} is not supported`, { supported: [...SUPPORTED_PROTOCOLS] });
+    }
+    const now = Date.now();
+    const wait = Math.max(this.addressBuckets.take(conn.remoteAddress, now), this.globalBucket.take(now));
+    if (wait > 0) {
+      metrics?.handshakes.inc({ result: 'rate_limited' });
+      return this.fail(conn, 'rate_limited', 'too many handshakes', { retryAfterMs: wait + Math.round(Math.random() * 1000) });
+    }
+    conn.state = ConnState.Authenticating;
+    conn.socket.pause(); // frames already in this read are queued; nothing more is read until welcome
+
+    let auth;
+    try {
+      auth = await this.directoryLimit.run(() => this.deps.directory.authenticate(displayId, secret));
+    } catch (err) {
+      metrics?.handshakes.inc({ result: 'unavailable' });
+      this.deps.logger.warn({ err: String(err), displayId }, 'authentication unavailable');
+      const retryAfterMs = err instanceof DirectoryUnavailableError ? err.retryAfterMs : 5_000;
+      return this.fail(conn, 'unavailable', 'credentials cannot be checked right now', { retryAfterMs: jitter(retryAfterMs) });
+    }
+    if (conn.state !== ConnState.Authenticating) return; // closed or drained meanwhile
+    if (!auth.ok) {
+      metrics?.handshakes.inc({ result: auth.code });
+      this.deps.logger.info({ displayId, code: auth.code, remote: conn.remoteAddress }, 'display authentication refused');
+      if (auth.code === 'disabled') return this.fail(conn, 'display_disabled', 'this display is disabled');
+      return this.fail(conn, 'auth_failed', 'unknown display or wrong secret');
+    }
+    metrics?.handshakes.inc({ result: 'ok' });
+    this.openSession(conn, displayId, playlistVersion, auth.display.playlistVersion);
+  }
+
+  private openSession(conn: Connection, displayId: string, appliedVersion: number, latestVersion: number): void {
+    const now = Date.now();
+    conn.state = ConnState.Open;
+    conn.displayId = displayId;
+    conn.sessionId = randomUUID();
+    conn.appliedVersion = appliedVersion;
+    conn.versionCheckedAt = now;
+    conn.deadline = now + this.opts.heartbeatTimeoutMs;
+    conn.decoder.maxFrameBytes = this.opts.maxFrameBytes;
+
+    const previous = this.sessions.get(displayId);
+    if (previous && previous !== conn) this.fail(previous, 'replaced', 'a newer connection for this display was accepted');
+    this.sessions.set(displayId, conn);
+    this.latestVersion.set(displayId, Math.max(latestVersion, this.latestVersion.get(displayId) ?? 0));
+
+    this.send(conn, {
+      type: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      displayId,
+      sessionId: conn.sessionId,
+      serverTime: new Date(now).toISOString(),
+      heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
+      heartbeatTimeoutMs: this.opts.heartbeatTimeoutMs,
+      maxFrameBytes: this.opts.maxFrameBytes,
+      maxPlaysPerBatch: this.opts.maxPlaysPerBatch,
+    });
+    this.presence.record({
+      kind: 'connected',
+      displayId,
+      sessionId: conn.sessionId,
+      instanceId: this.opts.instanceId,
+      at: new Date(now).toISOString(),
+      remoteAddress: conn.remoteAddress,
+      playlistVersion: appliedVersion,
+    });
+    const announcement: SessionOpened = { displayId, sessionId: conn.sessionId, instanceId: this.opts.instanceId };
+    this.deps.bus.publish(TOPIC_SESSION_OPENED, announcement).catch((err) => {
+      // Without the echo we could never be replaced by another replica; treat as announced.
+      conn.announced = true;
+      this.deps.logger.warn({ err: String(err), displayId }, 'session announcement failed');
+    });
+
+    void this.pushIfBehind(conn);
+    void this.deliverPendingCommands(conn);
+    const queued = conn.queued;
+    conn.queued = null;
+    for (const msg of queued ?? []) {
+      if (conn.state !== ConnState.Open) break;
+      this.onSessionMessage(conn, msg);
+    }
+    if (conn.state === ConnState.Open) conn.socket.resume();
+  }
+
+  /**
+   * Cross-replica replacement. Redis delivers one channel's messages to every subscriber in the
+   * same order, so "the later announcement wins" is decided identically everywhere: a local
+   * session closes only for an announcement that arrives after its own came back.
+   */
+  private onSessionOpened(raw: unknown): void {
+    const msg = raw as Partial<SessionOpened>;
+    if (typeof msg?.displayId !== 'string' || typeof msg.sessionId !== 'string') return;
+    const conn = this.sessions.get(msg.displayId);
+    if (!conn) return;
+    if (conn.sessionId === msg.sessionId) {
+      conn.announced = true;
+      return;
+    }
+    if (conn.announced) this.fail(conn, 'replaced', 'a newer connection for this display was accepted elsewhere');
+  }
+
+  // ---------------------------------------------------------------- session messages
+
+  private onSessionMessage(conn: Connection, msg: TypedMessage): void {
+    switch (msg.type) {
+      case 'heartbeat': {
+        const hb = heartbeatSchema.safeParse(msg);
+        if (!hb.success) return this.invalid(conn, msg.type, hb.error.issues);
+        conn.appliedVersion = hb.data.playlistVersion;
+        this.send(conn, { type: 'heartbeat_ack', serverTime: new Date().toISOString() });
+        this.recordSeen(conn);
+        void this.pushIfBehind(conn);
+        return;
+      }
+      case 'playlist_ack': {
+        const ack = playlistAckSchema.safeParse(msg);
+        if (!ack.success) return this.invalid(conn, msg.type, ack.error.issues);
+        conn.appliedVersion = ack.data.version;
+        this.recordSeen(conn);
+        return;
+      }
+      case 'plays':
+        return void this.onPlays(conn, msg);
+      case 'command_result':
+        return void this.onCommandResult(conn, msg);
+      case 'hello':
+        return this.sendError(conn, 'invalid_message', 'already authenticated', false, { ref: 'hello' });
+      default:
+        return this.sendError(conn, 'unsupported_message', `unknown message type "${msg.type.slice(0, 64)}"`, false, {
+          ref: msg.type.slice(0, 64),
+        });
+    }
+  }
+
+  private recordSeen(conn: Connection): void {
+    this.presence.record({
+      kind: 'seen',
+      displayId: conn.displayId,
+      sessionId: conn.sessionId,
+      at: new Date().toISOString(),
+      playlistVersion: conn.appliedVersion,
+    });
+  }
+
+  private async onPlays(conn: Connection, msg: TypedMessage): Promise<void> {
+    const envelope = playsSchema.safeParse(msg);
+    if (!envelope.success) return this.invalid(conn, 'plays', envelope.error.issues);
+    const { batchId, plays } = envelope.data;
+    if (plays.length > this.opts.maxPlaysPerBatch) {
+      return this.sendError(conn, 'invalid_message', `more than ${this.opts.maxPlaysPerBatch} plays in one batch`, false, { ref: 'plays' });
+    }
+    const metrics = this.deps.metrics;
+    const valid: PlayRecord[] = [];
+    const rejected: { playId: string; reason: string }[] = [];
+    const seen = new Set<string>();
+    for (const raw of plays) {
+      const parsed = playRecordSchema.safeParse(raw);
+      const playId = (raw as { playId?: unknown } | null)?.playId;
+      if (!parsed.success) {
+        if (typeof playId === 'string' && playId.length <= 128) rejected.push({ playId, reason: 'invalid' });
+        continue;
+      }
+      if (seen.has(parsed.data.playId)) continue;
+      seen.add(parsed.data.playId);
+      valid.push(parsed.data);
+    }
+    metrics?.plays.inc({ outcome: 'invalid' }, rejected.length);
+    this.recordSeen(conn);
+    if (valid.length === 0) return void this.send(conn, { type: 'plays_ack', batchId, accepted: [], rejected });
+    if (conn.playsInFlight >= MAX_PLAYS_IN_FLIGHT) {
+      metrics?.plays.inc({ outcome: 'deferred' }, valid.length);
+      return void this.send(conn, { type: 'plays_ack', batchId, accepted: [], rejected, retryAfterMs: 1_000 });
+    }
+    conn.playsInFlight++;
+    try {
+      const result = await this.deps.directory.ingestPlays(conn.displayId, valid);
+      const accepted = result.acceptedPlayIds.filter((id) => seen.has(id));
+      const refused = result.rejected.filter((r) => seen.has(r.playId));
+      metrics?.plays.inc({ outcome: 'accepted' }, accepted.length);
+      metrics?.plays.inc({ outcome: 'rejected' }, refused.length);
+      const unanswered = valid.length - accepted.length - refused.length;
+      this.send(conn, {
+        type: 'plays_ack',
+        batchId,
+        accepted,
+        rejected: [...rejected, ...refused],
+        ...(unanswered > 0 ? { retryAfterMs: 5_000 } : {}),
+      });
+    } catch (err) {
+      this.deps.logger.warn({ err: String(err), displayId: conn.displayId }, 'plays not recorded');
+      metrics?.plays.inc({ outcome: 'deferred' }, valid.length);
+      const retryAfterMs = err instanceof DirectoryUnavailableError ? err.retryAfterMs : 5_000;
+      this.send(conn, { type: 'plays_ack', batchId, accepted: [], rejected, retryAfterMs: jitter(retryAfterMs) });
+    } finally {
+      conn.playsInFlight--;
+    }
+  }
+
+  private async onCommandResult(conn: Connection, msg: TypedMessage): Promise<void> {
+    const parsed = commandResultSchema.safeParse(msg);
+    if (!parsed.success) return this.invalid(conn, 'command_result', parsed.error.issues);
+    const { commandId, ok, result, error } = parsed.data;
+    try {
+      await this.deps.directory.reportCommandResult(conn.displayId, {
+        commandId,
+        ok,
+        ...(result ? { result } : {}),
+        ...(error !== undefined ? { error } : {}),
+        completedAt: new Date().toISOString(),
+      });
+      this.send(conn, { type: 'command_result_ack', commandId, recorded: true });
+    } catch (err) {
+      this.deps.logger.warn({ err: String(err), displayId: conn.displayId, commandId }, 'command result not recorded');
+      const retryAfterMs = err instanceof DirectoryUnavailableError ? err.retryAfterMs : 5_000;
+      this.send(conn, { type: 'command_result_ack', commandId, recorded: false, retryAfterMs: jitter(retryAfterMs) });
+    }
+  }
+
+  // ---------------------------------------------------------------- playlists & commands
+
+  private onPlaylistChanged(raw: unknown): void {
+    const msg = raw as { displayId?: unknown; version?: unknown; publishedAt?: unknown };
+    if (typeof msg?.displayId !== 'string' || !Number.isSafeInteger(msg.version)) return;
+    const conn = this.sessions.get(msg.displayId);
+    if (!conn) return;
+    const version = msg.version as number;
+    if (version <= (this.latestVersion.get(conn.displayId) ?? 0) && version <= conn.sentVersion) return;
+    this.latestVersion.set(conn.displayId, Math.max(version, this.latestVersion.get(conn.displayId) ?? 0));
+    if (conn.pushStartedAt === 0) conn.pushStartedAt = typeof msg.publishedAt === 'number' ? msg.publishedAt : Date.now();
+    // A change makes any earlier "already sent" moot: the newer version must go out now.
+    void this.pushIfBehind(conn, true);
+  }
+
+  /** Sends the current playlist if the display is behind the newest version we know of. */
+  private async pushIfBehind(conn: Connection, changed = false): Promise<void> {
+    const latest = this.latestVersion.get(conn.displayId) ?? 0;
+    if (conn.appliedVersion >= latest) {
+      conn.pushStartedAt = 0;
+      return;
+    }
+    if (!changed && conn.sentVersion >= latest && Date.now() - conn.sentAt < this.opts.repushAfterMs) return;
+    if (conn.fetching) {
+      conn.refetch = true;
+      return;
+    }
+    conn.fetching = true;
+    try {
+      const playlist = await this.directoryLimit.run(() => this.deps.directory.getPlaylist(conn.displayId));
+      if (conn.state !== ConnState.Open || !playlist) return;
+      this.latestVersion.set(conn.displayId, Math.max(playlist.version, this.latestVersion.get(conn.displayId) ?? 0));
+      if (playlist.version <= conn.appliedVersion) return;
+      if (this.send(conn, { type: 'playlist', playlist })) {
+        conn.sentVersion = playlist.version;
+        conn.sentAt = Date.now();
+        if (conn.pushStartedAt > 0) this.deps.metrics?.pushLatency.observe((Date.now() - conn.pushStartedAt) / 1000);
+        conn.pushStartedAt = 0;
+      }
+    } catch (err) {
+      this.deps.logger.warn({ err: String(err), displayId: conn.displayId }, 'playlist fetch failed; next heartbeat retries');
+    } finally {
+      conn.fetching = false;
+    }
+    if (conn.refetch && conn.state === ConnState.Open) {
+      conn.refetch = false;
+      await this.pushIfBehind(conn, true);
+    }
+  }
+
+  private onBusCommand(raw: unknown): void {
+    const cmd = raw as Partial<DisplayCommand>;
+    if (typeof cmd?.displayId !== 'string' || typeof cmd.commandId !== 'string' || typeof cmd.kind !== 'string') return;
+    const conn = this.sessions.get(cmd.displayId);
+    if (conn?.isOpen) this.sendCommand(conn, cmd as DisplayCommand);
+  }
+
+  private async deliverPendingCommands(conn: Connection): Promise<void> {
+    try {
+      const commands = await this.deps.directory.takePendingCommands(conn.displayId);
+      for (const cmd of commands) if (conn.isOpen) this.sendCommand(conn, cmd);
+    } catch (err) {
+      this.deps.logger.warn({ err: String(err), displayId: conn.displayId }, 'pending commands not fetched');
+    }
+  }
+
+  private sendCommand(conn: Connection, cmd: DisplayCommand): void {
+    const expires = Date.parse(cmd.expiresAt);
+    if (!Number.isFinite(expires) || expires <= Date.now()) return;
+    this.send(conn, { type: 'command', commandId: cmd.commandId, kind: cmd.kind, args: cmd.args ?? {}, expiresAt: cmd.expiresAt });
+  }
+
+  // ---------------------------------------------------------------- periodic sweep
+
+  /** One shared timer for every connection: deadlines, presence flush, version re-checks. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const conn of this.connections) {
+      if (now < conn.deadline) continue;
+      switch (conn.state) {
+        case ConnState.Proxy:
+          this.destroy(conn, 'proxy_timeout');
+          break;
+        case ConnState.Hello:
+          this.fail(conn, 'hello_timeout', `no hello within ${this.opts.helloTimeoutMs} ms`);
+          break;
+        case ConnState.Open:
+          this.fail(conn, 'heartbeat_timeout', `no frame for ${this.opts.heartbeatTimeoutMs} ms`);
+          break;
+        case ConnState.Closing:
+          this.destroy(conn, conn.closeReason || 'linger_expired');
+          break;
+        default:
+          break; // Authenticating: bounded by the directory client's own timeout
+      }
+    }
+    this.addressBuckets.sweep(now);
+    if (now - this.lastPresenceFlush >= this.opts.presenceFlushMs) {
+      this.lastPresenceFlush = now;
+      void this.presence.flush();
+    }
+    if (now - this.lastVersionRecheck >= Math.min(60_000, this.opts.versionRecheckMs)) {
+      this.lastVersionRecheck = now;
+      void this.recheckVersions(now);
+    }
+  }
+
+  /** Re-confirms latest versions with api-v2 for sessions not checked recently; pushes to those behind. */
+  private async recheckVersions(now: number): Promise<void> {
+    const due: Connection[] = [];
+    for (const conn of this.sessions.values()) {
+      if (now - conn.versionCheckedAt >= this.opts.versionRecheckMs) due.push(conn);
+    }
+    for (let i = 0; i < due.length; i += VERSION_BATCH) {
+      const batch = due.slice(i, i + VERSION_BATCH);
+      let versions: Record<string, number>;
+      try {
+        versions = await this.directoryLimit.run(() => this.deps.directory.getPlaylistVersions(batch.map((c) => c.displayId)));
+      } catch (err) {
+        this.deps.logger.warn({ err: String(err) }, 'playlist version re-check failed');
+        return;
+      }
+      for (const conn of batch) {
+        if (!conn.isOpen) continue;
+        conn.versionCheckedAt = now;
+        const v = versions[conn.displayId];
+        if (typeof v === 'number' && v > (this.latestVersion.get(conn.displayId) ?? 0)) {
+          this.latestVersion.set(conn.displayId, v);
+          void this.pushIfBehind(conn, true);
+        }
+      }
+    }
+  }
+
+  private displaysBehind(): number {
+    let behind = 0;
+    for (const conn of this.sessions.values()) if (conn.appliedVersion < (this.latestVersion.get(conn.displayId) ?? 0)) behind++;
+    return behind;
+  }
+
+  // ---------------------------------------------------------------- writing & closing
+
+  /** Writes one frame; a reader too slow to drain its queue is disconnected. Returns whether sent. */
+  private send(conn: Connection, message: ServerMessage): boolean {
+    if (conn.state >= ConnState.Closing && message.type !== 'error') return false;
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(message);
+    } catch (err) {
+      this.deps.logger.error({ err: String(err), displayId: conn.displayId, type: message.type }, 'outgoing frame too large; not sent');
+      return false;
+    }
+    const socket = conn.socket;
+    if (socket.destroyed || !socket.writable) return false;
+    if (socket.writableLength > 0 && socket.writableLength + frame.length > this.opts.writeQueueLimitBytes) {
+      this.destroy(conn, 'slow_consumer');
+      return false;
+    }
+    socket.write(frame);
+    this.deps.metrics?.framesOut.inc({ type: message.type });
+    return true;
+  }
+
+  private sendError(conn: Connection, code: ErrorCode, message: string, fatal: boolean, extra: Partial<ErrorMessage> = {}): void {
+    this.send(conn, { type: 'error', code, message, fatal, ...extra });
+  }
+
+  private invalid(conn: Connection, type: string, issues: readonly { path: PropertyKey[]; message: string }[]): void {
+    this.sendError(conn, 'invalid_message', describeIssues(issues), false, { ref: type });
+  }
+
+  /** Fatal error: send the error frame, half-close, and destroy if the peer lingers. */
+  private fail(conn: Connection, code: ErrorCode, message: string, extra: Partial<ErrorMessage> = {}): void {
+    if (conn.state >= ConnState.Closing) return;
+    this.sendError(conn, code, message, true, extra);
+    this.beginClose(conn, code);
+    conn.socket.end();
+    conn.socket.resume(); // keep reading (and discarding) so the peer's FIN is noticed
+  }
+
+  private destroy(conn: Connection, reason: string): void {
+    if (conn.state === ConnState.Closed) return;
+    if (conn.state < ConnState.Closing) this.beginClose(conn, reason);
+    conn.socket.destroy();
+  }
+
+  private beginClose(conn: Connection, reason: string): void {
+    const wasOpen = conn.state === ConnState.Open;
+    conn.state = ConnState.Closing;
+    conn.closeReason = reason;
+    conn.deadline = Date.now() + CLOSING_LINGER_MS;
+    conn.queued = null;
+    if (wasOpen) this.endSession(conn, reason);
+  }
+
+  /** Removes the session at once (not on socket close) so a replacement never sees a stale entry. */
+  private endSession(conn: Connection, reason: string): void {
+    if (this.sessions.get(conn.displayId) === conn) {
+      this.sessions.delete(conn.displayId);
+      this.latestVersion.delete(conn.displayId);
+    }
+    this.presence.record({
+      kind: 'disconnected',
+      displayId: conn.displayId,
+      sessionId: conn.sessionId,
+      instanceId: this.opts.instanceId,
+      at: new Date().toISOString(),
+      reason,
+    });
+  }
+
+  private onClose(conn: Connection): void {
+    if (conn.state < ConnState.Closing) this.beginClose(conn, 'peer_closed');
+    conn.state = ConnState.Closed;
+    this.connections.delete(conn);
+    if (conn.counted) {
+      const left = (this.perAddress.get(conn.remoteAddress) ?? 1) - 1;
+      if (left <= 0) this.perAddress.delete(conn.remoteAddress);
+      else this.perAddress.set(conn.remoteAddress, left);
+    }
+    this.deps.metrics?.closed.inc({ reason: conn.closeReason || 'unknown' });
+  }
+}
+
+const KNOWN_TYPES = new Set(['hello', 'heartbeat', 'playlist_ack', 'plays', 'command_result']);
+/** Bounded label set for metrics: arbitrary client strings must not create time series. */
+function knownType(type: string): string {
+  return KNOWN_TYPES.has(type) ? type : 'other';
+}
+
+function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 3)
+    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+function normaliseAddress(address: string | undefined): string {
+  if (!address) return 'unknown';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+function jitter(ms: number): number {
+  return Math.round(ms * (1 + Math.random() * 0.5));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,115 @@
+/**
+ * Everything device-tcp needs from api-v2, behind one interface. Production uses the HTTP
+ * implementation (directory-http.ts); protocol tests use an in-memory stand-in for api-v2.
+ */
+import type { PlayRecord } from './protocol/messages.ts';
+
+export type { PlayRecord };
+
+export interface PlaylistEntry {
+  slot: number;
+  bookingId: string;
+  creativeId: string;
+  type: 'image' | 'video' | 'html' | 'text';
+  mediaSha256: string;
+  mediaUrl: string;
+  durationMs: number;
+  validFrom: string;
+  validUntil: string;
+}
+
+export interface Playlist {
+  displayId: string;
+  version: number;
+  generatedAt: string;
+  validFrom: string;
+  validUntil: string;
+  loop: { lengthMs: number; slotCount: number; slotMs: number };
+  entries: PlaylistEntry[];
+}
+
+export type AuthFailureCode = 'unknown_display' | 'bad_secret' | 'disabled';
+
+export type AuthResult =
+  | { ok: true; display: { id: string; status: string; playlistVersion: number } }
+  | { ok: false; code: AuthFailureCode };
+
+export interface IngestResult {
+  /** playIds durably recorded now or earlier (duplicates count as accepted). */
+  acceptedPlayIds: string[];
+  /** playIds refused for good, with a reason the display may log. */
+  rejected: { playId: string; reason: string }[];
+}
+
+export type PresenceEvent =
+  | {
+      kind: 'connected';
+      displayId: string;
+      sessionId: string;
+      instanceId: string;
+      at: string;
+      remoteAddress: string;
+      playlistVersion: number;
+    }
+  | { kind: 'disconnected'; displayId: string; sessionId: string; instanceId: string; at: string; reason: string }
+  /** Liveness: the display sent a frame; sent at most once per display per flush. */
+  | { kind: 'seen'; displayId: string; sessionId: string; at: string; playlistVersion: number };
+
+export interface DisplayCommand {
+  commandId: string;
+  displayId: string;
+  kind: string;
+  args: Record<string, unknown>;
+  expiresAt: string;
+}
+
+export interface CommandResult {
+  commandId: string;
+  ok: boolean;
+  result?: Record<string, unknown>;
+  error?: string;
+  completedAt: string;
+}
+
+export interface DisplayDirectory {
+  authenticate(displayId: string, secret: string): Promise<AuthResult>;
+  /** Current playlist, or null if the display has none yet. */
+  getPlaylist(displayId: string): Promise<Playlist | null>;
+  /** Current playlist versions for many displays at once (heals missed bus messages); absent = none. */
+  getPlaylistVersions(displayIds: string[]): Promise<Record<string, number>>;
+  ingestPlays(displayId: string, plays: PlayRecord[]): Promise<IngestResult>;
+  reportPresence(events: PresenceEvent[]): Promise<void>;
+  /** Unexpired commands without a recorded result; they stay pending until a result is reported. */
+  takePendingCommands(displayId: string): Promise<DisplayCommand[]>;
+  reportCommandResult(displayId: string, result: CommandResult): Promise<void>;
+}
+
+/** Thrown by a directory when api-v2 cannot be reached or failed; the caller retries later. */
+export class DirectoryUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs = 5_000,
+  ) {
+    super(message);
+    this.name = 'DirectoryUnavailableError';
+  }
+}
+
+/** Bus topics and payloads shared with api-v2. */
+export const TOPIC_PLAYLIST_CHANGED = 'playlist.changed';
+export const TOPIC_DISPLAY_COMMAND = 'display.command';
+/** device-tcp ↔ device-tcp: a display authenticated somewhere; older sessions elsewhere must close. */
+export const TOPIC_SESSION_OPENED = 'display.session.opened';
+
+export interface PlaylistChanged {
+  displayId: string;
+  version: number;
+  /** Optional epoch ms set by the publisher; used for the push-latency histogram. */
+  publishedAt?: number;
+}
+
+export interface SessionOpened {
+  displayId: string;
+  sessionId: string;
+  instanceId: string;
+}

@@ -1,0 +1,68 @@
+import { createLogger, createMemoryBus, createMetrics, type MessageBus } from '@marquee/service-kit';
+import { DeviceServer, type DeviceServerOptions } from '../../src/device-server.ts';
+import { createDeviceMetrics } from '../../src/metrics.ts';
+import { MemoryDirectory } from './memory-directory.ts';
+import { RawClient } from './raw-client.ts';
+
+export interface Harness {
+  server: DeviceServer;
+  directory: MemoryDirectory;
+  bus: MessageBus;
+  metrics: ReturnType<typeof createMetrics>;
+  connect(localAddress?: string): Promise<RawClient>;
+  close(): Promise<void>;
+}
+
+/** Fast timings so timeout tests stay short. */
+export const fastOptions: Partial<DeviceServerOptions> = {
+  host: '127.0.0.1',
+  port: 0,
+  helloTimeoutMs: 400,
+  heartbeatIntervalMs: 200,
+  heartbeatTimeoutMs: 500,
+  sweepIntervalMs: 25,
+  presenceFlushMs: 50,
+};
+
+export async function startHarness(
+  options: Partial<DeviceServerOptions> = {},
+  shared: { directory?: MemoryDirectory; bus?: MessageBus } = {},
+): Promise<Harness> {
+  const directory = shared.directory ?? new MemoryDirectory();
+  const bus = shared.bus ?? createMemoryBus();
+  const metrics = createMetrics('device-tcp');
+  const server = new DeviceServer(
+    { ...fastOptions, ...options },
+    { directory, bus, logger: createLogger('device-tcp', 'silent'), metrics: createDeviceMetrics(metrics.registry) },
+  );
+  await server.listen();
+  const clients: RawClient[] = [];
+  return {
+    server,
+    directory,
+    bus,
+    metrics,
+    async connect(localAddress) {
+      const c = await RawClient.connect(server.port, localAddress);
+      clients.push(c);
+      return c;
+    },
+    async close() {
+      for (const c of clients) c.close();
+      await server.close();
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `fn` returns truthy or fails after timeoutMs. */
+export async function until<T>(fn: () => T | undefined | false, timeoutMs = 3_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(10);
+  }
+}

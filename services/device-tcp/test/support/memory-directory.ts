@@ -1,0 +1,125 @@
+/** In-memory stand-in for api-v2's internal endpoints (not for Postgres/Redis), for protocol tests. */
+import type {
+  AuthResult,
+  CommandResult,
+  DisplayCommand,
+  DisplayDirectory,
+  IngestResult,
+  PlayRecord,
+  Playlist,
+  PresenceEvent,
+} from '../../src/directory.ts';
+import { DirectoryUnavailableError } from '../../src/directory.ts';
+
+interface DisplayRecord {
+  secret: string;
+  status: 'active' | 'disabled';
+  playlist: Playlist | null;
+}
+
+export class MemoryDirectory implements DisplayDirectory {
+  readonly displays = new Map<string, DisplayRecord>();
+  readonly plays = new Map<string, PlayRecord>();
+  readonly presence: PresenceEvent[] = [];
+  readonly pending = new Map<string, DisplayCommand[]>();
+  readonly results: (CommandResult & { displayId: string })[] = [];
+  /** Test knobs. */
+  authDelayMs = 0;
+  down = false;
+  rejectBookings = new Set<string>();
+  calls = { authenticate: 0, getPlaylist: 0, getPlaylistVersions: 0, ingestPlays: 0 };
+
+  addDisplay(id: string, secret: string, status: 'active' | 'disabled' = 'active'): void {
+    this.displays.set(id, { secret, status, playlist: null });
+  }
+
+  setPlaylist(displayId: string, version: number, slots = 2): Playlist {
+    const now = new Date();
+    const until = new Date(now.getTime() + 48 * 3600_000).toISOString();
+    const playlist: Playlist = {
+      displayId,
+      version,
+      generatedAt: now.toISOString(),
+      validFrom: now.toISOString(),
+      validUntil: until,
+      loop: { lengthMs: slots * 10_000, slotCount: slots, slotMs: 10_000 },
+      entries: Array.from({ length: slots }, (_, slot) => ({
+        slot,
+        bookingId: `b-${slot}`,
+        creativeId: `c-${slot}-v${version}`,
+        type: 'image' as const,
+        mediaSha256: 'a'.repeat(64),
+        mediaUrl: `http://127.0.0.1/media/c-${slot}`,
+        durationMs: 10_000,
+        validFrom: now.toISOString(),
+        validUntil: until,
+      })),
+    };
+    this.displays.get(displayId)!.playlist = playlist;
+    return playlist;
+  }
+
+  private check(): void {
+    if (this.down) throw new DirectoryUnavailableError('api-v2 down (test)', 500);
+  }
+
+  async authenticate(displayId: string, secret: string): Promise<AuthResult> {
+    this.calls.authenticate++;
+    if (this.authDelayMs) await new Promise((r) => setTimeout(r, this.authDelayMs));
+    this.check();
+    const d = this.displays.get(displayId);
+    if (!d) return { ok: false, code: 'unknown_display' };
+    if (d.secret !== secret) return { ok: false, code: 'bad_secret' };
+    if (d.status === 'disabled') return { ok: false, code: 'disabled' };
+    return { ok: true, display: { id: displayId, status: d.status, playlistVersion: d.playlist?.version ?? 0 } };
+  }
+
+  async getPlaylist(displayId: string): Promise<Playlist | null> {
+    this.calls.getPlaylist++;
+    this.check();
+    return this.displays.get(displayId)?.playlist ?? null;
+  }
+
+  async getPlaylistVersions(displayIds: string[]): Promise<Record<string, number>> {
+    this.calls.getPlaylistVersions++;
+    this.check();
+    const out: Record<string, number> = {};
+    for (const id of displayIds) {
+      const v = this.displays.get(id)?.playlist?.version;
+      if (v !== undefined) out[id] = v;
+    }
+    return out;
+  }
+
+  async ingestPlays(displayId: string, plays: PlayRecord[]): Promise<IngestResult> {
+    this.calls.ingestPlays++;
+    this.check();
+    const acceptedPlayIds: string[] = [];
+    const rejected: { playId: string; reason: string }[] = [];
+    for (const p of plays) {
+      if (this.rejectBookings.has(p.bookingId)) rejected.push({ playId: p.playId, reason: 'unknown_booking' });
+      else {
+        this.plays.set(p.playId, p);
+        acceptedPlayIds.push(p.playId);
+      }
+    }
+    void displayId;
+    return { acceptedPlayIds, rejected };
+  }
+
+  async reportPresence(events: PresenceEvent[]): Promise<void> {
+    this.check();
+    this.presence.push(...events);
+  }
+
+  async takePendingCommands(displayId: string): Promise<DisplayCommand[]> {
+    this.check();
+    const done = new Set(this.results.map((r) => r.commandId));
+    return (this.pending.get(displayId) ?? []).filter((c) => !done.has(c.commandId) && Date.parse(c.expiresAt) > Date.now());
+  }
+
+  async reportCommandResult(displayId: string, result: CommandResult): Promise<void> {
+    this.check();
+    this.results.push({ ...result, displayId });
+  }
+}
