@@ -1,3 +1,5 @@
+import { HTTPException } from 'hono/http-exception';
+
 /**
  * One error type per failure kind. Routes throw these; `problemFor` is the single place that
  * maps them to an HTTP status and an RFC 9457 problem document.
@@ -37,6 +39,11 @@ export class DependencyUnavailableError extends AppError {
   constructor(message: string, readonly retryAfterSeconds?: number, extra: Record<string, unknown> = {}) {
     super(message, extra);
   }
+}
+
+/** Hono's own HTTPException (e.g. its validator on a malformed body): keep its 4xx status. */
+function isHttpException(err: unknown): err is HTTPException {
+  return err instanceof HTTPException;
 }
 
 export interface Problem {
@@ -80,6 +87,19 @@ export function problemFor(err: unknown, instance?: string): { problem: Problem;
         detail: err.message,
         ...(instance ? { instance } : {}),
         ...err.extra,
+      },
+      headers,
+    };
+  }
+  if (isHttpException(err) && err.status >= 400 && err.status < 500) {
+    const malformed = err.status === 400;
+    return {
+      problem: {
+        type: PROBLEM_TYPE_BASE + (malformed ? 'malformed-request' : 'http-' + err.status),
+        title: malformed ? 'Malformed request' : 'Request refused',
+        status: err.status,
+        detail: err.message || 'The request could not be processed.',
+        ...(instance ? { instance } : {}),
       },
       headers,
     };

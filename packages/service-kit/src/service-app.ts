@@ -30,11 +30,10 @@ const READINESS_TIMEOUT_MS = 2_000;
  * The Hono app every service starts from: request ids + trace context, access logs, HTTP
  * histograms, the default body cap, /healthz, /readyz, /metrics and problem+json for every error.
  */
-export function createServiceApp<E extends ServiceEnv = ServiceEnv>(opts: ServiceAppOptions): Hono<E> {
-  const app = new Hono<E>();
+export function createServiceApp<A extends Hono<any> = Hono<ServiceEnv>>(opts: ServiceAppOptions, app: A = new Hono() as unknown as A): A {
   const maxBody = opts.maxBodyBytes ?? 256 * 1024;
 
-  app.use('*', requestScope(opts));
+  app.use('*', requestScope(opts) as MiddlewareHandler);
   const limit = bodyLimit({
     maxSize: maxBody,
     onError: () => {

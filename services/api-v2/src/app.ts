@@ -1,0 +1,72 @@
+import {
+  createServiceApp,
+  type InternalClient,
+  type Logger,
+  type MessageBus,
+  type ReadinessCheck,
+  type ServiceMetrics,
+  type Sql,
+  type TokenVerifier,
+} from '@marquee/service-kit';
+import { authRoutes } from './auth/routes.ts';
+import { mountDocs } from './docs.ts';
+import { createRouter } from './openapi.ts';
+
+export interface ApiV2Deps {
+  sql: Sql;
+  bus: MessageBus;
+  account: InternalClient;
+  verifier: TokenVerifier;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  publicBaseUrl: string;
+  holdTtlSeconds: number;
+  maxUploadBytes: number;
+  readiness?: Record<string, ReadinessCheck>;
+}
+
+/** The public API (served under /v2 by the edge; this app sees paths without the prefix). */
+export function createApiV2App(deps: ApiV2Deps) {
+  const app = createServiceApp(
+    {
+      service: 'api-v2',
+      logger: deps.logger,
+      metrics: deps.metrics,
+      maxBodyBytes: 64 * 1024,
+      // Upload chunks stream into storage under their own, larger cap.
+      bodyLimitExempt: (p) => p.startsWith('/uploads/'),
+      readiness: { postgres: () => deps.sql`select 1`, bus: () => deps.bus.ping(), ...deps.readiness },
+    },
+    createRouter(),
+  );
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  app.route('/', authRoutes(deps));
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Marquee API v2',
+      version: '2.0.0',
+      description: 'Book time on digital displays, manage creatives and read proof of play. Errors are RFC 9457 problem+json.',
+    },
+    servers: [{ url: '/v2' }],
+  });
+  mountDocs(app, { title: 'Marquee API v2', specPath: 'openapi.json' });
+  return app;
+}
+
+/** Internal endpoints for device-tcp, on a port the edge never routes. */
+export function createApiV2InternalApp(deps: ApiV2Deps) {
+  const app = createServiceApp(
+    {
+      service: 'api-v2-internal',
+      logger: deps.logger,
+      metrics: deps.metrics,
+      maxBodyBytes: 4 * 1024 * 1024,
+      readiness: { postgres: () => deps.sql`select 1` },
+    },
+    createRouter(),
+  );
+  return app;
+}

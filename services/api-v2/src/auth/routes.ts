@@ -1,0 +1,128 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { requireUser, type InternalClient, type InternalResponse, type TokenVerifier } from '@marquee/service-kit';
+import { bearerSecurity, createRouter, jsonBody, jsonResponse, pick } from '../openapi.ts';
+
+const UserSchema = z
+  .object({ id: z.string().uuid(), username: z.string(), role: z.enum(['advertiser', 'operator', 'admin']), createdAt: z.string() })
+  .openapi('User');
+const TokensSchema = z
+  .object({
+    tokenType: z.literal('Bearer'),
+    accessToken: z.string(),
+    expiresIn: z.number().int(),
+    refreshToken: z.string(),
+    refreshExpiresIn: z.number().int(),
+    user: UserSchema,
+  })
+  .openapi('Tokens');
+const SignupSchema = z
+  .strictObject({
+    username: z.string().min(3).max(32).openapi({ example: 'acme-media' }),
+    password: z.string().min(1).max(1024).openapi({ description: 'At least 8 characters, not the username, not a common password' }),
+    accountType: z.enum(['advertiser', 'operator']),
+  })
+  .openapi('Signup');
+const LoginSchema = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) }).openapi('Login');
+const RefreshSchema = z.strictObject({ refreshToken: z.string().min(1).max(512) }).openapi('RefreshToken');
+
+/** Thin front door to the account service; its verdicts (4xx problems) are relayed unchanged. */
+export function authRoutes(deps: { account: InternalClient; verifier: TokenVerifier }) {
+  const app = createRouter();
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/auth/signup',
+      tags: ['auth'],
+      summary: 'Create an advertiser or operator account',
+      request: { body: jsonBody(SignupSchema) },
+      responses: {
+        201: jsonResponse(UserSchema, 'Account created'),
+        409: { description: 'Username taken (any letter case); problem code `username-taken`' },
+        ...pick(400, 413, 415, 422, 503),
+      },
+    }),
+    async (c) => relay(c, await deps.account.request({ method: 'POST', path: '/signup', body: c.req.valid('json'), headers: forwardedFor(c) })),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/auth/login',
+      tags: ['auth'],
+      summary: 'Exchange username + password for an access token and a refresh token',
+      request: { body: jsonBody(LoginSchema) },
+      responses: {
+        200: jsonResponse(TokensSchema, 'Logged in'),
+        429: { description: 'Too many failed attempts; see Retry-After' },
+        ...pick(400, 401, 413, 415, 422, 503),
+      },
+    }),
+    // Login is not idempotent from the throttle's point of view: never retried.
+    async (c) => relay(c, await deps.account.request({ method: 'POST', path: '/login', body: c.req.valid('json'), headers: forwardedFor(c) })),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/auth/refresh',
+      tags: ['auth'],
+      summary: 'Rotate a refresh token (reusing an old one revokes the whole session family)',
+      request: { body: jsonBody(RefreshSchema) },
+      responses: { 200: jsonResponse(TokensSchema, 'New tokens'), ...pick(400, 401, 413, 415, 422, 503) },
+    }),
+    async (c) => relay(c, await deps.account.request({ method: 'POST', path: '/refresh', body: c.req.valid('json'), headers: forwardedFor(c) })),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/auth/logout',
+      tags: ['auth'],
+      summary: 'Revoke a refresh token and its family',
+      request: { body: jsonBody(RefreshSchema) },
+      responses: { 204: { description: 'Logged out' }, ...pick(400, 413, 415, 422, 503) },
+    }),
+    async (c) =>
+      relay(c, await deps.account.request({ method: 'POST', path: '/logout', body: c.req.valid('json'), headers: forwardedFor(c), idempotent: true })),
+  );
+
+  app.use('/me', requireUser(deps.verifier));
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/me',
+      tags: ['auth'],
+      summary: 'The signed-in user',
+      security: bearerSecurity,
+      responses: { 200: jsonResponse(UserSchema, 'The user'), ...pick(401, 503) },
+    }),
+    async (c) =>
+      relay(c, await deps.account.request({ method: 'GET', path: '/me', headers: { authorization: c.req.header('authorization') ?? '' } })),
+  );
+
+  return app;
+}
+
+/** Answers with the account service's status and body (problem+json stays problem+json). */
+function relay(c: Context, res: InternalResponse): any {
+  if (res.status === 204) return c.body(null, 204);
+  const type = String(res.headers['content-type'] ?? 'application/json');
+  const headers: Record<string, string> = { 'content-type': type };
+  if (res.headers['retry-after']) headers['retry-after'] = String(res.headers['retry-after']);
+  return c.body(JSON.stringify(res.body), res.status as 200, headers);
+}
+
+/** The end client's address for the account service's per-address login throttle. */
+function forwardedFor(c: Context): Record<string, string> {
+  const fromEdge = c.req.header('x-forwarded-for');
+  if (fromEdge) return { 'x-forwarded-for': fromEdge };
+  try {
+    const address = getConnInfo(c).remote.address;
+    return address ? { 'x-forwarded-for': address } : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { commonConfigShape, env, loadConfig } from '@marquee/service-kit';
+
+export const apiV2ConfigShape = {
+  ...commonConfigShape,
+  /** Internal-only port (device-tcp's endpoints); the edge routes only PORT. */
+  INTERNAL_PORT: env.port(3001),
+  DATABASE_URL: z.string().min(1),
+  DATABASE_PASSWORD: z.string().optional(),
+  REDIS_URL: z.string().optional(),
+  ACCOUNT_URL: z.string().url(),
+  /** Where clients reach this API, used in absolute links (media URLs in playlists). */
+  PUBLIC_BASE_URL: z.string().url().default('http://127.0.0.1:8080/v2'),
+  HOLD_TTL_SECONDS: env.int(900, 10, 86_400),
+  MAX_UPLOAD_BYTES: env.int(512 * 1024 * 1024, 1024, 8 * 1024 * 1024 * 1024),
+};
+
+export type ApiV2Config = ReturnType<typeof loadApiV2Config>;
+
+export function loadApiV2Config(source: Record<string, string | undefined> = process.env) {
+  return loadConfig(apiV2ConfigShape, source);
+}

@@ -1,0 +1,68 @@
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { ValidationError, issuesOf, type AuthEnv, type ServiceEnv } from '@marquee/service-kit';
+
+export type ApiEnv = ServiceEnv & AuthEnv;
+
+/**
+ * Every router is an OpenAPIHono whose validation failures become 422 problem+json: the same
+ * zod schemas validate requests and generate /openapi.json, so docs and behaviour cannot drift.
+ */
+export function createRouter() {
+  return new OpenAPIHono<ApiEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const errors = issuesOf(result.error as never);
+        throw new ValidationError(`Invalid ${result.target}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, { errors });
+      }
+    },
+  });
+}
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    requestId: z.string().optional(),
+  })
+  .passthrough()
+  .openapi('Problem');
+
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
+
+/** Standard error responses, spread into each route's `responses`. */
+export const errorResponses = {
+  400: problem('Malformed request (e.g. invalid JSON)'),
+  401: problem('Missing, invalid or expired access token'),
+  404: problem('Not found (also for objects that belong to someone else)'),
+  413: problem('Request body too large'),
+  415: problem('Unsupported media type'),
+  422: problem('Validation failed; `errors` lists each field'),
+  503: problem('A dependency is unavailable; retry later'),
+} as const;
+
+export const pick = <K extends keyof typeof errorResponses>(...codes: K[]) =>
+  Object.fromEntries(codes.map((c) => [c, errorResponses[c]])) as Pick<typeof errorResponses, K>;
+
+export const jsonBody = <T extends z.ZodType>(schema: T, description = 'JSON body') => ({
+  required: true,
+  description,
+  content: { 'application/json': { schema } },
+});
+
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+export const bearerSecurity = [{ bearerAuth: [] }];
+
+export const IdParam = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+
+/** Opaque cursor pagination shared by every growing list. */
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ param: { name: 'limit', in: 'query' } }),
+  cursor: z.string().max(200).optional().openapi({ param: { name: 'cursor', in: 'query' }, description: 'nextCursor of the previous page' }),
+});

@@ -1,0 +1,74 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  createDatabase,
+  createInternalClient,
+  createLogger,
+  createMemoryBus,
+  createMetrics,
+  createRedisBus,
+  createTokenVerifier,
+  listen,
+  migrate,
+  type Jwks,
+  type Logger,
+  type MessageBus,
+} from '@marquee/service-kit';
+import { createApiV2App, createApiV2InternalApp } from './app.ts';
+import type { ApiV2Config } from './config.ts';
+
+export const API_V2_MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');
+
+export interface RunningApiV2 {
+  url: string;
+  internalUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the pool, migrates, connects the bus and listens on the public and the internal port.
+ * `bus` is passed in by the local launcher (shared in-process bus); otherwise Redis is used.
+ */
+export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; bus?: MessageBus } = {}): Promise<RunningApiV2> {
+  const logger = opts.logger ?? createLogger('api-v2', config.LOG_LEVEL);
+  const sql = createDatabase({ url: config.DATABASE_URL, password: config.DATABASE_PASSWORD, applicationName: 'api-v2', max: 20 });
+  const ownsBus = !opts.bus;
+  const bus = opts.bus ?? (config.REDIS_URL ? createRedisBus(config.REDIS_URL, logger) : createMemoryBus(logger));
+  const account = createInternalClient({ name: 'account service', baseUrl: config.ACCOUNT_URL, timeoutMs: 3_000 });
+  const verifier = createTokenVerifier({
+    fetchJwks: async () => (await account.request<Jwks>({ method: 'GET', path: '/.well-known/jwks.json' })).body,
+  });
+  const closeAll = async () => {
+    await sql.end({ timeout: 5 });
+    await account.close();
+    if (ownsBus) await bus.close();
+  };
+  try {
+    await migrate(sql, 'api-v2', API_V2_MIGRATIONS, logger);
+    const deps = {
+      sql,
+      bus,
+      account,
+      verifier,
+      logger,
+      metrics: createMetrics('api-v2'),
+      publicBaseUrl: config.PUBLIC_BASE_URL.replace(/\/$/, ''),
+      holdTtlSeconds: config.HOLD_TTL_SECONDS,
+      maxUploadBytes: config.MAX_UPLOAD_BYTES,
+    };
+    const publicServer = await listen(createApiV2App(deps), config.HOST, config.PORT);
+    const internalServer = await listen(createApiV2InternalApp(deps), config.HOST, config.INTERNAL_PORT);
+    logger.info({ url: publicServer.url, internalUrl: internalServer.url }, 'api-v2 listening');
+    return {
+      url: publicServer.url,
+      internalUrl: internalServer.url,
+      async close() {
+        await Promise.all([publicServer.close(config.SHUTDOWN_GRACE_MS), internalServer.close(config.SHUTDOWN_GRACE_MS)]);
+        await closeAll();
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Starts real services for integration tests: account + api-v2 on a scratch database, the bus on
+ * the machine's Redis, all on 127.0.0.1 ephemeral ports. Tests talk to them over real sockets.
+ */
+import { loadAccountConfig, startAccount, type RunningAccount } from '@marquee/account';
+import { loadApiV2Config, startApiV2, type RunningApiV2 } from '@marquee/api-v2';
+import { TEST_REDIS_URL, createScratchDatabase, generateSigningKeyPem, uniqueName, type ScratchDatabase } from './infra.ts';
+
+export interface TestPlatform {
+  db: ScratchDatabase;
+  account: RunningAccount;
+  apiV2: RunningApiV2;
+  redisUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startTestPlatform(name: string, overrides: { apiV2?: Record<string, string> } = {}): Promise<TestPlatform> {
+  const db = await createScratchDatabase(name);
+  const common = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' };
+  const account = await startAccount(
+    loadAccountConfig({ ...common, DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, JWT_PRIVATE_KEY: generateSigningKeyPem() }),
+  );
+  const apiV2 = await startApiV2(
+    loadApiV2Config({
+      ...common,
+      INTERNAL_PORT: '0',
+      DATABASE_URL: db.url,
+      REDIS_URL: TEST_REDIS_URL,
+      ACCOUNT_URL: account.url,
+      ...overrides.apiV2,
+    }),
+  );
+  return {
+    db,
+    account,
+    apiV2,
+    redisUrl: TEST_REDIS_URL,
+    async close() {
+      await apiV2.close();
+      await account.close();
+      await db.drop();
+    },
+  };
+}
+
+export interface Session {
+  userId: string;
+  username: string;
+  token: string;
+  auth: { authorization: string };
+}
+
+/** Signs up and logs in a fresh user through the public API. */
+export async function signUpAndLogIn(apiUrl: string, accountType: 'advertiser' | 'operator'): Promise<Session> {
+  const username = uniqueName(accountType.slice(0, 3) + '-');
+  const password = 'a-long-enough-passphrase';
+  const signup = await fetch(`${apiUrl}/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password, accountType }),
+  });
+  if (signup.status !== 201) throw new Error(`signup failed: ${signup.status} ${await signup.text()}`);
+  const login = await fetch(`${apiUrl}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  const body = (await login.json()) as { accessToken: string; user: { id: string } };
+  return { userId: body.user.id, username, token: body.accessToken, auth: { authorization: `Bearer ${body.accessToken}` } };
+}
+
+/** JSON request helper returning status, headers and parsed body. */
+export async function api(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(base + path, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: any = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = text;
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
