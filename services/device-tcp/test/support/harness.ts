@@ -57,10 +57,10 @@ export async function startHarness(
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `fn` returns truthy or fails after timeoutMs. */
-export async function until<T>(fn: () => T | undefined | false, timeoutMs = 3_000): Promise<T> {
+export async function until<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 3_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await sleep(10);

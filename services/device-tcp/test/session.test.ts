@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import { createMemoryBus } from '@marquee/service-kit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryDirectory } from './support/memory-directory.ts';
+import { sleep, startHarness, until, type Harness } from './support/harness.ts';
+
+const open: Harness[] = [];
+async function harness(...args: Parameters<typeof startHarness>) {
+  const h = await startHarness(...args);
+  open.push(h);
+  h.directory.addDisplay('d-1', 's-1');
+  return h;
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((h) => h.close()));
+});
+
+async function metric(h: Harness, name: string): Promise<string> {
+  const text = await h.metrics.registry.metrics();
+  return text.split('\n').filter((l) => l.startsWith(name)).join('\n');
+}
+
+describe('playlist sync', () => {
+  it('pushes every change published on the bus and tracks acks', async () => {
+    const h = await harness();
+    h.directory.setPlaylist('d-1', 1);
+    const c = await h.connect();
+    await c.hello('d-1', 's-1', 1);
+    for (const v of [2, 3]) {
+      h.directory.setPlaylist('d-1', v);
+      await h.bus.publish('playlist.changed', { displayId: 'd-1', version: v, publishedAt: Date.now() });
+      expect((await c.next('playlist')).playlist).toMatchObject({ version: v });
+      expect(await metric(h, 'device_tcp_displays_behind')).toContain('device_tcp_displays_behind{service="device-tcp"} 1');
+      c.send({ type: 'playlist_ack', version: v });
+      await until(async () => (await metric(h, 'device_tcp_displays_behind')).endsWith(' 0'));
+    }
+    expect(await metric(h, 'device_tcp_push_latency_seconds_count')).toContain(' 2');
+  });
+
+  it('ignores bus messages for other displays and for versions already applied', async () => {
+    const h = await harness();
+    h.directory.setPlaylist('d-1', 5);
+    const c = await h.connect();
+    await c.hello('d-1', 's-1', 5);
+    await h.bus.publish('playlist.changed', { displayId: 'd-1', version: 4 });
+    await h.bus.publish('playlist.changed', { displayId: 'other', version: 9 });
+    await h.bus.publish('playlist.changed', { garbage: true });
+    await sleep(100);
+    expect(c.frames.filter((f) => f.type === 'playlist')).toEqual([]);
+    expect(h.directory.calls.getPlaylist).toBe(0);
+  });
+
+  it('heals a missed bus message by re-checking versions with api-v2', async () => {
+    const h = await harness({ versionRecheckMs: 150 });
+    h.directory.setPlaylist('d-1', 1);
+    const c = await h.connect();
+    await c.hello('d-1', 's-1', 1);
+    h.directory.setPlaylist('d-1', 2); // changed, but the bus message is lost
+    expect((await c.next('playlist', 3_000)).playlist).toMatchObject({ version: 2 });
+    expect(h.directory.calls.getPlaylistVersions).toBeGreaterThan(0);
+  });
+
+  it('re-sends the playlist when heartbeats show the display still behind (after repushAfterMs)', async () => {
+    const h = await harness({ repushAfterMs: 100 });
+    h.directory.setPlaylist('d-1', 2);
+    const c = await h.connect();
+    await c.hello('d-1', 's-1', 1);
+    await c.next('playlist');
+    c.send({ type: 'heartbeat', playlistVersion: 1 }); // too soon: no repeat
+    await c.next('heartbeat_ack');
+    expect(c.frames.some((f) => f.type === 'playlist')).toBe(false);
+    await sleep(150);
+    c.send({ type: 'heartbeat', playlistVersion: 1 });
+    expect((await c.next('playlist')).playlist).toMatchObject({ version: 2 });
+    c.send({ type: 'heartbeat', playlistVersion: 2 });
+    await c.next('heartbeat_ack');
+    await sleep(150);
+    c.send({ type: 'heartbeat', playlistVersion: 2 });
+    await c.next('heartbeat_ack');
+    expect(c.frames.some((f) => f.type === 'playlist')).toBe(false);
+  });
+});
+
+describe('proof of play', () => {
+  const play = (over: Record<string, unknown> = {}) => ({
+    playId: randomUUID(),
+    bookingId: 'b-0',
+    creativeId: 'c-0',
+    startedAt: new Date().toISOString(),
+    durationMs: 10_000,
+    ...over,
+  });
+
+  it('acks only plays that api-v2 committed, and reports invalid and refused ones as rejected', async () => {
+    const h = await harness();
+    h.directory.rejectBookings.add('b-gone');
+    const c = await h.connect();
+    await c.hello('d-1', 's-1');
+    const good = [play(), play()];
+    const invalid = play({ durationMs: -5 });
+    const refused = play({ bookingId: 'b-gone' });
+    c.send({ type: 'plays', batchId: 'batch-1', plays: [...good, invalid, refused, { nonsense: true }] });
+    const ack = await c.next('plays_ack');
+    expect(ack.batchId).toBe('batch-1');
+    expect(new Set(ack.accepted as string[])).toEqual(new Set(good.map((p) => p.playId)));
+    expect(ack.rejected).toEqual(
+      expect.arrayContaining([
+        { playId: invalid.playId, reason: 'invalid' },
+        { playId: refused.playId, reason: 'unknown_booking' },
+      ]),
+    );
+    expect(ack.retryAfterMs).toBeUndefined();
+    expect([...h.directory.plays.keys()].sort()).toEqual(good.map((p) => p.playId).sort());
+  });
+
+  it('acks nothing and asks for a retry when api-v2 is down; a resend is idempotent', async () => {
+    const h = await harness();
+    const c = await h.connect();
+    await c.hello('d-1', 's-1');
+    const plays = [play(), play()];
+    h.directory.down = true;
+    c.send({ type: 'plays', batchId: 'b1', plays });
+    const ack = await c.next('plays_ack');
+    expect(ack).toMatchObject({ accepted: [], rejected: [] });
+    expect(ack.retryAfterMs).toBeGreaterThan(0);
+    h.directory.down = false;
+    c.send({ type: 'plays', batchId: 'b2', plays });
+    c.send({ type: 'plays', batchId: 'b3', plays });
+    expect((await c.next('plays_ack')).accepted).toHaveLength(2);
+    expect((await c.next('plays_ack')).accepted).toHaveLength(2);
+    expect(h.directory.plays.size).toBe(2);
+  });
+
+  it('rejects an over-long batch as an invalid message without closing', async () => {
+    const h = await harness({ maxPlaysPerBatch: 3 });
+    const c = await h.connect();
+    await c.hello('d-1', 's-1');
+    c.send({ type: 'plays', batchId: 'big', plays: [play(), play(), play(), play()] });
+    expect(await c.next('error')).toMatchObject({ code: 'invalid_message', fatal: false, ref: 'plays' });
+    c.send({ type: 'heartbeat', playlistVersion: 0 });
+    await c.next('heartbeat_ack');
+  });
+});
+
+describe('commands', () => {
+  const future = () => new Date(Date.now() + 60_000).toISOString();
+
+  it('delivers pending commands on connect and live ones from the bus; records results', async () => {
+    const h = await harness();
+    h.directory.pending.set('d-1', [
+      { commandId: 'cmd-1', displayId: 'd-1', kind: 'reload', args: {}, expiresAt: future() },
+      { commandId: 'cmd-old', displayId: 'd-1', kind: 'reload', args: {}, expiresAt: new Date(Date.now() - 1000).toISOString() },
+    ]);
+    const c = await h.connect();
+    await c.hello('d-1', 's-1');
+    expect(await c.next('command')).toMatchObject({ commandId: 'cmd-1', kind: 'reload', args: {} });
+    await h.bus.publish('display.command', { commandId: 'cmd-2', displayId: 'd-1', kind: 'screenshot', args: { maxWidth: 640 }, expiresAt: future() });
+    expect(await c.next('command')).toMatchObject({ commandId: 'cmd-2', kind: 'screenshot', args: { maxWidth: 640 } });
+    c.send({ type: 'command_result', commandId: 'cmd-2', ok: true, result: { mimeType: 'image/png', dataBase64: 'iVBORw0K', width: 1, height: 1 } });
+    expect(await c.next('command_result_ack')).toMatchObject({ commandId: 'cmd-2', recorded: true });
+    expect(h.directory.results).toEqual([expect.objectContaining({ commandId: 'cmd-2', displayId: 'd-1', ok: true })]);
+    expect(c.frames.some((f) => f.type === 'command')).toBe(false); // expired one never sent
+  });
+
+  it('tells the display to resend a result api-v2 could not record', async () => {
+    const h = await harness();
+    const c = await h.connect();
+    await c.hello('d-1', 's-1');
+    h.directory.down = true;
+    c.send({ type: 'command_result', commandId: 'cmd-9', ok: false, error: 'unsupported_command' });
+    const ack = await c.next('command_result_ack');
+    expect(ack).toMatchObject({ commandId: 'cmd-9', recorded: false });
+    expect(ack.retryAfterMs).toBeGreaterThan(0);
+  });
+});
+
+describe('presence', () => {
+  it('reports connect, seen (with version) and disconnect within a few hundred ms', async () => {
+    const h = await harness();
+    const c = await h.connect();
+    const w = await c.hello('d-1', 's-1', 4);
+    await until(() => h.directory.presence.find((e) => e.kind === 'connected'));
+    c.send({ type: 'heartbeat', playlistVersion: 4 });
+    const seen = await until(() => h.directory.presence.find((e) => e.kind === 'seen'));
+    expect(seen).toMatchObject({ displayId: 'd-1', sessionId: w.sessionId, playlistVersion: 4 });
+    c.close();
+    const gone = await until(() => h.directory.presence.find((e) => e.kind === 'disconnected'));
+    expect(gone).toMatchObject({ displayId: 'd-1', sessionId: w.sessionId, reason: 'peer_closed' });
+  });
+
+  it('keeps presence events while api-v2 is down and delivers them later in order', async () => {
+    const h = await harness();
+    h.directory.down = true;
+    const c = await h.connect();
+    h.directory.down = false;
+    const w = await c.hello('d-1', 's-1');
+    h.directory.down = true;
+    c.close();
+    await sleep(200);
+    expect(h.directory.presence).toEqual([]);
+    h.directory.down = false;
+    await until(() => h.directory.presence.length >= 2);
+    expect(h.directory.presence.map((e) => [e.kind, e.sessionId])).toEqual([
+      ['connected', w.sessionId],
+      ['disconnected', w.sessionId],
+    ]);
+  });
+});
+
+describe('two instances on one bus', () => {
+  it('a newer connection on another instance replaces the older one; routing follows the display', async () => {
+    const bus = createMemoryBus();
+    const directory = new MemoryDirectory();
+    directory.addDisplay('d-1', 's-1');
+    const a = await startHarness({ instanceId: 'a' }, { bus, directory });
+    const b = await startHarness({ instanceId: 'b' }, { bus, directory });
+    open.push(a, b);
+    const onA = await a.connect();
+    await onA.hello('d-1', 's-1');
+    await sleep(20); // A's announcement is echoed before B's connection exists
+    const onB = await b.connect();
+    await onB.hello('d-1', 's-1');
+    expect(await onA.next('error')).toMatchObject({ code: 'replaced', fatal: true });
+    await onA.waitClosed();
+    await sleep(50);
+    expect(onB.closed).toBe(false);
+    expect(a.server.sessionCount + b.server.sessionCount).toBe(1);
+    // A change published once reaches the display through whichever instance holds it.
+    directory.setPlaylist('d-1', 8);
+    await bus.publish('playlist.changed', { displayId: 'd-1', version: 8 });
+    expect((await onB.next('playlist')).playlist).toMatchObject({ version: 8 });
+  });
+
+  it('simultaneous connections on two instances leave exactly one survivor', async () => {
+    const bus = createMemoryBus();
+    const directory = new MemoryDirectory();
+    directory.addDisplay('d-1', 's-1');
+    const a = await startHarness({ instanceId: 'a' }, { bus, directory });
+    const b = await startHarness({ instanceId: 'b' }, { bus, directory });
+    open.push(a, b);
+    const [ca, cb] = await Promise.all([a.connect(), b.connect()]);
+    await Promise.all([ca.hello('d-1', 's-1'), cb.hello('d-1', 's-1')]);
+    await until(() => ca.closed || cb.closed);
+    await sleep(100);
+    expect([ca.closed, cb.closed].filter(Boolean)).toHaveLength(1);
+  });
+});
