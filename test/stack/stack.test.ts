@@ -1,0 +1,126 @@
+// Stack files checked without a Swarm or Traefik: the real Docker CLI (`docker stack config`)
+// validates and resolves them, then the Traefik wiring and deploy policy are checked statically.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkStack } from './traefik-wiring.ts';
+import { parseYaml, type YamlValue } from './yaml-subset.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const stackFile = path.join(root, 'stacks/marquee.yml');
+const scratch = mkdtempSync(path.join(tmpdir(), 'marquee-stack-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+// Deliberate exceptions to start-first updates (the stack file says why at each one).
+const STOP_FIRST = {
+  traefik: 'host-mode ports cannot be bound twice on one node',
+  postgres: 'one postmaster per data directory',
+  redis: 'one writer per append-only file',
+};
+
+const STACK_ENV = { MARQUEE_TAG: 'test', API_V2_NEXT_TAG: 'test-next', PATH: process.env.PATH ?? '' };
+
+function stackConfig(files: string[]): { ok: boolean; yaml: string; stderr: string } {
+  const res = spawnSync('docker', ['stack', 'config', ...files.flatMap((f) => ['-c', f])], { env: STACK_ENV, encoding: 'utf8' });
+  if (res.error) throw new Error(`docker CLI not runnable (${res.error.message}): install docker.io or the docker CLI`);
+  return { ok: res.status === 0, yaml: res.stdout, stderr: res.stderr };
+}
+
+const traefikStatic = parseYaml(readFileSync(path.join(root, 'traefik/traefik.yml'), 'utf8'));
+const dynamicDir = path.join(root, 'traefik/dynamic');
+const dynamic: Record<string, YamlValue> = Object.fromEntries(
+  readdirSync(dynamicDir)
+    .filter((f) => f.endsWith('.yml'))
+    .map((f) => [f, parseYaml(readFileSync(path.join(dynamicDir, f), 'utf8'))]),
+);
+
+function check(files: string[]): string[] {
+  const res = stackConfig(files);
+  if (!res.ok) throw new Error(`docker stack config failed: ${res.stderr}`);
+  return checkStack({ stackName: 'marquee', stack: parseYaml(res.yaml), traefikStatic, dynamic, stopFirst: STOP_FIRST });
+}
+
+/** A copy of the stack with one textual change, placed beside the original's relative paths. */
+function mutated(find: string | RegExp, replace: string): string {
+  const text = readFileSync(stackFile, 'utf8');
+  const changed = text.replace(find, replace);
+  if (changed === text) throw new Error(`mutation did not apply: ${String(find)}`);
+  const file = path.join(scratch, `mutated-${Math.random().toString(36).slice(2)}.yml`);
+  writeFileSync(file, changed.replace('file: ../traefik/traefik.yml', `file: ${path.join(root, 'traefik/traefik.yml')}`));
+  return file;
+}
+
+describe('stacks/marquee.yml', () => {
+  it('is accepted by the Docker CLI and its Traefik wiring and deploy policy are sound', () => {
+    expect(check([stackFile])).toEqual([]);
+  });
+
+  it('is rejected by the Docker CLI when a required variable is missing', () => {
+    const res = spawnSync('docker', ['stack', 'config', '-c', stackFile], { env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8' });
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toMatch(/MARQUEE_TAG/);
+  });
+
+  it('is rejected by the Docker CLI when it has an unknown key', () => {
+    const res = stackConfig([mutated('    init: true\n    environment:\n      PORT: "3000"\n      ACCOUNT_URL', '    inti: true\n    environment:\n      PORT: "3000"\n      ACCOUNT_URL')]);
+    expect(res.ok).toBe(false);
+    expect(res.stderr).toMatch(/inti/);
+  });
+
+  it('holds its secrets only as external Docker secrets read through *_FILE', () => {
+    const text = readFileSync(stackFile, 'utf8');
+    expect(text).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
+    const config = parseYaml(stackConfig([stackFile]).yaml) as { secrets: Record<string, { external?: string; file?: string }> };
+    for (const [name, def] of Object.entries(config.secrets)) {
+      expect({ name, external: def.external }).toEqual({ name, external: 'true' });
+    }
+  });
+});
+
+describe('static wiring check catches broken labels', () => {
+  const cases: Array<[string, string | RegExp, string, RegExp]> = [
+    ['a port label that does not match the listening port', 'api-v2-stable.loadbalancer.server.port: "3000"', 'api-v2-stable.loadbalancer.server.port: "3001"', /port label 3001 but api-v2 listens on 3000/],
+    ['a TCP port label that does not match DEVICE_PORT', 'device-tcp.loadbalancer.server.port: "7000"', 'device-tcp.loadbalancer.server.port: "3000"', /port label 3000 but device-tcp listens on 7000/],
+    ['a network label without the stack prefix', /(api-v1:[\s\S]*?)traefik\.swarm\.network: marquee_edge/, '$1traefik.swarm.network: edge', /api-v1: traefik.swarm.network "edge" lacks the stack prefix/],
+    ['a router pointing at a missing service', 'routers.api-v1.service: api-v1', 'routers.api-v1.service: api-v1-typo', /router "api-v1": service "api-v1-typo" does not exist/],
+    ['a missing middleware', 'api-v2-retry,api-v2-compress', 'api-v2-retry,api-v2-compresss', /middleware "api-v2-compresss" does not exist/],
+    ['a router without entrypoints', /\n *traefik\.http\.routers\.api-v1\.entrypoints: websecure/, '', /router "api-v1": no entrypoints/],
+    ['a router on an undefined entrypoint', 'routers.api-v2.entrypoints: websecure', 'routers.api-v2.entrypoints: webscure', /entrypoint "webscure" is not defined/],
+    ['a router without a rule', /\n *traefik\.tcp\.routers\.devices\.rule: .*/, '', /tcp router "devices": no rule/],
+    ['a missing serversTransport', 'serverstransport: pp@file', 'serverstransport: pp2@file', /serversTransport "pp2@file" does not exist/],
+    ['Traefik on the data network', /(traefik:v3[\s\S]*?networks: )\[edge\]/, '$1[edge, data]', /Traefik shares it with postgres\/redis/],
+    ['a start-first-less app service', /(api-v1:[\s\S]*?update_config: )\*update-start-first/, '$1{ order: stop-first, failure_action: rollback }', /api-v1: update_config.order is stop-first, expected start-first/],
+    ['a stop grace period shorter than the drain', /stop_grace_period: 30s/, 'stop_grace_period: 10s', /device-tcp: stop_grace_period 10000 ms is not longer than its drain/],
+    ['a password given inline', 'ADMIN_PASSWORD_FILE: /run/secrets/admin_password', 'ADMIN_PASSWORD: hunter2', /ADMIN_PASSWORD is set inline/],
+  ];
+  it.each(cases)('%s', (_name, find, replace, expected) => {
+    const problems = check([mutated(find, replace)]);
+    expect(problems.join('\n')).toMatch(expected);
+  });
+
+  it('catches a canary that points at a service no label declares', () => {
+    const res = stackConfig([stackFile]);
+    const broken = { ...dynamic, 'canary.yml': parseYaml(readFileSync(path.join(dynamicDir, 'canary.yml'), 'utf8').replace('api-v2-next@swarm', 'api-v2-nxt@swarm')) };
+    const problems = checkStack({ stackName: 'marquee', stack: parseYaml(res.yaml), traefikStatic, dynamic: broken, stopFirst: STOP_FIRST });
+    expect(problems).toEqual(['canary.yml: weighted service "api-v2-canary" refers to missing service "api-v2-nxt@swarm"']);
+  });
+});
+
+describe('scripts/deploy.sh', () => {
+  const deploy = path.join(root, 'scripts/deploy.sh');
+  it('prints help and rejects bad options without touching an engine', () => {
+    expect(execFileSync(deploy, ['--help'], { encoding: 'utf8' })).toMatch(/--canary PERCENT/);
+    const bad = spawnSync(deploy, ['--canary', '150'], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/0-100/);
+  });
+
+  const shellcheck = spawnSync('shellcheck', ['--version']).status === 0;
+  it.skipIf(!shellcheck)('is shellcheck clean (apt-get install shellcheck)', () => {
+    const res = spawnSync('shellcheck', [deploy, ...readdirSync(path.join(root, 'scripts/swarm')).filter((f) => f.endsWith('.sh')).map((f) => path.join(root, 'scripts/swarm', f))], { encoding: 'utf8' });
+    expect(res.stdout + res.stderr).toBe('');
+    expect(res.status).toBe(0);
+  });
+});

@@ -1,0 +1,256 @@
+// Static checks of the stack's Traefik wiring and deploy policy, run on `docker stack config`
+// output (the real Docker CLI's view of the files, anchors and interpolation resolved) plus
+// Traefik's static and dynamic files. Returns human-readable problems; empty means sound.
+import type { YamlValue } from './yaml-subset.ts';
+
+type Obj = { [key: string]: YamlValue };
+
+export interface WiringInput {
+  stackName: string;
+  /** Parsed `docker stack config` output. */
+  stack: YamlValue;
+  /** Parsed traefik/traefik.yml. */
+  traefikStatic: YamlValue;
+  /** Parsed traefik/dynamic/*.yml, by file name. */
+  dynamic: Record<string, YamlValue>;
+  /** Services that must not use start-first updates, with the reason (documented in the stack). */
+  stopFirst?: Record<string, string>;
+}
+
+const obj = (v: YamlValue | undefined): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
+const list = (v: YamlValue | undefined): YamlValue[] => (Array.isArray(v) ? v : []);
+const str = (v: YamlValue | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+const csv = (v: string | undefined): string[] => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
+
+/** Go duration text as printed by the Docker CLI ("1m30s", "15s", "500ms") to milliseconds. */
+export function durationMs(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  let total = 0;
+  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+  let matched = '';
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    matched += m[0];
+    total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  }
+  return matched === text ? total : undefined;
+}
+
+/** Names a router/middleware reference points to: `x` or `x@swarm` → swarm, `x@file` → file. */
+function splitRef(ref: string): { name: string; provider: string } {
+  const at = ref.lastIndexOf('@');
+  return at < 0 ? { name: ref, provider: 'swarm' } : { name: ref.slice(0, at), provider: ref.slice(at + 1) };
+}
+
+interface LabelModel {
+  /** protocol → kind → name → { property path → value, owner swarm service } */
+  defs: Record<'http' | 'tcp', Record<'routers' | 'services' | 'middlewares', Map<string, { props: Map<string, string>; owner: string }>>>;
+}
+
+function emptyDefs(): LabelModel['defs'] {
+  const kinds = () => ({ routers: new Map(), services: new Map(), middlewares: new Map() });
+  return { http: kinds(), tcp: kinds() };
+}
+
+export function checkStack(input: WiringInput): string[] {
+  const problems: string[] = [];
+  const services = obj(obj(input.stack).services);
+  const stackNetworks = obj(obj(input.stack).networks);
+  const entryPoints = obj(obj(input.traefikStatic).entryPoints);
+  const defs = emptyDefs();
+  const stopFirst = input.stopFirst ?? {};
+
+  const traefikName = Object.keys(services).find((name) => str(obj(services[name]).image)?.startsWith('traefik:'));
+  const traefikNets = traefikName ? Object.keys(obj(obj(services[traefikName]).networks)) : [];
+  if (!traefikName) problems.push('no traefik service (image traefik:...) in the stack');
+
+  // Collect label definitions per swarm service.
+  for (const [svcName, svcValue] of Object.entries(services)) {
+    const svc = obj(svcValue);
+    const containerLabels = Object.keys(obj(svc.labels)).filter((k) => k.startsWith('traefik.'));
+    if (containerLabels.length > 0) problems.push(`${svcName}: traefik labels must be under deploy.labels, not labels (${containerLabels[0]})`);
+    const labels = obj(obj(svc.deploy).labels);
+    const traefikLabels = Object.entries(labels).filter(([k]) => k.startsWith('traefik.'));
+    if (traefikLabels.length === 0) continue;
+    if (str(labels['traefik.enable']) !== 'true') problems.push(`${svcName}: has traefik labels but traefik.enable is not "true"`);
+
+    const network = str(labels['traefik.swarm.network']);
+    const svcNets = Object.keys(obj(svc.networks));
+    if (Object.keys(labels).some((k) => k.startsWith('traefik.docker.'))) {
+      problems.push(`${svcName}: traefik.docker.* labels are the Docker provider's; use traefik.swarm.*`);
+    }
+    if (!network) problems.push(`${svcName}: missing traefik.swarm.network`);
+    else {
+      const prefix = `${input.stackName}_`;
+      const bare = network.startsWith(prefix) ? network.slice(prefix.length) : undefined;
+      if (bare === undefined) problems.push(`${svcName}: traefik.swarm.network "${network}" lacks the stack prefix "${prefix}"`);
+      else if (!svcNets.includes(bare)) problems.push(`${svcName}: traefik.swarm.network "${network}" is not one of its networks (${svcNets.join(', ')})`);
+      else if (!traefikNets.includes(bare)) problems.push(`${svcName}: traefik.swarm.network "${network}" is not a network Traefik is on`);
+    }
+
+    for (const [key, value] of traefikLabels) {
+      const m = /^traefik\.(http|tcp)\.(routers|services|middlewares)\.([^.]+)\.(.+)$/.exec(key);
+      if (!m) {
+        if (!/^traefik\.(enable|swarm\.network|swarm\.lbswarm)$/.test(key)) problems.push(`${svcName}: unrecognised traefik label ${key}`);
+        continue;
+      }
+      const [, proto, kind, name, prop] = m as unknown as [string, 'http' | 'tcp', 'routers' | 'services' | 'middlewares', string, string];
+      const table = defs[proto][kind];
+      const existing = table.get(name);
+      if (existing && existing.owner !== svcName) {
+        problems.push(`${proto} ${kind.slice(0, -1)} "${name}" is defined by both ${existing.owner} and ${svcName}`);
+        continue;
+      }
+      const entry = existing ?? { props: new Map<string, string>(), owner: svcName };
+      entry.props.set(prop.toLowerCase(), str(value) ?? '');
+      table.set(name, entry);
+    }
+  }
+
+  // Dynamic (file provider) definitions.
+  const fileDefs = emptyDefs();
+  const fileTransports = { http: new Set<string>(), tcp: new Set<string>() };
+  for (const [file, doc] of Object.entries(input.dynamic)) {
+    for (const proto of ['http', 'tcp'] as const) {
+      const section = obj(obj(doc)[proto]);
+      for (const kind of ['routers', 'services', 'middlewares'] as const) {
+        for (const [name, def] of Object.entries(obj(section[kind]))) {
+          if (fileDefs[proto][kind].has(name)) problems.push(`${file}: ${proto} ${kind} "${name}" defined twice in the file provider`);
+          const props = new Map<string, string>([['__file', file]]);
+          fileDefs[proto][kind].set(name, { props, owner: file });
+          void def;
+        }
+      }
+      for (const name of Object.keys(obj(section.serversTransports))) fileTransports[proto].add(name);
+    }
+  }
+
+  const exists = (proto: 'http' | 'tcp', kind: 'services' | 'middlewares', ref: string): boolean => {
+    const { name, provider } = splitRef(ref);
+    if (provider === 'swarm') return defs[proto][kind].has(name);
+    if (provider === 'file') return fileDefs[proto][kind].has(name);
+    if (provider === 'internal') return true;
+    return false;
+  };
+
+  const checkEntryPoints = (where: string, proto: 'http' | 'tcp', eps: string[]) => {
+    if (eps.length === 0) problems.push(`${where}: no entrypoints`);
+    for (const ep of eps) {
+      const def = obj(entryPoints[ep]);
+      if (!entryPoints[ep]) problems.push(`${where}: entrypoint "${ep}" is not defined in traefik.yml`);
+      else {
+        const udp = str(def.address)?.endsWith('/udp');
+        const plainTcp = str(def.address)?.endsWith('/tcp') && !def.http;
+        if (udp) problems.push(`${where}: entrypoint "${ep}" is UDP`);
+        if (proto === 'http' && plainTcp && ep === 'devices') problems.push(`${where}: HTTP router on the devices entrypoint`);
+      }
+    }
+  };
+
+  // Swarm routers.
+  for (const proto of ['http', 'tcp'] as const) {
+    for (const [name, { props, owner }] of defs[proto].routers) {
+      const where = `${owner}: ${proto} router "${name}"`;
+      const rule = props.get('rule');
+      if (!rule) problems.push(`${where}: no rule`);
+      else if (proto === 'tcp' && !/^HostSNI(Regexp)?\(/.test(rule)) problems.push(`${where}: TCP rule must be HostSNI(...)`);
+      checkEntryPoints(where, proto, csv(props.get('entrypoints')));
+      if (proto === 'tcp' && rule === 'HostSNI(`*`)' && props.get('tls') === 'true') {
+        problems.push(`${where}: HostSNI(\`*\`) with TLS makes Traefik wait for a ClientHello from server-first devices`);
+      }
+      const service = props.get('service');
+      if (!service) problems.push(`${where}: no explicit service label`);
+      else if (!exists(proto, 'services', service)) problems.push(`${where}: service "${service}" does not exist`);
+      for (const mw of csv(props.get('middlewares'))) {
+        if (!exists(proto, 'middlewares', mw)) problems.push(`${where}: middleware "${mw}" does not exist`);
+      }
+    }
+
+    // Swarm services: port matches what the owning service listens on; transports exist.
+    for (const [name, { props, owner }] of defs[proto].services) {
+      const where = `${owner}: ${proto} service "${name}"`;
+      const port = props.get('loadbalancer.server.port');
+      const env = obj(obj(services[owner]).environment);
+      const listens = str(proto === 'http' ? env.PORT : env.DEVICE_PORT);
+      if (!port) problems.push(`${where}: no loadbalancer.server.port label (Swarm requires it)`);
+      else if (!listens) problems.push(`${where}: ${owner} sets no ${proto === 'http' ? 'PORT' : 'DEVICE_PORT'} to compare the port label with`);
+      else if (port !== listens) problems.push(`${where}: port label ${port} but ${owner} listens on ${listens}`);
+      const hc = props.get('loadbalancer.healthcheck.path');
+      if (proto === 'http' && hc !== '/readyz') problems.push(`${where}: health check path is ${hc ?? 'unset'}, expected /readyz`);
+      const transport = props.get('loadbalancer.serverstransport');
+      if (transport) {
+        const { name: tName, provider } = splitRef(transport);
+        if (provider !== 'file' || !fileTransports[proto].has(tName)) problems.push(`${where}: serversTransport "${transport}" does not exist`);
+      }
+    }
+    for (const [name, { props, owner }] of defs[proto].middlewares) {
+      if (props.size === 0) problems.push(`${owner}: ${proto} middleware "${name}" has no settings`);
+    }
+  }
+
+  // File-provider routers and weighted services must point at existing definitions.
+  for (const [file, doc] of Object.entries(input.dynamic)) {
+    for (const proto of ['http', 'tcp'] as const) {
+      const section = obj(obj(doc)[proto]);
+      for (const [name, def] of Object.entries(obj(section.routers))) {
+        const where = `${file}: ${proto} router "${name}"`;
+        const router = obj(def);
+        if (!str(router.rule)) problems.push(`${where}: no rule`);
+        checkEntryPoints(where, proto, list(router.entryPoints).map((e) => str(e) ?? ''));
+        const service = str(router.service);
+        if (!service) problems.push(`${where}: no service`);
+        else if (!exists(proto, 'services', service.includes('@') ? service : `${service}@file`)) problems.push(`${where}: service "${service}" does not exist`);
+        for (const mw of list(router.middlewares).map((m) => str(m) ?? '')) {
+          if (!exists(proto, 'middlewares', mw.includes('@') ? mw : `${mw}@file`)) problems.push(`${where}: middleware "${mw}" does not exist`);
+        }
+      }
+      for (const [name, def] of Object.entries(obj(section.services))) {
+        for (const member of list(obj(obj(def).weighted).services)) {
+          const ref = str(obj(member).name) ?? '';
+          if (!exists(proto, 'services', ref.includes('@') ? ref : `${ref}@file`)) {
+            problems.push(`${file}: weighted service "${name}" refers to missing service "${ref}"`);
+          }
+        }
+      }
+    }
+  }
+
+  // Network isolation: Traefik never on the data network; data networks internal.
+  for (const [net, def] of Object.entries(stackNetworks)) {
+    const members = Object.entries(services).filter(([, s]) => Object.keys(obj(obj(s).networks)).includes(net)).map(([n]) => n);
+    const hasDb = members.some((m) => /^(postgres|redis)/.test(str(obj(services[m]).image) ?? ''));
+    if (hasDb && traefikName && members.includes(traefikName)) problems.push(`network ${net}: Traefik shares it with postgres/redis`);
+    if (hasDb && str(obj(def).internal) !== 'true') problems.push(`network ${net}: carries postgres/redis but is not internal`);
+  }
+
+  // Deploy policy for every service.
+  for (const [svcName, svcValue] of Object.entries(services)) {
+    const svc = obj(svcValue);
+    const deploy = obj(svc.deploy);
+    if (str(deploy.mode) !== 'global' && deploy.replicas === undefined) problems.push(`${svcName}: no replicas`);
+    const update = obj(deploy.update_config);
+    const expectedOrder = stopFirst[svcName] ? 'stop-first' : 'start-first';
+    if (str(update.order) !== expectedOrder) problems.push(`${svcName}: update_config.order is ${str(update.order) ?? 'unset'}, expected ${expectedOrder}`);
+    if (str(update.failure_action) !== 'rollback') problems.push(`${svcName}: update_config.failure_action is not rollback`);
+    if (!deploy.rollback_config) problems.push(`${svcName}: no rollback_config`);
+    if (!deploy.restart_policy) problems.push(`${svcName}: no restart_policy`);
+    const limits = obj(obj(deploy.resources).limits);
+    if (!limits.cpus || !limits.memory) problems.push(`${svcName}: no CPU/memory limits`);
+    const grace = durationMs(str(svc.stop_grace_period));
+    const drain = Number(str(obj(svc.environment).SHUTDOWN_GRACE_MS) ?? 10_000);
+    if (grace === undefined) problems.push(`${svcName}: no stop_grace_period`);
+    else if (str(svc.image)?.startsWith('traefik:')) {
+      for (const [ep, def] of Object.entries(entryPoints)) {
+        const t = durationMs(str(obj(obj(obj(def).transport).lifeCycle).graceTimeOut)) ?? 10_000;
+        if (grace <= t) problems.push(`${svcName}: stop_grace_period ${grace} ms is not longer than entrypoint ${ep}'s graceTimeOut ${t} ms`);
+      }
+    } else if (grace <= drain) problems.push(`${svcName}: stop_grace_period ${grace} ms is not longer than its drain (SHUTDOWN_GRACE_MS ${drain})`);
+    if (str(svc.image)?.includes('/') && !svc.healthcheck) problems.push(`${svcName}: no healthcheck`);
+
+    // Secrets only as files: no credential-looking variable carries a value.
+    for (const [key, value] of Object.entries(obj(svc.environment))) {
+      if (/(PASSWORD|SECRET|PRIVATE_KEY|TOKEN)$/.test(key) && str(value)) problems.push(`${svcName}: ${key} is set inline; use ${key}_FILE and a Docker secret`);
+      if (/:\/\/[^/@\s]+:[^/@\s]+@/.test(str(value) ?? '')) problems.push(`${svcName}: ${key} embeds a password in a URL`);
+    }
+  }
+  return problems;
+}
