@@ -1,0 +1,262 @@
+import { createHash, randomBytes } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Edge, startEdge } from '../../scripts/local/edge.ts';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+async function startUpstream(name: string, extra: Record<string, Handler> = {}): Promise<{ url: string; server: http.Server }> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    const special = extra[path];
+    if (special) return special(req, res);
+    // Default: describe what arrived, so tests can see exactly what the edge forwarded.
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ upstream: name, method: req.method, url: req.url, headers: req.headers }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+async function closedPort(): Promise<number> {
+  const probe = http.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+function send(
+  base: string,
+  path: string,
+  options: { method?: string; headers?: http.OutgoingHttpHeaders; body?: Buffer | Readable } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    // `path` as an option, not inside a URL string: URL parsing would resolve dot segments client-side.
+    const { hostname, port } = new URL(base);
+    const requestOptions = { hostname, port, path, method: options.method ?? 'GET', headers: options.headers, agent: false };
+    const req = http.request(requestOptions, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (options.body instanceof Readable) pipeline(options.body, req).catch(reject);
+    else req.end(options.body);
+  });
+}
+
+const json = (reply: Reply) => JSON.parse(reply.body.toString('utf8')) as Record<string, any>;
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+describe('local edge proxy', () => {
+  let edge: Edge;
+  let v1: { url: string; server: http.Server };
+  let v2: { url: string; server: http.Server };
+  let firstChunkSeen: () => void = () => {};
+
+  beforeAll(async () => {
+    v1 = await startUpstream('v1');
+    v2 = await startUpstream('v2', {
+      // Echoes the request body back as it arrives.
+      '/echo': (req, res) => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        req.once('data', () => firstChunkSeen());
+        req.pipe(res);
+      },
+      '/slow': (req, res) => {
+        req.resume();
+        setTimeout(() => res.end('slow done'), 250);
+      },
+      '/never': (req) => req.resume(),
+      '/hop': (req, res) => {
+        req.resume();
+        res.writeHead(200, { connection: 'x-upstream-hop', 'x-upstream-hop': 'secret', 'x-end-to-end': 'kept' });
+        res.end('ok');
+      },
+    });
+    edge = await startEdge({
+      host: '127.0.0.1',
+      port: 0,
+      routes: [
+        { prefix: '/v1', target: v1.url },
+        { prefix: '/v2', target: v2.url },
+        { prefix: '/based', target: `${v1.url}/base/` },
+        { prefix: '/down', target: `http://127.0.0.1:${await closedPort()}` },
+      ],
+      timeouts: { headersMs: 400 },
+    });
+  });
+
+  afterAll(async () => {
+    await edge?.close();
+    v1?.server.closeAllConnections();
+    v2?.server.closeAllConnections();
+    await Promise.all([v1, v2].map((u) => u && new Promise((resolve) => u.server.close(resolve))));
+  });
+
+  it('strips the matched prefix like Traefik stripPrefix', async () => {
+    expect(json(await send(edge.url, '/v2/healthz'))).toMatchObject({ upstream: 'v2', url: '/healthz' });
+    expect(json(await send(edge.url, '/v2'))).toMatchObject({ upstream: 'v2', url: '/' });
+    expect(json(await send(edge.url, '/v2/'))).toMatchObject({ upstream: 'v2', url: '/' });
+    expect(json(await send(edge.url, '/v1/screens/42'))).toMatchObject({ upstream: 'v1', url: '/screens/42' });
+    expect(json(await send(edge.url, '/based/x'))).toMatchObject({ upstream: 'v1', url: '/base/x' });
+  });
+
+  it('keeps the query string exactly as sent', async () => {
+    const reply = json(await send(edge.url, '/v1/search?q=a%20b&tag=x&tag=y&empty='));
+    expect(reply.url).toBe('/search?q=a%20b&tag=x&tag=y&empty=');
+    expect(json(await send(edge.url, '/v2?x=1')).url).toBe('/?x=1');
+  });
+
+  it('answers 404 problem+json for unrouted paths, including /v2beta', async () => {
+    for (const path of ['/v2beta', '/v2beta/x', '/', '/v3/healthz', '/V2/healthz']) {
+      const reply = await send(edge.url, path);
+      expect(reply.status, path).toBe(404);
+      expect(reply.headers['content-type']).toBe('application/problem+json');
+      expect(json(reply)).toMatchObject({ status: 404, title: 'Not found', type: expect.stringContaining('not-found') });
+      expect(typeof json(reply).detail).toBe('string');
+    }
+  });
+
+  it('resolves dot segments before routing so one prefix cannot reach another service', async () => {
+    expect(json(await send(edge.url, '/v1/../v2/x'))).toMatchObject({ upstream: 'v2', url: '/x' });
+    expect((await send(edge.url, '/v1/%2e%2e/nowhere')).status).toBe(404);
+  });
+
+  it('sets X-Forwarded-* and drops spoofed ones from the client', async () => {
+    const reply = json(
+      await send(edge.url, '/v1/who', {
+        headers: {
+          host: 'marquee.local:8080',
+          'x-forwarded-for': '6.6.6.6',
+          'x-forwarded-prefix': '/evil',
+          'x-real-ip': '6.6.6.6',
+          'x-forwarded-server': 'evil',
+          forwarded: 'for=6.6.6.6',
+        },
+      }),
+    );
+    expect(reply.headers.forwarded).toBeUndefined();
+    expect(reply.headers['x-forwarded-server']).toBeUndefined();
+    expect(reply.headers).toMatchObject({
+      host: 'marquee.local:8080',
+      'x-forwarded-for': '127.0.0.1',
+      'x-real-ip': '127.0.0.1',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-host': 'marquee.local:8080',
+      'x-forwarded-port': '8080',
+      'x-forwarded-prefix': '/v1',
+    });
+  });
+
+  it('does not forward hop-by-hop headers in either direction', async () => {
+    const request = json(
+      await send(edge.url, '/v1/hop', {
+        headers: { connection: 'keep-alive, x-client-hop', 'x-client-hop': '1', 'keep-alive': 'timeout=5', te: 'trailers', 'x-end-to-end': 'yes' },
+      }),
+    );
+    expect(request.headers['x-end-to-end']).toBe('yes');
+    for (const name of ['x-client-hop', 'keep-alive', 'te']) expect(request.headers[name], name).toBeUndefined();
+
+    const response = await send(edge.url, '/v2/hop');
+    expect(response.headers['x-end-to-end']).toBe('kept');
+    expect(response.headers['x-upstream-hop']).toBeUndefined();
+  });
+
+  it('streams a large chunked upload through and back without buffering it', async () => {
+    const payload = randomBytes(8 * 1024 * 1024);
+    const head = payload.subarray(0, 64 * 1024);
+    const upstreamGotHead = new Promise<void>((resolve) => (firstChunkSeen = resolve));
+    async function* slowUpload() {
+      yield head;
+      // A buffering proxy would never let the upstream see this first piece before the end.
+      await Promise.race([
+        upstreamGotHead,
+        new Promise((_, reject) => setTimeout(() => reject(new Error('upstream saw nothing before the upload ended')), 3_000)),
+      ]);
+      for (let at = head.length; at < payload.length; at += 256 * 1024) yield payload.subarray(at, at + 256 * 1024);
+    }
+    const reply = await send(edge.url, '/v2/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Readable.from(slowUpload()),
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.body.length).toBe(payload.length);
+    expect(sha256(reply.body)).toBe(sha256(payload));
+  });
+
+  it('forwards a fixed-length POST body intact', async () => {
+    const body = Buffer.from(JSON.stringify({ name: 'lobby screen' }));
+    const reply = await send(edge.url, '/v2/echo', { method: 'POST', headers: { 'content-length': body.length }, body });
+    expect(reply.body.toString()).toBe(body.toString());
+  });
+
+  it('answers 502 problem+json quickly when the upstream is down', async () => {
+    const started = Date.now();
+    const reply = await send(edge.url, '/down/healthz');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(reply.status).toBe(502);
+    expect(reply.headers['content-type']).toBe('application/problem+json');
+    expect(json(reply)).toMatchObject({ status: 502, title: 'Bad gateway' });
+
+    const withBody = await send(edge.url, '/down/upload', { method: 'POST', body: Buffer.alloc(100_000, 1) });
+    expect(withBody.status).toBe(502);
+  });
+
+  it('answers 504 problem+json when the upstream does not answer in time', async () => {
+    const started = Date.now();
+    const reply = await send(edge.url, '/v2/never');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(reply.status).toBe(504);
+    expect(json(reply)).toMatchObject({ status: 504, title: 'Gateway timeout' });
+  });
+
+  it('rejects bad route configuration', async () => {
+    for (const prefix of ['v2', '/v2/', '/', '']) {
+      await expect(startEdge({ host: '127.0.0.1', port: 0, routes: [{ prefix, target: v1.url }] }), prefix).rejects.toThrow(/prefix/);
+    }
+  });
+});
+
+describe('local edge shutdown', () => {
+  it('lets an in-flight request finish, then refuses new connections', async () => {
+    const upstream = await startUpstream('slow', {
+      '/slow': (req, res) => {
+        req.resume();
+        setTimeout(() => res.end('finished'), 300);
+      },
+    });
+    const edge = await startEdge({ host: '127.0.0.1', port: 0, routes: [{ prefix: '/api', target: upstream.url }] });
+    const inFlight = send(edge.url, '/api/slow');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await edge.close();
+    const reply = await inFlight;
+    expect(reply.status).toBe(200);
+    expect(reply.body.toString()).toBe('finished');
+    await expect(send(edge.url, '/api/slow')).rejects.toThrow(/ECONNREFUSED/);
+    await new Promise((resolve) => upstream.server.close(resolve));
+  });
+
+  it('fails clearly when its port is taken', async () => {
+    const holder = http.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    await expect(startEdge({ host: '127.0.0.1', port, routes: [] })).rejects.toThrow(/already in use/);
+    await new Promise((resolve) => holder.close(resolve));
+  });
+});
