@@ -1,0 +1,35 @@
+import type { MessageBus, Sql } from '@marquee/service-kit';
+
+/** Bus topics shared with device-tcp (see services/device-tcp/src/directory.ts). */
+export const TOPIC_PLAYLIST_CHANGED = 'playlist.changed';
+export const TOPIC_DISPLAY_COMMAND = 'display.command';
+/** A display's credential was rotated or the display disabled: device-tcp closes its connection. */
+export const TOPIC_DISPLAY_REVOKED = 'display.revoked';
+
+export interface PlaylistChange {
+  displayId: string;
+  version: number;
+}
+
+/**
+ * Bumps the playlist version of each display, inside the caller's transaction, and returns the
+ * new versions. Publish them with `publishPlaylistChanges` only after that transaction commits.
+ */
+export async function bumpPlaylistVersions(tx: Sql, displayIds: readonly string[]): Promise<PlaylistChange[]> {
+  if (displayIds.length === 0) return [];
+  const rows = await tx<{ id: string; playlist_version: string }[]>`
+    update displays set playlist_version = playlist_version + 1, updated_at = now()
+    where id = any(${[...new Set(displayIds)]}::uuid[])
+    returning id, playlist_version`;
+  return rows.map((r) => ({ displayId: r.id, version: Number(r.playlist_version) }));
+}
+
+/** Fire-and-forget after commit: a lost message is healed by device-tcp's heartbeat version check. */
+export async function publishPlaylistChanges(bus: MessageBus, changes: readonly PlaylistChange[], logger?: { warn: (o: object, m: string) => void }) {
+  const publishedAt = Date.now();
+  await Promise.all(
+    changes.map((change) =>
+      bus.publish(TOPIC_PLAYLIST_CHANGED, { ...change, publishedAt }).catch((err) => logger?.warn({ err, ...change }, 'playlist change not published')),
+    ),
+  );
+}
