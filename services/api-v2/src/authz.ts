@@ -3,7 +3,7 @@ import { ForbiddenError, requireUser, type AccessClaims, type Role, type TokenVe
 import type { ApiEnv } from './openapi.ts';
 
 /** Bearer token required; the caller is then `c.get('user')`. */
-export const authenticated = (verifier: TokenVerifier) => requireUser(verifier) as MiddlewareHandler<ApiEnv>;
+export const authenticated = (verifier: TokenVerifier) => requireUser(verifier) as unknown as MiddlewareHandler<ApiEnv>;
 
 /**
  * Role gate for whole actions (e.g. only operators create displays). Object access is decided by
