@@ -1,0 +1,154 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedPostgres } from '../../scripts/local/embedded-postgres.ts';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const holderScript = fileURLToPath(new URL('./fixtures/hold-postgres.ts', import.meta.url));
+
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** As root, embedded-postgres runs the server as the `postgres` system user. */
+async function serverUserIds(): Promise<{ uid?: number; gid?: number }> {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string) => Number.parseInt(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }), 10);
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+async function serverPid(dataDir: string): Promise<number> {
+  return Number.parseInt((await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]!, 10);
+}
+
+async function query<T extends object>(url: string, run: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    return await run(sql);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+const readScreens = (url: string) => query(url, (sql) => sql<{ name: string }[]>`select name from screens order by name`);
+
+describe('embedded PostgreSQL for the local platform', () => {
+  let root: string;
+  let dataDir: string;
+  let port: number;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'marquee-embedded-pg-'));
+    // mkdtemp makes it 0700; the server runs as the unprivileged `postgres` user when we are root.
+    await chmod(root, 0o755);
+    dataDir = path.join(root, 'postgres');
+    port = await freePort();
+  });
+
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    // If a test failed mid-way, do not leave a server running on the deleted directory.
+    const leftover = await serverPid(dataDir).catch(() => 0);
+    if (leftover && isAlive(leftover)) process.kill(leftover, 'SIGINT');
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('initialises once, creates the marquee database, and keeps data across a restart', async () => {
+    const first = await startEmbeddedPostgres({ dataDir, port });
+    expect(first.url).toBe(`postgres://postgres@127.0.0.1:${port}/marquee`);
+    const pid = await serverPid(dataDir);
+    await query(first.url, async (sql) => {
+      expect((await sql`select current_database() as db`)[0]?.db).toBe('marquee');
+      await sql`create table screens (name text primary key)`;
+      return sql`insert into screens values ('lobby')`;
+    });
+    await first.stop();
+    expect(isAlive(pid)).toBe(false);
+    await first.stop(); // a second stop is harmless
+
+    const started = Date.now();
+    const second = await startEmbeddedPostgres({ dataDir, port });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await readScreens(second.url)).toEqual([{ name: 'lobby' }]);
+    await second.stop();
+  });
+
+  it('starts despite a postmaster.pid naming a live process that is not PostgreSQL', async () => {
+    // Owned by the user the server runs as, so PostgreSQL's own liveness probe (kill 0) sees it.
+    const unrelated = spawn('sleep', ['30'], { stdio: 'ignore', ...(await serverUserIds()) });
+    children.push(unrelated);
+    // Same shape PostgreSQL writes; PostgreSQL itself refuses to start while that PID is alive.
+    await writeFile(path.join(dataDir, 'postmaster.pid'), `${unrelated.pid}\n${dataDir}\n1700000000\n${port}\n\n127.0.0.1\n0 0\nready\n`);
+    const pg = await startEmbeddedPostgres({ dataDir, port });
+    expect(await readScreens(pg.url)).toEqual([{ name: 'lobby' }]);
+    expect(isAlive(unrelated.pid!)).toBe(true);
+    await pg.stop();
+  });
+
+  it('recovers after the launcher was killed with SIGKILL and left the server orphaned', async () => {
+    const launcher = spawn(process.execPath, ['--import', 'tsx', '--conditions=marquee-source', holderScript, dataDir, String(port)], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(launcher);
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      launcher.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('READY')) resolve();
+      });
+      launcher.once('exit', (code) => reject(new Error(`holder exited early (${code}): ${out}`)));
+    });
+    const orphan = await serverPid(dataDir);
+    launcher.kill('SIGKILL');
+    await new Promise((resolve) => launcher.once('exit', resolve));
+    expect(isAlive(orphan)).toBe(true); // the crash really left a server behind
+
+    const pg = await startEmbeddedPostgres({ dataDir, port });
+    expect(isAlive(orphan)).toBe(false);
+    expect(await readScreens(pg.url)).toEqual([{ name: 'lobby' }]);
+    await pg.stop();
+  });
+
+  it('refuses a busy port with a clear message', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+    try {
+      await expect(startEmbeddedPostgres({ dataDir, port })).rejects.toThrow(`port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+    // The failed attempt left nothing behind: the same directory starts fine afterwards.
+    const pg = await startEmbeddedPostgres({ dataDir, port });
+    await pg.stop();
+  });
+
+  it('refuses a second start on a directory this process is already serving', async () => {
+    const pg = await startEmbeddedPostgres({ dataDir, port });
+    try {
+      await expect(startEmbeddedPostgres({ dataDir, port: await freePort() })).rejects.toThrow(/already running/);
+      expect(await readScreens(pg.url)).toEqual([{ name: 'lobby' }]);
+    } finally {
+      await pg.stop();
+    }
+  });
+});
