@@ -12,6 +12,7 @@ import { Connection, ConnState } from './connection.ts';
 import {
   DirectoryUnavailableError,
   TOPIC_DISPLAY_COMMAND,
+  TOPIC_DISPLAY_REVOKED,
   TOPIC_PLAYLIST_CHANGED,
   TOPIC_SESSION_OPENED,
   type DisplayCommand,
@@ -172,6 +173,7 @@ export class DeviceServer {
       await bus.subscribe(TOPIC_PLAYLIST_CHANGED, (m) => this.onPlaylistChanged(m)),
       await bus.subscribe(TOPIC_DISPLAY_COMMAND, (m) => this.onBusCommand(m)),
       await bus.subscribe(TOPIC_SESSION_OPENED, (m) => this.onSessionOpened(m)),
+      await bus.subscribe(TOPIC_DISPLAY_REVOKED, (m) => this.onRevoked(m)),
     );
     this.sweepTimer = setInterval(() => this.sweep(), this.opts.sweepIntervalMs);
     this.sweepTimer.unref();
@@ -431,6 +433,15 @@ export class DeviceServer {
       return;
     }
     if (conn.announced) this.fail(conn, 'replaced', 'a newer connection for this display was accepted elsewhere');
+  }
+
+  private onRevoked(raw: unknown): void {
+    const msg = raw as { displayId?: unknown; reason?: unknown };
+    if (typeof msg?.displayId !== 'string') return;
+    const conn = this.sessions.get(msg.displayId);
+    if (!conn) return;
+    if (msg.reason === 'disabled') this.fail(conn, 'display_disabled', 'this display was disabled');
+    else this.fail(conn, 'auth_failed', 'the credentials of this display are no longer valid');
   }
 
   // ---------------------------------------------------------------- session messages

@@ -98,6 +98,8 @@ export class DirectoryUnavailableError extends Error {
 /** Bus topics and payloads shared with api-v2. */
 export const TOPIC_PLAYLIST_CHANGED = 'playlist.changed';
 export const TOPIC_DISPLAY_COMMAND = 'display.command';
+/** api-v2 → device-tcp: credentials rotated, display disabled or deleted; a live session must end. */
+export const TOPIC_DISPLAY_REVOKED = 'display.revoked';
 /** device-tcp ↔ device-tcp: a display authenticated somewhere; older sessions elsewhere must close. */
 export const TOPIC_SESSION_OPENED = 'display.session.opened';
 
@@ -106,6 +108,12 @@ export interface PlaylistChanged {
   version: number;
   /** Optional epoch ms set by the publisher; used for the push-latency histogram. */
   publishedAt?: number;
+}
+
+export interface DisplayRevoked {
+  displayId: string;
+  /** 'disabled' → display_disabled; anything else (e.g. 'credentials_rotated', 'deleted') → auth_failed. */
+  reason?: string;
 }
 
 export interface SessionOpened {

@@ -211,3 +211,17 @@ describe('liveness and duplicates', () => {
     ]);
   });
 });
+
+describe('revocation', () => {
+  it.each([
+    ['disabled', 'display_disabled'],
+    ['credentials_rotated', 'auth_failed'],
+  ])('closes a live session when api-v2 publishes display.revoked (%s)', async (reason, code) => {
+    const c = await h.connect();
+    await c.hello('d-1', 'secret-1');
+    await h.bus.publish('display.revoked', { displayId: 'd-1', reason });
+    expect(await c.next('error')).toMatchObject({ code, fatal: true });
+    await c.waitClosed();
+    expect(h.server.sessionCount).toBe(0);
+  });
+});

@@ -1,0 +1,57 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { commonConfigShape, env, loadConfig } from '@marquee/service-kit';
+import type { DeviceServerOptions } from './device-server.ts';
+
+export const deviceTcpConfigShape = {
+  ...commonConfigShape,
+  DEVICE_HOST: z.string().default('0.0.0.0'),
+  DEVICE_PORT: env.port(7000),
+  REDIS_URL: z.string().optional(),
+  /** api-v2's internal port (its INTERNAL_PORT), e.g. http://api-v2:3001. */
+  API_V2_URL: z.string().url(),
+  PROXY_PROTOCOL: z.enum(['off', 'v1', 'v2', 'any']).default('off'),
+  /** Names this replica in presence events; defaults to hostname:pid. */
+  INSTANCE_ID: z.string().min(1).max(128).optional(),
+  HEARTBEAT_INTERVAL_MS: env.int(30_000, 1_000, 600_000),
+  /** Defaults to 2.5 × HEARTBEAT_INTERVAL_MS. */
+  HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(1_800_000).optional(),
+  HELLO_TIMEOUT_MS: env.int(5_000, 500, 60_000),
+  MAX_FRAME_BYTES: env.int(256 * 1024, 4096, 4 * 1024 * 1024),
+  MAX_PLAYS_PER_BATCH: env.int(500, 1, 10_000),
+  WRITE_QUEUE_LIMIT_BYTES: env.int(1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
+  MAX_CONNECTIONS_PER_ADDRESS: env.int(500, 1, 1_000_000),
+  HANDSHAKES_PER_SEC_PER_ADDRESS: env.int(20, 1, 1_000_000),
+  HANDSHAKE_BURST_PER_ADDRESS: env.int(100, 1, 1_000_000),
+  HANDSHAKES_PER_SEC: env.int(2_000, 1, 1_000_000),
+  HANDSHAKE_BURST: env.int(4_000, 1, 1_000_000),
+  API_V2_CONCURRENCY: env.int(64, 1, 1_024),
+};
+
+export type DeviceTcpConfig = ReturnType<typeof loadDeviceTcpConfig>;
+
+export function loadDeviceTcpConfig(source: Record<string, string | undefined> = process.env) {
+  const config = loadConfig(deviceTcpConfigShape, source);
+  return { ...config, HEARTBEAT_TIMEOUT_MS: config.HEARTBEAT_TIMEOUT_MS ?? Math.round(config.HEARTBEAT_INTERVAL_MS * 2.5) };
+}
+
+export function deviceServerOptions(config: DeviceTcpConfig): Partial<DeviceServerOptions> {
+  return {
+    host: config.DEVICE_HOST,
+    port: config.DEVICE_PORT,
+    proxyProtocol: config.PROXY_PROTOCOL,
+    instanceId: config.INSTANCE_ID ?? `${hostname()}:${process.pid}`,
+    helloTimeoutMs: config.HELLO_TIMEOUT_MS,
+    heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
+    heartbeatTimeoutMs: config.HEARTBEAT_TIMEOUT_MS,
+    maxFrameBytes: config.MAX_FRAME_BYTES,
+    maxPlaysPerBatch: config.MAX_PLAYS_PER_BATCH,
+    writeQueueLimitBytes: config.WRITE_QUEUE_LIMIT_BYTES,
+    maxConnectionsPerAddress: config.MAX_CONNECTIONS_PER_ADDRESS,
+    handshakesPerSecPerAddress: config.HANDSHAKES_PER_SEC_PER_ADDRESS,
+    handshakeBurstPerAddress: config.HANDSHAKE_BURST_PER_ADDRESS,
+    handshakesPerSecTotal: config.HANDSHAKES_PER_SEC,
+    handshakeBurstTotal: config.HANDSHAKE_BURST,
+    directoryConcurrency: config.API_V2_CONCURRENCY,
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * The service as deployed: startDeviceTcp with the HTTP directory (against a stand-in for
+ * api-v2's internal endpoints) and the Redis bus (real Redis on 127.0.0.1:6379), two replicas.
+ */
+import { randomUUID } from 'node:crypto';
+import { createLogger, createRedisBus } from '@marquee/service-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDeviceTcpConfig } from '../src/config.ts';
+import { startDeviceTcp, type RunningDeviceTcp } from '../src/server.ts';
+import { MemoryDirectory } from './support/memory-directory.ts';
+import { startFakeApiV2, type FakeApiV2 } from './support/fake-api-v2.ts';
+import { RawClient } from './support/raw-client.ts';
+import { sleep, until } from './support/harness.ts';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+let directory: MemoryDirectory;
+let api: FakeApiV2;
+let a: RunningDeviceTcp;
+let b: RunningDeviceTcp;
+const clients: RawClient[] = [];
+// Unique ids per run: other suites share this Redis and the topics are global.
+const id = (n: number) => `svc-${process.pid}-${n}`;
+
+function config(instance: string) {
+  return loadDeviceTcpConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DEVICE_HOST: '127.0.0.1',
+    DEVICE_PORT: '0',
+    REDIS_URL,
+    API_V2_URL: api.url,
+    INSTANCE_ID: instance,
+    LOG_LEVEL: 'silent',
+    SHUTDOWN_GRACE_MS: '2500',
+    HEARTBEAT_INTERVAL_MS: '1000',
+  });
+}
+
+async function connect(to: RunningDeviceTcp) {
+  const c = await RawClient.connect(to.devicePort);
+  clients.push(c);
+  return c;
+}
+
+beforeAll(async () => {
+  directory = new MemoryDirectory();
+  for (let i = 1; i <= 3; i++) directory.addDisplay(id(i), `s-${i}`);
+  api = await startFakeApiV2(directory);
+  a = await startDeviceTcp(config('a'));
+  b = await startDeviceTcp(config('b'));
+});
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await Promise.allSettled([a?.close(), b?.close()]);
+  await api?.close();
+});
+
+describe('device-tcp service over Redis and HTTP', () => {
+  it('parses configuration once and derives the heartbeat timeout', () => {
+    const c = config('x');
+    expect(c.HEARTBEAT_TIMEOUT_MS).toBe(2500);
+    expect(c.PROXY_PROTOCOL).toBe('off');
+    expect(() => loadDeviceTcpConfig({ API_V2_URL: 'not a url', PROXY_PROTOCOL: 'v3' })).toThrow(/API_V2_URL[\s\S]*PROXY_PROTOCOL/);
+  });
+
+  it('answers health, readiness and metrics on the ops port', async () => {
+    expect((await fetch(`${a.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${a.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ checks: { displays: 'ok', bus: 'ok' } });
+    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    for (const name of ['device_tcp_connections', 'device_tcp_frames_in_total', 'device_tcp_push_latency_seconds', 'device_tcp_displays_behind']) {
+      expect(metrics).toContain(name);
+    }
+  });
+
+  it('authenticates through api-v2, pushes a change published on Redis, and records plays', async () => {
+    directory.setPlaylist(id(1), 1);
+    const c = await connect(a);
+    await c.hello(id(1), 's-1', 1);
+    directory.setPlaylist(id(1), 2);
+    const publisher = createRedisBus(REDIS_URL);
+    try {
+      // The kit's publisher refuses commands until connected (no offline queue).
+      await until(() => publisher.ping().then(() => true, () => false));
+      await publisher.publish('playlist.changed', { displayId: id(1), version: 2, publishedAt: Date.now() });
+    } finally {
+      await publisher.close();
+    }
+    expect((await c.next('playlist')).playlist).toMatchObject({ version: 2 });
+    const playId = randomUUID();
+    c.send({ type: 'plays', batchId: 'p1', plays: [{ playId, bookingId: 'b-0', creativeId: 'c-0', startedAt: new Date().toISOString(), durationMs: 9000 }] });
+    expect(await c.next('plays_ack')).toMatchObject({ accepted: [playId], rejected: [] });
+    await until(() => directory.presence.some((e) => e.kind === 'connected' && e.displayId === id(1)));
+    expect(api.requests).toEqual(expect.arrayContaining(['POST /internal/displays/authenticate', `GET /internal/displays/${id(1)}/playlist`, 'POST /internal/presence']));
+    c.close();
+    await until(() => a.server.sessionCount === 0);
+  });
+
+  it('refuses bad credentials relayed from api-v2 and reports api-v2 outages as unavailable', async () => {
+    const bad = await connect(a);
+    bad.send({ type: 'hello', protocol: 1, displayId: id(2), secret: 'wrong', playlistVersion: 0 });
+    expect(await bad.next('error')).toMatchObject({ code: 'auth_failed' });
+    directory.down = true;
+    try {
+      const c = await connect(a);
+      c.send({ type: 'hello', protocol: 1, displayId: id(2), secret: 's-2', playlistVersion: 0 });
+      expect(await c.next('error', 10_000)).toMatchObject({ code: 'unavailable', fatal: true });
+    } finally {
+      directory.down = false;
+    }
+  });
+
+  it('a display moving from replica a to replica b closes its old session on a (Redis fan-out)', async () => {
+    const onA = await connect(a);
+    await onA.hello(id(3), 's-3');
+    await sleep(100); // a's announcement has come back through Redis
+    const onB = await connect(b);
+    await onB.hello(id(3), 's-3');
+    expect(await onA.next('error')).toMatchObject({ code: 'replaced' });
+    await sleep(100);
+    expect(onB.closed).toBe(false);
+    expect([a, b].map((r) => r.server.sessionCount)).toEqual([0, 1]);
+  });
+
+  it('drains on close: not ready, reconnect advice, then gone', async () => {
+    const c = await connect(b);
+    await c.hello(id(2), 's-2');
+    const closing = b.close();
+    const advice = await c.next('reconnect');
+    expect(advice.afterMs).toBeGreaterThanOrEqual(1000);
+    const ready = await fetch(`${b.url}/readyz`).catch(() => null);
+    if (ready) expect(ready.status).toBe(503);
+    c.close();
+    await closing;
+    await until(() => directory.presence.some((e) => e.kind === 'disconnected' && e.displayId === id(2)));
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * The api-v2 internal endpoints device-tcp calls (services/device-tcp/README.md), served over
+ * real HTTP from a MemoryDirectory. Lets the HTTP directory be tested against the written contract.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { MemoryDirectory } from './memory-directory.ts';
+
+export interface FakeApiV2 {
+  url: string;
+  requests: string[];
+  close(): Promise<void>;
+}
+
+async function readJson(req: IncomingMessage): Promise<any> {
+  let text = '';
+  for await (const chunk of req) text += chunk;
+  return text ? JSON.parse(text) : undefined;
+}
+
+export async function startFakeApiV2(directory: MemoryDirectory): Promise<FakeApiV2> {
+  const requests: string[] = [];
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    requests.push(`${req.method} ${url.pathname}`);
+    const send = (status: number, body?: unknown) => {
+      res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
+      res.end(body === undefined ? undefined : JSON.stringify(body));
+    };
+    if (directory.down) return send(503, { type: 'about:blank', title: 'down', status: 503 });
+    const body = await readJson(req);
+    let m: RegExpMatchArray | null;
+    if (req.method === 'POST' && url.pathname === '/internal/displays/authenticate') {
+      return send(200, await directory.authenticate(body.displayId, body.secret));
+    }
+    if (req.method === 'GET' && (m = url.pathname.match(/^\/internal\/displays\/([^/]+)\/playlist$/))) {
+      const playlist = await directory.getPlaylist(decodeURIComponent(m[1]!));
+      return playlist ? send(200, playlist) : send(404, { status: 404, title: 'no playlist' });
+    }
+    if (req.method === 'POST' && url.pathname === '/internal/playlists/versions') {
+      return send(200, { versions: await directory.getPlaylistVersions(body.displayIds) });
+    }
+    if (req.method === 'POST' && (m = url.pathname.match(/^\/internal\/displays\/([^/]+)\/plays$/))) {
+      return send(200, await directory.ingestPlays(decodeURIComponent(m[1]!), body.plays));
+    }
+    if (req.method === 'POST' && url.pathname === '/internal/presence') {
+      await directory.reportPresence(body.events);
+      return send(204);
+    }
+    if (req.method === 'GET' && (m = url.pathname.match(/^\/internal\/displays\/([^/]+)\/commands\/pending$/))) {
+      return send(200, { commands: await directory.takePendingCommands(decodeURIComponent(m[1]!)) });
+    }
+    if (req.method === 'POST' && (m = url.pathname.match(/^\/internal\/commands\/([^/]+)\/result$/))) {
+      const { displayId, ...result } = body;
+      await directory.reportCommandResult(displayId, { ...result, commandId: decodeURIComponent(m[1]!) });
+      return send(204);
+    }
+    send(404, { status: 404, title: 'no route' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
