@@ -67,6 +67,8 @@ describe('local edge proxy', () => {
   let v1: { url: string; server: http.Server };
   let v2: { url: string; server: http.Server };
   let firstChunkSeen: () => void = () => {};
+  let releaseDrip: () => void = () => {};
+  let dripClosed: () => void = () => {};
 
   beforeAll(async () => {
     v1 = await startUpstream('v1');
@@ -82,6 +84,14 @@ describe('local edge proxy', () => {
         setTimeout(() => res.end('slow done'), 250);
       },
       '/never': (req) => req.resume(),
+      // Sends a first piece, then holds the response open until the test says the client got it.
+      '/drip': (req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('first;');
+        releaseDrip = () => res.end('last');
+        res.once('close', () => dripClosed());
+      },
       '/hop': (req, res) => {
         req.resume();
         res.writeHead(200, { connection: 'x-upstream-hop', 'x-upstream-hop': 'secret', 'x-end-to-end': 'kept' });
@@ -198,6 +208,46 @@ describe('local edge proxy', () => {
     expect(reply.status).toBe(200);
     expect(reply.body.length).toBe(payload.length);
     expect(sha256(reply.body)).toBe(sha256(payload));
+  });
+
+  it('streams the response: the client gets the first piece while the upstream is still writing', async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      const { hostname, port } = new URL(edge.url);
+      http
+        .get({ hostname, port, path: '/v2/drip', agent: false }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+            if (text === 'first;') releaseDrip();
+          });
+          res.on('end', () => resolve(text));
+        })
+        .on('error', reject);
+    });
+    expect(body).toBe('first;last');
+  }, 5_000);
+
+  it('cancels the upstream request when the client goes away', async () => {
+    const upstreamClosed = new Promise<void>((resolve) => (dripClosed = resolve));
+    const { hostname, port } = new URL(edge.url);
+    await new Promise<void>((resolve) => {
+      const req = http.get({ hostname, port, path: '/v2/drip', agent: false }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => {});
+    });
+    await upstreamClosed; // would hang (and time out) if the edge kept the upstream request open
+  }, 5_000);
+
+  it('passes HEAD and bodiless statuses through', async () => {
+    const head = await send(edge.url, '/v1/anything', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body.length).toBe(0);
+    expect(head.headers['content-type']).toBe('application/json');
   });
 
   it('forwards a fixed-length POST body intact', async () => {
