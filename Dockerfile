@@ -9,8 +9,9 @@ ARG SERVICE
 WORKDIR /src
 COPY package.json ./
 COPY node_modules ./node_modules
+# All workspace sources: a service may import another workspace package (bundled from source).
 COPY packages ./packages
-COPY services/${SERVICE} ./services/${SERVICE}
+COPY services ./services
 COPY scripts/image ./scripts/image
 # Exec form needs no shell in the base image; the script reads the SERVICE build arg from its env.
 RUN ["node", "scripts/image/build-service.mjs", "--out", "/out"]

@@ -14,6 +14,7 @@ TAG=""
 NEXT_TAG=""
 NODE_IMAGE=""
 BUILD=1
+FROM_WORKTREE=0
 CANARY=""
 ROLLBACK=0
 RESOLVE_IMAGE=always
@@ -39,6 +40,8 @@ Options:
                           needed when the Swarm has more than one node
   --tag TAG               image tag (default: git rev-parse --short=12 HEAD)
   --no-build              do not build; deploy images that already carry TAG
+  --worktree              build from the working tree as it is (default: from the committed
+                          revision, exported with git archive, so an image tagged REV holds REV)
   --node-image IMAGE      Node base image for the build (Dockerfile ARG NODE_IMAGE)
   -f, --file FILE         extra compose file merged over stacks/marquee.yml (repeatable)
   --resolve-image MODE    always | changed | never (passed to docker stack deploy; default always)
@@ -67,6 +70,7 @@ while [[ $# -gt 0 ]]; do
     --registry) REGISTRY="${2:?--registry needs a prefix}"; shift 2 ;;
     --tag) TAG="${2:?--tag needs a value}"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
+    --worktree) FROM_WORKTREE=1; shift ;;
     --node-image) NODE_IMAGE="${2:?--node-image needs an image}"; shift 2 ;;
     -f|--file) EXTRA_FILES+=("${2:?--file needs a path}"); shift 2 ;;
     --resolve-image) RESOLVE_IMAGE="${2:?--resolve-image needs a mode}"; shift 2 ;;
@@ -123,6 +127,22 @@ ensure_node_label() {
   dk node update --label-add "$label=true" "$self" >/dev/null
 }
 
+# The build context: the committed tree of REVISION plus the host's node_modules (hard links).
+BUILD_DIR=""
+cleanup_build_dir() { if [[ -n "$BUILD_DIR" ]]; then rm -rf "$BUILD_DIR"; fi; }
+trap cleanup_build_dir EXIT
+BUILD_CONTEXT=""
+prepare_build_context() {
+  if [[ "$FROM_WORKTREE" -eq 1 ]]; then BUILD_CONTEXT="$ROOT"; return; fi
+  BUILD_DIR="$(mktemp -d "${TMPDIR:-/tmp}/marquee-build.XXXXXX")"
+  git -C "$ROOT" archive --format=tar "$REVISION" | tar -x -C "$BUILD_DIR"
+  cp -al "$ROOT/node_modules" "$BUILD_DIR/node_modules" 2>/dev/null || cp -a "$ROOT/node_modules" "$BUILD_DIR/node_modules"
+  if [[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no)" ]]; then
+    log "note: uncommitted changes are not in the images (building $REVISION; --worktree to include them)"
+  fi
+  BUILD_CONTEXT="$BUILD_DIR"
+}
+
 build_images() {
   [[ -d "$ROOT/node_modules" ]] || die "node_modules missing: run npm ci first (images ship the host-installed production deps)"
   local nodes
@@ -130,12 +150,13 @@ build_images() {
   if [[ -z "$REGISTRY" && "$nodes" -gt 1 ]]; then
     log "warning: $nodes nodes but no --registry: other nodes cannot pull locally built images"
   fi
+  prepare_build_context
   local svc args
   for svc in "${SERVICES[@]}"; do
     args=(--build-arg "SERVICE=$svc" --build-arg "GIT_REVISION=$REVISION" -t "$IMAGE_PREFIX/$svc:$TAG")
     [[ -n "$NODE_IMAGE" ]] && args+=(--build-arg "NODE_IMAGE=$NODE_IMAGE")
     log "building $IMAGE_PREFIX/$svc:$TAG"
-    dk build -q "${args[@]}" "$ROOT" >/dev/null
+    dk build -q "${args[@]}" "$BUILD_CONTEXT" >/dev/null
     if [[ -n "$REGISTRY" ]]; then
       log "pushing $IMAGE_PREFIX/$svc:$TAG"
       dk push -q "$IMAGE_PREFIX/$svc:$TAG" >/dev/null
