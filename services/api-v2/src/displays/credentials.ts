@@ -1,0 +1,41 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Sql } from '@marquee/service-kit';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What a device presents: its display id and a secret shown once at creation or rotation. */
+export interface DeviceCredential {
+  displayId: string;
+  secret: string;
+}
+
+/** 256 random bits, base64url: 43 characters. Only its SHA-256 is ever stored. */
+export function newDeviceSecret(): { secret: string; hash: Buffer } {
+  const secret = randomBytes(32).toString('base64url');
+  return { secret, hash: hashDeviceSecret(secret) };
+}
+
+export function hashDeviceSecret(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest();
+}
+
+export type CredentialCheck =
+  | { ok: true; display: { id: string; status: string; playlistVersion: number } }
+  | { ok: false; code: 'unknown_display' | 'bad_secret' | 'disabled' };
+
+/**
+ * Checks a device's credential. Hashes are compared in constant time; the secret is checked
+ * before the status so a disabled display's id alone reveals nothing about its state.
+ */
+export async function verifyDisplayCredential(sql: Sql, displayId: string, secret: string): Promise<CredentialCheck> {
+  // Hash even for ids that can't exist, so timing doesn't say which ids are real.
+  const presented = hashDeviceSecret(typeof secret === 'string' ? secret : '');
+  if (typeof displayId !== 'string' || !UUID.test(displayId)) return { ok: false, code: 'unknown_display' };
+  const [row] = await sql<{ id: string; status: string; playlist_version: string; credential_hash: Buffer }[]>`
+    select id, status, playlist_version, credential_hash from displays where id = ${displayId}`;
+  if (!row) return { ok: false, code: 'unknown_display' };
+  const stored = Buffer.from(row.credential_hash);
+  if (stored.length !== presented.length || !timingSafeEqual(stored, presented)) return { ok: false, code: 'bad_secret' };
+  if (row.status === 'disabled') return { ok: false, code: 'disabled' };
+  return { ok: true, display: { id: row.id, status: row.status, playlistVersion: Number(row.playlist_version) } };
+}

@@ -1,0 +1,170 @@
+import type { Sql } from '@marquee/service-kit';
+import type { AccessClaims } from '@marquee/service-kit';
+import type { CreateDisplayInput, ListDisplaysFilters } from './schemas.ts';
+
+export interface DisplayRow {
+  id: string;
+  operator_id: string;
+  name: string;
+  address: string;
+  lat: number;
+  lng: number;
+  timezone: string;
+  width_px: number;
+  height_px: number;
+  orientation: 'landscape' | 'portrait';
+  tags: string[];
+  loop_length_ms: number;
+  slot_count: number;
+  price_per_slot_hour: string;
+  currency: string;
+  audience_multiplier: string;
+  status: 'pending' | 'active' | 'disabled';
+  credential_rotated_at: Date;
+  playlist_version: string;
+  online: boolean;
+  last_seen_at: Date | null;
+  applied_version: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** Every column except the credential hash, which never leaves the database layer. */
+export const DISPLAY_COLUMNS = [
+  'id', 'operator_id', 'name', 'address', 'lat', 'lng', 'timezone', 'width_px', 'height_px', 'orientation', 'tags',
+  'loop_length_ms', 'slot_count', 'price_per_slot_hour', 'currency', 'audience_multiplier', 'status', 'credential_rotated_at',
+  'playlist_version', 'online', 'last_seen_at', 'applied_version', 'created_at', 'updated_at',
+];
+
+export function toPublicView(r: DisplayRow) {
+  return {
+    id: r.id,
+    name: r.name,
+    location: { address: r.address, lat: r.lat, lng: r.lng },
+    timezone: r.timezone,
+    resolution: { widthPx: r.width_px, heightPx: r.height_px },
+    orientation: r.orientation,
+    tags: r.tags,
+    loop: { lengthMs: r.loop_length_ms, slotCount: r.slot_count, slotMs: r.loop_length_ms / r.slot_count },
+    pricePerSlotHour: Number(r.price_per_slot_hour),
+    currency: r.currency,
+    audienceMultiplier: Number(r.audience_multiplier),
+    status: r.status,
+    createdAt: r.created_at.toISOString(),
+  };
+}
+
+export function toOwnerView(r: DisplayRow) {
+  return {
+    ...toPublicView(r),
+    operatorId: r.operator_id,
+    updatedAt: r.updated_at.toISOString(),
+    credentialRotatedAt: r.credential_rotated_at.toISOString(),
+    presence: {
+      online: r.online,
+      lastSeenAt: r.last_seen_at?.toISOString() ?? null,
+      playlistVersion: Number(r.playlist_version),
+      appliedVersion: r.applied_version === null ? null : Number(r.applied_version),
+    },
+  };
+}
+
+/** Owner/admin get the full view; everyone else the catalogue view. */
+export const viewFor = (user: AccessClaims, row: DisplayRow) => (user.role === 'advertiser' ? toPublicView(row) : toOwnerView(row));
+
+export async function insertDisplay(sql: Sql, operatorId: string, d: CreateDisplayInput, credentialHash: Buffer): Promise<DisplayRow> {
+  const orientation = d.orientation ?? (d.resolution.heightPx > d.resolution.widthPx ? 'portrait' : 'landscape');
+  const [row] = await sql<DisplayRow[]>`
+    insert into displays (operator_id, name, address, lat, lng, timezone, width_px, height_px, orientation, tags,
+      loop_length_ms, slot_count, price_per_slot_hour, currency, audience_multiplier, credential_hash)
+    values (${operatorId}, ${d.name}, ${d.location.address}, ${d.location.lat}, ${d.location.lng}, ${d.timezone},
+      ${d.resolution.widthPx}, ${d.resolution.heightPx}, ${orientation}, ${d.tags}, ${d.loop.lengthMs}, ${d.loop.slotCount},
+      ${d.pricePerSlotHour}, ${d.currency}, ${d.audienceMultiplier}, ${credentialHash})
+    returning ${sql(DISPLAY_COLUMNS)}`;
+  return row!;
+}
+
+/**
+ * One display as the caller may see it: operators only their own (any status), advertisers only
+ * active ones, admins all. `forUpdate` locks the row for the caller's transaction.
+ */
+export async function findVisibleDisplay(sql: Sql, user: AccessClaims, id: string, opts: { forUpdate?: boolean } = {}): Promise<DisplayRow | undefined> {
+  const [row] = await sql<DisplayRow[]>`
+    select ${sql(DISPLAY_COLUMNS)} from displays
+    where id = ${id} and ${visibility(sql, user)}
+    ${opts.forUpdate ? sql`for update` : sql``}`;
+  return row;
+}
+
+function visibility(sql: Sql, user: AccessClaims) {
+  if (user.role === 'admin') return sql`true`;
+  if (user.role === 'operator') return sql`operator_id = ${user.sub}`;
+  return sql`status = 'active'`;
+}
+
+const EARTH_RADIUS_KM = 6371.0088;
+
+/** One page of the displays the caller may see, filtered, in (created_at, id) order. */
+export async function listDisplays(sql: Sql, user: AccessClaims, f: ListDisplaysFilters, afterId: string | undefined): Promise<DisplayRow[]> {
+  const conditions = [visibility(sql, user)];
+  if (afterId) {
+    // The cursor names the last row seen; rows after it in (created_at, id) order follow.
+    conditions.push(sql`(created_at, id) > (select created_at, id from displays where id = ${afterId})`);
+  }
+  if (f.tag?.length) conditions.push(sql`tags @> ${f.tag}::text[]`);
+  if (f.near && f.radiusKm !== undefined) {
+    const [lat, lng] = f.near;
+    // Bounding box first (index-friendly, cheap), then the exact great-circle distance.
+    const dLat = (f.radiusKm / EARTH_RADIUS_KM) * (180 / Math.PI);
+    conditions.push(sql`lat between ${lat - dLat}::float8 and ${lat + dLat}::float8`);
+    conditions.push(sql`
+      2 * ${EARTH_RADIUS_KM}::float8 * asin(least(1, sqrt(
+        power(sin(radians(lat - ${lat}::float8) / 2), 2) +
+        cos(radians(${lat}::float8)) * cos(radians(lat)) * power(sin(radians(lng - ${lng}::float8) / 2), 2)
+      ))) <= ${f.radiusKm}::float8`);
+  }
+  if (f.bbox) {
+    const [west, south, east, north] = f.bbox;
+    conditions.push(sql`lat between ${south}::float8 and ${north}::float8`);
+    // west > east means the box crosses the antimeridian.
+    conditions.push(west <= east ? sql`lng between ${west}::float8 and ${east}::float8` : sql`(lng >= ${west}::float8 or lng <= ${east}::float8)`);
+  }
+  if (f.availableFrom && f.availableTo) {
+    // Some slot number has no active booking overlapping the whole range.
+    conditions.push(sql`exists (
+      select 1 from generate_series(0, slot_count - 1) as s(slot)
+      where not exists (
+        select 1 from booking_slots bs
+        where bs.display_id = displays.id and bs.slot = s.slot and bs.active
+          and bs.during && tstzrange(${f.availableFrom}::timestamptz, ${f.availableTo}::timestamptz, '[)')))`);
+  }
+  const where = conditions.reduce((acc, c) => sql`${acc} and ${c}`);
+  return sql<DisplayRow[]>`
+    select ${sql(DISPLAY_COLUMNS)} from displays
+    where ${where}
+    order by created_at, id
+    limit ${f.limit + 1}::int`;
+}
+
+export interface StrandedBooking {
+  bookingId: string;
+  slot: number;
+  reason: 'slot_removed' | 'creative_longer_than_slot';
+}
+
+/**
+ * Bookings that a new loop would strand: current or future active slots whose slot number no
+ * longer exists, or whose creative would no longer fit in the shorter slot.
+ */
+export async function findStrandedBookings(sql: Sql, displayId: string, slotCount: number, slotMs: number): Promise<StrandedBooking[]> {
+  const rows = await sql<{ booking_id: string; slot: number; removed: boolean }[]>`
+    select bs.booking_id, bs.slot, bs.slot >= ${slotCount} as removed
+    from booking_slots bs
+    join bookings b on b.id = bs.booking_id
+    join creatives c on c.id = b.creative_id
+    where bs.display_id = ${displayId} and bs.active and (upper_inf(bs.during) or upper(bs.during) > now())
+      and (bs.slot >= ${slotCount} or c.duration_ms > ${slotMs})
+    order by bs.booking_id, bs.slot
+    limit 100`;
+  return rows.map((r) => ({ bookingId: r.booking_id, slot: r.slot, reason: r.removed ? 'slot_removed' : 'creative_longer_than_slot' }));
+}

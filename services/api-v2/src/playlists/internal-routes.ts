@@ -1,0 +1,49 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { NotFoundError, type Sql } from '@marquee/service-kit';
+import { createRouter, jsonBody, jsonResponse, pick } from '../openapi.ts';
+import { buildPlaylist, playlistVersions } from './build.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const VersionsRequest = z.strictObject({ displayIds: z.array(z.string().max(64)).max(10_000) });
+const VersionsResponse = z.object({ versions: z.record(z.string(), z.number().int()) });
+
+/** device-tcp's playlist endpoints, mounted on the internal app only (never routed by the edge). */
+export function playlistInternalRoutes(deps: { sql: Sql; publicBaseUrl: string }) {
+  const app = createRouter();
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/internal/displays/{id}/playlist',
+      summary: "A display's current playlist (the next 48 h)",
+      request: { params: z.object({ id: z.string().max(64) }) },
+      responses: { 200: jsonResponse(z.looseObject({}), 'The playlist'), ...pick(404, 503) },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id;
+      // A malformed id names no display: 404 like any unknown one, which device-tcp treats as "none".
+      const playlist = UUID.test(id) ? await buildPlaylist(deps.sql, id, deps.publicBaseUrl) : null;
+      if (!playlist) throw new NotFoundError('No such display.');
+      return c.json(playlist, 200);
+    },
+  );
+
+  const versionsRoute = (path: string) =>
+    createRoute({
+      method: 'post',
+      path,
+      summary: 'Current playlist versions of up to 10 000 displays; unknown ids are absent',
+      request: { body: jsonBody(VersionsRequest) },
+      responses: { 200: jsonResponse(VersionsResponse, 'Versions by display id'), ...pick(400, 413, 415, 422, 503) },
+    });
+  const versionsHandler = async (c: any) => {
+    const { displayIds } = c.req.valid('json') as z.infer<typeof VersionsRequest>;
+    return c.json({ versions: await playlistVersions(deps.sql, displayIds.filter((id) => UUID.test(id))) }, 200);
+  };
+  app.openapi(versionsRoute('/internal/displays/playlist-versions'), versionsHandler);
+  // The path device-tcp's HttpDisplayDirectory calls today; same contract.
+  app.openapi(versionsRoute('/internal/playlists/versions'), versionsHandler);
+
+  return app;
+}
