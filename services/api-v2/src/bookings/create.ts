@@ -1,0 +1,222 @@
+import { createHash } from 'node:crypto';
+import { ConflictError, NotFoundError, ValidationError, type AccessClaims, type Sql } from '@marquee/service-kit';
+import type { Booking, CreateBooking } from './schemas.ts';
+import { asSql, representBookings, sweepExpiredHolds, withDeadlockRetry, type BookingRow, type Db } from './sql.ts';
+import { quoteDisplays, type DisplayQuote } from './windows.ts';
+
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+export const MAX_BOOKING_MS = 366 * 86_400_000;
+export const MAX_LEAD_MS = 2 * 366 * 86_400_000;
+const MAX_BLOCKERS_LISTED = 20;
+
+export interface Conflict {
+  displayId: string;
+  from: string;
+  to: string;
+  blockedBy: { bookingId?: string; status: string; slot: number; from: string; to: string }[];
+}
+
+/** Time limits that depend on "now"; the schema already checked shapes. */
+export function checkTimes(body: CreateBooking, now = Date.now()) {
+  const starts = Date.parse(body.startsAt);
+  const ends = Date.parse(body.endsAt);
+  const errors: { field: string; message: string }[] = [];
+  if (!(ends > starts)) errors.push({ field: 'endsAt', message: 'must be after startsAt' });
+  if (starts < now - MAX_CLOCK_SKEW_MS) errors.push({ field: 'startsAt', message: 'must not be in the past' });
+  if (starts > now + MAX_LEAD_MS) errors.push({ field: 'startsAt', message: 'must be within 2 years from now' });
+  if (ends - starts > MAX_BOOKING_MS) errors.push({ field: 'endsAt', message: 'a booking may last at most 366 days' });
+  if (errors.length) throw new ValidationError(errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
+}
+
+/** What makes two requests "the same" for idempotency: the normalised body. */
+export function requestHash(body: CreateBooking): Buffer {
+  const normal = {
+    displayIds: body.displayIds.map((i) => i.toLowerCase()).sort(),
+    creativeId: body.creativeId.toLowerCase(),
+    startsAt: new Date(body.startsAt).toISOString(),
+    endsAt: new Date(body.endsAt).toISOString(),
+    daypart: body.daypart ? { from: body.daypart.from, to: body.daypart.to, days: body.daypart.days ?? null } : null,
+  };
+  return createHash('sha256').update(JSON.stringify(normal)).digest();
+}
+
+export type CreateResult = { booking: Booking; replayed: boolean };
+
+/**
+ * Creates a hold in one transaction: all displays or none. Per display (in id order, so two
+ * transactions never wait on each other in a cycle) the free slot numbers are tried in order,
+ * each inside a SAVEPOINT; the exclusion constraint booking_slots_no_overbooking is the final
+ * judge, so concurrent requests can never overbook. Deadlocks (possible with odd overlapping
+ * dayparts) are retried.
+ */
+export async function createBooking(
+  sql: Sql,
+  user: AccessClaims,
+  idempotencyKey: string,
+  body: CreateBooking,
+  holdTtlSeconds: number,
+): Promise<CreateResult> {
+  checkTimes(body);
+  const hash = requestHash(body);
+  return withDeadlockRetry(
+    async () => (await sql.begin((tx) => createInTransaction(tx, user, idempotencyKey, hash, body, holdTtlSeconds))) as CreateResult,
+  );
+}
+
+async function createInTransaction(
+  db: Db,
+  user: AccessClaims,
+  key: string,
+  hash: Buffer,
+  body: CreateBooking,
+  holdTtlSeconds: number,
+): Promise<CreateResult> {
+  const sql = asSql(db);
+  // One key at a time per owner: a parallel duplicate waits here, then finds the stored answer.
+  await sql`select pg_advisory_xact_lock(hashtextextended(${'idempotency:' + user.sub + ':' + key}, 0))`;
+  const [seen] = await sql<{ request_hash: Buffer; response: Booking | null }[]>`
+    select request_hash, response from idempotency_keys where owner_id = ${user.sub} and key = ${key}`;
+  if (seen) {
+    if (!Buffer.from(seen.request_hash).equals(hash) || !seen.response) {
+      throw new ValidationError('This Idempotency-Key was already used for a different request.', { code: 'idempotency-key-reused' });
+    }
+    return { booking: seen.response, replayed: true };
+  }
+
+  // Admins may book on behalf of the creative's owner; advertisers only with their own creatives.
+  const [creative] = await sql<{ owner_id: string }[]>`
+    select owner_id from creatives
+    where id = ${body.creativeId} ${user.role === 'admin' ? sql`` : sql`and owner_id = ${user.sub}`}`;
+  if (!creative) throw new NotFoundError('No such creative.');
+
+  const displayIds = body.displayIds.map((i) => i.toLowerCase()).sort();
+  const displays = await sql<{ id: string; currency: string }[]>`
+    select id, currency from displays where id = any(${displayIds}::uuid[]) and status = 'active'`;
+  const bookable = new Set(displays.map((d) => d.id));
+  const unavailable = displayIds.filter((id) => !bookable.has(id));
+  if (unavailable.length) {
+    throw new ValidationError(`These displays do not exist or are not active: ${unavailable.join(', ')}.`, {
+      code: 'displays-unavailable',
+      displayIds: unavailable,
+    });
+  }
+  const currencies = [...new Set(displays.map((d) => d.currency.trim()))];
+  if (currencies.length > 1) {
+    throw new ValidationError(`All displays of one booking must share a currency; these use ${currencies.join(', ')}.`, {
+      code: 'mixed-currencies',
+      currencies,
+    });
+  }
+
+  // A hold past its expiry must never block anyone: release those on our displays first.
+  await sweepExpiredHolds(db, { displayIds });
+
+  const quotes = await quoteDisplays(db, displayIds, body.startsAt, body.endsAt, body.daypart);
+  const quoted = new Set(quotes.map((q) => q.displayId));
+  const empty = displayIds.filter((id) => !quoted.has(id));
+  if (empty.length) {
+    throw new ValidationError(`The daypart leaves no time to book within [startsAt, endsAt) on: ${empty.join(', ')}.`, {
+      code: 'empty-daypart',
+      displayIds: empty,
+    });
+  }
+  const total = quotes.reduce((sum, q) => sum + BigInt(q.price), 0n);
+  if (total > BigInt(Number.MAX_SAFE_INTEGER)) throw new ValidationError('The price of this booking is too large to quote.');
+
+  const [booking] = await sql<{ id: string }[]>`
+    insert into bookings (advertiser_id, creative_id, starts_at, ends_at, status, hold_expires_at, price_total, currency, daypart)
+    values (${creative.owner_id}, ${body.creativeId}, ${body.startsAt}, ${body.endsAt}, 'held',
+            now() + make_interval(secs => ${holdTtlSeconds}), ${total.toString()}, ${currencies[0]!},
+            ${body.daypart ? sql.json(body.daypart as never) : null})
+    returning id`;
+  const bookingId = booking!.id;
+
+  for (const [index, quote] of quotes.entries()) {
+    const slot = await claimSlot(db, bookingId, quote);
+    if (slot === null) {
+      // All-or-nothing: the transaction rolls back whatever was claimed. Name every full display.
+      const conflicts = [await describeConflict(db, quote, user, body)];
+      for (const rest of quotes.slice(index + 1)) {
+        if ((await freeSlots(db, rest)).length === 0) conflicts.push(await describeConflict(db, rest, user, body));
+      }
+      throw new ConflictError(`No free slot for the requested time on ${conflicts.map((c) => c.displayId).join(', ')}.`, {
+        code: 'slots-unavailable',
+        conflicts,
+      });
+    }
+    await sql`
+      insert into booking_displays (booking_id, display_id, slot, price, window_count)
+      values (${bookingId}, ${quote.displayId}, ${slot}, ${quote.price}, ${quote.ranges.length})`;
+  }
+
+  const [row] = await sql<BookingRow[]>`select * from bookings where id = ${bookingId}`;
+  const [represented] = await representBookings(db, [row!], user);
+  await sql`
+    insert into idempotency_keys (owner_id, key, request_hash, booking_id, response)
+    values (${user.sub}, ${key}, ${hash}, ${bookingId}, ${sql.json(represented as never)})`;
+  return { booking: represented!, replayed: false };
+}
+
+/** Slot numbers with nothing active overlapping any window (as far as this snapshot sees). */
+async function freeSlots(db: Db, q: DisplayQuote): Promise<number[]> {
+  const sql = asSql(db);
+  const rows = await sql<{ slot: number }[]>`
+    select s as slot from generate_series(0, ${q.slotCount - 1}::int) s
+    where not exists (
+      select 1 from booking_slots bs
+      where bs.display_id = ${q.displayId} and bs.active and bs.slot = s
+        and bs.during && ${q.span}::tstzrange and bs.during && any(${q.ranges}::tstzrange[]))
+    order by s`;
+  return rows.map((r) => r.slot);
+}
+
+/**
+ * Tries each free slot inside a savepoint. A concurrent transaction may take a slot between our
+ * look and our insert: the exclusion constraint then raises 23P01 and we move on.
+ */
+async function claimSlot(db: Db, bookingId: string, q: DisplayQuote): Promise<number | null> {
+  for (const slot of await freeSlots(db, q)) {
+    try {
+      await (db as unknown as { savepoint: (fn: (sp: Sql) => Promise<unknown>) => Promise<unknown> }).savepoint(
+        (sp) => sp`
+          insert into booking_slots (booking_id, display_id, slot, during)
+          select ${bookingId}, ${q.displayId}, ${slot}, r::tstzrange from unnest(${q.ranges}::text[]) as r`,
+      );
+      return slot;
+    } catch (err) {
+      // 23P01: someone holds this slot now. 23514: the loop shrank under us (booking_slots_within_loop).
+      const code = (err as { code?: string }).code;
+      if (code === '23P01' || code === '23514') continue;
+      throw err;
+    }
+  }
+  return null;
+}
+
+/** What blocks a display: status and times always, booking ids only for the caller's own. */
+async function describeConflict(db: Db, q: DisplayQuote, user: AccessClaims, asked: CreateBooking): Promise<Conflict> {
+  const sql = asSql(db);
+  const rows = await sql<{ booking_id: string; advertiser_id: string; status: string; slot: number; lo: Date; hi: Date; clip_lo: Date; clip_hi: Date }[]>`
+    select b.id as booking_id, b.advertiser_id, b.status, bs.slot, lower(bs.during) as lo, upper(bs.during) as hi,
+           min(lower(bs.during * w.r)) as clip_lo, max(upper(bs.during * w.r)) as clip_hi
+    from booking_slots bs
+    join bookings b on b.id = bs.booking_id
+    join unnest(${q.ranges}::tstzrange[]) as w(r) on bs.during && w.r
+    where bs.display_id = ${q.displayId} and bs.active and bs.during && ${q.span}::tstzrange
+    group by b.id, bs.slot, bs.during
+    order by lower(bs.during), bs.slot`;
+  const listed = rows.slice(0, MAX_BLOCKERS_LISTED);
+  const showId = (r: { advertiser_id: string }) => user.role === 'admin' || r.advertiser_id === user.sub;
+  return {
+    displayId: q.displayId,
+    from: rows.length ? new Date(Math.min(...rows.map((r) => r.clip_lo.getTime()))).toISOString() : new Date(asked.startsAt).toISOString(),
+    to: rows.length ? new Date(Math.max(...rows.map((r) => r.clip_hi.getTime()))).toISOString() : new Date(asked.endsAt).toISOString(),
+    blockedBy: listed.map((r) => ({
+      ...(showId(r) ? { bookingId: r.booking_id } : {}),
+      status: r.status,
+      slot: r.slot,
+      from: r.lo.toISOString(),
+      to: r.hi.toISOString(),
+    })),
+  };
+}

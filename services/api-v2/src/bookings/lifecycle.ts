@@ -1,0 +1,109 @@
+import { ConflictError, NotFoundError, type AccessClaims, type Logger, type MessageBus, type Sql } from '@marquee/service-kit';
+import { bumpPlaylistVersions, publishPlaylistChanges, type PlaylistChange } from '../playlist-changes.ts';
+import type { Booking } from './schemas.ts';
+import { asSql, displayIdsOf, releaseBooking, withDeadlockRetry, representBookings, type BookingRow, type Db } from './sql.ts';
+
+interface LockedBooking extends BookingRow {
+  hold_lapsed: boolean;
+  ended: boolean;
+}
+
+export interface LifecycleDeps {
+  sql: Sql;
+  bus: MessageBus;
+  logger: Logger;
+}
+
+/**
+ * Runs one change to a booking the caller may change (advertiser: own; admin: any) with its row
+ * locked. Playlist versions are bumped inside the transaction; the bus hears of them only after
+ * commit, so a display never fetches a playlist that is not there yet. A refusal decided inside
+ * (e.g. the hold lapsed) is thrown after commit so its side effect (the expiry) sticks.
+ */
+async function changeBooking(
+  deps: LifecycleDeps,
+  user: AccessClaims,
+  id: string,
+  change: (tx: Db, b: LockedBooking) => Promise<{ changes?: PlaylistChange[]; refusal?: Error }>,
+): Promise<Booking> {
+  const { booking, changes, refusal } = await withDeadlockRetry(() => deps.sql.begin(async (tx) => {
+    const sql = asSql(tx);
+    const [b] = await sql<LockedBooking[]>`
+      select b.*, b.hold_expires_at <= now() as hold_lapsed, b.ends_at <= now() as ended
+      from bookings b
+      where b.id = ${id} ${user.role === 'admin' ? sql`` : sql`and b.advertiser_id = ${user.sub}`}
+      for update`;
+    if (!b) throw new NotFoundError('No such booking.');
+    const outcome = await change(tx, b);
+    const [row] = await sql<BookingRow[]>`select * from bookings where id = ${id}`;
+    const [represented] = await representBookings(tx, [row!], user);
+    return { booking: represented!, changes: outcome.changes ?? [], refusal: outcome.refusal };
+  }));
+  if (refusal) throw refusal;
+  if (changes.length) await publishPlaylistChanges(deps.bus, changes, deps.logger);
+  return booking;
+}
+
+/**
+ * Bumps the playlist versions of a booking's displays after locking their rows in id order:
+ * booking transactions take FOR SHARE on the same rows (trigger booking_slots_within_loop) in id
+ * order too, so the two can wait on each other but never in a cycle.
+ */
+async function bumpDisplaysOf(tx: Db, bookingId: string): Promise<PlaylistChange[]> {
+  const sql = asSql(tx);
+  const ids = await displayIdsOf(tx, bookingId);
+  await sql`select id from displays where id = any(${ids}::uuid[]) order by id for no key update`;
+  return bumpPlaylistVersions(sql, ids);
+}
+
+/** Lapsed holds are expired on the spot (their inventory freed) and refused. */
+async function expireIfLapsed(tx: Db, b: LockedBooking): Promise<Error | undefined> {
+  if (b.status !== 'held' || !b.hold_lapsed) return undefined;
+  await releaseBooking(tx, b.id, 'expired');
+  return new ConflictError('The hold has expired; its inventory was released. Book again.', { code: 'hold-expired' });
+}
+
+export function confirmBooking(deps: LifecycleDeps, user: AccessClaims, id: string) {
+  return changeBooking(deps, user, id, async (tx, b) => {
+    if (b.status === 'booked') return {}; // confirming twice is harmless
+    const lapsed = await expireIfLapsed(tx, b);
+    if (lapsed) return { refusal: lapsed };
+    if (b.status !== 'held') throw new ConflictError(`A ${b.status} booking cannot be confirmed.`, { code: `booking-${b.status}` });
+    if (b.ended) throw new ConflictError('The booked time is already over.', { code: 'booking-ended' });
+    await asSql(tx)`
+      update bookings set status = 'booked', hold_expires_at = null, confirmed_at = now(), updated_at = now() where id = ${b.id}`;
+    return { changes: await bumpDisplaysOf(tx, b.id) };
+  });
+}
+
+export function cancelBooking(deps: LifecycleDeps, user: AccessClaims, id: string) {
+  return changeBooking(deps, user, id, async (tx, b) => {
+    if (b.status === 'cancelled') return {}; // cancelling twice is harmless
+    const lapsed = await expireIfLapsed(tx, b);
+    if (lapsed) return { refusal: lapsed };
+    if (b.status === 'expired') throw new ConflictError('The hold has expired; there is nothing to cancel.', { code: 'booking-expired' });
+    if (b.ended) throw new ConflictError('The booked time is already over.', { code: 'booking-ended' });
+    await releaseBooking(tx, b.id, 'cancelled');
+    // A hold never played; a booked booking leaves the playlists of its displays.
+    return { changes: b.status === 'booked' ? await bumpDisplaysOf(tx, b.id) : [] };
+  });
+}
+
+/** Swaps the creative of a held or booked booking that has not ended. */
+export function swapCreative(deps: LifecycleDeps, user: AccessClaims, id: string, creativeId: string) {
+  return changeBooking(deps, user, id, async (tx, b) => {
+    const sql = asSql(tx);
+    const lapsed = await expireIfLapsed(tx, b);
+    if (lapsed) return { refusal: lapsed };
+    if (b.status !== 'held' && b.status !== 'booked') {
+      throw new ConflictError(`The creative of a ${b.status} booking cannot be changed.`, { code: `booking-${b.status}` });
+    }
+    if (b.ended) throw new ConflictError('The booked time is already over.', { code: 'booking-ended' });
+    // The creative must belong to the booking's advertiser (the caller, unless an admin acts).
+    const [creative] = await sql`select 1 from creatives where id = ${creativeId} and owner_id = ${b.advertiser_id}`;
+    if (!creative) throw new NotFoundError('No such creative.');
+    if (b.creative_id === creativeId.toLowerCase()) return {};
+    await sql`update bookings set creative_id = ${creativeId}, updated_at = now() where id = ${b.id}`;
+    return { changes: b.status === 'booked' ? await bumpDisplaysOf(tx, b.id) : [] };
+  });
+}

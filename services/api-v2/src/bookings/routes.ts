@@ -1,0 +1,209 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { NotFoundError, ValidationError } from '@marquee/service-kit';
+import type { ApiV2Deps } from '../app.ts';
+import { authenticated, requireRole } from '../authz.ts';
+import { IdParam, bearerSecurity, createRouter, jsonBody, jsonResponse, pick } from '../openapi.ts';
+import { displayAvailability } from './availability.ts';
+import { createBooking } from './create.ts';
+import { cancelBooking, confirmBooking, swapCreative } from './lifecycle.ts';
+import {
+  AvailabilityQuery,
+  AvailabilitySchema,
+  BookingListQuery,
+  BookingPageSchema,
+  BookingSchema,
+  CreateBookingSchema,
+  IdempotencyHeaders,
+  PatchBookingSchema,
+} from './schemas.ts';
+import { findVisibleBooking, representBookings, visibleTo, type BookingRow } from './sql.ts';
+
+type BookingDeps = Pick<ApiV2Deps, 'sql' | 'bus' | 'verifier' | 'logger' | 'holdTtlSeconds'>;
+
+const conflict = (description: string) => ({ description, content: { 'application/problem+json': { schema: z.object({}).passthrough() } } });
+const forbidden = { description: 'Operators cannot change bookings' };
+
+export function bookingRoutes(deps: BookingDeps) {
+  const app = createRouter();
+  const signedIn = authenticated(deps.verifier);
+  const buyer = [signedIn, requireRole('advertiser', 'admin')];
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/bookings',
+      tags: ['bookings'],
+      summary: 'Hold one loop slot on one or more displays (all or nothing)',
+      description:
+        'Creates a hold that blocks the inventory until `holdExpiresAt`; confirm it to book. With a `daypart` the booking occupies only ' +
+        "those local windows (in each display's timezone) within [startsAt, endsAt). Price = price_per_slot_hour × booked hours, rounded up per display. " +
+        'Retrying with the same Idempotency-Key and body returns the same booking (200).',
+      security: bearerSecurity,
+      middleware: buyer,
+      request: { headers: IdempotencyHeaders, body: jsonBody(CreateBookingSchema) },
+      responses: {
+        201: jsonResponse(BookingSchema, 'Hold created'),
+        200: jsonResponse(BookingSchema, 'Retry of an earlier request with the same Idempotency-Key'),
+        403: forbidden,
+        409: conflict('No free slot on some display; `conflicts` names each display, the times and what blocks them'),
+        ...pick(400, 401, 404, 413, 415, 422, 503),
+      },
+    }),
+    async (c) => {
+      const { booking, replayed } = await createBooking(
+        deps.sql,
+        c.get('user'),
+        c.req.valid('header')['idempotency-key'],
+        c.req.valid('json'),
+        deps.holdTtlSeconds,
+      );
+      return c.json(booking, replayed ? 200 : 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/bookings',
+      tags: ['bookings'],
+      summary: 'Bookings: an advertiser’s own, those on an operator’s displays, or all (admin); newest first',
+      security: bearerSecurity,
+      middleware: signedIn,
+      request: { query: BookingListQuery },
+      responses: { 200: jsonResponse(BookingPageSchema, 'One page'), ...pick(401, 422, 503) },
+    }),
+    async (c) => {
+      const user = c.get('user');
+      const q = c.req.valid('query');
+      const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+      const sql = deps.sql;
+      const rows = await sql<(BookingRow & { cursor_us: string })[]>`
+        select b.*, (extract(epoch from b.created_at) * 1000000)::bigint::text as cursor_us
+        from bookings b
+        where ${visibleTo(sql, user)}
+          ${q.status ? sql`and b.status = ${q.status}` : sql``}
+          ${q.displayId ? sql`and exists (select 1 from booking_displays bd join displays d on d.id = bd.display_id
+                                           where bd.booking_id = b.id and bd.display_id = ${q.displayId}
+                                             ${user.role === 'operator' ? sql`and d.operator_id = ${user.sub}` : sql``})` : sql``}
+          ${after ? sql`and (b.created_at, b.id) < (timestamptz 'epoch' + ${after.us}::bigint * interval '1 microsecond', ${after.id}::uuid)` : sql``}
+        order by b.created_at desc, b.id desc
+        limit ${q.limit + 1}`;
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return c.json(
+        {
+          items: await representBookings(sql, page, user),
+          nextCursor: rows.length > q.limit && last ? encodeCursor(last.cursor_us, last.id) : null,
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/bookings/{id}',
+      tags: ['bookings'],
+      summary: 'One booking (operators see only the parts on their displays)',
+      security: bearerSecurity,
+      middleware: signedIn,
+      request: { params: IdParam },
+      responses: { 200: jsonResponse(BookingSchema, 'The booking'), ...pick(401, 404, 422, 503) },
+    }),
+    async (c) => {
+      const user = c.get('user');
+      const row = await findVisibleBooking(deps.sql, c.req.valid('param').id, user);
+      if (!row) throw new NotFoundError('No such booking.');
+      const [booking] = await representBookings(deps.sql, [row], user);
+      return c.json(booking!, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/bookings/{id}',
+      tags: ['bookings'],
+      summary: 'Swap the creative of a held or booked booking that has not ended',
+      security: bearerSecurity,
+      middleware: buyer,
+      request: { params: IdParam, body: jsonBody(PatchBookingSchema) },
+      responses: {
+        200: jsonResponse(BookingSchema, 'Updated; displays playing it get a new playlist version'),
+        403: forbidden,
+        409: conflict('The booking is cancelled, expired or over'),
+        ...pick(400, 401, 404, 413, 415, 422, 503),
+      },
+    }),
+    async (c) => c.json(await swapCreative(deps, c.get('user'), c.req.valid('param').id, c.req.valid('json').creativeId), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/bookings/{id}/confirm',
+      tags: ['bookings'],
+      summary: 'Turn a live hold into a booking (idempotent)',
+      security: bearerSecurity,
+      middleware: buyer,
+      request: { params: IdParam },
+      responses: {
+        200: jsonResponse(BookingSchema, 'Booked'),
+        403: forbidden,
+        409: conflict('The hold expired (code hold-expired) or the booking was cancelled'),
+        ...pick(401, 404, 422, 503),
+      },
+    }),
+    async (c) => c.json(await confirmBooking(deps, c.get('user'), c.req.valid('param').id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/bookings/{id}/cancel',
+      tags: ['bookings'],
+      summary: 'Cancel a hold or a booking that has not ended, releasing its inventory (idempotent)',
+      security: bearerSecurity,
+      middleware: buyer,
+      request: { params: IdParam },
+      responses: {
+        200: jsonResponse(BookingSchema, 'Cancelled'),
+        403: forbidden,
+        409: conflict('The hold already expired or the booking is over'),
+        ...pick(401, 404, 422, 503),
+      },
+    }),
+    async (c) => c.json(await cancelBooking(deps, c.get('user'), c.req.valid('param').id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/displays/{id}/availability',
+      tags: ['bookings'],
+      summary: 'Free slots of a display over a window (at most 93 days) and what blocks the others',
+      security: bearerSecurity,
+      middleware: signedIn,
+      request: { params: IdParam, query: AvailabilityQuery },
+      responses: { 200: jsonResponse(AvailabilitySchema, 'Availability'), ...pick(401, 404, 422, 503) },
+    }),
+    async (c) => {
+      const { from, to } = c.req.valid('query');
+      return c.json(await displayAvailability(deps.sql, c.get('user'), c.req.valid('param').id, from, to), 200);
+    },
+  );
+
+  return app;
+}
+
+/** Opaque to clients: the last row's created_at (µs since epoch) and id. */
+function encodeCursor(us: string, id: string) {
+  return Buffer.from(`${us}.${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { us: string; id: string } {
+  const m = /^(\d{1,17})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!m) throw new ValidationError('Invalid cursor.', { errors: [{ field: 'cursor', message: 'not a cursor from this list' }] });
+  return { us: m[1]!, id: m[2]! };
+}

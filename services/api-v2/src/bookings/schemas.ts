@@ -1,0 +1,113 @@
+import { z } from '@hono/zod-openapi';
+
+export const DAY_NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+/** RFC 3339 instant with an explicit offset ("Z" or "+02:00"). */
+const Instant = z.iso.datetime({ offset: true }).openapi({ example: '2027-03-01T08:00:00Z' });
+const LocalTime = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'expected HH:MM (00:00-24:00)');
+
+export const DaypartSchema = z
+  .strictObject({
+    from: LocalTime.openapi({ example: '07:00' }),
+    to: LocalTime.openapi({ example: '10:00', description: 'Earlier than or equal to `from` means the window runs past midnight' }),
+    days: z
+      .array(z.enum(DAY_NAMES))
+      .min(1)
+      .max(7)
+      .refine((d) => new Set(d).size === d.length, 'days must not repeat')
+      .optional()
+      .openapi({ description: 'Local weekdays on which a window starts; all days if absent' }),
+  })
+  .refine((d) => d.from !== d.to && d.from !== '24:00', { message: 'from must differ from to and be before 24:00', path: ['from'] })
+  .openapi('Daypart', { description: "Local time window in each display's own timezone" });
+export type Daypart = z.infer<typeof DaypartSchema>;
+
+export const CreateBookingSchema = z
+  .strictObject({
+    displayIds: z
+      .array(z.uuid())
+      .min(1)
+      .max(50)
+      .refine((ids) => new Set(ids.map((i) => i.toLowerCase())).size === ids.length, 'displayIds must not repeat'),
+    creativeId: z.uuid(),
+    startsAt: Instant,
+    endsAt: Instant,
+    daypart: DaypartSchema.optional(),
+  })
+  .openapi('CreateBooking');
+export type CreateBooking = z.infer<typeof CreateBookingSchema>;
+
+export const PatchBookingSchema = z.strictObject({ creativeId: z.uuid() }).openapi('PatchBooking');
+
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+    .openapi({ param: { name: 'Idempotency-Key', in: 'header' }, description: 'Unique per intended booking; a retry with the same key returns the same booking' }),
+});
+
+export const BookingStatus = z.enum(['held', 'booked', 'cancelled', 'expired']);
+
+export const BookingSchema = z
+  .object({
+    id: z.uuid(),
+    advertiserId: z.uuid(),
+    creativeId: z.uuid(),
+    status: BookingStatus,
+    startsAt: z.string(),
+    endsAt: z.string(),
+    daypart: DaypartSchema.nullable(),
+    holdExpiresAt: z.string().nullable().openapi({ description: 'Set while held: after this instant the hold is released' }),
+    priceTotal: z.number().int().openapi({ description: 'Minor units of `currency`' }),
+    currency: z.string().length(3),
+    displays: z.array(
+      z.object({
+        displayId: z.uuid(),
+        slot: z.number().int(),
+        price: z.number().int(),
+        windowCount: z.number().int().openapi({ description: 'Booked time windows on this display (1 without a daypart)' }),
+      }),
+    ),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    confirmedAt: z.string().nullable(),
+    cancelledAt: z.string().nullable(),
+  })
+  .openapi('Booking');
+export type Booking = z.infer<typeof BookingSchema>;
+
+export const BookingPageSchema = z.object({ items: z.array(BookingSchema), nextCursor: z.string().nullable() }).openapi('BookingPage');
+
+export const BookingListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ param: { name: 'limit', in: 'query' } }),
+  cursor: z.string().max(200).optional().openapi({ param: { name: 'cursor', in: 'query' }, description: 'nextCursor of the previous page' }),
+  status: BookingStatus.optional().openapi({ param: { name: 'status', in: 'query' } }),
+  displayId: z.uuid().optional().openapi({ param: { name: 'displayId', in: 'query' } }),
+});
+
+export const AvailabilityQuery = z.object({
+  from: Instant.openapi({ param: { name: 'from', in: 'query' } }),
+  to: Instant.openapi({ param: { name: 'to', in: 'query' } }),
+});
+
+export const AvailabilitySchema = z
+  .object({
+    displayId: z.uuid(),
+    slotCount: z.number().int(),
+    from: z.string(),
+    to: z.string(),
+    freeSlots: z.number().int().openapi({ description: 'Slots free for the whole window' }),
+    blocks: z.array(
+      z.object({
+        slot: z.number().int(),
+        from: z.string(),
+        to: z.string(),
+        status: z.enum(['held', 'booked']),
+        bookingId: z.uuid().optional().openapi({ description: "Only for the caller's own bookings (or the display's operator, or an admin)" }),
+      }),
+    ),
+    truncated: z.boolean().openapi({ description: 'True when more blocks exist than are listed' }),
+  })
+  .openapi('Availability');

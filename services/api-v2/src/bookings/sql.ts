@@ -1,0 +1,153 @@
+import type { AccessClaims, Sql } from '@marquee/service-kit';
+import type { TransactionSql } from 'postgres';
+import type { Booking, Daypart } from './schemas.ts';
+
+/** postgres.js gives transactions their own type; every query helper here accepts either. */
+export type Db = Sql | TransactionSql;
+export const asSql = (db: Db) => db as unknown as Sql;
+
+export interface BookingRow {
+  id: string;
+  advertiser_id: string;
+  creative_id: string;
+  starts_at: Date;
+  ends_at: Date;
+  status: Booking['status'];
+  hold_expires_at: Date | null;
+  price_total: string;
+  currency: string;
+  daypart: Daypart | null;
+  created_at: Date;
+  updated_at: Date;
+  confirmed_at: Date | null;
+  cancelled_at: Date | null;
+}
+
+interface BookingDisplayRow {
+  booking_id: string;
+  display_id: string;
+  slot: number;
+  price: string;
+  window_count: number;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/**
+ * Who may see which booking: advertisers their own, operators those touching their displays,
+ * admins all. Everything else is "not found".
+ */
+export function visibleTo(db: Db, user: AccessClaims) {
+  const sql = asSql(db);
+  if (user.role === 'admin') return sql`true`;
+  if (user.role === 'operator') {
+    return sql`exists (select 1 from booking_displays bd join displays d on d.id = bd.display_id
+                       where bd.booking_id = b.id and d.operator_id = ${user.sub})`;
+  }
+  return sql`b.advertiser_id = ${user.sub}`;
+}
+
+/** Bookings as the API shows them; operators only see the displays of theirs a booking uses. */
+export async function representBookings(db: Db, rows: BookingRow[], user: AccessClaims): Promise<Booking[]> {
+  if (rows.length === 0) return [];
+  const sql = asSql(db);
+  const ids = rows.map((r) => r.id);
+  const parts = await sql<BookingDisplayRow[]>`
+    select bd.booking_id, bd.display_id, bd.slot, bd.price, bd.window_count
+    from booking_displays bd join displays d on d.id = bd.display_id
+    where bd.booking_id = any(${ids}::uuid[])
+      ${user.role === 'operator' ? sql`and d.operator_id = ${user.sub}` : sql``}
+    order by bd.booking_id, bd.display_id`;
+  const byBooking = new Map<string, BookingDisplayRow[]>();
+  for (const p of parts) byBooking.set(p.booking_id, [...(byBooking.get(p.booking_id) ?? []), p]);
+  return rows.map((r) => ({
+    id: r.id,
+    advertiserId: r.advertiser_id,
+    creativeId: r.creative_id,
+    status: r.status,
+    startsAt: r.starts_at.toISOString(),
+    endsAt: r.ends_at.toISOString(),
+    daypart: r.daypart,
+    holdExpiresAt: r.status === 'held' ? iso(r.hold_expires_at) : null,
+    priceTotal: Number(r.price_total),
+    currency: r.currency.trim(),
+    displays: (byBooking.get(r.id) ?? []).map((p) => ({
+      displayId: p.display_id,
+      slot: p.slot,
+      price: Number(p.price),
+      windowCount: p.window_count,
+    })),
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    confirmedAt: iso(r.confirmed_at),
+    cancelledAt: iso(r.cancelled_at),
+  }));
+}
+
+export async function findVisibleBooking(db: Db, id: string, user: AccessClaims): Promise<BookingRow | undefined> {
+  const sql = asSql(db);
+  const [row] = await sql<BookingRow[]>`select b.* from bookings b where b.id = ${id} and ${visibleTo(db, user)}`;
+  return row;
+}
+
+/**
+ * Releases holds past their expiry: status 'expired', their slots inactive. Limited to holds on
+ * `displayIds` when given (the start of a booking transaction) or to `limit` rows (the timer).
+ * SKIP LOCKED: a hold another transaction is handling right now is left to it.
+ */
+export async function sweepExpiredHolds(db: Db, opts: { displayIds?: readonly string[]; limit?: number } = {}): Promise<string[]> {
+  const sql = asSql(db);
+  const rows = await sql<{ id: string }[]>`
+    with due as (
+      select b.id from bookings b
+      where b.status = 'held' and b.hold_expires_at <= now()
+        ${
+          opts.displayIds
+            ? sql`and exists (select 1 from booking_slots s
+                              where s.booking_id = b.id and s.active and s.display_id = any(${[...opts.displayIds]}::uuid[]))`
+            : sql``
+        }
+      order by b.id
+      limit ${opts.limit ?? 10_000}
+      for update of b skip locked
+    ), expired as (
+      update bookings set status = 'expired', updated_at = now()
+      from due where bookings.id = due.id
+      returning bookings.id
+    ), released as (
+      update booking_slots set active = false
+      where booking_id in (select id from expired) and active
+      returning 1
+    )
+    select id from expired`;
+  return rows.map((r) => r.id);
+}
+
+/** Marks one locked booking row ended (cancelled/expired) and frees its inventory. */
+export async function releaseBooking(db: Db, id: string, status: 'cancelled' | 'expired'): Promise<void> {
+  const sql = asSql(db);
+  await sql`
+    update bookings set status = ${status}, updated_at = now(),
+      cancelled_at = case when ${status} = 'cancelled' then now() else cancelled_at end
+    where id = ${id}`;
+  await sql`update booking_slots set active = false where booking_id = ${id} and active`;
+}
+
+export async function displayIdsOf(db: Db, bookingId: string): Promise<string[]> {
+  const sql = asSql(db);
+  const rows = await sql<{ display_id: string }[]>`select display_id from booking_displays where booking_id = ${bookingId} order by display_id`;
+  return rows.map((r) => r.display_id);
+}
+
+/** Reruns a transaction that Postgres aborted to break a deadlock or a serialization failure. */
+export async function withDeadlockRetry<T>(run: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if ((code === '40P01' || code === '40001') && attempt < attempts) continue;
+      throw err;
+    }
+  }
+}

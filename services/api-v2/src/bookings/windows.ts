@@ -1,0 +1,64 @@
+import { DAY_NAMES, type Daypart } from './schemas.ts';
+import { asSql, type Db } from './sql.ts';
+
+export interface DisplayRow {
+  id: string;
+  status: string;
+  operator_id: string;
+  slot_count: number;
+  currency: string;
+}
+
+/** What one display of a booking would occupy and cost. */
+export interface DisplayQuote {
+  displayId: string;
+  slotCount: number;
+  /** tstzrange literals as Postgres printed them, so they round-trip exactly. */
+  ranges: string[];
+  /** One range covering all of `ranges`, for a cheap index-friendly overlap pre-filter. */
+  span: string;
+  /** price_per_slot_hour × booked hours, rounded up, in minor units (a decimal string: bigint). */
+  price: string;
+}
+
+/**
+ * The time windows a booking occupies on each display, computed in SQL in the display's own
+ * timezone: `(local date + local time) at time zone tz` lands on the right instant on either
+ * side of a DST change. Without a daypart there is one window, [startsAt, endsAt).
+ */
+export async function quoteDisplays(
+  db: Db,
+  displayIds: readonly string[],
+  startsAt: string,
+  endsAt: string,
+  daypart: Daypart | undefined,
+): Promise<DisplayQuote[]> {
+  const sql = asSql(db);
+  const ids = [...displayIds];
+  const windows = daypart
+    ? sql`
+        select greatest(raw.ws, ${startsAt}::timestamptz) as lo, least(raw.we, ${endsAt}::timestamptz) as hi
+        from (
+          select (day::date + ${daypart.from}::time) at time zone d.timezone as ws,
+                 (day::date + ${daypart.to <= daypart.from ? 1 : 0}::int + ${daypart.to}::time) at time zone d.timezone as we
+          from generate_series(
+            ((${startsAt}::timestamptz at time zone d.timezone)::date - 1)::timestamp,
+            (${endsAt}::timestamptz at time zone d.timezone)::date::timestamp,
+            interval '1 day') as day
+          where ${daypart.days ? daypart.days.map((n) => DAY_NAMES.indexOf(n) + 1) : null}::int[] is null
+             or extract(isodow from day)::int = any(${daypart.days ? daypart.days.map((n) => DAY_NAMES.indexOf(n) + 1) : null}::int[])
+        ) raw
+        where raw.ws < ${endsAt}::timestamptz and raw.we > ${startsAt}::timestamptz`
+    : sql`select ${startsAt}::timestamptz as lo, ${endsAt}::timestamptz as hi`;
+  const rows = await sql<{ display_id: string; slot_count: number; ranges: string[]; span: string; price: string }[]>`
+    select d.id as display_id, d.slot_count,
+           array_agg(tstzrange(w.lo, w.hi)::text order by w.lo) as ranges,
+           tstzrange(min(w.lo), max(w.hi))::text as span,
+           ceil(d.price_per_slot_hour::numeric * sum(extract(epoch from w.hi - w.lo)) / 3600)::bigint::text as price
+    from displays d
+    cross join lateral (${windows}) w
+    where d.id = any(${ids}::uuid[]) and w.lo < w.hi
+    group by d.id
+    order by d.id`;
+  return rows.map((r) => ({ displayId: r.display_id, slotCount: r.slot_count, ranges: r.ranges, span: r.span, price: r.price }));
+}
