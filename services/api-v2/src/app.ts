@@ -9,6 +9,7 @@ import {
   type TokenVerifier,
 } from '@marquee/service-kit';
 import { authRoutes } from './auth/routes.ts';
+import { mediaRoutes } from './media/routes.ts';
 import { mountDocs } from './docs.ts';
 import { createRouter } from './openapi.ts';
 
@@ -42,6 +43,7 @@ export function createApiV2App(deps: ApiV2Deps) {
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.route('/', authRoutes(deps));
+  app.route('/', mediaRoutes(deps));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
