@@ -9,7 +9,8 @@
 #      network isolation.
 #   5. Teardown, on success and on failure: stack, volumes, secrets, configs; leaves the Swarm and
 #      stops dockerd only if this run created them.
-# Env: SWARM_TEST_KEEP=1 leaves the stack running for inspection.
+# Env: SWARM_TEST_KEEP=1 leaves the stack running for inspection; SWARM_TEST_WORKTREE=1 builds the
+# images from the working tree instead of the committed revision.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -114,7 +115,9 @@ ensure_docker
 ensure_swarm
 [[ -d "$ROOT/node_modules" ]] || { log "node_modules missing: npm ci first"; exit 1; }
 "$ROOT/scripts/swarm/images.sh"
-"$ROOT/scripts/deploy.sh" --tag "$TAG" --node-image marquee-test/node:24 --resolve-image never \
+DEPLOY_ARGS=()
+[[ "${SWARM_TEST_WORKTREE:-0}" == 1 ]] && DEPLOY_ARGS+=(--worktree)
+"$ROOT/scripts/deploy.sh" "${DEPLOY_ARGS[@]}" --tag "$TAG" --node-image marquee-test/node:24 --resolve-image never \
   -f "$ROOT/stacks/marquee.swarm-test.yml" --writer-image marquee-test/node:24 --timeout 300
 cd "$ROOT"
 STACK="$STACK" EDGE_HTTP=http://127.0.0.1:18080 EDGE_DEVICES=127.0.0.1:17000 \

@@ -57,6 +57,19 @@ describe('stacks/marquee.yml', () => {
     expect(check([stackFile])).toEqual([]);
   });
 
+  it('merges with the Swarm test override into a stack that passes the same checks', () => {
+    const override = path.join(root, 'stacks/marquee.swarm-test.yml');
+    const res = stackConfig([stackFile, override]);
+    expect(res.stderr).toBe('');
+    const merged = parseYaml(res.yaml) as { services: Record<string, { deploy: { endpoint_mode?: string; replicas?: string } }> };
+    expect(merged.services.traefik!.deploy.replicas).toBe('0');
+    for (const [name, svc] of Object.entries(merged.services)) {
+      if (name !== 'traefik') expect({ name, mode: svc.deploy.endpoint_mode }).toEqual({ name, mode: 'dnsrr' });
+    }
+    const problems = checkStack({ stackName: 'marquee', stack: merged as unknown as YamlValue, traefikStatic, dynamic, stopFirst: { ...STOP_FIRST, 'edge-standin': 'host-mode ports' } });
+    expect(problems).toEqual([]);
+  });
+
   it('is rejected by the Docker CLI when a required variable is missing', () => {
     const res = spawnSync('docker', ['stack', 'config', '-c', stackFile], { env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8' });
     expect(res.status).not.toBe(0);

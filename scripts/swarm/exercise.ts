@@ -1,0 +1,268 @@
+// The Swarm test's checks, run on the host against the deployed stack (scripts/swarm/test.sh):
+// every request goes through the published edge ports, every fault is a real Docker action.
+// Prints one line per check and a closing "swarm: N passed, N failed"; exits non-zero on failure.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const STACK = process.env.STACK ?? 'marquee';
+const EDGE = process.env.EDGE_HTTP ?? 'http://127.0.0.1:18080';
+const [DEVICE_HOST, DEVICE_PORT] = (process.env.EDGE_DEVICES ?? '127.0.0.1:17000').split(':') as [string, string];
+const DISPLAYS = 6;
+
+async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await run('docker', args, { maxBuffer: 16 * 1024 * 1024 });
+  return stdout.trim();
+}
+
+async function tasksOf(service: string): Promise<string[]> {
+  const ids = await docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${STACK}_${service}`, '--filter', 'status=running');
+  return ids ? ids.split('\n') : [];
+}
+
+async function http(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${EDGE}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  let json: any = text;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    /* not JSON: keep the text for the message */
+  }
+  return { status: res.status, json };
+}
+
+function expectStatus(what: string, res: { status: number; json: any }, status: number): void {
+  if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status}: ${JSON.stringify(res.json).slice(0, 300)}`);
+}
+
+// ---- a minimal display (docs/display-protocol.md: 4-byte big-endian length + JSON) ----
+interface Display {
+  id: string;
+  secret: string;
+  socket?: net.Socket;
+  welcomes: number;
+  closed: boolean;
+}
+
+function connectDisplay(d: Display, timeoutMs = 10_000): Promise<{ sessionId: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: DEVICE_HOST, port: Number(DEVICE_PORT) });
+    d.socket = socket;
+    d.closed = false;
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`display ${d.id}: no welcome within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const send = (msg: object) => {
+      const payload = Buffer.from(JSON.stringify(msg));
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(payload.length);
+      socket.write(Buffer.concat([len, payload]));
+    };
+    socket.on('connect', () => send({ type: 'hello', protocol: 1, displayId: d.id, secret: d.secret, playlistVersion: 0, client: { name: 'swarm-test', version: '1' } }));
+    socket.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+        const msg = JSON.parse(buf.subarray(4, 4 + buf.readUInt32BE(0)).toString('utf8')) as { type: string; [k: string]: any };
+        buf = buf.subarray(4 + buf.readUInt32BE(0));
+        if (msg.type === 'welcome') {
+          d.welcomes++;
+          clearTimeout(timer);
+          resolve({ sessionId: String(msg.sessionId) });
+        } else if (msg.type === 'playlist') {
+          send({ type: 'playlist_ack', version: msg.playlist?.version ?? 0 });
+        } else if (msg.type === 'error' && msg.fatal) {
+          clearTimeout(timer);
+          reject(new Error(`display ${d.id}: fatal error ${msg.code ?? ''} ${msg.message ?? ''}`));
+        }
+      }
+    });
+    const heartbeat = setInterval(() => send({ type: 'heartbeat', playlistVersion: 0 }), 10_000);
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearInterval(heartbeat);
+      clearTimeout(timer);
+      d.closed = true;
+      reject(new Error(`display ${d.id}: closed before welcome`));
+    });
+  });
+}
+
+async function sessionsOn(container: string): Promise<number> {
+  const metrics = await docker('exec', container, 'node', '-e', "fetch('http://127.0.0.1:3000/metrics').then(r=>r.text()).then(t=>process.stdout.write(t))");
+  const line = metrics.split('\n').find((l) => l.startsWith('device_tcp_sessions '));
+  if (!line) throw new Error('device_tcp_sessions not in device-tcp /metrics');
+  return Number(line.split(' ')[1]);
+}
+
+// ---- checks ----
+const results: Array<{ name: string; ok: boolean; detail: string }> = [];
+async function check(name: string, fn: () => Promise<string>): Promise<boolean> {
+  const started = Date.now();
+  try {
+    const detail = await fn();
+    results.push({ name, ok: true, detail });
+    console.log(`ok   ${name} (${Date.now() - started} ms): ${detail}`);
+    return true;
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    results.push({ name, ok: false, detail });
+    console.log(`FAIL ${name} (${Date.now() - started} ms): ${detail}`);
+    return false;
+  }
+}
+
+const ctx: { token?: string; displays: Display[] } = { displays: [] };
+
+await check('edge routes /v1 and /v2 to ready services', async () => {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const [v1, v2] = await Promise.all([http('GET', '/v1/readyz').catch(() => ({ status: 0, json: null })), http('GET', '/v2/readyz').catch(() => ({ status: 0, json: null }))]);
+    if (v1.status === 200 && v2.status === 200) return 'GET /v1/readyz and /v2/readyz answer 200 (prefix stripped)';
+    if (Date.now() > deadline) throw new Error(`not ready: /v1/readyz ${v1.status}, /v2/readyz ${v2.status}`);
+    await sleep(2_000);
+  }
+});
+
+await check('operator signs up, logs in and registers displays', async () => {
+  const username = `op${randomBytes(4).toString('hex')}`;
+  const password = `Swarm-${randomBytes(12).toString('base64url')}!9`;
+  expectStatus('signup', await http('POST', '/v2/auth/signup', { username, password, accountType: 'operator' }), 201);
+  const login = await http('POST', '/v2/auth/login', { username, password });
+  expectStatus('login', login, 200);
+  ctx.token = String(login.json.accessToken);
+  for (let i = 0; i < DISPLAYS; i++) {
+    const created = await http(
+      'POST',
+      '/v2/displays',
+      {
+        name: `Swarm screen ${i}`,
+        location: { address: 'Test street 1', lat: 52.37, lng: 4.89 },
+        timezone: 'Europe/Amsterdam',
+        resolution: { widthPx: 1920, heightPx: 1080 },
+        loop: { lengthMs: 60_000, slotCount: 6 },
+        pricePerSlotHour: 1000,
+      },
+      ctx.token,
+    );
+    expectStatus('create display', created, 201);
+    ctx.displays.push({ id: String(created.json.credential.displayId), secret: String(created.json.credential.secret), welcomes: 0, closed: true });
+  }
+  return `user ${username}, ${ctx.displays.length} displays`;
+});
+
+await check('displays connect through the edge (PROXY v2 to device-tcp) and are spread over both replicas', async () => {
+  if (ctx.displays.length === 0) throw new Error('no displays registered');
+  // Sequential connects: the edge round-robins, so both replicas get some.
+  for (const d of ctx.displays) await connectDisplay(d);
+  const tasks = await tasksOf('device-tcp');
+  if (tasks.length < 2) throw new Error(`expected 2 device-tcp tasks, found ${tasks.length}`);
+  const counts = await Promise.all(tasks.map(sessionsOn));
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total !== ctx.displays.length) throw new Error(`sessions per replica ${counts.join('+')} != ${ctx.displays.length} displays`);
+  if (counts.some((c) => c === 0)) throw new Error(`one replica has no display (${counts.join('+')})`);
+  return `sessions per replica: ${counts.join(' + ')}`;
+});
+
+await check('a killed device-tcp task: its displays come back on the other replica', async () => {
+  const tasks = await tasksOf('device-tcp');
+  if (tasks.length < 2 || ctx.displays.some((d) => d.closed)) throw new Error('needs the previous check to pass');
+  const counts = await Promise.all(tasks.map(sessionsOn));
+  const victim = counts[0]! > 0 ? 0 : 1;
+  const survivor = tasks[1 - victim]!;
+  await docker('kill', tasks[victim]!);
+  // The displays notice the close; reconnect at once, through the edge, like real displays.
+  const deadline = Date.now() + 20_000;
+  while (ctx.displays.filter((d) => d.closed).length < counts[victim]! && Date.now() < deadline) await sleep(100);
+  const dropped = ctx.displays.filter((d) => d.closed);
+  if (dropped.length !== counts[victim]) throw new Error(`${dropped.length} displays dropped, expected ${counts[victim]}`);
+  for (const d of dropped) {
+    let lastErr: unknown;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        await connectDisplay(d, 5_000);
+        lastErr = undefined;
+        break;
+      } catch (err) {
+        lastErr = err;
+        await sleep(500);
+      }
+    }
+    if (lastErr) throw lastErr;
+  }
+  const onSurvivor = await sessionsOn(survivor);
+  const stillAlive = ctx.displays.filter((d) => !d.closed).length;
+  if (stillAlive !== ctx.displays.length) throw new Error(`${ctx.displays.length - stillAlive} displays not reconnected`);
+  if (onSurvivor < ctx.displays.length) {
+    // The restarted task may already have taken some; then they came back, just not all on the survivor.
+    const all = await Promise.all((await tasksOf('device-tcp')).map(sessionsOn));
+    if (all.reduce((a, b) => a + b, 0) !== ctx.displays.length) throw new Error(`sessions ${all.join('+')} after failover`);
+    return `${dropped.length} displays dropped and reconnected; survivor holds ${onSurvivor}, restarted task the rest`;
+  }
+  return `${dropped.length} displays dropped with the killed task and came back on the surviving replica (${onSurvivor} sessions)`;
+});
+
+await check('rolling api-v2 (docker service update --force) under load through api-v1: zero failed requests', async () => {
+  const before = new Set(await tasksOf('api-v2'));
+  let stop = false;
+  let ok = 0;
+  const failures: string[] = [];
+  // api-v1's readiness probes api-v2 (internal client), so each request crosses api-v1 → api-v2.
+  const worker = async () => {
+    while (!stop) {
+      try {
+        const res = await http('GET', '/v1/readyz');
+        if (res.status === 200) ok++;
+        else failures.push(`${res.status} ${JSON.stringify(res.json).slice(0, 200)}`);
+      } catch (err) {
+        failures.push(String(err));
+      }
+    }
+  };
+  const workers = Array.from({ length: 4 }, worker);
+  await docker('service', 'update', '--force', '--detach=false', '--quiet', `${STACK}_api-v2`);
+  await sleep(2_000);
+  stop = true;
+  await Promise.all(workers);
+  const after = new Set(await tasksOf('api-v2'));
+  const replaced = [...before].every((id) => !after.has(id));
+  if (!replaced) throw new Error('api-v2 tasks were not replaced');
+  if (failures.length > 0) throw new Error(`${failures.length} failed of ${ok + failures.length}: ${failures.slice(0, 3).join(' | ')}`);
+  if (ok < 50) throw new Error(`only ${ok} requests completed during the update`);
+  return `${ok} requests, 0 failed, both api-v2 tasks replaced`;
+});
+
+await check('postgres and redis are unreachable from the edge network (and reachable from api-v2)', async () => {
+  const ipOf = async (service: string) => {
+    const [task] = await tasksOf(service);
+    if (!task) throw new Error(`no running ${service} task`);
+    return docker('inspect', '--format', `{{(index .NetworkSettings.Networks "${STACK}_data").IPAddress}}`, task);
+  };
+  const [pgIp, redisIp] = await Promise.all([ipOf('postgres'), ipOf('redis')]);
+  // Prints one "target=ok|err" per target; connect timeout 2 s.
+  const probe = (targets: string[]) =>
+    `const net=require('net');Promise.all(${JSON.stringify(targets)}.map(t=>new Promise(r=>{const[h,p]=t.split(':');const s=net.connect({host:h,port:+p});const done=v=>{s.destroy();r(t+'='+v)};s.setTimeout(2000,()=>done('err'));s.on('connect',()=>done('ok'));s.on('error',()=>done('err'))}))).then(l=>console.log(l.join(' ')))`;
+  const targets = ['postgres:5432', 'redis:6379', `${pgIp}:5432`, `${redisIp}:6379`];
+  const fromEdge = await docker('run', '--rm', '--network', `${STACK}_edge`, 'marquee-test/node:24', 'node', '-e', probe(targets));
+  if (fromEdge.includes('=ok')) throw new Error(`reachable from edge: ${fromEdge}`);
+  const [apiV2] = await tasksOf('api-v2');
+  const fromApi = await docker('exec', apiV2!, 'node', '-e', probe(['postgres:5432', 'redis:6379']));
+  if (fromApi.includes('=err')) throw new Error(`control failed, api-v2 cannot reach data: ${fromApi}`);
+  return `from edge: ${fromEdge}; from api-v2: ${fromApi}`;
+});
+
+for (const d of ctx.displays) d.socket?.destroy();
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+console.log(`swarm: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
