@@ -153,10 +153,11 @@ async function initialiseCluster(dataDir: string, port: number, logger: LocalLog
   try {
     await cluster.initialise();
   } catch (err) {
-    throw new Error(
-      `initdb failed for ${dataDir} (if the directory is left over from an interrupted first start, delete it): ` +
-        (err instanceof Error ? err.message : String(err)),
-    );
+    const message = err instanceof Error ? err.message : String(err);
+    const hint = /permission denied/i.test(message)
+      ? 'the `postgres` system user must be able to reach it: every parent directory needs o+x'
+      : 'if the directory is left over from an interrupted first start, delete it';
+    throw new Error(`initdb failed for ${dataDir} (${hint}): ${message}`);
   }
 }
 

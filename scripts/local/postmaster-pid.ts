@@ -70,6 +70,35 @@ async function isPostgresServing(pid: number, dataDir: string): Promise<boolean>
   return looksLikePostgres && onThisDir;
 }
 
+/** Parent PID: /proc on Linux, `ps` elsewhere. */
+async function parentPidOf(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name (which may contain spaces): state, ppid, ...
+    const ppid = Number.parseInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '', 10);
+    return Number.isInteger(ppid) ? ppid : undefined;
+  } catch {
+    return new Promise((resolve) => {
+      execFile('ps', ['-o', 'ppid=', '-p', String(pid)], (err, stdout) => {
+        const ppid = Number.parseInt(stdout, 10);
+        resolve(err || !Number.isInteger(ppid) ? undefined : ppid);
+      });
+    });
+  }
+}
+
+/**
+ * The Node process still running this server, if any. A server whose launcher was killed has
+ * been re-parented to init (or a subreaper); one started by a live launcher still has it as parent.
+ */
+async function owningLauncher(pid: number): Promise<{ pid: number; command: string } | undefined> {
+  const ppid = await parentPidOf(pid);
+  if (!ppid || ppid <= 1 || !isProcessAlive(ppid)) return undefined;
+  const argv = await commandLineOf(ppid);
+  if (!argv || !/^(node|nodejs|tsx|bun|deno)\b/.test(path.basename(argv[0] ?? ''))) return undefined;
+  return { pid: ppid, command: argv.join(' ') };
+}
+
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -105,12 +134,20 @@ export async function stopPostgresProcess(pid: number, logger: LocalLogger, grac
 /**
  * Makes the data directory startable again after a crash of the launcher: stops an orphaned
  * server on this directory, or removes a lock file whose PID is dead or now someone else's.
+ * A server still owned by another live launcher is left alone: that is an error, not debris.
  */
 export async function clearStalePostmaster(dataDir: string, logger: LocalLogger): Promise<void> {
   const lock = await readPostmasterLock(dataDir);
   if (!lock) return;
   const lockFile = path.join(dataDir, 'postmaster.pid');
   if (isProcessAlive(lock.pid) && (await isPostgresServing(lock.pid, dataDir))) {
+    const owner = await owningLauncher(lock.pid);
+    if (owner) {
+      throw new Error(
+        `PostgreSQL on ${dataDir} (pid ${lock.pid}, port ${lock.port ?? '?'}) belongs to another running process ` +
+          `(pid ${owner.pid}: ${owner.command.slice(0, 120)}); stop that one first`,
+      );
+    }
     logger.warn(
       `PostgreSQL from an earlier run is still running on ${dataDir} (pid ${lock.pid}, port ${lock.port ?? '?'}); stopping it`,
     );

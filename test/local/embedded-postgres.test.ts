@@ -105,7 +105,7 @@ describe('embedded PostgreSQL for the local platform', () => {
     await pg.stop();
   });
 
-  it('recovers after the launcher was killed with SIGKILL and left the server orphaned', async () => {
+  it('leaves a live launcher\'s server alone, and recovers once that launcher is killed with SIGKILL', async () => {
     const launcher = spawn(process.execPath, ['--import', 'tsx', '--conditions=marquee-source', holderScript, dataDir, String(port)], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -120,6 +120,10 @@ describe('embedded PostgreSQL for the local platform', () => {
       launcher.once('exit', (code) => reject(new Error(`holder exited early (${code}): ${out}`)));
     });
     const orphan = await serverPid(dataDir);
+    // While that launcher lives, its server is not debris: a second launcher must not take it over.
+    await expect(startEmbeddedPostgres({ dataDir, port: await freePort() })).rejects.toThrow(/belongs to another running process/);
+    expect(isAlive(orphan)).toBe(true);
+
     launcher.kill('SIGKILL');
     await new Promise((resolve) => launcher.once('exit', resolve));
     expect(isAlive(orphan)).toBe(true); // the crash really left a server behind
