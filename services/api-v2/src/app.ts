@@ -10,8 +10,10 @@ import {
 } from '@marquee/service-kit';
 import { authRoutes } from './auth/routes.ts';
 import { mediaRoutes } from './media/routes.ts';
+import { displayRoutes } from './displays/routes.ts';
 import { mountDocs } from './docs.ts';
 import { createRouter } from './openapi.ts';
+import { playlistInternalRoutes } from './playlists/internal-routes.ts';
 
 export interface ApiV2Deps {
   sql: Sql;
@@ -44,6 +46,7 @@ export function createApiV2App(deps: ApiV2Deps) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.route('/', authRoutes(deps));
   app.route('/', mediaRoutes(deps));
+  app.route('/', displayRoutes(deps));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -70,5 +73,6 @@ export function createApiV2InternalApp(deps: ApiV2Deps) {
     },
     createRouter(),
   );
+  app.route('/', playlistInternalRoutes(deps));
   return app;
 }

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '@marquee/service-kit';
+import { buildPlaylist } from '../src/playlists/build.ts';
+import { api, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
+
+const BASE = 'https://screens.example/v2';
+const HOUR = 3600_000;
+let p: TestPlatform;
+let db: postgres.Sql;
+let op: Session;
+let adv: Session;
+
+beforeAll(async () => {
+  p = await startTestPlatform('v2playlists', { apiV2: { PUBLIC_BASE_URL: BASE } });
+  db = postgres(p.db.url, { max: 2, onnotice: () => {} });
+  [op, adv] = await Promise.all([signUpAndLogIn(p.apiV2.url, 'operator'), signUpAndLogIn(p.apiV2.url, 'advertiser')]);
+});
+afterAll(async () => {
+  await db?.end();
+  await p?.close();
+});
+
+async function createDisplay(loop = { lengthMs: 60_000, slotCount: 6 }) {
+  const res = await api(
+    p.apiV2.url,
+    'POST',
+    '/displays',
+    {
+      name: 'Playlist screen',
+      location: { lat: 48.1, lng: 11.5 },
+      timezone: 'Europe/Berlin',
+      resolution: { widthPx: 1920, heightPx: 1080 },
+      loop,
+      pricePerSlotHour: 100,
+    },
+    op.auth,
+  );
+  expect(res.status).toBe(201);
+  return res.body.display.id as string;
+}
+
+const sha = (n: number) => n.toString(16).padStart(2, '0').repeat(32);
+
+async function imageCreative(n: number, durationMs = 8_000) {
+  await db`insert into media (sha256, content_type, size_bytes, lo_oid) values (${sha(n)}, 'image/png', 10, 0) on conflict do nothing`;
+  const [c] = await db`
+    insert into creatives (owner_id, name, type, media_sha256, duration_ms)
+    values (${adv.userId}, 'image', 'image', ${sha(n)}, ${durationMs}) returning id`;
+  return c!.id as string;
+}
+
+async function textCreative(body: string, durationMs = 5_000) {
+  const [c] = await db`
+    insert into creatives (owner_id, name, type, body, duration_ms) values (${adv.userId}, 'text', 'text', ${body}, ${durationMs}) returning id`;
+  return c!.id as string;
+}
+
+async function book(displayId: string, creativeId: string, slot: number, from: Date, to: Date, opts: { status?: string; active?: boolean } = {}) {
+  const [b] = await db`
+    insert into bookings (advertiser_id, creative_id, starts_at, ends_at, status, price_total, currency)
+    values (${adv.userId}, ${creativeId}, ${from}, ${to}, ${opts.status ?? 'booked'}, 100, 'EUR') returning id`;
+  await db`
+    insert into booking_slots (booking_id, display_id, slot, during, active)
+    values (${b!.id}, ${displayId}, ${slot}, tstzrange(${from}::timestamptz, ${to}::timestamptz, '[)'), ${opts.active ?? true})`;
+  return b!.id as string;
+}
+
+describe('buildPlaylist', () => {
+  it('lists booked slots overlapping the next 48 h, clipped to that window, with the current creative', async () => {
+    const displayId = await createDisplay();
+    const now = new Date(Date.now() - 60_000);
+    now.setUTCMilliseconds(0);
+    const at = (h: number) => new Date(now.getTime() + h * HOUR);
+    const image = await imageCreative(1, 12_000); // longer than a 10 s slot: cut to the slot
+    const text = await textCreative('<b>Sale</b> today');
+
+    const spanning = await book(displayId, image, 2, at(-5), at(100)); // clipped at both ends
+    const soon = await book(displayId, text, 0, at(1), at(3));
+    const later = await book(displayId, image, 0, at(40), at(60)); // clipped at the end
+    await book(displayId, text, 1, at(-10), at(-1)); // over
+    await book(displayId, text, 3, at(48), at(50)); // starts exactly when the window ends
+    await book(displayId, text, 4, at(1), at(2), { status: 'held' });
+    await book(displayId, text, 5, at(1), at(2), { status: 'cancelled', active: false });
+    await book(displayId, text, 5, at(2), at(3), { active: false });
+
+    const playlist = await buildPlaylist(db as unknown as Sql, displayId, BASE + '/', now);
+    expect(playlist).toMatchObject({
+      displayId,
+      version: 1,
+      generatedAt: now.toISOString(),
+      validFrom: now.toISOString(),
+      validUntil: at(48).toISOString(),
+      loop: { lengthMs: 60_000, slotCount: 6, slotMs: 10_000 },
+    });
+    expect(playlist!.entries).toEqual([
+      {
+        slot: 0,
+        bookingId: soon,
+        creativeId: text,
+        type: 'text',
+        mediaSha256: '',
+        mediaUrl: '',
+        body: '<b>Sale</b> today',
+        durationMs: 5_000,
+        validFrom: at(1).toISOString(),
+        validUntil: at(3).toISOString(),
+      },
+      {
+        slot: 0,
+        bookingId: later,
+        creativeId: image,
+        type: 'image',
+        mediaSha256: sha(1),
+        mediaUrl: `${BASE}/media/${sha(1)}`,
+        durationMs: 10_000,
+        validFrom: at(40).toISOString(),
+        validUntil: at(48).toISOString(),
+      },
+      {
+        slot: 2,
+        bookingId: spanning,
+        creativeId: image,
+        type: 'image',
+        mediaSha256: sha(1),
+        mediaUrl: `${BASE}/media/${sha(1)}`,
+        durationMs: 10_000,
+        validFrom: now.toISOString(),
+        validUntil: at(48).toISOString(),
+      },
+    ]);
+
+    // The booking's creative is read at build time: swapping it shows up in the next playlist.
+    const replacement = await imageCreative(2, 4_000);
+    await db`update bookings set creative_id = ${replacement} where id = ${spanning}`;
+    const next = await buildPlaylist(db as unknown as Sql, displayId, BASE, now);
+    expect(next!.entries.find((e) => e.bookingId === spanning)).toMatchObject({ creativeId: replacement, mediaSha256: sha(2), durationMs: 4_000 });
+  });
+
+  it('returns null for an unknown display and an empty playlist for a display with no bookings', async () => {
+    expect(await buildPlaylist(db as unknown as Sql, randomUUID(), BASE)).toBeNull();
+    const displayId = await createDisplay({ lengthMs: 30_000, slotCount: 3 });
+    const playlist = await buildPlaylist(db as unknown as Sql, displayId, BASE);
+    expect(playlist).toMatchObject({ displayId, version: 1, loop: { lengthMs: 30_000, slotCount: 3, slotMs: 10_000 }, entries: [] });
+    expect(Date.parse(playlist!.validUntil) - Date.parse(playlist!.validFrom)).toBe(48 * HOUR);
+  });
+});
+
+describe('internal playlist routes', () => {
+  it('serves the playlist on the internal port only, with the current version after a loop change', async () => {
+    const displayId = await createDisplay();
+    const creative = await textCreative('hi');
+    await book(displayId, creative, 5, new Date(Date.now() - HOUR), new Date(Date.now() + HOUR));
+
+    const first = await api(p.apiV2.internalUrl, 'GET', `/internal/displays/${displayId}/playlist`);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ displayId, version: 1, loop: { slotCount: 6 } });
+    expect(first.body.entries.map((e: any) => e.slot)).toEqual([5]);
+    expect(Date.parse(first.body.validUntil) - Date.parse(first.body.validFrom)).toBe(48 * HOUR);
+
+    const patch = await api(p.apiV2.url, 'PATCH', `/displays/${displayId}`, { loop: { lengthMs: 120_000, slotCount: 6 } }, op.auth);
+    expect(patch.status).toBe(200);
+    const second = await api(p.apiV2.internalUrl, 'GET', `/internal/displays/${displayId}/playlist`);
+    expect(second.body).toMatchObject({ version: 2, loop: { lengthMs: 120_000, slotCount: 6, slotMs: 20_000 } });
+
+    // Not on the public app.
+    expect((await api(p.apiV2.url, 'GET', `/internal/displays/${displayId}/playlist`)).status).toBe(404);
+  });
+
+  it('answers 404 problem+json for unknown or malformed display ids', async () => {
+    for (const id of [randomUUID(), 'not-a-uuid']) {
+      const res = await api(p.apiV2.internalUrl, 'GET', `/internal/displays/${id}/playlist`);
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    }
+  });
+
+  it('reports many playlist versions at once; unknown ids are absent', async () => {
+    const a = await createDisplay();
+    const b = await createDisplay();
+    await api(p.apiV2.url, 'PATCH', `/displays/${b}`, { loop: { lengthMs: 30_000, slotCount: 3 } }, op.auth);
+    for (const path of ['/internal/displays/playlist-versions', '/internal/playlists/versions']) {
+      const res = await api(p.apiV2.internalUrl, 'POST', path, { displayIds: [a, b, randomUUID(), 'junk', a] });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ versions: { [a]: 1, [b]: 2 } });
+    }
+    const many: string[] = Array.from({ length: 10_000 }, () => randomUUID());
+    many[1234] = a;
+    const big = await api(p.apiV2.internalUrl, 'POST', '/internal/displays/playlist-versions', { displayIds: many });
+    expect(big.body).toEqual({ versions: { [a]: 1 } });
+    const tooMany = await api(p.apiV2.internalUrl, 'POST', '/internal/displays/playlist-versions', { displayIds: [...many, a] });
+    expect(tooMany.status).toBe(422);
+    for (const bad of [{}, { displayIds: 'x' }, { displayIds: [1] }, { displayIds: [], extra: 1 }]) {
+      expect((await api(p.apiV2.internalUrl, 'POST', '/internal/displays/playlist-versions', bad)).status, JSON.stringify(bad)).toBe(422);
+    }
+    expect((await api(p.apiV2.internalUrl, 'POST', '/internal/displays/playlist-versions', '{"displayIds":[')).status).toBe(400);
+  });
+});
