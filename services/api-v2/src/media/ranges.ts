@@ -36,10 +36,10 @@ export function parseRangeHeader(header: string | undefined, size: number): Rang
     return { kind: 'partial', range: { start: Math.max(0, size - suffix), end: size - 1 } };
   }
   const start = Number(m[1]);
-  const end = m[2] === '' ? size - 1 : Number(m[2]);
-  if (end < start) return { kind: 'full' };
+  if (m[2] !== '' && Number(m[2]) < start) return { kind: 'full' };
   if (start >= size) return { kind: 'unsatisfiable' };
-  return { kind: 'partial', range: { start, end: Math.min(end, size - 1) } };
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  return { kind: 'partial', range: { start, end } };
 }
 
 /** Does an `If-None-Match` list name this strong ETag (weak comparison, as RFC 9110 says for GET)? */
