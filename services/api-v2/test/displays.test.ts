@@ -311,6 +311,54 @@ describe('updating displays', () => {
     expect(ok.status).toBe(200);
   });
 
+  it('a loop change and a concurrent booking of a removed slot serialise: whichever commits second loses', async () => {
+    const now = Date.now();
+    // Booking first: the PATCH waits for the booking's transaction, then sees its slot and refuses.
+    const first = (await createDisplay(op)).display.id;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let bookingId = '';
+    const booking = db.begin(async (tx) => {
+      const [creative] = await tx`insert into creatives (owner_id, name, type, body, duration_ms) values (${adv.userId}, 's', 'text', 'x', 1000) returning id`;
+      const [b] = await tx`
+        insert into bookings (advertiser_id, creative_id, starts_at, ends_at, status, price_total, currency)
+        values (${adv.userId}, ${creative!.id}, ${new Date(now + 3600_000)}, ${new Date(now + 7200_000)}, 'booked', 1, 'EUR') returning id`;
+      bookingId = b!.id;
+      await tx`insert into booking_slots (booking_id, display_id, slot, during)
+        values (${b!.id}, ${first}, 5, tstzrange(${new Date(now + 3600_000)}::timestamptz, ${new Date(now + 7200_000)}::timestamptz))`;
+      await gate;
+    });
+    while (!bookingId) await new Promise((r) => setTimeout(r, 10));
+    const patch = api(p.apiV2.url, 'PATCH', `/displays/${first}`, { loop: { lengthMs: 50_000, slotCount: 5 } }, op.auth);
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    await booking;
+    const refused = await patch;
+    expect(refused.status).toBe(409);
+    expect(refused.body.conflicts).toEqual([{ bookingId, slot: 5, reason: 'slot_removed' }]);
+
+    // Loop change first: the booking's slot insert waits for it, then fails on the new loop.
+    const second = (await createDisplay(op)).display.id;
+    let releaseLoop!: () => void;
+    const loopGate = new Promise<void>((r) => (releaseLoop = r));
+    let locked = false;
+    const loopChange = db.begin(async (tx) => {
+      await tx`select 1 from displays where id = ${second} for update`;
+      await tx`update displays set slot_count = 5, loop_length_ms = 50000 where id = ${second}`;
+      locked = true;
+      await loopGate;
+    });
+    while (!locked) await new Promise((r) => setTimeout(r, 10));
+    const late = seedBooking(second, 5, new Date(now + 3600_000), new Date(now + 7200_000)).then(
+      () => 'inserted',
+      (err: Error) => err.message,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    releaseLoop();
+    await loopChange;
+    expect(await late).toMatch(/slot 5 does not exist/);
+  });
+
   it('the database refuses a booking slot beyond the loop whatever the application does', async () => {
     const { display } = await createDisplay(op);
     const now = Date.now();
