@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import { commonConfigShape, loadConfig } from '@marquee/service-kit';
+
+export const apiV1ConfigShape = {
+  ...commonConfigShape,
+  ACCOUNT_URL: z.string().url(),
+  API_V2_URL: z.string().url(),
+};
+
+export type ApiV1Config = ReturnType<typeof loadApiV1Config>;
+
+export function loadApiV1Config(source: Record<string, string | undefined> = process.env) {
+  return loadConfig(apiV1ConfigShape, source);
+}

@@ -1,0 +1,102 @@
+/**
+ * The one-command local platform, as a user runs it: `npm start` with no DATABASE_URL (embedded
+ * PostgreSQL) and no REDIS_URL (in-process bus), on free ports and a fresh data folder.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+const dataDir = mkdtempSync(path.join(tmpdir(), 'marquee-start-')); // 0700: the launcher must cope (root runs PostgreSQL as `postgres`)
+let child: ChildProcess | undefined;
+
+afterAll(() => {
+  if (child?.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function startPlatform(ports: { http: number; device: number; pg: number }) {
+  const proc = spawn('npm', ['start'], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      MARQUEE_DATA_DIR: dataDir,
+      MARQUEE_HTTP_PORT: String(ports.http),
+      MARQUEE_DEVICE_PORT: String(ports.device),
+      MARQUEE_PG_PORT: String(ports.pg),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group, so stop() can signal the whole group as a terminal's Ctrl-C does.
+    detached: true,
+  });
+  let output = '';
+  proc.stdout!.on('data', (d) => (output += d));
+  proc.stderr!.on('data', (d) => (output += d));
+  const started = performance.now();
+  const base = `http://127.0.0.1:${ports.http}`;
+  while (performance.now() - started < 30_000) {
+    if (proc.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+    const ok = await fetch(`${base}/v2/healthz`).then((r) => r.status === 200, () => false);
+    if (ok) return { proc, base, seconds: (performance.now() - started) / 1000, output: () => output };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  process.kill(-proc.pid!, 'SIGKILL');
+  throw new Error(`not healthy within 30 s:\n${output}`);
+}
+
+/** Ctrl-C; resolves with how npm ended (npm re-raises SIGINT once the launcher has exited). */
+function stop(proc: ChildProcess): Promise<string> {
+  return new Promise((resolve) => {
+    proc.once('exit', (code, signal) => resolve(code === 0 || signal === 'SIGINT' ? 'clean' : `code ${code} signal ${signal}`));
+    process.kill(-proc.pid!, 'SIGINT');
+  });
+}
+
+it('npm start brings the platform up within 30 s, routes /v1 and /v2, stops cleanly and keeps users across a restart', async () => {
+  const ports = { http: await freePort(), device: await freePort(), pg: await freePort() };
+  const first = await startPlatform(ports);
+  child = first.proc;
+  expect(first.seconds).toBeLessThan(30);
+
+  const username = `local${Date.now()}`;
+  const signup = await fetch(`${first.base}/v2/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: 'kept-across-restarts', accountType: 'advertiser' }),
+  });
+  expect(signup.status).toBe(201);
+  expect((await fetch(`${first.base}/v1/healthz`)).status).toBe(200);
+  expect((await fetch(`${first.base}/v2beta/healthz`)).status).toBe(404);
+  expect(first.output()).toContain('Marquee is running');
+
+  expect(await stop(first.proc)).toBe('clean');
+  // Printed only after every service, the edge and the database have stopped.
+  expect(first.output()).toContain('Marquee stopped.');
+
+  const second = await startPlatform(ports);
+  child = second.proc;
+  const login = await fetch(`${second.base}/v2/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: 'kept-across-restarts' }),
+  });
+  expect(login.status).toBe(200);
+  expect(await stop(second.proc)).toBe('clean');
+  expect(second.output()).toContain('Marquee stopped.');
+  child = undefined;
+}, 120_000);
