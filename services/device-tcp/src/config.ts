@@ -16,7 +16,8 @@ export const deviceTcpConfigShape = {
   HEARTBEAT_INTERVAL_MS: env.int(30_000, 1_000, 600_000),
   /** Defaults to 2.5 × HEARTBEAT_INTERVAL_MS. */
   HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(1_800_000).optional(),
-  HELLO_TIMEOUT_MS: env.int(5_000, 500, 60_000),
+  // The protocol promises displays at least 5 s.
+  HELLO_TIMEOUT_MS: env.int(5_000, 5_000, 60_000),
   MAX_FRAME_BYTES: env.int(256 * 1024, 4096, 4 * 1024 * 1024),
   MAX_PLAYS_PER_BATCH: env.int(500, 1, 10_000),
   WRITE_QUEUE_LIMIT_BYTES: env.int(1024 * 1024, 64 * 1024, 64 * 1024 * 1024),

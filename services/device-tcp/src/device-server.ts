@@ -15,27 +15,25 @@ import {
   TOPIC_DISPLAY_REVOKED,
   TOPIC_PLAYLIST_CHANGED,
   TOPIC_SESSION_OPENED,
-  type DisplayCommand,
   type DisplayDirectory,
   type SessionOpened,
 } from './directory.ts';
 import { KeyedTokenBuckets, Semaphore, TokenBucket } from './limits.ts';
 import type { DeviceMetrics } from './metrics.ts';
+import { PlaylistPusher } from './playlist-pusher.ts';
+import { PlaysAndCommands } from './plays-and-commands.ts';
 import { PresenceReporter } from './presence.ts';
+import { jitter, type SessionIO } from './session-io.ts';
 import { parseProxyHeader, type ProxyMode } from './proxy-protocol.ts';
 import { FrameError, encodeFrame, parsePayload, type TypedMessage } from './protocol/framing.ts';
 import {
   PROTOCOL_VERSION,
   SUPPORTED_PROTOCOLS,
-  commandResultSchema,
   heartbeatSchema,
   helloSchema,
-  playRecordSchema,
   playlistAckSchema,
-  playsSchema,
   type ErrorCode,
   type ErrorMessage,
-  type PlayRecord,
   type ServerMessage,
 } from './protocol/messages.ts';
 
@@ -104,20 +102,22 @@ export interface DeviceServerDeps {
 /** Close on fatal error: give the error frame this long to flush before destroying. */
 const CLOSING_LINGER_MS = 2_000;
 const MAX_QUEUED_PRE_AUTH = 64;
-const MAX_PLAYS_IN_FLIGHT = 2;
-const VERSION_BATCH = 1_000;
+/** Handshakes allowed to wait for an api-v2 slot, as a multiple of the concurrency. */
+const AUTH_QUEUE_FACTOR = 16;
+/** A hello waiting this long for api-v2 (queue + retries) is answered `unavailable`. */
+const AUTH_DEADLINE_MS = 15_000;
 
-export class DeviceServer {
+export class DeviceServer implements SessionIO {
   private readonly opts: DeviceServerOptions;
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   private readonly sessions = new Map<string, Connection>();
   private readonly perAddress = new Map<string, number>();
-  /** Newest playlist version known per connected display. */
-  private readonly latestVersion = new Map<string, number>();
   private readonly addressBuckets: KeyedTokenBuckets;
   private readonly globalBucket: TokenBucket;
-  private readonly directoryLimit: Semaphore;
+  readonly directoryLimit: Semaphore;
+  private readonly pusher: PlaylistPusher;
+  private readonly traffic: PlaysAndCommands;
   private readonly presence: PresenceReporter;
   private readonly unsubscribers: (() => Promise<void>)[] = [];
   private sweepTimer: NodeJS.Timeout | null = null;
@@ -128,7 +128,7 @@ export class DeviceServer {
 
   constructor(
     options: Partial<DeviceServerOptions>,
-    private readonly deps: DeviceServerDeps,
+    readonly deps: DeviceServerDeps,
   ) {
     this.opts = { ...defaultDeviceServerOptions, ...options };
     const now = Date.now();
@@ -136,12 +136,14 @@ export class DeviceServer {
     this.globalBucket = new TokenBucket(this.opts.handshakesPerSecTotal, this.opts.handshakeBurstTotal, now);
     this.directoryLimit = new Semaphore(this.opts.directoryConcurrency);
     this.presence = new PresenceReporter(deps.directory, deps.logger);
+    this.pusher = new PlaylistPusher(this);
+    this.traffic = new PlaysAndCommands(this);
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server.on('error', (err) => deps.logger.error({ err }, 'device server error'));
     deps.metrics?.bindGauges({
       connectionCount: () => this.connections.size,
       sessionCount: () => this.sessions.size,
-      displaysBehind: () => this.displaysBehind(),
+      displaysBehind: () => this.pusher.displaysBehind(),
       presencePending: () => this.presence.pending,
     });
   }
@@ -158,6 +160,14 @@ export class DeviceServer {
     return this.address?.port ?? 0;
   }
 
+  sessionFor(displayId: string): Connection | undefined {
+    return this.sessions.get(displayId);
+  }
+
+  openSessions(): Iterable<Connection> {
+    return this.sessions.values();
+  }
+
   get connectionCount(): number {
     return this.connections.size;
   }
@@ -170,8 +180,8 @@ export class DeviceServer {
   async listen(): Promise<{ host: string; port: number }> {
     const { bus } = this.deps;
     this.unsubscribers.push(
-      await bus.subscribe(TOPIC_PLAYLIST_CHANGED, (m) => this.onPlaylistChanged(m)),
-      await bus.subscribe(TOPIC_DISPLAY_COMMAND, (m) => this.onBusCommand(m)),
+      await bus.subscribe(TOPIC_PLAYLIST_CHANGED, (m) => this.pusher.onPlaylistChanged(m)),
+      await bus.subscribe(TOPIC_DISPLAY_COMMAND, (m) => this.traffic.onBusCommand(m)),
       await bus.subscribe(TOPIC_SESSION_OPENED, (m) => this.onSessionOpened(m)),
       await bus.subscribe(TOPIC_DISPLAY_REVOKED, (m) => this.onRevoked(m)),
     );
@@ -342,7 +352,12 @@ export class DeviceServer {
       metrics?.handshakes.inc({ result: 'rate_limited' });
       return this.fail(conn, 'rate_limited', 'too many handshakes', { retryAfterMs: wait + Math.round(Math.random() * 1000) });
     }
+    if (this.directoryLimit.queued >= this.opts.directoryConcurrency * AUTH_QUEUE_FACTOR) {
+      metrics?.handshakes.inc({ result: 'overloaded' });
+      return this.fail(conn, 'unavailable', 'too many handshakes waiting', { retryAfterMs: jitter(5_000) });
+    }
     conn.state = ConnState.Authenticating;
+    conn.deadline = now + AUTH_DEADLINE_MS;
     conn.socket.pause(); // frames already in this read are queued; nothing more is read until welcome
 
     let auth;
@@ -378,7 +393,7 @@ export class DeviceServer {
     const previous = this.sessions.get(displayId);
     if (previous && previous !== conn) this.fail(previous, 'replaced', 'a newer connection for this display was accepted');
     this.sessions.set(displayId, conn);
-    this.latestVersion.set(displayId, Math.max(latestVersion, this.latestVersion.get(displayId) ?? 0));
+    this.pusher.know(displayId, latestVersion);
 
     this.send(conn, {
       type: 'welcome',
@@ -407,8 +422,8 @@ export class DeviceServer {
       this.deps.logger.warn({ err: String(err), displayId }, 'session announcement failed');
     });
 
-    void this.pushIfBehind(conn);
-    void this.deliverPendingCommands(conn);
+    void this.pusher.pushIfBehind(conn);
+    void this.traffic.deliverPendingCommands(conn);
     const queued = conn.queued;
     conn.queued = null;
     for (const msg of queued ?? []) {
@@ -454,7 +469,7 @@ export class DeviceServer {
         conn.appliedVersion = hb.data.playlistVersion;
         this.send(conn, { type: 'heartbeat_ack', serverTime: new Date().toISOString() });
         this.recordSeen(conn);
-        void this.pushIfBehind(conn);
+        void this.pusher.pushIfBehind(conn);
         return;
       }
       case 'playlist_ack': {
@@ -465,9 +480,9 @@ export class DeviceServer {
         return;
       }
       case 'plays':
-        return void this.onPlays(conn, msg);
+        return void this.traffic.onPlays(conn, msg);
       case 'command_result':
-        return void this.onCommandResult(conn, msg);
+        return void this.traffic.onCommandResult(conn, msg);
       case 'hello':
         return this.sendError(conn, 'invalid_message', 'already authenticated', false, { ref: 'hello' });
       default:
@@ -477,7 +492,7 @@ export class DeviceServer {
     }
   }
 
-  private recordSeen(conn: Connection): void {
+  recordSeen(conn: Connection): void {
     this.presence.record({
       kind: 'seen',
       displayId: conn.displayId,
@@ -485,152 +500,6 @@ export class DeviceServer {
       at: new Date().toISOString(),
       playlistVersion: conn.appliedVersion,
     });
-  }
-
-  private async onPlays(conn: Connection, msg: TypedMessage): Promise<void> {
-    const envelope = playsSchema.safeParse(msg);
-    if (!envelope.success) return this.invalid(conn, 'plays', envelope.error.issues);
-    const { batchId, plays } = envelope.data;
-    if (plays.length > this.opts.maxPlaysPerBatch) {
-      return this.sendError(conn, 'invalid_message', `more than ${this.opts.maxPlaysPerBatch} plays in one batch`, false, { ref: 'plays' });
-    }
-    const metrics = this.deps.metrics;
-    const valid: PlayRecord[] = [];
-    const rejected: { playId: string; reason: string }[] = [];
-    const seen = new Set<string>();
-    for (const raw of plays) {
-      const parsed = playRecordSchema.safeParse(raw);
-      const playId = (raw as { playId?: unknown } | null)?.playId;
-      if (!parsed.success) {
-        if (typeof playId === 'string' && playId.length <= 128) rejected.push({ playId, reason: 'invalid' });
-        continue;
-      }
-      if (seen.has(parsed.data.playId)) continue;
-      seen.add(parsed.data.playId);
-      valid.push(parsed.data);
-    }
-    metrics?.plays.inc({ outcome: 'invalid' }, rejected.length);
-    this.recordSeen(conn);
-    if (valid.length === 0) return void this.send(conn, { type: 'plays_ack', batchId, accepted: [], rejected });
-    if (conn.playsInFlight >= MAX_PLAYS_IN_FLIGHT) {
-      metrics?.plays.inc({ outcome: 'deferred' }, valid.length);
-      return void this.send(conn, { type: 'plays_ack', batchId, accepted: [], rejected, retryAfterMs: 1_000 });
-    }
-    conn.playsInFlight++;
-    try {
-      const result = await this.deps.directory.ingestPlays(conn.displayId, valid);
-      const accepted = result.acceptedPlayIds.filter((id) => seen.has(id));
-      const refused = result.rejected.filter((r) => seen.has(r.playId));
-      metrics?.plays.inc({ outcome: 'accepted' }, accepted.length);
-      metrics?.plays.inc({ outcome: 'rejected' }, refused.length);
-      const unanswered = valid.length - accepted.length - refused.length;
-      this.send(conn, {
-        type: 'plays_ack',
-        batchId,
-        accepted,
-        rejected: [...rejected, ...refused],
-        ...(unanswered > 0 ? { retryAfterMs: 5_000 } : {}),
-      });
-    } catch (err) {
-      this.deps.logger.warn({ err: String(err), displayId: conn.displayId }, 'plays not recorded');
-      metrics?.plays.inc({ outcome: 'deferred' }, valid.length);
-      const retryAfterMs = err instanceof DirectoryUnavailableError ? err.retryAfterMs : 5_000;
-      this.send(conn, { type: 'plays_ack', batchId, accepted: [], rejected, retryAfterMs: jitter(retryAfterMs) });
-    } finally {
-      conn.playsInFlight--;
-    }
-  }
-
-  private async onCommandResult(conn: Connection, msg: TypedMessage): Promise<void> {
-    const parsed = commandResultSchema.safeParse(msg);
-    if (!parsed.success) return this.invalid(conn, 'command_result', parsed.error.issues);
-    const { commandId, ok, result, error } = parsed.data;
-    try {
-      await this.deps.directory.reportCommandResult(conn.displayId, {
-        commandId,
-        ok,
-        ...(result ? { result } : {}),
-        ...(error !== undefined ? { error } : {}),
-        completedAt: new Date().toISOString(),
-      });
-      this.send(conn, { type: 'command_result_ack', commandId, recorded: true });
-    } catch (err) {
-      this.deps.logger.warn({ err: String(err), displayId: conn.displayId, commandId }, 'command result not recorded');
-      const retryAfterMs = err instanceof DirectoryUnavailableError ? err.retryAfterMs : 5_000;
-      this.send(conn, { type: 'command_result_ack', commandId, recorded: false, retryAfterMs: jitter(retryAfterMs) });
-    }
-  }
-
-  // ---------------------------------------------------------------- playlists & commands
-
-  private onPlaylistChanged(raw: unknown): void {
-    const msg = raw as { displayId?: unknown; version?: unknown; publishedAt?: unknown };
-    if (typeof msg?.displayId !== 'string' || !Number.isSafeInteger(msg.version)) return;
-    const conn = this.sessions.get(msg.displayId);
-    if (!conn) return;
-    const version = msg.version as number;
-    if (version <= (this.latestVersion.get(conn.displayId) ?? 0) && version <= conn.sentVersion) return;
-    this.latestVersion.set(conn.displayId, Math.max(version, this.latestVersion.get(conn.displayId) ?? 0));
-    if (conn.pushStartedAt === 0) conn.pushStartedAt = typeof msg.publishedAt === 'number' ? msg.publishedAt : Date.now();
-    // A change makes any earlier "already sent" moot: the newer version must go out now.
-    void this.pushIfBehind(conn, true);
-  }
-
-  /** Sends the current playlist if the display is behind the newest version we know of. */
-  private async pushIfBehind(conn: Connection, changed = false): Promise<void> {
-    const latest = this.latestVersion.get(conn.displayId) ?? 0;
-    if (conn.appliedVersion >= latest) {
-      conn.pushStartedAt = 0;
-      return;
-    }
-    if (!changed && conn.sentVersion >= latest && Date.now() - conn.sentAt < this.opts.repushAfterMs) return;
-    if (conn.fetching) {
-      conn.refetch = true;
-      return;
-    }
-    conn.fetching = true;
-    try {
-      const playlist = await this.directoryLimit.run(() => this.deps.directory.getPlaylist(conn.displayId));
-      if (conn.state !== ConnState.Open || !playlist) return;
-      this.latestVersion.set(conn.displayId, Math.max(playlist.version, this.latestVersion.get(conn.displayId) ?? 0));
-      if (playlist.version <= conn.appliedVersion) return;
-      if (this.send(conn, { type: 'playlist', playlist })) {
-        conn.sentVersion = playlist.version;
-        conn.sentAt = Date.now();
-        if (conn.pushStartedAt > 0) this.deps.metrics?.pushLatency.observe((Date.now() - conn.pushStartedAt) / 1000);
-        conn.pushStartedAt = 0;
-      }
-    } catch (err) {
-      this.deps.logger.warn({ err: String(err), displayId: conn.displayId }, 'playlist fetch failed; next heartbeat retries');
-    } finally {
-      conn.fetching = false;
-    }
-    if (conn.refetch && conn.state === ConnState.Open) {
-      conn.refetch = false;
-      await this.pushIfBehind(conn, true);
-    }
-  }
-
-  private onBusCommand(raw: unknown): void {
-    const cmd = raw as Partial<DisplayCommand>;
-    if (typeof cmd?.displayId !== 'string' || typeof cmd.commandId !== 'string' || typeof cmd.kind !== 'string') return;
-    const conn = this.sessions.get(cmd.displayId);
-    if (conn?.isOpen) this.sendCommand(conn, cmd as DisplayCommand);
-  }
-
-  private async deliverPendingCommands(conn: Connection): Promise<void> {
-    try {
-      const commands = await this.deps.directory.takePendingCommands(conn.displayId);
-      for (const cmd of commands) if (conn.isOpen) this.sendCommand(conn, cmd);
-    } catch (err) {
-      this.deps.logger.warn({ err: String(err), displayId: conn.displayId }, 'pending commands not fetched');
-    }
-  }
-
-  private sendCommand(conn: Connection, cmd: DisplayCommand): void {
-    const expires = Date.parse(cmd.expiresAt);
-    if (!Number.isFinite(expires) || expires <= Date.now()) return;
-    this.send(conn, { type: 'command', commandId: cmd.commandId, kind: cmd.kind, args: cmd.args ?? {}, expiresAt: cmd.expiresAt });
   }
 
   // ---------------------------------------------------------------- periodic sweep
@@ -653,8 +522,11 @@ export class DeviceServer {
         case ConnState.Closing:
           this.destroy(conn, conn.closeReason || 'linger_expired');
           break;
+        case ConnState.Authenticating:
+          this.fail(conn, 'unavailable', 'credentials could not be checked in time', { retryAfterMs: jitter(5_000) });
+          break;
         default:
-          break; // Authenticating: bounded by the directory client's own timeout
+          break;
       }
     }
     this.addressBuckets.sweep(now);
@@ -664,47 +536,16 @@ export class DeviceServer {
     }
     if (now - this.lastVersionRecheck >= Math.min(60_000, this.opts.versionRecheckMs)) {
       this.lastVersionRecheck = now;
-      void this.recheckVersions(now);
+      void this.pusher.recheckVersions(now);
     }
   }
 
   /** Re-confirms latest versions with api-v2 for sessions not checked recently; pushes to those behind. */
-  private async recheckVersions(now: number): Promise<void> {
-    const due: Connection[] = [];
-    for (const conn of this.sessions.values()) {
-      if (now - conn.versionCheckedAt >= this.opts.versionRecheckMs) due.push(conn);
-    }
-    for (let i = 0; i < due.length; i += VERSION_BATCH) {
-      const batch = due.slice(i, i + VERSION_BATCH);
-      let versions: Record<string, number>;
-      try {
-        versions = await this.directoryLimit.run(() => this.deps.directory.getPlaylistVersions(batch.map((c) => c.displayId)));
-      } catch (err) {
-        this.deps.logger.warn({ err: String(err) }, 'playlist version re-check failed');
-        return;
-      }
-      for (const conn of batch) {
-        if (!conn.isOpen) continue;
-        conn.versionCheckedAt = now;
-        const v = versions[conn.displayId];
-        if (typeof v === 'number' && v > (this.latestVersion.get(conn.displayId) ?? 0)) {
-          this.latestVersion.set(conn.displayId, v);
-          void this.pushIfBehind(conn, true);
-        }
-      }
-    }
-  }
-
-  private displaysBehind(): number {
-    let behind = 0;
-    for (const conn of this.sessions.values()) if (conn.appliedVersion < (this.latestVersion.get(conn.displayId) ?? 0)) behind++;
-    return behind;
-  }
 
   // ---------------------------------------------------------------- writing & closing
 
   /** Writes one frame; a reader too slow to drain its queue is disconnected. Returns whether sent. */
-  private send(conn: Connection, message: ServerMessage): boolean {
+  send(conn: Connection, message: ServerMessage): boolean {
     if (conn.state >= ConnState.Closing && message.type !== 'error') return false;
     let frame: Buffer;
     try {
@@ -724,11 +565,11 @@ export class DeviceServer {
     return true;
   }
 
-  private sendError(conn: Connection, code: ErrorCode, message: string, fatal: boolean, extra: Partial<ErrorMessage> = {}): void {
+  sendError(conn: Connection, code: ErrorCode, message: string, fatal: boolean, extra: Partial<ErrorMessage> = {}): void {
     this.send(conn, { type: 'error', code, message, fatal, ...extra });
   }
 
-  private invalid(conn: Connection, type: string, issues: readonly { path: PropertyKey[]; message: string }[]): void {
+  invalid(conn: Connection, type: string, issues: readonly { path: PropertyKey[]; message: string }[]): void {
     this.sendError(conn, 'invalid_message', describeIssues(issues), false, { ref: type });
   }
 
@@ -760,7 +601,7 @@ export class DeviceServer {
   private endSession(conn: Connection, reason: string): void {
     if (this.sessions.get(conn.displayId) === conn) {
       this.sessions.delete(conn.displayId);
-      this.latestVersion.delete(conn.displayId);
+      this.pusher.forget(conn.displayId);
     }
     this.presence.record({
       kind: 'disconnected',
@@ -803,9 +644,6 @@ function normaliseAddress(address: string | undefined): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
-function jitter(ms: number): number {
-  return Math.round(ms * (1 + Math.random() * 0.5));
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -225,3 +225,16 @@ describe('revocation', () => {
     expect(h.server.sessionCount).toBe(0);
   });
 });
+
+describe('api-v2 slow or saturated', () => {
+  it('refuses handshakes beyond the wait queue instead of piling them up', async () => {
+    await h.close();
+    h = await startHarness({ directoryConcurrency: 1 }); // queue bound: 16
+    for (let i = 0; i < 20; i++) h.directory.addDisplay(`q-${i}`, 's');
+    h.directory.authDelayMs = 300;
+    const clients = await Promise.all(Array.from({ length: 20 }, () => h.connect()));
+    clients.forEach((c, i) => c.send({ type: 'hello', protocol: 1, displayId: `q-${i}`, secret: 's', playlistVersion: 0 }));
+    await until(() => clients.filter((c) => c.frames.some((f) => f.code === 'unavailable')).length >= 3, 2_000);
+    expect(h.directory.calls.authenticate).toBeLessThanOrEqual(17);
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * Playlist delivery: knows the newest version per connected display (from hello, the bus and
+ * periodic re-checks with api-v2) and pushes the playlist to displays that are behind.
+ */
+import { ConnState, type Connection } from './connection.ts';
+import type { SessionIO } from './session-io.ts';
+
+const VERSION_BATCH = 1_000;
+
+export class PlaylistPusher {
+  /** Newest playlist version known per connected display. */
+  readonly latestVersion = new Map<string, number>();
+
+  constructor(private readonly io: SessionIO) {}
+
+  /** Records a version learnt elsewhere (e.g. api-v2's answer at hello). */
+  know(displayId: string, version: number): void {
+    this.latestVersion.set(displayId, Math.max(version, this.latestVersion.get(displayId) ?? 0));
+  }
+
+  forget(displayId: string): void {
+    this.latestVersion.delete(displayId);
+  }
+
+  onPlaylistChanged(raw: unknown): void {
+    const msg = raw as { displayId?: unknown; version?: unknown; publishedAt?: unknown };
+    if (typeof msg?.displayId !== 'string' || !Number.isSafeInteger(msg.version)) return;
+    const conn = this.io.sessionFor(msg.displayId);
+    if (!conn) return;
+    const version = msg.version as number;
+    if (version <= (this.latestVersion.get(conn.displayId) ?? 0) && version <= conn.sentVersion) return;
+    this.latestVersion.set(conn.displayId, Math.max(version, this.latestVersion.get(conn.displayId) ?? 0));
+    if (conn.pushStartedAt === 0) conn.pushStartedAt = typeof msg.publishedAt === 'number' ? msg.publishedAt : Date.now();
+    // A change makes any earlier "already sent" moot: the newer version must go out now.
+    void this.pushIfBehind(conn, true);
+  }
+
+  /** Sends the current playlist if the display is behind the newest version we know of. */
+  async pushIfBehind(conn: Connection, changed = false): Promise<void> {
+    const latest = this.latestVersion.get(conn.displayId) ?? 0;
+    if (conn.appliedVersion >= latest) {
+      conn.pushStartedAt = 0;
+      return;
+    }
+    if (!changed && conn.sentVersion >= latest && Date.now() - conn.sentAt < this.io.options.repushAfterMs) return;
+    if (conn.fetching) {
+      conn.refetch = true;
+      return;
+    }
+    conn.fetching = true;
+    try {
+      const playlist = await this.io.directoryLimit.run(() => this.io.deps.directory.getPlaylist(conn.displayId));
+      if (conn.state !== ConnState.Open || !playlist) return;
+      this.latestVersion.set(conn.displayId, Math.max(playlist.version, this.latestVersion.get(conn.displayId) ?? 0));
+      if (playlist.version <= conn.appliedVersion) return;
+      if (this.io.send(conn, { type: 'playlist', playlist })) {
+        conn.sentVersion = playlist.version;
+        conn.sentAt = Date.now();
+        if (conn.pushStartedAt > 0) this.io.deps.metrics?.pushLatency.observe((Date.now() - conn.pushStartedAt) / 1000);
+        conn.pushStartedAt = 0;
+      }
+    } catch (err) {
+      this.io.deps.logger.warn({ err: String(err), displayId: conn.displayId }, 'playlist fetch failed; next heartbeat retries');
+    } finally {
+      conn.fetching = false;
+    }
+    if (conn.refetch && conn.state === ConnState.Open) {
+      conn.refetch = false;
+      await this.pushIfBehind(conn, true);
+    }
+  }
+
+  async recheckVersions(now: number): Promise<void> {
+    const due: Connection[] = [];
+    for (const conn of this.io.openSessions()) {
+      if (now - conn.versionCheckedAt >= this.io.options.versionRecheckMs) due.push(conn);
+    }
+    for (let i = 0; i < due.length; i += VERSION_BATCH) {
+      const batch = due.slice(i, i + VERSION_BATCH);
+      let versions: Record<string, number>;
+      try {
+        versions = await this.io.directoryLimit.run(() => this.io.deps.directory.getPlaylistVersions(batch.map((c) => c.displayId)));
+      } catch (err) {
+        this.io.deps.logger.warn({ err: String(err) }, 'playlist version re-check failed');
+        return;
+      }
+      for (const conn of batch) {
+        if (!conn.isOpen) continue;
+        conn.versionCheckedAt = now;
+        const v = versions[conn.displayId];
+        if (typeof v === 'number' && v > (this.latestVersion.get(conn.displayId) ?? 0)) {
+          this.latestVersion.set(conn.displayId, v);
+          void this.pushIfBehind(conn, true);
+        }
+      }
+    }
+  }
+
+  displaysBehind(): number {
+    let behind = 0;
+    for (const conn of this.io.openSessions()) if (conn.appliedVersion < (this.latestVersion.get(conn.displayId) ?? 0)) behind++;
+    return behind;
+  }
+}
