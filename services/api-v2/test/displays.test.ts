@@ -3,6 +3,8 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisBus, type MessageBus } from '@marquee/service-kit';
 import { verifyDisplayCredential } from '../src/displays/credentials.ts';
+import { displayRoutes } from '../src/displays/routes.ts';
+import { createRouter } from '../src/openapi.ts';
 import { TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED } from '../src/playlist-changes.ts';
 import { api, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
 
@@ -466,5 +468,19 @@ describe('listing and the catalogue', () => {
       expect(res.status, q).toBe(422);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
     }
+  });
+});
+
+describe('docs', () => {
+  it('documents every display route and list filter in the OpenAPI document', async () => {
+    // The display router on its own, so this checks this module's schemas, not its neighbours'.
+    const router = createRouter();
+    router.route('/', displayRoutes({ sql: db as never, bus, verifier: { verify: async () => ({}) as never }, logger: {} as never }));
+    const doc = router.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'displays', version: '1' } });
+    expect(Object.keys(doc.paths!)).toEqual(
+      expect.arrayContaining(['/displays', '/displays/{id}', '/displays/{id}/activate', '/displays/{id}/disable', '/displays/{id}/credentials']),
+    );
+    const listParams = ((doc.paths!['/displays'] as any).get.parameters as any[]).map((param) => param.name);
+    expect(listParams).toEqual(expect.arrayContaining(['limit', 'cursor', 'tag', 'near', 'radiusKm', 'bbox', 'availableFrom', 'availableTo']));
   });
 });
