@@ -9,6 +9,7 @@ import {
   type TokenVerifier,
 } from '@marquee/service-kit';
 import { authRoutes } from './auth/routes.ts';
+import { creativeRoutes } from './creatives/routes.ts';
 import { mediaRoutes } from './media/routes.ts';
 import { displayRoutes } from './displays/routes.ts';
 import { mountDocs } from './docs.ts';
@@ -46,6 +47,7 @@ export function createApiV2App(deps: ApiV2Deps) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.route('/', authRoutes(deps));
   app.route('/', mediaRoutes(deps));
+  app.route('/', creativeRoutes(deps));
   app.route('/', displayRoutes(deps));
 
   app.doc31('/openapi.json', {

@@ -76,10 +76,10 @@ describe('GET /media/{sha256}', () => {
       expect(res.status, range).toBe(416);
       expect(res.headers.get('content-range')).toBe(`bytes */${video.length}`);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
-      expect((await res.json()).status).toBe(416);
+      expect(((await res.json()) as { status: number }).status).toBe(416);
     }
     // Malformed, multi-range and If-Range with another validator: the whole file.
-    for (const headers of [{ range: 'bytes=5-2' }, { range: 'items=0-5' }, { range: 'bytes=0-1,5-6' }, { range: 'bytes=0-9', 'if-range': '"old"' }]) {
+    for (const headers of [{ range: 'bytes=5-2' }, { range: 'items=0-5' }, { range: 'bytes=0-1,5-6' }, { range: 'bytes=0-9', 'if-range': '"old"' }] as Record<string, string>[]) {
       const res = await fetch(videoUrl, { headers });
       expect(res.status).toBe(200);
       expect((await bytes(res)).length).toBe(video.length);
@@ -101,7 +101,7 @@ describe('GET /media/{sha256}', () => {
   });
 
   it('documents the media and upload routes in the OpenAPI document', async () => {
-    const doc = await (await fetch(`${p.apiV2.url}/openapi.json`)).json();
+    const doc = (await (await fetch(`${p.apiV2.url}/openapi.json`)).json()) as any;
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/uploads', '/uploads/{id}', '/uploads/{id}/complete', '/media/{sha256}']));
     expect(Object.keys(doc.paths['/uploads/{id}'])).toEqual(expect.arrayContaining(['get', 'put', 'delete']));
     expect(doc.paths['/media/{sha256}'].get.security).toBeUndefined();

@@ -106,7 +106,8 @@ describe('resumable chunked upload', () => {
 
     // The stored bytes so far are exactly the file's first 3 MiB (nothing of the broken half survived twice).
     const oid = Number((await uploadRow(id)).lo_oid);
-    const [{ stored }] = await db`select lo_get(${oid}, 0, ${3 * MiB}) as stored`;
+    const [row] = await db<{ stored: Buffer }[]>`select lo_get(${oid}, 0, ${3 * MiB}) as stored`;
+    const stored = row!.stored;
     expect(Buffer.compare(stored, file.subarray(0, 3 * MiB))).toBe(0);
 
     // A chunk from the wrong offset is refused with the offset to resume from.

@@ -1,0 +1,101 @@
+import type { AccessClaims, Sql } from '@marquee/service-kit';
+import type { CreativeType } from './schemas.ts';
+
+export interface CreativeRow {
+  id: string;
+  owner_id: string;
+  name: string;
+  type: CreativeType;
+  media_sha256: string | null;
+  media_content_type: string | null;
+  media_size_bytes: string | null;
+  body: string | null;
+  duration_ms: number;
+  created_at: Date;
+  updated_at: Date;
+  /** Microseconds since the epoch: the page cursor needs created_at at full precision. */
+  created_us: string;
+}
+
+/** Advertisers see their own creatives; admins see all. Anyone else's is "not found". */
+const visibleTo = (sql: Sql, user: AccessClaims) => (user.role === 'admin' ? sql`true` : sql`c.owner_id = ${user.sub}`);
+
+const columns = (sql: Sql) => sql`
+  c.*, m.content_type as media_content_type, m.size_bytes as media_size_bytes,
+  (extract(epoch from c.created_at) * 1000000)::bigint::text as created_us`;
+
+/**
+ * The media's content type if `user` may use it: it exists and they completed an upload of it
+ * (an admin may use any). Knowing a hash alone is not enough.
+ */
+export async function usableMediaType(sql: Sql, sha256: string, user: AccessClaims): Promise<string | undefined> {
+  const [row] = await sql<{ content_type: string }[]>`
+    select m.content_type from media m
+    where m.sha256 = ${sha256}
+      and (${user.role === 'admin'} or exists (
+        select 1 from uploads u where u.media_sha256 = m.sha256 and u.owner_id = ${user.sub} and u.status = 'completed'))`;
+  return row?.content_type;
+}
+
+export async function insertCreative(
+  sql: Sql,
+  c: { ownerId: string; name: string; type: CreativeType; mediaSha256: string | null; body: string | null; durationMs: number },
+): Promise<CreativeRow> {
+  const [row] = await sql<CreativeRow[]>`
+    with c as (
+      insert into creatives (owner_id, name, type, media_sha256, body, duration_ms)
+      values (${c.ownerId}, ${c.name}, ${c.type}, ${c.mediaSha256}, ${c.body}, ${c.durationMs})
+      returning *)
+    select ${columns(sql)} from c left join media m on m.sha256 = c.media_sha256`;
+  return row!;
+}
+
+export async function findCreative(sql: Sql, id: string, user: AccessClaims): Promise<CreativeRow | undefined> {
+  const [row] = await sql<CreativeRow[]>`
+    select ${columns(sql)} from creatives c left join media m on m.sha256 = c.media_sha256
+    where c.id = ${id} and ${visibleTo(sql, user)}`;
+  return row;
+}
+
+/** Newest first; `after` is the last row of the previous page. */
+export async function listCreatives(
+  sql: Sql,
+  user: AccessClaims,
+  q: { limit: number; after?: { createdUs: string; id: string }; type?: CreativeType },
+): Promise<CreativeRow[]> {
+  return sql<CreativeRow[]>`
+    select ${columns(sql)} from creatives c left join media m on m.sha256 = c.media_sha256
+    where ${visibleTo(sql, user)}
+      ${q.type ? sql`and c.type = ${q.type}` : sql``}
+      ${q.after ? sql`and (c.created_at, c.id) < (timestamptz 'epoch' + ${q.after.createdUs}::bigint * interval '1 microsecond', ${q.after.id}::uuid)` : sql``}
+    order by c.created_at desc, c.id desc
+    limit ${q.limit}`;
+}
+
+export async function updateCreative(
+  sql: Sql,
+  id: string,
+  user: AccessClaims,
+  u: { name?: string; durationMs?: number },
+): Promise<{ row: CreativeRow; durationChanged: boolean } | undefined> {
+  const [row] = await sql<(CreativeRow & { old_duration_ms: number })[]>`
+    with old as (select c.id, c.duration_ms from creatives c where c.id = ${id} and ${visibleTo(sql, user)} for update),
+    c as (
+      update creatives set
+        name = coalesce(${u.name ?? null}, creatives.name),
+        duration_ms = coalesce(${u.durationMs ?? null}::int, creatives.duration_ms),
+        updated_at = now()
+      from old where creatives.id = old.id
+      returning creatives.*, old.duration_ms as old_duration_ms)
+    select ${columns(sql)}, c.old_duration_ms from c left join media m on m.sha256 = c.media_sha256`;
+  if (!row) return undefined;
+  return { row, durationChanged: row.old_duration_ms !== row.duration_ms };
+}
+
+/** Displays that will still play this creative (booked, not yet over): their playlists change with it. */
+export async function displaysPlaying(sql: Sql, creativeId: string): Promise<string[]> {
+  const rows = await sql<{ display_id: string }[]>`
+    select distinct s.display_id from booking_slots s join bookings b on b.id = s.booking_id
+    where b.creative_id = ${creativeId} and b.status = 'booked' and s.active and upper(s.during) > now()`;
+  return rows.map((r) => r.display_id);
+}
