@@ -46,8 +46,7 @@ export type CreateResult = { booking: Booking; replayed: boolean };
  * Creates a hold in one transaction: all displays or none. Per display (in id order, so two
  * transactions never wait on each other in a cycle) the free slot numbers are tried in order,
  * each inside a SAVEPOINT; the exclusion constraint booking_slots_no_overbooking is the final
- * judge, so concurrent requests can never overbook. Deadlocks (possible with odd overlapping
- * dayparts) are retried.
+ * judge, so concurrent requests can never overbook. A deadlock Postgres breaks anyway is retried.
  */
 export async function createBooking(
   sql: Sql,
@@ -107,6 +106,12 @@ async function createInTransaction(
       currencies,
     });
   }
+
+  // Queue behind other bookings of the same displays (in id order, so never in a cycle). Without
+  // this, two transactions inserting overlapping rows at the same instant both wait on each
+  // other inside the exclusion check and Postgres must break the deadlock after deadlock_timeout.
+  // The constraint stays the guarantee; this lock only keeps contention cheap.
+  for (const id of displayIds) await sql`select pg_advisory_xact_lock(hashtextextended(${'booking-inventory:' + id}, 0))`;
 
   // A hold past its expiry must never block anyone: release those on our displays first.
   await sweepExpiredHolds(db, { displayIds });
