@@ -178,11 +178,17 @@ if (args.count === undefined) {
     }
     return { online, playlists, plays, acked, errors };
   };
+  let lastOnline = 0;
+  let lastAt = started;
   const line = () => {
     const t = tally();
-    const secs = (Date.now() - started) / 1000;
+    const now = Date.now();
+    const secs = (now - started) / 1000;
+    // Rate since the previous progress line, so it shows the current pace rather than a lifetime average.
+    const rateNow = Math.round(((t.online - lastOnline) * 1000) / Math.max(now - lastAt, 1));
+    [lastOnline, lastAt] = [t.online, now];
     const errs = Object.entries(t.errors).map(([c, n]) => `${c}=${n}`).join(' ');
-    return `launched ${launched}/${count} · online ${t.online} · ${Math.round(t.online / Math.max(secs, 0.001))}/s · playlists ${t.playlists} · plays ${t.acked}/${t.plays} · ${secs.toFixed(1)} s${errs ? ` · ${errs}` : ''}`;
+    return `launched ${launched}/${count} · online ${t.online} (${rateNow >= 0 ? '+' : ''}${rateNow}/s) · playlists ${t.playlists} · plays ${t.acked}/${t.plays} · ${secs.toFixed(1)} s${errs ? ` · ${errs}` : ''}`;
   };
   const tty = process.stderr.isTTY;
   const progress = setInterval(() => process.stderr.write(tty ? `\r${line()}\x1b[K` : `${line()}\n`), tty ? 250 : 2_000);
