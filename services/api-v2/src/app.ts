@@ -11,10 +11,15 @@ import {
 import { authRoutes } from './auth/routes.ts';
 import { creativeRoutes } from './creatives/routes.ts';
 import { mediaRoutes } from './media/routes.ts';
+import { bookingRoutes } from './bookings/routes.ts';
 import { displayRoutes } from './displays/routes.ts';
 import { mountDocs } from './docs.ts';
 import { createRouter } from './openapi.ts';
 import { playlistInternalRoutes } from './playlists/internal-routes.ts';
+import { commandRoutes } from './devices/command-routes.ts';
+import { deviceInternalRoutes } from './devices/internal-routes.ts';
+import { playInternalRoutes } from './plays/internal-routes.ts';
+import { playRoutes } from './plays/routes.ts';
 
 export interface ApiV2Deps {
   sql: Sql;
@@ -49,6 +54,9 @@ export function createApiV2App(deps: ApiV2Deps) {
   app.route('/', mediaRoutes(deps));
   app.route('/', creativeRoutes(deps));
   app.route('/', displayRoutes(deps));
+  app.route('/', bookingRoutes(deps));
+  app.route('/', playRoutes(deps));
+  app.route('/', commandRoutes(deps));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -76,5 +84,7 @@ export function createApiV2InternalApp(deps: ApiV2Deps) {
     createRouter(),
   );
   app.route('/', playlistInternalRoutes(deps));
+  app.route('/', deviceInternalRoutes(deps));
+  app.route('/', playInternalRoutes(deps));
   return app;
 }

@@ -12,6 +12,8 @@ export const apiV2ConfigShape = {
   /** Where clients reach this API, used in absolute links (media URLs in playlists). */
   PUBLIC_BASE_URL: z.string().url().default('http://127.0.0.1:8080/v2'),
   HOLD_TTL_SECONDS: env.int(900, 10, 86_400),
+  /** A display not heard from for this long is marked offline (covers a device-tcp replica killed -9). */
+  PRESENCE_STALE_MS: env.int(90_000, 2_000, 3_600_000),
   MAX_UPLOAD_BYTES: env.int(512 * 1024 * 1024, 1024, 8 * 1024 * 1024 * 1024),
 };
 

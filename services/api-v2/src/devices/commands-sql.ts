@@ -1,0 +1,56 @@
+import type { Sql } from '@marquee/service-kit';
+
+export interface CommandRow {
+  id: string;
+  display_id: string;
+  kind: 'reload' | 'screenshot';
+  args: Record<string, unknown>;
+  status: 'pending' | 'delivered' | 'succeeded' | 'failed' | 'expired';
+  created_at: Date;
+  expires_at: Date;
+  delivered_at: Date | null;
+  completed_at: Date | null;
+  result: Record<string, unknown> | null;
+}
+
+/** Expiry is applied on read: an unanswered command past its expiry is reported as expired. */
+export const commandView = (r: CommandRow) => {
+  const expired = (r.status === 'pending' || r.status === 'delivered') && r.expires_at.getTime() <= Date.now();
+  return {
+    id: r.id,
+    displayId: r.display_id,
+    kind: r.kind,
+    args: r.args,
+    status: expired ? 'expired' : r.status,
+    createdAt: r.created_at.toISOString(),
+    expiresAt: r.expires_at.toISOString(),
+    deliveredAt: r.delivered_at?.toISOString() ?? null,
+    completedAt: r.completed_at?.toISOString() ?? null,
+    result: r.result,
+  };
+};
+
+/** Unexpired, unanswered commands for a display; marks them delivered (they stay until answered). */
+export async function takePendingCommands(sql: Sql, displayId: string): Promise<CommandRow[]> {
+  return sql<CommandRow[]>`
+    update display_commands set status = 'delivered', delivered_at = coalesce(delivered_at, now())
+    where display_id = ${displayId} and status in ('pending', 'delivered') and expires_at > now()
+    returning *`;
+}
+
+export type CommandResultOutcome = 'recorded' | 'unknown' | 'already-answered';
+
+export async function recordCommandResult(
+  sql: Sql,
+  r: { commandId: string; displayId: string; ok: boolean; result?: Record<string, unknown>; error?: string; completedAt: string },
+): Promise<CommandResultOutcome> {
+  const updated = await sql`
+    update display_commands
+    set status = ${r.ok ? 'succeeded' : 'failed'}, completed_at = ${r.completedAt},
+        result = ${sql.json((r.ok ? r.result ?? {} : { error: r.error ?? 'failed', ...r.result }) as never)}
+    where id = ${r.commandId} and display_id = ${r.displayId} and status in ('pending', 'delivered') and expires_at > now()
+    returning id`;
+  if (updated.length) return 'recorded';
+  const [exists] = await sql`select status from display_commands where id = ${r.commandId} and display_id = ${r.displayId}`;
+  return exists ? 'already-answered' : 'unknown';
+}

@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import postgres from 'postgres';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
+
+const HOUR = 3_600_000;
+let p: TestPlatform;
+let db: postgres.Sql;
+let op: Session;
+let otherOp: Session;
+let adv: Session;
+let otherAdv: Session;
+let display: { id: string; secret: string };
+let bookingId: string;
+let creativeId: string;
+const internal = (method: string, path: string, body?: unknown) => api(p.apiV2.internalUrl, method, path, body);
+
+beforeAll(async () => {
+  p = await startTestPlatform('v2devices', { apiV2: { PRESENCE_STALE_MS: '2000' } });
+  db = postgres(p.db.url, { max: 2, onnotice: () => {} });
+  [op, otherOp, adv, otherAdv] = await Promise.all([
+    signUpAndLogIn(p.apiV2.url, 'operator'),
+    signUpAndLogIn(p.apiV2.url, 'operator'),
+    signUpAndLogIn(p.apiV2.url, 'advertiser'),
+    signUpAndLogIn(p.apiV2.url, 'advertiser'),
+  ]);
+  const created = await api(
+    p.apiV2.url,
+    'POST',
+    '/displays',
+    {
+      name: 'Lobby',
+      location: { lat: 52.5, lng: 13.4 },
+      timezone: 'Europe/Berlin',
+      resolution: { widthPx: 1920, heightPx: 1080 },
+      loop: { lengthMs: 60_000, slotCount: 6 },
+      pricePerSlotHour: 250,
+      audienceMultiplier: 2.5,
+    },
+    op.auth,
+  );
+  expect(created.status).toBe(201);
+  display = { id: created.body.display.id, secret: created.body.credential.secret };
+  const [c] = await db`insert into creatives (owner_id, name, type, body, duration_ms) values (${adv.userId}, 'card', 'text', 'Hello', 5000) returning id`;
+  creativeId = c!.id;
+  const [b] = await db`
+    insert into bookings (advertiser_id, creative_id, starts_at, ends_at, status, price_total, currency)
+    values (${adv.userId}, ${creativeId}, now() - interval '2 hours', now() + interval '2 hours', 'booked', 1000, 'EUR') returning id`;
+  bookingId = b!.id;
+  await db`insert into booking_slots (booking_id, display_id, slot, during)
+    values (${bookingId}, ${display.id}, 0, tstzrange(now() - interval '2 hours', now() + interval '2 hours'))`;
+});
+afterAll(async () => {
+  await db?.end();
+  await p?.close();
+});
+
+describe('device authentication (internal)', () => {
+  it('accepts the current credential and names why others fail', async () => {
+    const ok = await internal('POST', '/internal/displays/authenticate', { displayId: display.id, secret: display.secret });
+    expect(ok.body).toMatchObject({ ok: true, display: { id: display.id } });
+    expect((await internal('POST', '/internal/displays/authenticate', { displayId: display.id, secret: 'nope' })).body).toEqual({ ok: false, code: 'bad_secret' });
+    expect((await internal('POST', '/internal/displays/authenticate', { displayId: randomUUID(), secret: 'x' })).body).toEqual({ ok: false, code: 'unknown_display' });
+    expect((await internal('POST', '/internal/displays/authenticate', { displayId: 5, secret: [] })).status).toBe(422);
+    expect((await internal('POST', '/internal/displays/authenticate', '{oops')).status).toBe(400);
+
+    const rotated = await api(p.apiV2.url, 'POST', `/displays/${display.id}/credentials`, undefined, op.auth);
+    expect(rotated.status).toBe(201);
+    expect((await internal('POST', '/internal/displays/authenticate', { displayId: display.id, secret: display.secret })).body.code).toBe('bad_secret');
+    display.secret = rotated.body.secret;
+    expect((await internal('POST', '/internal/displays/authenticate', { displayId: display.id, secret: display.secret })).body.ok).toBe(true);
+  });
+
+  it('is not reachable on the public port', async () => {
+    const res = await api(p.apiV2.url, 'POST', '/internal/displays/authenticate', { displayId: display.id, secret: display.secret });
+    expect(res.status).toBe(404);
+  });
+});
+
+describe('presence', () => {
+  const at = () => new Date().toISOString();
+  it('shows online/last seen to the operator; a late disconnect of a replaced session changes nothing', async () => {
+    const first = { displayId: display.id, sessionId: 's1', instanceId: 'tcp-a' };
+    const second = { displayId: display.id, sessionId: 's2', instanceId: 'tcp-b' };
+    expect((await internal('POST', '/internal/presence', { events: [{ kind: 'connected', ...first, at: at(), remoteAddress: '10.0.0.7', playlistVersion: 1 }] })).status).toBe(204);
+    expect((await internal('POST', '/internal/presence', { events: [{ kind: 'connected', ...second, at: at(), remoteAddress: '10.0.0.7', playlistVersion: 1 }] })).status).toBe(204);
+    await internal('POST', '/internal/presence', { events: [{ kind: 'disconnected', ...first, at: at(), reason: 'replaced' }] });
+    await internal('POST', '/internal/presence', { events: [{ kind: 'seen', displayId: display.id, sessionId: 's2', at: at(), playlistVersion: 2 }] });
+
+    const seen = await api(p.apiV2.url, 'GET', `/displays/${display.id}`, undefined, op.auth);
+    expect(seen.body.presence).toMatchObject({ online: true, appliedVersion: 2 });
+    expect(Date.now() - Date.parse(seen.body.presence.lastSeenAt)).toBeLessThan(10_000);
+
+    await internal('POST', '/internal/presence', { events: [{ kind: 'disconnected', ...second, at: at(), reason: 'closed by display' }] });
+    const gone = await api(p.apiV2.url, 'GET', `/displays/${display.id}`, undefined, op.auth);
+    expect(gone.body.presence.online).toBe(false);
+    const events = await db`select kind, detail from display_events where display_id = ${display.id} order by id`;
+    expect(events.map((e) => e.kind)).toEqual(['connected', 'connected', 'disconnected']);
+  });
+
+  it('marks a display offline when its replica vanished without a word (sweeper)', async () => {
+    await internal('POST', '/internal/presence', {
+      events: [{ kind: 'connected', displayId: display.id, sessionId: 's3', instanceId: 'tcp-c', at: new Date().toISOString(), remoteAddress: 'x', playlistVersion: 1 }],
+    });
+    let online = true;
+    for (let i = 0; i < 40 && online; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      online = (await api(p.apiV2.url, 'GET', `/displays/${display.id}`, undefined, op.auth)).body.presence.online;
+    }
+    expect(online).toBe(false);
+  });
+
+  it('refuses malformed presence batches', async () => {
+    expect((await internal('POST', '/internal/presence', { events: [{ kind: 'exploded', displayId: display.id }] })).status).toBe(422);
+    expect((await internal('POST', '/internal/presence', { events: 'no' })).status).toBe(422);
+  });
+});
+
+describe('commands', () => {
+  it('queues a command for the device, publishes it, takes the result, and hides it from others', async () => {
+    const redis = new Redis(p.redisUrl);
+    const published = new Promise<unknown>((resolve) => redis.on('message', (_t, m) => resolve(JSON.parse(m))));
+    await redis.subscribe('display.command');
+    const sent = await api(p.apiV2.url, 'POST', `/displays/${display.id}/commands`, { kind: 'screenshot' }, op.auth);
+    expect(sent.status).toBe(202);
+    expect(sent.body.status).toBe('pending');
+    await expect(published).resolves.toMatchObject({ commandId: sent.body.id, displayId: display.id, kind: 'screenshot' });
+    await redis.quit();
+
+    const pending = await internal('GET', `/internal/displays/${display.id}/commands/pending`);
+    expect(pending.body.commands.map((c: { commandId: string }) => c.commandId)).toContain(sent.body.id);
+    const result = { displayId: display.id, commandId: sent.body.id, ok: true, result: { imageSha256: 'ab'.repeat(32) }, completedAt: new Date().toISOString() };
+    expect((await internal('POST', `/internal/commands/${sent.body.id}/result`, result)).status).toBe(204);
+    expect((await internal('POST', `/internal/commands/${sent.body.id}/result`, result)).status).toBe(409);
+    expect((await internal('POST', `/internal/commands/${randomUUID()}/result`, { ...result, commandId: undefined })).status).toBe(422);
+
+    const read = await api(p.apiV2.url, 'GET', `/displays/${display.id}/commands/${sent.body.id}`, undefined, op.auth);
+    expect(read.body).toMatchObject({ status: 'succeeded', result: { imageSha256: 'ab'.repeat(32) } });
+
+    // Ownership: another operator sees nothing; advertisers may not send commands.
+    expect((await api(p.apiV2.url, 'GET', `/displays/${display.id}/commands/${sent.body.id}`, undefined, otherOp.auth)).status).toBe(404);
+    expect((await api(p.apiV2.url, 'POST', `/displays/${display.id}/commands`, { kind: 'reload' }, otherOp.auth)).status).toBe(404);
+    expect((await api(p.apiV2.url, 'GET', `/displays/${display.id}/commands`, undefined, otherOp.auth)).status).toBe(404);
+    expect((await api(p.apiV2.url, 'POST', `/displays/${display.id}/commands`, { kind: 'reload' }, adv.auth)).status).toBe(403);
+  });
+
+  it('keeps a command for an offline display until it expires', async () => {
+    const sent = await api(p.apiV2.url, 'POST', `/displays/${display.id}/commands`, { kind: 'reload', ttlSeconds: 10 }, op.auth);
+    await db`update display_commands set expires_at = now() - interval '1 second' where id = ${sent.body.id}`;
+    const pending = await internal('GET', `/internal/displays/${display.id}/commands/pending`);
+    expect(pending.body.commands.map((c: { commandId: string }) => c.commandId)).not.toContain(sent.body.id);
+    const read = await api(p.apiV2.url, 'GET', `/displays/${display.id}/commands/${sent.body.id}`, undefined, op.auth);
+    expect(read.body.status).toBe('expired');
+  });
+
+  it('refuses bad command input', async () => {
+    for (const body of [{ kind: 'selfdestruct' }, { kind: 'reload', ttlSeconds: 1 }, { kind: 'reload', extra: 1 }, { kind: 'reload', args: { big: 'x'.repeat(5000) } }, {}]) {
+      const res = await api(p.apiV2.url, 'POST', `/displays/${display.id}/commands`, body, op.auth);
+      expect(res.status, JSON.stringify(body)).toBe(422);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    }
+    expect((await api(p.apiV2.url, 'POST', `/displays/not-a-uuid/commands`, { kind: 'reload' }, op.auth)).status).toBe(422);
+  });
+});
+
+describe('proof of play', () => {
+  const play = (startedAt: Date, overrides: Record<string, unknown> = {}) => ({
+    playId: randomUUID(),
+    bookingId,
+    creativeId,
+    startedAt: startedAt.toISOString(),
+    durationMs: 10_000,
+    ...overrides,
+  });
+
+  it('stores each play once however often it is delivered, and reports plays × audience multiplier', async () => {
+    const hourStart = new Date(Math.floor(Date.now() / HOUR) * HOUR - HOUR);
+    const batch = [play(new Date(hourStart.getTime() + 60_000)), play(new Date(hourStart.getTime() + 120_000)), play(new Date(hourStart.getTime() + HOUR + 1_000))];
+    const first = await internal('POST', `/internal/displays/${display.id}/plays`, { plays: batch });
+    expect(first.status).toBe(200);
+    expect(first.body.acceptedPlayIds.sort()).toEqual(batch.map((b) => b.playId).sort());
+    // Delivered again (e.g. the ack was lost) and once more mixed with a bad record and a foreign booking.
+    const again = await internal('POST', `/internal/displays/${display.id}/plays`, { plays: batch });
+    expect(again.body.acceptedPlayIds).toHaveLength(3);
+    const foreign = play(new Date(), { bookingId: randomUUID() });
+    const mixed = await internal('POST', `/internal/displays/${display.id}/plays`, { plays: [...batch, { playId: 'garbage' }, foreign] });
+    expect(mixed.body.acceptedPlayIds).toHaveLength(3);
+    expect(mixed.body.rejected.map((r: { playId: string }) => r.playId).sort()).toEqual(['garbage', foreign.playId].sort());
+    const [{ n }] = (await db`select count(*)::int as n from plays where booking_id = ${bookingId}`) as unknown as [{ n: number }];
+    expect(n).toBe(3);
+
+    const from = new Date(hourStart.getTime() - HOUR).toISOString();
+    const to = new Date(hourStart.getTime() + 3 * HOUR).toISOString();
+    const report = await api(p.apiV2.url, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}&bucket=hour`, undefined, adv.auth);
+    expect(report.status).toBe(200);
+    expect(report.body.totals).toEqual({ plays: 3, impressions: 7.5 });
+    expect(report.body.displays[0].buckets).toEqual([
+      { start: hourStart.toISOString(), plays: 2, impressions: 5 },
+      { start: new Date(hourStart.getTime() + HOUR).toISOString(), plays: 1, impressions: 2.5 },
+    ]);
+    // The display's operator may read it; another advertiser or operator may not know it exists.
+    expect((await api(p.apiV2.url, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}`, undefined, op.auth)).body.totals.plays).toBe(3);
+    expect((await api(p.apiV2.url, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}`, undefined, otherAdv.auth)).status).toBe(404);
+    expect((await api(p.apiV2.url, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}`, undefined, otherOp.auth)).status).toBe(404);
+  });
+
+  it('refuses bad report queries and bad batches', async () => {
+    const q = (s: string) => api(p.apiV2.url, 'GET', `/bookings/${bookingId}/plays?${s}`, undefined, adv.auth);
+    expect((await q('from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z')).status).toBe(422);
+    expect((await q('from=yesterday&to=today')).status).toBe(422);
+    expect((await q('from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&bucket=hour')).status).toBe(422);
+    expect((await q('from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&bucket=minute')).status).toBe(422);
+    expect((await internal('POST', `/internal/displays/${display.id}/plays`, { plays: [] })).status).toBe(422);
+    expect((await internal('POST', `/internal/displays/nope/plays`, { plays: [play(new Date())] })).status).toBe(422);
+  });
+});
