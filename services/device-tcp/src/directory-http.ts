@@ -55,13 +55,13 @@ export class HttpDisplayDirectory implements DisplayDirectory {
   }
 
   async authenticate(displayId: string, secret: string): Promise<AuthResult> {
-    const { body } = await this.call(authAnswer, {
-      method: 'POST',
-      path: '/internal/displays/authenticate',
-      body: { displayId, secret },
-      idempotent: true,
-    });
-    return body!;
+    // api-v2 refuses ids it could never have issued (400/422); for the display that is "unknown".
+    const { body } = await this.call(
+      authAnswer,
+      { method: 'POST', path: '/internal/displays/authenticate', body: { displayId, secret }, idempotent: true },
+      [400, 422],
+    );
+    return body ?? { ok: false, code: 'unknown_display' };
   }
 
   async getPlaylist(displayId: string): Promise<Playlist | null> {
@@ -96,11 +96,12 @@ export class HttpDisplayDirectory implements DisplayDirectory {
   }
 
   async reportCommandResult(displayId: string, result: CommandResult): Promise<void> {
-    // 404 (unknown/expired command) and 409 (already answered) are final: nothing to resend.
+    // 404 (unknown/expired), 409 (already answered) and 400/422 (malformed, e.g. an id api-v2
+    // never issued) are final: resending the same result cannot succeed.
     await this.call(
       z.unknown(),
       { method: 'POST', path: `/internal/commands/${encodeURIComponent(result.commandId)}/result`, body: { displayId, ...result }, idempotent: true },
-      [404, 409],
+      [400, 404, 409, 422],
     );
   }
 }

@@ -111,6 +111,23 @@ describe('device-tcp service over Redis and HTTP', () => {
     }
   });
 
+  it('treats ids api-v2 rejects as final answers, not outages', async () => {
+    const c = await connect(a);
+    c.send({ type: 'hello', protocol: 1, displayId: 'x'.repeat(100), secret: 's', playlistVersion: 0 });
+    expect(await c.next('error')).toMatchObject({ code: 'auth_failed', fatal: true });
+
+    const d = await connect(a);
+    await d.hello(id(1), 's-1', 2);
+    d.send({ type: 'command_result', commandId: 'not-a-uuid', ok: true, result: {} });
+    expect(await d.next('command_result_ack')).toMatchObject({ commandId: 'not-a-uuid', recorded: true });
+    const real = randomUUID();
+    d.send({ type: 'command_result', commandId: real, ok: true, result: {} });
+    expect(await d.next('command_result_ack')).toMatchObject({ commandId: real, recorded: true });
+    expect(directory.results.map((r) => r.commandId)).toContain(real);
+    d.close();
+    await until(() => a.server.sessionCount === 0);
+  });
+
   it('a display moving from replica a to replica b closes its old session on a (Redis fan-out)', async () => {
     const onA = await connect(a);
     await onA.hello(id(3), 's-3');

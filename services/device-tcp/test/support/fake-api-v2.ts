@@ -30,6 +30,8 @@ export async function startFakeApiV2(directory: MemoryDirectory): Promise<FakeAp
     if (directory.down) return send(503, { type: 'about:blank', title: 'down', status: 503 });
     const body = await readJson(req);
     let m: RegExpMatchArray | null;
+    // Like api-v2: ids longer than it ever issues fail validation.
+    if (typeof body?.displayId === 'string' && body.displayId.length > 64) return send(422, { status: 422, title: 'invalid display id' });
     if (req.method === 'POST' && url.pathname === '/internal/displays/authenticate') {
       return send(200, await directory.authenticate(body.displayId, body.secret));
     }
@@ -51,6 +53,7 @@ export async function startFakeApiV2(directory: MemoryDirectory): Promise<FakeAp
       return send(200, { commands: await directory.takePendingCommands(decodeURIComponent(m[1]!)) });
     }
     if (req.method === 'POST' && (m = url.pathname.match(/^\/internal\/commands\/([^/]+)\/result$/))) {
+      if (!/^[0-9a-f-]{36}$/.test(m[1]!)) return send(422, { status: 422, title: 'invalid command id' });
       const { displayId, ...result } = body;
       await directory.reportCommandResult(displayId, { ...result, commandId: decodeURIComponent(m[1]!) });
       return send(204);
