@@ -10,9 +10,9 @@ let pngUrl: string;
 beforeAll(async () => {
   p = await startTestPlatform('v2media');
   const adv = await signUpAndLogIn(p.apiV2.url, 'advertiser');
-  video = mp4(700_000);
+  video = mp4(2_600_000);
   // Small chunks so the stored object spans many lo_put calls and the reads cross their borders.
-  const v = await uploadFile(p.apiV2.url, adv.auth, video, 'video/mp4', 300_001);
+  const v = await uploadFile(p.apiV2.url, adv.auth, video, 'video/mp4', 1_000_003);
   expect(v.status).toBe(200);
   videoUrl = `${p.apiV2.url}/media/${v.body.sha256}`;
   const png = await uploadFile(p.apiV2.url, adv.auth, PNG_1X1, 'image/png');
@@ -56,7 +56,7 @@ describe('GET /media/{sha256}', () => {
     const cases: [string, number, number][] = [
       ['bytes=0-0', 0, 0],
       ['bytes=10-99', 10, 99],
-      ['bytes=262000-524400', 262000, 524400],
+      ['bytes=1048000-2097200', 1048000, 2097200],
       [`bytes=${size - 100}-`, size - 100, size - 1],
       ['bytes=-250', size - 250, size - 1],
       [`bytes=5-${size + 1000}`, 5, size - 1],

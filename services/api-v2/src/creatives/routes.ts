@@ -29,8 +29,7 @@ function decodeCursor(cursor: string): { createdUs: string; id: string } {
 export function creativeRoutes(deps: CreativeDeps) {
   const app = createRouter();
   const gate = [authenticated(deps.verifier), requireRole('advertiser', 'admin')] as const;
-  app.use('/creatives', ...gate);
-  app.use('/creatives/*', ...gate);
+  app.use('/creatives/*', ...gate); // Hono's /x/* also matches /x itself
 
   const toCreative = (r: db.CreativeRow) => ({
     id: r.id,

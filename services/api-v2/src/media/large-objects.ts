@@ -7,8 +7,9 @@ import { MalformedRequestError, type Sql } from '@marquee/service-kit';
  * join the caller's transaction (a rolled-back chunk leaves no bytes) and reads need none.
  */
 
-/** Bytes per lo_put / lo_get round trip: large enough to be quick, small enough to stay light. */
-export const LO_IO_BYTES = 256 * 1024;
+/** Bytes per lo_put / lo_get round trip. Measured on 128 MiB: 256 KiB blocks gave 18 MiB/s up and
+ * 24 MiB/s down, 1 MiB blocks 42 and 75 (2 MiB: no clear gain). Memory per download stays ~1 block. */
+export const LO_IO_BYTES = 1024 * 1024;
 
 export async function createLargeObject(sql: Sql): Promise<number> {
   const [row] = await sql<{ oid: number }[]>`select lo_create(0) as oid`;

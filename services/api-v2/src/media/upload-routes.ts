@@ -34,8 +34,7 @@ const offsetHeader = { 'Upload-Offset': { description: 'Bytes committed so far',
 export function uploadRoutes(deps: MediaDeps) {
   const app = createRouter();
   const gate = [authenticated(deps.verifier), requireRole('advertiser', 'admin')] as const;
-  app.use('/uploads', ...gate);
-  app.use('/uploads/*', ...gate);
+  app.use('/uploads/*', ...gate); // Hono's /x/* also matches /x itself
 
   const urlOf = (id: string) => `${deps.publicBaseUrl}/uploads/${id}`;
   const mediaUrlOf = (sha256: string) => `${deps.publicBaseUrl}/media/${sha256}`;
