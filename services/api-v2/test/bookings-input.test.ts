@@ -148,3 +148,16 @@ describe('object routes refuse bad input', () => {
     expect(still.body.status).toBe('held');
   });
 });
+
+describe('documentation', () => {
+  it('the booking routes are in /openapi.json with their request schemas', async () => {
+    const doc = await api(base, 'GET', '/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/bookings', '/bookings/{id}', '/bookings/{id}/confirm', '/bookings/{id}/cancel', '/displays/{id}/availability']),
+    );
+    const create = doc.body.paths['/bookings'].post;
+    expect(create.parameters.map((x: any) => x.name)).toContain('idempotency-key');
+    expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['200', '201', '409', '422']));
+  });
+});

@@ -45,7 +45,7 @@ export const IdempotencyHeaders = z.object({
     .min(1)
     .max(200)
     .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
-    .openapi({ param: { name: 'Idempotency-Key', in: 'header' }, description: 'Unique per intended booking; a retry with the same key returns the same booking' }),
+    .openapi({ description: 'Unique per intended booking; a retry with the same key returns the same booking' }),
 });
 
 export const BookingStatus = z.enum(['held', 'booked', 'cancelled', 'expired']);
