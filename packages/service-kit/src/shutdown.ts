@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import { ConfigError } from './config.ts';
+import { createLogger } from './logger.ts';
 
 export type ShutdownStep = { name: string; run: () => Promise<unknown> | unknown };
 
@@ -40,5 +42,25 @@ export async function runSteps(logger: Logger, steps: ShutdownStep[]): Promise<v
     } catch (err) {
       logger.warn({ err, step: step.name }, 'shutdown step failed');
     }
+  }
+}
+
+/**
+ * The whole of a service's main.ts: parse config once (a ConfigError prints its message and
+ * exits 1), start, and stop gracefully on SIGTERM/SIGINT.
+ */
+export async function runService<C extends { LOG_LEVEL: string; SHUTDOWN_GRACE_MS: number }>(
+  service: string,
+  loadConfig: () => C,
+  start: (config: C, opts: { logger: Logger }) => Promise<{ close(): Promise<void> }>,
+): Promise<void> {
+  try {
+    const config = loadConfig();
+    const logger = createLogger(service, config.LOG_LEVEL);
+    const running = await start(config, { logger });
+    onShutdown(logger, config.SHUTDOWN_GRACE_MS, [{ name: service, run: () => running.close() }]);
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : err);
+    process.exit(1);
   }
 }
