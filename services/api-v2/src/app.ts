@@ -20,6 +20,7 @@ import { commandRoutes } from './devices/command-routes.ts';
 import { deviceInternalRoutes } from './devices/internal-routes.ts';
 import { playInternalRoutes } from './plays/internal-routes.ts';
 import { playRoutes } from './plays/routes.ts';
+import { v1CatalogueInternalRoutes } from './v1-support/catalogue-routes.ts';
 
 export interface ApiV2Deps {
   sql: Sql;
@@ -86,5 +87,6 @@ export function createApiV2InternalApp(deps: ApiV2Deps) {
   app.route('/', playlistInternalRoutes(deps));
   app.route('/', deviceInternalRoutes(deps));
   app.route('/', playInternalRoutes(deps));
+  app.route('/', v1CatalogueInternalRoutes(deps));
   return app;
 }
