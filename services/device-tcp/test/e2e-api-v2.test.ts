@@ -1,0 +1,160 @@
+/**
+ * End to end with the real api-v2 (scratch Postgres database, Redis bus) and two device-tcp
+ * replicas: a simulated display authenticates with credentials issued by api-v2, gets playlist
+ * changes published by api-v2, reports plays that land in Postgres, runs operator commands, moves
+ * between replicas, and is cut off when its operator disables it.
+ */
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
+import { SimDisplay } from '../../../tools/display-sim/display.ts';
+import { loadDeviceTcpConfig } from '../src/config.ts';
+import { startDeviceTcp, type RunningDeviceTcp } from '../src/server.ts';
+import { until } from './support/harness.ts';
+
+let p: TestPlatform;
+let db: postgres.Sql;
+let op: Session;
+let replicas: RunningDeviceTcp[] = [];
+const sims: SimDisplay[] = [];
+let display: { id: string; secret: string };
+
+function replica(name: string) {
+  return startDeviceTcp(
+    loadDeviceTcpConfig({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DEVICE_HOST: '127.0.0.1',
+      DEVICE_PORT: '0',
+      REDIS_URL: p.redisUrl,
+      API_V2_URL: p.apiV2.internalUrl,
+      INSTANCE_ID: name,
+      LOG_LEVEL: 'silent',
+      HEARTBEAT_INTERVAL_MS: '1000',
+      SHUTDOWN_GRACE_MS: '2000',
+    }),
+  );
+}
+
+function sim(on: RunningDeviceTcp, lines: string[] = []) {
+  const s = new SimDisplay({
+    host: '127.0.0.1',
+    port: on.devicePort,
+    displayId: display.id,
+    secret: display.secret,
+    plays: true,
+    speed: 20,
+    batchEveryMs: 200,
+    reconnect: false,
+    log: (l) => lines.push(l),
+  });
+  sims.push(s);
+  return s;
+}
+
+const presence = async () => {
+  const r = await api(p.apiV2.url, 'GET', `/displays/${display.id}`, undefined, op.auth);
+  return (r.body.display ?? r.body).presence as { online: boolean; appliedVersion: number | null; playlistVersion: number };
+};
+
+beforeAll(async () => {
+  p = await startTestPlatform('devicee2e');
+  db = postgres(p.db.url, { max: 2, onnotice: () => {} });
+  op = await signUpAndLogIn(p.apiV2.url, 'operator');
+  const adv = await signUpAndLogIn(p.apiV2.url, 'advertiser');
+  const created = await api(
+    p.apiV2.url,
+    'POST',
+    '/displays',
+    {
+      name: 'Foyer',
+      location: { lat: 48.1, lng: 11.6 },
+      timezone: 'Europe/Berlin',
+      resolution: { widthPx: 1920, heightPx: 1080 },
+      loop: { lengthMs: 60_000, slotCount: 6 },
+      pricePerSlotHour: 100,
+      audienceMultiplier: 1,
+    },
+    op.auth,
+  );
+  expect(created.status).toBe(201);
+  display = { id: created.body.display.id, secret: created.body.credential.secret };
+  // A running booking in slot 0 (inserted directly: the booking flow is api-v2's own concern).
+  const [c] = await db`insert into creatives (owner_id, name, type, body, duration_ms) values (${adv.userId}, 'card', 'text', 'Hello', 5000) returning id`;
+  const [b] = await db`
+    insert into bookings (advertiser_id, creative_id, starts_at, ends_at, status, price_total, currency)
+    values (${adv.userId}, ${c!.id}, now() - interval '1 hour', now() + interval '3 hours', 'booked', 1000, 'EUR') returning id`;
+  await db`insert into booking_slots (booking_id, display_id, slot, during)
+    values (${b!.id}, ${display.id}, 0, tstzrange(now() - interval '1 hour', now() + interval '3 hours'))`;
+  replicas = [await replica('a'), await replica('b')];
+}, 60_000);
+
+afterAll(async () => {
+  for (const s of sims) s.stop();
+  await Promise.allSettled(replicas.map((r) => r.close()));
+  await db?.end();
+  await p?.close();
+});
+
+describe('device-tcp with the real api-v2', () => {
+  it('connects with api-v2 credentials, shows online, follows a playlist change, and records plays', async () => {
+    const [a] = replicas;
+    const lines: string[] = [];
+    const d = sim(a!, lines);
+    await d.start();
+    await until(() => d.state === 'online', 10_000);
+    await until(async () => (await presence()).online, 10_000);
+
+    const before = d.playlistVersion;
+    const patched = await api(p.apiV2.url, 'PATCH', `/displays/${display.id}`, { loop: { lengthMs: 120_000, slotCount: 6 } }, op.auth);
+    expect(patched.status).toBe(200);
+    await until(() => d.playlistVersion > before, 10_000);
+    expect(lines.some((l) => l.includes('6 slots × 20 s'))).toBe(true);
+    // The ack travels back as presence: api-v2 sees the display is no longer behind.
+    await until(async () => {
+      const pr = await presence();
+      return pr.appliedVersion === d.playlistVersion && pr.playlistVersion === d.playlistVersion;
+    }, 10_000);
+
+    await until(async () => Number((await db`select count(*)::int as n from plays where display_id = ${display.id}`)[0]!.n) >= 2, 15_000);
+    expect(d.stats.playsRejected).toBe(0);
+  });
+
+  it('delivers an operator command and reports its result back to api-v2', async () => {
+    const sent = await api(p.apiV2.url, 'POST', `/displays/${display.id}/commands`, { kind: 'screenshot', args: {}, ttlSeconds: 60 }, op.auth);
+    expect(sent.status).toBe(202);
+    const commandId = sent.body.id;
+    const done = await until(async () => {
+      const r = await api(p.apiV2.url, 'GET', `/displays/${display.id}/commands/${commandId}`, undefined, op.auth);
+      return r.body.status === 'succeeded' ? r.body : undefined;
+    }, 10_000);
+    expect(done.result).toMatchObject({ mimeType: 'image/png' });
+  });
+
+  it('moving to the other replica replaces the old session; the display stays online', async () => {
+    const [a, b] = replicas;
+    const first = sims[0]!;
+    const moved = sim(b!);
+    await moved.start();
+    await until(() => moved.state === 'online', 10_000);
+    await until(() => first.stats.errors.replaced === 1, 5_000);
+    expect(a!.server.sessionCount).toBe(0);
+    expect(b!.server.sessionCount).toBe(1);
+    await new Promise((r) => setTimeout(r, 1_500)); // presence flushes of both replicas have landed
+    expect((await presence()).online).toBe(true);
+  });
+
+  it('disabling the display closes its live connection and refuses it afterwards', async () => {
+    const [, b] = replicas;
+    const live = sims[sims.length - 1]!;
+    const disabled = await api(p.apiV2.url, 'POST', `/displays/${display.id}/disable`, undefined, op.auth);
+    expect(disabled.status).toBe(200);
+    await until(() => live.state === 'waiting', 5_000);
+    expect((live.stats.errors.auth_failed ?? 0) + (live.stats.errors.display_disabled ?? 0)).toBe(1);
+    expect(b!.server.sessionCount).toBe(0);
+    const again = sim(b!);
+    await again.start();
+    await until(() => again.stats.errors.display_disabled === 1, 5_000);
+    await until(async () => (await presence()).online === false, 5_000);
+  });
+});
