@@ -25,18 +25,10 @@ const loExists = async (oid: number) => (await db`select 1 from pg_largeobject_m
 const uploadRow = async (id: string) => (await db`select received_bytes, status, lo_oid from uploads where id = ${id}`)[0]!;
 
 /**
- * Starts a PUT that declares `declared` bytes, sends only `sent` of them, waits until the server
- * has them, then destroys the socket (a client that lost its connection mid-chunk).
+ * Starts a PUT that declares `declared` bytes and sends only `sent` of them, leaving the
+ * connection open (a stalled or soon-to-vanish client). `destroy()` then drops the socket.
  */
-async function interruptedPut(
-  id: string,
-  auth: { authorization: string },
-  start: number,
-  declared: Buffer,
-  sent: number,
-  total: number,
-  whileOpen: () => Promise<void>,
-) {
+async function partialPut(id: string, auth: { authorization: string }, start: number, declared: Buffer, sent: number, total: number) {
   const url = new URL(`${p.apiV2.url}/uploads/${id}`);
   const req = http.request({
     host: url.hostname,
@@ -55,10 +47,9 @@ async function interruptedPut(
     req.on('error', (err) => resolve(`error ${(err as NodeJS.ErrnoException).code ?? err.message}`));
   });
   await new Promise<void>((resolve) => req.write(declared.subarray(0, sent), () => resolve()));
+  // Let the server receive the bytes and start writing them.
   await new Promise((r) => setTimeout(r, 300));
-  await whileOpen();
-  req.destroy();
-  return outcome;
+  return { outcome, destroy: () => req.destroy() };
 }
 
 describe('resumable chunked upload', () => {
@@ -82,14 +73,14 @@ describe('resumable chunked upload', () => {
     }
 
     // Third chunk: declared 1 MiB, half sent, then the connection dies.
-    const broken = await interruptedPut(id, adv.auth, 2 * MiB, file.subarray(2 * MiB, 3 * MiB), MiB / 2, total, async () => {
-      // Mid-chunk, the half-written bytes are invisible and the upload is held by the writer.
-      expect((await api(p.apiV2.url, 'GET', `/uploads/${id}`, undefined, adv.auth)).body.received).toBe(2 * MiB);
-      const concurrent = await putChunk(p.apiV2.url, adv.auth, id, file.subarray(2 * MiB, 3 * MiB), 2 * MiB, total);
-      expect(concurrent.status).toBe(409);
-      expect(concurrent.body.code).toBe('upload-busy');
-    });
-    expect(broken).not.toBe('response 200');
+    const broken = await partialPut(id, adv.auth, 2 * MiB, file.subarray(2 * MiB, 3 * MiB), MiB / 2, total);
+    // Mid-chunk, the half-written bytes are invisible and the upload is held by the writer.
+    expect((await api(p.apiV2.url, 'GET', `/uploads/${id}`, undefined, adv.auth)).body.received).toBe(2 * MiB);
+    const concurrent = await putChunk(p.apiV2.url, adv.auth, id, file.subarray(2 * MiB, 3 * MiB), 2 * MiB, total);
+    expect(concurrent.status).toBe(409);
+    expect(concurrent.body.code).toBe('upload-busy');
+    broken.destroy();
+    expect(await broken.outcome).not.toBe('response 200');
     // The server notices, rolls the chunk back and releases the upload: the offset is the last commit.
     let resumed: Awaited<ReturnType<typeof putChunk>> | undefined;
     for (let i = 0; i < 50; i++) {
@@ -234,6 +225,17 @@ describe('upload limits and bad input', () => {
     expect((await api(p.apiV2.url, 'GET', '/uploads/not-a-uuid', undefined, adv.auth)).status).toBe(422);
   });
 
+  it('caps open uploads per owner at 20 (409); abandoning one frees a place', async () => {
+    const s = await signUpAndLogIn(p.apiV2.url, 'advertiser');
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push((await createUpload(p.apiV2.url, s.auth, { contentType: 'image/png', totalBytes: 100 })).body.id);
+    const over = await createUpload(p.apiV2.url, s.auth, { contentType: 'image/png', totalBytes: 100 });
+    expect(over.status).toBe(409);
+    expect(over.body.code).toBe('too-many-open-uploads');
+    expect((await api(p.apiV2.url, 'DELETE', `/uploads/${ids[0]}`, undefined, s.auth)).status).toBe(204);
+    expect((await createUpload(p.apiV2.url, s.auth, { contentType: 'image/png', totalBytes: 100 })).status).toBe(201);
+  });
+
   it('lets an owner abandon an open upload (DELETE), freeing its bytes', async () => {
     const created = await createUpload(p.apiV2.url, adv.auth, { contentType: 'image/png', totalBytes: PNG_1X1.length });
     const id = created.body.id as string;
@@ -256,6 +258,30 @@ describe('upload limits and bad input', () => {
     const row = await uploadRow(id);
     expect(row.status).toBe('aborted');
     expect(await loExists(Number(row.lo_oid))).toBe(false);
+  });
+});
+
+describe('capacity', () => {
+  it('receives at most 8 chunks at once (503 + Retry-After beyond), so slow clients cannot take the whole database pool', async () => {
+    const s = await signUpAndLogIn(p.apiV2.url, 'advertiser');
+    const file = mp4(100_000);
+    const ids: string[] = [];
+    for (let i = 0; i < 9; i++) ids.push((await createUpload(p.apiV2.url, s.auth, { contentType: 'video/mp4', totalBytes: file.length })).body.id);
+    const stalled = await Promise.all(ids.slice(0, 8).map((id) => partialPut(id, s.auth, 0, file, 1000, file.length)));
+    const refused = await putChunk(p.apiV2.url, s.auth, ids[8]!, file, 0, file.length);
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Other requests still get database connections meanwhile.
+    expect((await api(p.apiV2.url, 'GET', `/uploads/${ids[8]}`, undefined, s.auth)).status).toBe(200);
+    for (const put of stalled) put.destroy();
+    let accepted: Awaited<ReturnType<typeof putChunk>> | undefined;
+    for (let i = 0; i < 50; i++) {
+      accepted = await putChunk(p.apiV2.url, s.auth, ids[8]!, file, 0, file.length);
+      if (accepted.status !== 503) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(accepted!.status).toBe(200);
+    for (const id of ids.slice(0, 8)) expect((await uploadRow(id)).received_bytes).toBe('0');
   });
 });
 

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import {
   ConflictError,
+  DependencyUnavailableError,
   MalformedRequestError,
   NotFoundError,
   PayloadTooLargeError,
@@ -27,6 +28,11 @@ export const UPLOAD_TTL_SECONDS = 24 * 3600;
 export const CHUNK_IDLE_TIMEOUT_MS = 30_000;
 /** Open uploads per owner: each may hold up to maxUploadBytes of storage. */
 export const MAX_OPEN_UPLOADS = 20;
+/**
+ * Chunks being written at once by this process. Each holds a pooled connection (its transaction)
+ * for as long as its client takes to send, so slow uploaders must never take the whole pool (20).
+ */
+export const MAX_CONCURRENT_CHUNKS = 8;
 
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 const offsetHeader = { 'Upload-Offset': { description: 'Bytes committed so far', schema: { type: 'integer' as const } } };
@@ -36,6 +42,7 @@ export function uploadRoutes(deps: MediaDeps) {
   const gate = [authenticated(deps.verifier), requireRole('advertiser', 'admin')] as const;
   app.use('/uploads/*', ...gate); // Hono's /x/* also matches /x itself
 
+  let chunksInFlight = 0;
   const urlOf = (id: string) => `${deps.publicBaseUrl}/uploads/${id}`;
   const mediaUrlOf = (sha256: string) => `${deps.publicBaseUrl}/media/${sha256}`;
   const toUpload = (r: db.UploadRow) => ({
@@ -156,7 +163,8 @@ export function uploadRoutes(deps: MediaDeps) {
         413: problem(`Chunk larger than ${MAX_CHUNK_BYTES} bytes`),
         415: problem('Body is not application/octet-stream'),
         422: problem('Content-Range total differs from the upload\'s totalBytes, or its end is past it'),
-        ...pick(401, 404, 503),
+        503: problem(`More than ${MAX_CONCURRENT_CHUNKS} chunks are being received at once; retry after Retry-After`),
+        ...pick(401, 404),
       },
     }),
     async (c) => {
@@ -175,6 +183,10 @@ export function uploadRoutes(deps: MediaDeps) {
       if (contentLength !== undefined && Number(contentLength) !== length) {
         throw new MalformedRequestError(`Content-Length ${contentLength} differs from the ${length} bytes the Content-Range declares.`);
       }
+      if (chunksInFlight >= MAX_CONCURRENT_CHUNKS) {
+        throw new DependencyUnavailableError('The server is receiving as many chunks as it can; retry this one shortly.', 2);
+      }
+      chunksInFlight++;
       const row = await inTransaction(deps.sql, async (tx) => {
         const row = await lockOpenUpload(tx, id, user);
         assertOpen(row);
@@ -197,7 +209,7 @@ export function uploadRoutes(deps: MediaDeps) {
         await writeBodyAt(tx, row.lo_oid, range.start, c.req.raw.body, { expectedBytes: length, idleTimeoutMs: CHUNK_IDLE_TIMEOUT_MS });
         await db.setReceived(tx, id, range.end + 1);
         return { ...row, received_bytes: String(range.end + 1) };
-      });
+      }).finally(() => chunksInFlight--);
       c.header('upload-offset', row.received_bytes);
       return c.json(toUpload(row), 200);
     },
