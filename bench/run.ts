@@ -1,0 +1,69 @@
+/**
+ * `npm run bench`: the performance suite of issue 7 on this machine. Writes
+ * bench/results/latest.md and latest.json (machine, Node version, commands, every figure).
+ * `npm run bench -- --only H1,H2` runs a subset (the results file then holds only those).
+ * BENCH_PROFILE=1 starts the measured services with --cpu-prof (profiles in bench/results/profiles).
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { machineInfo } from './lib/proc.ts';
+import { fmt, progressDone, writeResults, type Figure } from './lib/report.ts';
+import type { SuiteContext } from './lib/suite.ts';
+import { currentFdLimit, ensureFdLimit } from './lib/ulimit.ts';
+import { runH1 } from './suites/h1-hono-vs-node.ts';
+import { runH2 } from './suites/h2-authenticated-read.ts';
+import { runB1 } from './suites/b1-conflicting-bookings.ts';
+
+ensureFdLimit();
+
+const SUITES: { ids: string[]; run: (ctx: SuiteContext) => Promise<Figure[]> }[] = [
+  { ids: ['H1'], run: runH1 },
+  { ids: ['H2'], run: runH2 },
+  { ids: ['B1'], run: runB1 },
+];
+
+const { values } = parseArgs({ options: { only: { type: 'string' } } });
+const only = values.only ? new Set(values.only.split(',').map((s) => s.trim().toUpperCase())) : null;
+const resultsDir = path.join(import.meta.dirname, 'results');
+const ctx: SuiteContext = {
+  resultsDir,
+  logDir: path.join(resultsDir, 'logs'),
+  profileDir: path.join(resultsDir, 'profiles'),
+  profile: process.env.BENCH_PROFILE === '1',
+};
+mkdirSync(ctx.logDir, { recursive: true });
+
+const startedAt = new Date();
+const figures: Figure[] = [];
+const info = () => ({
+  title: 'Marquee benchmark results',
+  command: `npm run bench${values.only ? ` -- --only ${values.only}` : ''}`,
+  startedAt: startedAt.toISOString(),
+  finishedAt: new Date().toISOString(),
+  seconds: (Date.now() - startedAt.getTime()) / 1000,
+  machine: { ...machineInfo(), fdLimit: currentFdLimit() },
+  notes: [
+    'Every figure with a baseline is measured in the same run, alternating with its baseline, and reported as a ratio.',
+    'Services run as separate processes (their own main.ts under tsx) on a scratch database; service logs in bench/results/logs/.',
+  ],
+});
+
+for (const suite of SUITES) {
+  if (only && !suite.ids.some((id) => only.has(id))) continue;
+  const t0 = performance.now();
+  try {
+    const got = await suite.run(ctx);
+    figures.push(...got);
+    for (const f of got) progressDone(`${f.id}: ${f.result} (target ${f.target}) ${f.met === false ? 'MISSED' : f.met ? 'met' : ''}`);
+  } catch (err) {
+    const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    for (const id of suite.ids) {
+      figures.push({ id, measure: 'suite failed', target: '', result: `error: ${String(err).slice(0, 200)}`, met: false, details: { error: message }, method: '' });
+    }
+    progressDone(`${suite.ids.join(',')}: FAILED after ${((performance.now() - t0) / 1000).toFixed(0)} s: ${String(err)}`);
+  }
+  writeResults(resultsDir, 'latest', info(), figures);
+}
+const files = writeResults(resultsDir, 'latest', info(), figures);
+progressDone(`bench done in ${fmt.int((Date.now() - startedAt.getTime()) / 1000)} s → ${path.relative(process.cwd(), files.md)}, ${path.relative(process.cwd(), files.json)}`);
