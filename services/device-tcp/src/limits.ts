@@ -68,12 +68,14 @@ export class Semaphore {
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
+    else this.active++;
     try {
       return await fn();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      // Hand the slot straight to the next waiter (keeps the count exact without relying on microtask order).
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
     }
   }
 
