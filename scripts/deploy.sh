@@ -230,7 +230,9 @@ deploy_stack() {
   local files=()
   mapfile -t files < <(stack_files)
   log "deploying stack $STACK at $TAG"
-  dk stack deploy --detach=false --with-registry-auth --prune --resolve-image "$RESOLVE_IMAGE" "${files[@]}" "$STACK"
+  # --detach=false prints a countdown line per second per service when not on a terminal; keep the rest.
+  dk stack deploy --detach=false --with-registry-auth --prune --resolve-image "$RESOLVE_IMAGE" "${files[@]}" "$STACK" 2>&1 |
+    sed -u -E '/^(verify: Waiting|overall progress:|[0-9]+\/[0-9]+: )/d'
 }
 
 # Converged = every service runs its desired replicas and no update ended in a rollback or pause.

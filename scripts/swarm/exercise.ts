@@ -107,7 +107,10 @@ async function sessionsOn(container: string): Promise<number> {
 
 // ---- checks ----
 const results: Array<{ name: string; ok: boolean; detail: string }> = [];
+// SWARM_CHECKS=word runs only the checks whose name contains it (for iterating on one check).
+const only = process.env.SWARM_CHECKS;
 async function check(name: string, fn: () => Promise<string>): Promise<boolean> {
+  if (only && !name.includes(only)) return true;
   const started = Date.now();
   try {
     const detail = await fn();
@@ -243,21 +246,32 @@ await check('rolling api-v2 (docker service update --force) under load through a
 });
 
 await check('postgres and redis are unreachable from the edge network (and reachable from api-v2)', async () => {
-  const ipOf = async (service: string) => {
+  const ipOf = async (service: string, network: string) => {
     const [task] = await tasksOf(service);
     if (!task) throw new Error(`no running ${service} task`);
-    return docker('inspect', '--format', `{{(index .NetworkSettings.Networks "${STACK}_data").IPAddress}}`, task);
+    return docker('inspect', '--format', `{{(index .NetworkSettings.Networks "${STACK}_${network}").IPAddress}}`, task);
   };
-  const [pgIp, redisIp] = await Promise.all([ipOf('postgres'), ipOf('redis')]);
-  // Prints one "target=ok|err" per target; connect timeout 2 s.
+  const [pgIp, redisIp, apiV1Ip] = await Promise.all([ipOf('postgres', 'data'), ipOf('redis', 'data'), ipOf('api-v1', 'edge')]);
+  // Prints "target=ok|<error code>" per target: name lookup first (ENOTFOUND/EAI_AGAIN: Docker's
+  // DNS does not know the name on this network), then a TCP connect with a 2 s timeout.
   const probe = (targets: string[]) =>
-    `const net=require('net');Promise.all(${JSON.stringify(targets)}.map(t=>new Promise(r=>{const[h,p]=t.split(':');const s=net.connect({host:h,port:+p});const done=v=>{s.destroy();r(t+'='+v)};s.setTimeout(2000,()=>done('err'));s.on('connect',()=>done('ok'));s.on('error',()=>done('err'))}))).then(l=>console.log(l.join(' ')))`;
-  const targets = ['postgres:5432', 'redis:6379', `${pgIp}:5432`, `${redisIp}:6379`];
-  const fromEdge = await docker('run', '--rm', '--network', `${STACK}_edge`, 'marquee-test/node:24', 'node', '-e', probe(targets));
-  if (fromEdge.includes('=ok')) throw new Error(`reachable from edge: ${fromEdge}`);
+    `const net=require('net'),dns=require('dns').promises;Promise.all(${JSON.stringify(targets)}.map(async t=>{const[h,p]=t.split(':');let ip;try{ip=net.isIP(h)?h:(await dns.lookup(h)).address}catch(e){return t+'='+(e.code||'err')}return new Promise(r=>{const s=net.connect({host:ip,port:+p});const done=v=>{s.destroy();r(t+'='+v)};s.setTimeout(2000,()=>done('timeout'));s.on('connect',()=>done('ok'));s.on('error',e=>done(e.code||'err'))})})).then(l=>console.log(l.join(' ')))`;
+  // The probe container joins edge like Traefik does. Its default route (docker_gwbridge → host →
+  // the outside world) is removed first, so a probe by IP tests only paths inside Docker's networks
+  // and no packet for a 10.x address ever leaves this machine.
+  const edgeTargets = ['postgres:5432', 'redis:6379', `${STACK}_postgres:5432`, `${pgIp}:5432`, `${redisIp}:6379`];
+  const fromEdge = await docker(
+    'run', '--rm', '--network', `${STACK}_edge`, '--cap-add', 'NET_ADMIN', '-e', `PROBE=${probe([...edgeTargets, `${apiV1Ip}:3000`])}`,
+    'marquee-test/node:24', 'sh', '-c', 'ip route del default && exec node -e "$PROBE"',
+  );
+  const results = new Map(fromEdge.split(' ').map((r) => r.split('=') as [string, string]));
+  const unreachable = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+  const leaks = edgeTargets.filter((t) => !unreachable.has(results.get(t) ?? 'missing'));
+  if (leaks.length > 0) throw new Error(`reachable (or not clearly unreachable) from edge: ${fromEdge}`);
+  if (results.get(`${apiV1Ip}:3000`) !== 'ok') throw new Error(`control failed: the probe cannot reach api-v1 on edge either: ${fromEdge}`);
   const [apiV2] = await tasksOf('api-v2');
   const fromApi = await docker('exec', apiV2!, 'node', '-e', probe(['postgres:5432', 'redis:6379']));
-  if (fromApi.includes('=err')) throw new Error(`control failed, api-v2 cannot reach data: ${fromApi}`);
+  if (!/^(\S+=ok ?)+$/.test(fromApi)) throw new Error(`control failed, api-v2 cannot reach data: ${fromApi}`);
   return `from edge: ${fromEdge}; from api-v2: ${fromApi}`;
 });
 

