@@ -145,9 +145,10 @@ describe('overbooking is impossible under concurrency', () => {
       let waiting = 0;
       for (let i = 0; i < 100 && waiting === 0; i++) {
         await new Promise((r) => setTimeout(r, 20));
-        [{ n: waiting }] = await sql<{ n: number }[]>`
+        const [row] = await sql<{ n: number }[]>`
           select count(*)::int as n from pg_stat_activity
           where datname = current_database() and application_name = 'api-v2' and wait_event_type = 'Lock' and query like '%insert into booking_slots%'`;
+        waiting = row!.n;
       }
       expect(waiting).toBe(1);
     });
