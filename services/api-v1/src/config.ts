@@ -4,7 +4,10 @@ import { commonConfigShape, loadConfig } from '@marquee/service-kit';
 export const apiV1ConfigShape = {
   ...commonConfigShape,
   ACCOUNT_URL: z.string().url(),
+  /** api-v2's public port: orders run through it with the caller's own token. */
   API_V2_URL: z.string().url(),
+  /** api-v2's internal port (never routed by the edge): the device list with presence. */
+  API_V2_INTERNAL_URL: z.string().url(),
 };
 
 export type ApiV1Config = ReturnType<typeof loadApiV1Config>;

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import type { InternalClient, InternalRequest } from '@marquee/service-kit';
+import { v1ErrorFrom } from '../errors.ts';
+import { toCreativeInput, toV1Content, type V1Content, type V2Creative } from './content.ts';
+import type { V1Order } from './schemas.ts';
+
+/** The parts of api-v2's Booking this facade reads (see services/api-v2/src/bookings/schemas.ts). */
+export interface V2Booking {
+  id: string;
+  creativeId: string;
+  status: 'held' | 'booked' | 'cancelled' | 'expired';
+  startsAt: string;
+  endsAt: string;
+  priceTotal: number;
+  displays: { displayId: string }[];
+}
+
+interface V2Display {
+  loop: { slotMs: number };
+}
+
+const STATUS_IN_V1: Record<V2Booking['status'], V1Order['status']> = {
+  held: 'pending',
+  booked: 'confirmed',
+  cancelled: 'cancelled',
+  expired: 'expired',
+};
+
+/** GET /v1/orders reads at most this many of the caller's most recent bookings. */
+export const MAX_LISTED_ORDERS = 1_000;
+const PAGE = 200;
+const CREATIVE_FETCH_CONCURRENCY = 8;
+
+export type Auth = { authorization: string };
+
+/**
+ * v1 orders as calls to api-v2's public API with the caller's own token, so v2 alone decides who
+ * may see and change what (another user's booking is 404 there, hence here).
+ */
+export function createV2Orders(apiV2: InternalClient) {
+  async function call<T>(auth: Auth, req: InternalRequest, notFound = 'not found'): Promise<T> {
+    const res = await apiV2.request<T>({ ...req, headers: { ...req.headers, ...auth } });
+    if (res.status >= 400) throw v1ErrorFrom(res, `api-v2 refused (${res.status})`, { 404: notFound });
+    return res.body;
+  }
+
+  const getBooking = (auth: Auth, id: string) => call<V2Booking>(auth, { method: 'GET', path: `/bookings/${id}` }, 'no such order');
+
+  /** A creative, or undefined if the caller may not read it (then the content shows as "other"). */
+  async function findCreative(auth: Auth, id: string): Promise<V2Creative | undefined> {
+    const res = await apiV2.request<V2Creative>({ method: 'GET', path: `/creatives/${id}`, headers: auth });
+    if (res.status === 200) return res.body;
+    if (res.status === 404 || res.status === 403) return undefined;
+    throw v1ErrorFrom(res, `api-v2 refused (${res.status})`);
+  }
+
+  const createCreative = (auth: Auth, content: V1Content, durationMs: number) =>
+    call<V2Creative>(auth, { method: 'POST', path: '/creatives', body: toCreativeInput(content, clampDuration(durationMs)) });
+
+  const toOrder = (b: V2Booking, creative: V2Creative | undefined): V1Order => ({
+    orderid: b.id,
+    deviceid: b.displays[0]?.displayId ?? '',
+    start: b.startsAt,
+    end: b.endsAt,
+    status: STATUS_IN_V1[b.status],
+    price: b.priceTotal,
+    content: toV1Content(creative),
+  });
+
+  return {
+    /** Books one slot on one display and confirms it at once: v1 has no holds. */
+    async create(auth: Auth, o: { deviceid: string; start: string; end: string; content: V1Content }): Promise<V1Order> {
+      const display = await call<V2Display>(auth, { method: 'GET', path: `/displays/${o.deviceid}` }, 'no such device');
+      // Playlists cut a creative at its slot anyway; give it exactly the slot's length.
+      const creative = await createCreative(auth, o.content, display.loop.slotMs);
+      const hold = await call<V2Booking>(auth, {
+        method: 'POST',
+        path: '/bookings',
+        body: { displayIds: [o.deviceid], creativeId: creative.id, startsAt: o.start, endsAt: o.end },
+        // A fresh key per v1 request makes this POST safe to retry.
+        headers: { 'idempotency-key': randomUUID() },
+        idempotent: true,
+      });
+      try {
+        const booked = await call<V2Booking>(auth, { method: 'POST', path: `/bookings/${hold.id}/confirm`, idempotent: true });
+        return toOrder(booked, creative);
+      } catch (err) {
+        // Don't leave inventory blocked until the hold lapses; if this fails too, the TTL frees it.
+        await apiV2.request({ method: 'POST', path: `/bookings/${hold.id}/cancel`, headers: auth, idempotent: true }).catch(() => {});
+        throw err;
+      }
+    },
+
+    async list(auth: Auth): Promise<V1Order[]> {
+      const bookings: V2Booking[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = `limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+        const page: { items: V2Booking[]; nextCursor: string | null } = await call(auth, { method: 'GET', path: `/bookings?${query}` });
+        bookings.push(...page.items);
+        cursor = page.nextCursor;
+      } while (cursor && bookings.length < MAX_LISTED_ORDERS);
+      const creatives = await fetchAll([...new Set(bookings.map((b) => b.creativeId))], (id) => findCreative(auth, id));
+      return bookings.slice(0, MAX_LISTED_ORDERS).map((b) => toOrder(b, creatives.get(b.creativeId)));
+    },
+
+    async get(auth: Auth, id: string): Promise<V1Order> {
+      const booking = await getBooking(auth, id);
+      return toOrder(booking, await findCreative(auth, booking.creativeId));
+    },
+
+    /** New content = a new creative swapped in; a booked order's displays get a new playlist version. */
+    async replaceContent(auth: Auth, id: string, content: V1Content): Promise<V1Order> {
+      const booking = await getBooking(auth, id);
+      const previous = await findCreative(auth, booking.creativeId);
+      const creative = await createCreative(auth, content, previous?.durationMs ?? 10_000);
+      const updated = await call<V2Booking>(
+        auth,
+        { method: 'PATCH', path: `/bookings/${id}`, body: { creativeId: creative.id }, idempotent: true },
+        'no such order',
+      );
+      return toOrder(updated, creative);
+    },
+
+    async cancel(auth: Auth, id: string): Promise<V1Order> {
+      const cancelled = await call<V2Booking>(auth, { method: 'POST', path: `/bookings/${id}/cancel`, idempotent: true }, 'no such order');
+      return toOrder(cancelled, await findCreative(auth, cancelled.creativeId));
+    },
+  };
+}
+
+function clampDuration(ms: number) {
+  return Math.min(3_600_000, Math.max(1_000, Math.round(ms)));
+}
+
+async function fetchAll<T>(ids: string[], fetchOne: (id: string) => Promise<T>): Promise<Map<string, T>> {
+  const results = new Map<string, T>();
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const id = ids[next++]!;
+      results.set(id, await fetchOne(id));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CREATIVE_FETCH_CONCURRENCY, ids.length) }, worker));
+  return results;
+}
