@@ -15,6 +15,7 @@ import {
   type MessageBus,
 } from '@marquee/service-kit';
 import { createApiV2App, createApiV2InternalApp } from './app.ts';
+import { startHoldSweeper } from './bookings/sweeper.ts';
 import { startPresenceSweeper } from './devices/presence.ts';
 import type { ApiV2Config } from './config.ts';
 
@@ -60,6 +61,7 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
     const publicServer = await listen(createApiV2App(deps), config.HOST, config.PORT);
     const internalServer = await listen(createApiV2InternalApp(deps), config.HOST, config.INTERNAL_PORT);
     const stopPresenceSweeper = startPresenceSweeper(sql, logger, config.PRESENCE_STALE_MS);
+    const holdSweeper = startHoldSweeper({ sql, logger });
     logger.info({ url: publicServer.url, internalUrl: internalServer.url }, 'api-v2 listening');
     return {
       url: publicServer.url,
@@ -67,6 +69,7 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
       async close() {
         stopPresenceSweeper();
         await Promise.all([publicServer.close(config.SHUTDOWN_GRACE_MS), internalServer.close(config.SHUTDOWN_GRACE_MS)]);
+        await holdSweeper.stop();
         await closeAll();
       },
     };
