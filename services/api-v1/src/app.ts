@@ -52,7 +52,7 @@ export function createApiV1App(deps: ApiV1Deps) {
   });
   const catalogue = createCatalogueCache({
     apiV2Internal: deps.apiV2Internal,
-    staleAfterMs: deps.devicesStaleAfterMs ?? 150,
+    staleAfterMs: deps.devicesStaleAfterMs ?? 100,
     onStale: () => staleServed.inc(),
   });
 

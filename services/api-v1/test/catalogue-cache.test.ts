@@ -1,0 +1,76 @@
+/**
+ * The device-list cache against an api-v2 that hangs (accepts but does not answer), which the
+ * end-to-end suite cannot stage cheaply: the stale copy must come at the deadline, and the slow
+ * fetch must still refresh the copy for the next caller.
+ */
+import { describe, expect, it } from 'vitest';
+import { DependencyUnavailableError, type InternalClient, type InternalRequest } from '@marquee/service-kit';
+import { createCatalogueCache } from '../src/devices/catalogue-cache.ts';
+
+const item = (name: string) => ({ id: '00000000-0000-4000-8000-000000000001', name, location: { address: 'A 1' }, pricePerSlotHour: 5, online: true });
+
+/** A client whose answers the test releases by hand. */
+function scriptedClient() {
+  const pending: { resolve: (v: any) => void; reject: (e: Error) => void }[] = [];
+  let calls = 0;
+  const client: InternalClient = {
+    request: (<T>(_req: InternalRequest) => {
+      calls++;
+      return new Promise<T>((resolve, reject) => pending.push({ resolve, reject }));
+    }) as InternalClient['request'],
+    breakerState: () => 'closed',
+    close: async () => {},
+  };
+  return {
+    client,
+    calls: () => calls,
+    answer: (name: string) => pending.shift()!.resolve({ status: 200, headers: {}, body: { items: [item(name)] } }),
+    fail: () => pending.shift()!.reject(new DependencyUnavailableError('down')),
+  };
+}
+
+describe('catalogue cache', () => {
+  it('waits for the first copy, then serves the last good copy at the deadline while api-v2 hangs', async () => {
+    const api = scriptedClient();
+    let stale = 0;
+    const cache = createCatalogueCache({ apiV2Internal: api.client, staleAfterMs: 100, onStale: () => stale++ });
+
+    const first = cache.get();
+    api.answer('one');
+    expect(await first).toEqual({ devices: [{ deviceid: item('').id, name: 'one', location: 'A 1', online: true, price: 5 }] });
+
+    const started = performance.now();
+    const hung = await cache.get();
+    const waited = performance.now() - started;
+    expect(hung.devices[0]!.name).toBe('one');
+    expect(hung.staleAgeSeconds).toBe(0);
+    expect(waited).toBeGreaterThanOrEqual(95);
+    expect(waited).toBeLessThan(500); // the hang never ends: anything near the deadline proves it
+    expect(stale).toBe(1);
+
+    // A second caller shares the fetch still in flight instead of starting another.
+    const again = cache.get();
+    expect(api.calls()).toBe(2);
+    api.answer('two'); // the slow fetch finally lands and refreshes the copy
+    expect((await again).devices[0]!.name).toBe('two');
+    expect((await again).staleAgeSeconds).toBeUndefined();
+  });
+
+  it('serves the copy at once when api-v2 fails, and rejects when there is no copy yet', async () => {
+    const api = scriptedClient();
+    const cache = createCatalogueCache({ apiV2Internal: api.client, staleAfterMs: 5_000 });
+    const cold = cache.get();
+    api.fail();
+    await expect(cold).rejects.toBeInstanceOf(DependencyUnavailableError);
+
+    const warm = cache.get();
+    api.answer('one');
+    await warm;
+    const started = performance.now();
+    const failing = cache.get();
+    api.fail();
+    const answer = await failing;
+    expect(answer.staleAgeSeconds).toBe(0);
+    expect(performance.now() - started).toBeLessThan(100);
+  });
+});
