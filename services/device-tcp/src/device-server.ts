@@ -168,6 +168,11 @@ export class DeviceServer implements SessionIO {
     return this.sessions.values();
   }
 
+  /** True when all presence recorded so far has been reported (tests, diagnostics). */
+  get presenceSettled(): boolean {
+    return this.presence.settled;
+  }
+
   get connectionCount(): number {
     return this.connections.size;
   }

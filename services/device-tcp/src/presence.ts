@@ -34,6 +34,11 @@ export class PresenceReporter {
     return this.events.length + this.seen.size;
   }
 
+  /** Nothing buffered and no report in flight: everything recorded so far has reached api-v2. */
+  get settled(): boolean {
+    return this.pending === 0 && this.flushing === null;
+  }
+
   flush(): Promise<void> {
     this.flushing ??= this.flushOnce().finally(() => (this.flushing = null));
     return this.flushing;

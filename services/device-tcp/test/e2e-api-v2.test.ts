@@ -140,7 +140,10 @@ describe('device-tcp with the real api-v2', () => {
     await until(() => first.stats.errors.replaced === 1, 5_000);
     expect(a!.server.sessionCount).toBe(0);
     expect(b!.server.sessionCount).toBe(1);
-    await new Promise((r) => setTimeout(r, 1_500)); // presence flushes of both replicas have landed
+    // Wait until api-v2 holds b's session and a has reported everything (its late "disconnected"
+    // for the replaced session included): that disconnect must not take the display offline.
+    await until(async () => (await db`select session_instance from displays where id = ${display.id}`)[0]!.session_instance === 'b', 10_000);
+    await until(() => a!.server.presenceSettled && b!.server.presenceSettled, 10_000);
     expect((await presence()).online).toBe(true);
   });
 
