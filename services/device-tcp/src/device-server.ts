@@ -6,8 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
-import type { Logger } from 'pino';
-import type { MessageBus } from '@marquee/service-kit';
+import type { Logger, MessageBus } from '@marquee/service-kit';
 import { Connection, ConnState } from './connection.ts';
 import {
   DirectoryUnavailableError,

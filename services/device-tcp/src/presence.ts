@@ -2,7 +2,7 @@
  * Batches presence for api-v2: connect/disconnect events in order, plus at most one "seen" per
  * display per flush. A failed flush keeps the events (bounded) and retries on the next tick.
  */
-import type { Logger } from 'pino';
+import type { Logger } from '@marquee/service-kit';
 import type { DisplayDirectory, PresenceEvent } from './directory.ts';
 
 type SeenEvent = Extract<PresenceEvent, { kind: 'seen' }>;
