@@ -92,7 +92,9 @@ async function main() {
     );
     steps.push({ name: 'api-v2', run: () => apiV2.close() });
 
-    const apiV1 = await startApiV1(loadApiV1Config({ ...common, ACCOUNT_URL: account.url, API_V2_URL: apiV2.url }));
+    const apiV1 = await startApiV1(
+      loadApiV1Config({ ...common, ACCOUNT_URL: account.url, API_V2_URL: apiV2.url, API_V2_INTERNAL_URL: apiV2.internalUrl }),
+    );
     steps.push({ name: 'api-v1', run: () => apiV1.close() });
 
     const device = await startDeviceTcp(

@@ -44,7 +44,9 @@ export function createMemoryBus(logger?: Logger): MessageBus {
 
 /** Redis pub/sub: one connection publishes, one subscribes (a subscribed connection can do nothing else). */
 export function createRedisBus(url: string, logger?: Logger): MessageBus {
-  const publisher = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false });
+  // The offline queue lets a publish issued while (re)connecting wait; maxRetriesPerRequest bounds
+  // how long, so an outage fails publishes (healed by version checks) instead of piling them up.
+  const publisher = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false });
   const subscriber = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
   const handlers = new Map<string, Set<BusHandler>>();
   for (const client of [publisher, subscriber]) client.on('error', (err) => logger?.warn({ err }, 'redis bus connection error'));

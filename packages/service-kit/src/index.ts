@@ -12,3 +12,4 @@ export * from './internal-client.ts';
 export * from './bus.ts';
 export * from './throttle.ts';
 export * from './tokens.ts';
+export * from './docs.ts';

@@ -1,9 +1,9 @@
-import { Counter, createServiceApp, type InternalClient, type Logger, type ServiceMetrics } from '@marquee/service-kit';
+import { Counter, createServiceApp, mountDocs, type InternalClient, type Logger, type ServiceMetrics } from '@marquee/service-kit';
 import { authRoutes } from './auth-routes.ts';
 import { DEPRECATION_HEADERS, deprecationHeaders } from './deprecation.ts';
 import { createCatalogueCache } from './devices/catalogue-cache.ts';
 import { deviceRoutes } from './devices/routes.ts';
-import { mountDocs } from './docs.ts';
+
 import { renderV1Error, V1Error } from './errors.ts';
 import { createV1Router } from './openapi.ts';
 import { orderRoutes } from './orders/routes.ts';

@@ -1,4 +1,5 @@
 import {
+  mountDocs,
   createServiceApp,
   type InternalClient,
   type Logger,
@@ -13,7 +14,7 @@ import { creativeRoutes } from './creatives/routes.ts';
 import { mediaRoutes } from './media/routes.ts';
 import { bookingRoutes } from './bookings/routes.ts';
 import { displayRoutes } from './displays/routes.ts';
-import { mountDocs } from './docs.ts';
+
 import { createRouter } from './openapi.ts';
 import { playlistInternalRoutes } from './playlists/internal-routes.ts';
 import { commandRoutes } from './devices/command-routes.ts';

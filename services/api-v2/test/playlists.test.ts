@@ -180,20 +180,20 @@ describe('internal playlist routes', () => {
     const a = await createDisplay();
     const b = await createDisplay();
     await api(p.apiV2.url, 'PATCH', `/displays/${b}`, { loop: { lengthMs: 30_000, slotCount: 3 } }, op.auth);
-    for (const path of ['/internal/displays/playlist-versions', '/internal/playlists/versions']) {
+    for (const path of ['/internal/playlists/versions']) {
       const res = await api(p.apiV2.internalUrl, 'POST', path, { displayIds: [a, b, randomUUID(), 'junk', a] });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ versions: { [a]: 1, [b]: 2 } });
     }
     const many: string[] = Array.from({ length: 10_000 }, () => randomUUID());
     many[1234] = a;
-    const big = await api(p.apiV2.internalUrl, 'POST', '/internal/displays/playlist-versions', { displayIds: many });
+    const big = await api(p.apiV2.internalUrl, 'POST', '/internal/playlists/versions', { displayIds: many });
     expect(big.body).toEqual({ versions: { [a]: 1 } });
-    const tooMany = await api(p.apiV2.internalUrl, 'POST', '/internal/displays/playlist-versions', { displayIds: [...many, a] });
+    const tooMany = await api(p.apiV2.internalUrl, 'POST', '/internal/playlists/versions', { displayIds: [...many, a] });
     expect(tooMany.status).toBe(422);
     for (const bad of [{}, { displayIds: 'x' }, { displayIds: [1] }, { displayIds: [], extra: 1 }]) {
-      expect((await api(p.apiV2.internalUrl, 'POST', '/internal/displays/playlist-versions', bad)).status, JSON.stringify(bad)).toBe(422);
+      expect((await api(p.apiV2.internalUrl, 'POST', '/internal/playlists/versions', bad)).status, JSON.stringify(bad)).toBe(422);
     }
-    expect((await api(p.apiV2.internalUrl, 'POST', '/internal/displays/playlist-versions', '{"displayIds":[')).status).toBe(400);
+    expect((await api(p.apiV2.internalUrl, 'POST', '/internal/playlists/versions', '{"displayIds":[')).status).toBe(400);
   });
 });

@@ -50,8 +50,9 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
   app.use('/displays', authenticated(deps.verifier));
   app.use('/displays/*', authenticated(deps.verifier));
 
-  const revoke = async (displayId: string) => {
-    await bus.publish(TOPIC_DISPLAY_REVOKED, { displayId }).catch((err) => logger.warn({ err, displayId }, 'display revocation not published'));
+  /** Tells device-tcp to close the display's live connection, and why (the display is told). */
+  const revoke = async (displayId: string, reason: 'disabled' | 'credentials_rotated') => {
+    await bus.publish(TOPIC_DISPLAY_REVOKED, { displayId, reason }).catch((err) => logger.warn({ err, displayId }, 'display revocation not published'));
   };
 
   app.openapi(
@@ -187,7 +188,7 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
             where id = ${id} returning ${tx(DISPLAY_COLUMNS)}`;
           return updated!;
         });
-        if (action === 'disable') await revoke(id);
+        if (action === 'disable') await revoke(id, 'disabled');
         return c.json(toOwnerView(row), 200);
       },
     );
@@ -220,7 +221,7 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
           where id = ${id} returning ${tx(DISPLAY_COLUMNS)}`;
         return updated!;
       });
-      await revoke(id);
+      await revoke(id, 'credentials_rotated');
       return c.json(credentialOf(row, secret), 201);
     },
   );

@@ -29,21 +29,19 @@ export function playlistInternalRoutes(deps: { sql: Sql; publicBaseUrl: string }
     },
   );
 
-  const versionsRoute = (path: string) =>
+  app.openapi(
     createRoute({
       method: 'post',
-      path,
+      path: '/internal/playlists/versions',
       summary: 'Current playlist versions of up to 10 000 displays; unknown ids are absent',
       request: { body: jsonBody(VersionsRequest) },
       responses: { 200: jsonResponse(VersionsResponse, 'Versions by display id'), ...pick(400, 413, 415, 422, 503) },
-    });
-  const versionsHandler = async (c: any) => {
-    const { displayIds } = c.req.valid('json') as z.infer<typeof VersionsRequest>;
-    return c.json({ versions: await playlistVersions(deps.sql, displayIds.filter((id) => UUID.test(id))) }, 200);
-  };
-  app.openapi(versionsRoute('/internal/displays/playlist-versions'), versionsHandler);
-  // The path device-tcp's HttpDisplayDirectory calls today; same contract.
-  app.openapi(versionsRoute('/internal/playlists/versions'), versionsHandler);
+    }),
+    async (c) => {
+      const { displayIds } = c.req.valid('json');
+      return c.json({ versions: await playlistVersions(deps.sql, displayIds.filter((id) => UUID.test(id))) }, 200);
+    },
+  );
 
   return app;
 }
