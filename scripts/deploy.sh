@@ -236,14 +236,18 @@ deploy_stack() {
 }
 
 # Converged = every service runs its desired replicas and no update ended in a rollback or pause.
+# With --rollback, a rollback_completed state is the goal rather than a failure.
 report_convergence() {
-  local deadline=$((SECONDS + TIMEOUT)) pending name replicas state
+  local expect_rollback="${1:-0}" deadline=$((SECONDS + TIMEOUT)) pending name replicas state started
   while :; do
     pending=0
     while read -r name replicas; do
       [[ -z "$name" ]] && continue
-      state="$(dk service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "$name")"
+      read -r state started < <(dk service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}} {{.UpdateStatus.StartedAt.Unix}}{{end}}' "$name") || true
+      # Only updates started by this run count: an old rollback must not fail an unrelated deploy.
+      if [[ -n "${started:-}" && "$started" -lt "$RUN_STARTED" ]]; then state=""; fi
       case "$state" in
+        rollback_completed) [[ "$expect_rollback" -eq 1 ]] || die "$name: update failed and was rolled back (see docker service ps $name)" ;;
         rollback_*|paused) die "$name: update ended in $state (see docker service ps $name)" ;;
       esac
       [[ "${replicas%%/*}" == "${replicas##*/}" ]] || pending=$((pending + 1))
@@ -271,9 +275,11 @@ rollback_all() {
 }
 
 preflight
+# Engine clock (not this machine's) at the start: update timestamps are compared with it.
+RUN_STARTED="$(dk info --format '{{.SystemTime}}' | xargs -I{} date -d {} +%s)"
 if [[ "$ROLLBACK" -eq 1 ]]; then
   rollback_all
-  report_convergence
+  report_convergence 1
   exit 0
 fi
 if [[ -n "$CANARY" ]]; then

@@ -18,6 +18,17 @@ async function docker(...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
+// scripts/deploy.sh as test.sh ran it, minus the build (SWARM_DEPLOY_TAG: the tag it deployed).
+const DEPLOY_ARGS = ['--tag', process.env.SWARM_DEPLOY_TAG ?? 'missing-tag', '--no-build', '--resolve-image', 'never', '-f', 'stacks/marquee.swarm-test.yml', '--writer-image', 'marquee-test/node:24'];
+async function deploy(...extra: string[]): Promise<string> {
+  const { stdout, stderr } = await run('scripts/deploy.sh', [...DEPLOY_ARGS, ...extra], { maxBuffer: 16 * 1024 * 1024 });
+  return `${stdout}${stderr}`;
+}
+
+async function readDynamic(file: string): Promise<string> {
+  return docker('run', '--rm', '-v', `${STACK}_traefik-dynamic:/d:ro`, 'marquee-test/node:24', 'node', '-e', `process.stdout.write(require('fs').readFileSync('/d/${file}','utf8'))`);
+}
+
 async function tasksOf(service: string): Promise<string[]> {
   const ids = await docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${STACK}_${service}`, '--filter', 'status=running');
   return ids ? ids.split('\n') : [];
@@ -273,6 +284,39 @@ await check('postgres and redis are unreachable from the edge network (and reach
   const fromApi = await docker('exec', apiV2!, 'node', '-e', probe(['postgres:5432', 'redis:6379']));
   if (!/^(\S+=ok ?)+$/.test(fromApi)) throw new Error(`control failed, api-v2 cannot reach data: ${fromApi}`);
   return `from edge: ${fromEdge}; from api-v2: ${fromApi}`;
+});
+
+await check('deploy.sh again with nothing changed replaces no task (idempotent)', async () => {
+  const services = ['account', 'api-v1', 'api-v2', 'device-tcp', 'postgres', 'redis'];
+  const before = (await Promise.all(services.map(tasksOf))).flat().sort();
+  await deploy();
+  const after = (await Promise.all(services.map(tasksOf))).flat().sort();
+  if (JSON.stringify(before) !== JSON.stringify(after)) throw new Error(`tasks changed: ${before.length} before, ${after.length} after, ${after.filter((t) => !before.includes(t)).length} new`);
+  const secrets = await docker('secret', 'ls', '--format', '{{.Name}}', '--filter', 'name=marquee_');
+  if (secrets.split('\n').length !== 3) throw new Error(`expected 3 marquee_ secrets, found: ${secrets}`);
+  return `${after.length} tasks unchanged, secrets reused (${secrets.split('\n').join(', ')})`;
+});
+
+await check('deploy.sh --canary 10 starts api-v2-next and writes 90/10 weights; --canary 0 turns it off', async () => {
+  await deploy('--canary', '10');
+  const next = await tasksOf('api-v2-next');
+  if (next.length !== 1) throw new Error(`api-v2-next has ${next.length} running tasks, expected 1`);
+  const on = await readDynamic('canary.yml');
+  if (!/name: api-v2-stable@swarm\s+weight: 90\b/.test(on) || !/name: api-v2-next@swarm\s+weight: 10\b/.test(on)) throw new Error(`canary.yml: ${on}`);
+  const transports = await readDynamic('transports.yml');
+  if (!/version: 2/.test(transports)) throw new Error(`transports.yml lacks PROXY v2: ${transports}`);
+  await deploy('--canary', '0');
+  const off = await readDynamic('canary.yml');
+  if (/weighted/.test(off)) throw new Error(`canary.yml still weighted after --canary 0: ${off}`);
+  if ((await tasksOf('api-v2-next')).length !== 0) throw new Error('api-v2-next still running after --canary 0');
+  return 'weights 90/10 written to the Traefik volume, api-v2-next 1 → 0 tasks';
+});
+
+await check('deploy.sh --rollback returns api-v2 to its previous spec', async () => {
+  const out = await deploy('--rollback');
+  const state = await docker('service', 'inspect', '--format', '{{.UpdateStatus.State}}', `${STACK}_api-v2`);
+  if (state !== 'rollback_completed') throw new Error(`api-v2 update state ${state}: ${out.slice(-500)}`);
+  return `api-v2 ${state}; ${out.includes('converged') ? 'converged' : 'no convergence line'}`;
 });
 
 for (const d of ctx.displays) d.socket?.destroy();

@@ -5,8 +5,8 @@
 #   2. `docker swarm init --advertise-addr 127.0.0.1` when this engine is not in a Swarm.
 #   3. Local base images (scripts/swarm/images.sh), service images and deploy via scripts/deploy.sh
 #      with stacks/marquee.swarm-test.yml merged in.
-#   4. scripts/swarm/exercise.ts: platform flow, rolling update under load, device failover,
-#      network isolation.
+#   4. scripts/swarm/exercise.ts: platform flow, device failover, rolling update under load,
+#      network isolation, idempotent redeploy, canary on/off, rollback.
 #   5. Teardown, on success and on failure: stack, volumes, secrets, configs; leaves the Swarm and
 #      stops dockerd only if this run created them.
 # Env: SWARM_TEST_KEEP=1 leaves the stack running for inspection; SWARM_TEST_WORKTREE=1 builds the
@@ -123,5 +123,5 @@ DEPLOY_ARGS=()
 "$ROOT/scripts/deploy.sh" "${DEPLOY_ARGS[@]}" --tag "$TAG" --node-image marquee-test/node:24 --resolve-image never \
   -f "$ROOT/stacks/marquee.swarm-test.yml" --writer-image marquee-test/node:24 --timeout 300
 cd "$ROOT"
-STACK="$STACK" EDGE_HTTP=http://127.0.0.1:18080 EDGE_DEVICES=127.0.0.1:17000 \
+STACK="$STACK" EDGE_HTTP=http://127.0.0.1:18080 EDGE_DEVICES=127.0.0.1:17000 SWARM_DEPLOY_TAG="$TAG" \
   node --import tsx --conditions=marquee-source scripts/swarm/exercise.ts
