@@ -78,6 +78,11 @@ export class SimDisplay {
 
   constructor(private readonly opts: SimDisplayOptions) {}
 
+  /** What the screen would show now: the last applied playlist (null before the first). */
+  get currentPlaylist(): { version: number; entries: readonly Entry[] } | null {
+    return this.playlist;
+  }
+
   private log(line: string): void {
     this.opts.log?.(line);
   }
