@@ -1,0 +1,143 @@
+/**
+ * Every object route in /openapi.json, tried by users who do not own the object. Another user's
+ * object must answer exactly as a nonexistent one would (never 2xx), and a peer of the owner's
+ * role must get 404 — so ids never leak. A route added without a fixture here fails the test.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PNG_1X1, createUpload, sha256Hex } from './media-fixtures.ts';
+import { api, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
+
+let p: TestPlatform;
+let owners: { operator: Session; advertiser: Session };
+let intruders: { operator: Session; advertiser: Session };
+const ids: Record<string, string> = {};
+let intruderCreative: string;
+
+beforeAll(async () => {
+  p = await startTestPlatform('v2matrix');
+  const [opA, opB, advA, advB] = await Promise.all([
+    signUpAndLogIn(p.apiV2.url, 'operator'),
+    signUpAndLogIn(p.apiV2.url, 'operator'),
+    signUpAndLogIn(p.apiV2.url, 'advertiser'),
+    signUpAndLogIn(p.apiV2.url, 'advertiser'),
+  ]);
+  owners = { operator: opA, advertiser: advA };
+  intruders = { operator: opB, advertiser: advB };
+  const display = (name: string) =>
+    api(
+      p.apiV2.url,
+      'POST',
+      '/displays',
+      { name, location: { lat: 1, lng: 2 }, timezone: 'UTC', resolution: { widthPx: 800, heightPx: 600 }, loop: { lengthMs: 60_000, slotCount: 6 }, pricePerSlotHour: 10 },
+      opA.auth,
+    );
+  // A pending display is not in the public catalogue: only its operator (and admins) may see it.
+  ids.pendingDisplay = (await display('pending')).body.display.id;
+  const active = (await display('active')).body.display.id;
+  await api(p.apiV2.url, 'POST', `/displays/${active}/activate`, undefined, opA.auth);
+  ids.command = (await api(p.apiV2.url, 'POST', `/displays/${ids.pendingDisplay}/commands`, { kind: 'reload' }, opA.auth)).body.id;
+  const creative = (who: Session) => api(p.apiV2.url, 'POST', '/creatives', { name: 'c', type: 'text', body: 'hi', durationMs: 5_000 }, who.auth);
+  ids.creative = (await creative(advA)).body.id;
+  intruderCreative = (await creative(advB)).body.id;
+  const booking = await api(
+    p.apiV2.url,
+    'POST',
+    '/bookings',
+    { displayIds: [active], creativeId: ids.creative, startsAt: new Date(Date.now() + 60_000).toISOString(), endsAt: new Date(Date.now() + 3_660_000).toISOString() },
+    { ...advA.auth, 'idempotency-key': randomUUID() },
+  );
+  expect(booking.status).toBe(201);
+  ids.booking = booking.body.id;
+  ids.upload = (await createUpload(p.apiV2.url, advA.auth, { contentType: 'image/png', totalBytes: PNG_1X1.length, sha256: sha256Hex(PNG_1X1) })).body.id;
+});
+afterAll(async () => p?.close());
+
+const window = `from=${new Date(Date.now() - 3_600_000).toISOString()}&to=${new Date(Date.now() + 3_600_000).toISOString()}`;
+
+/** How to call each object route on a given object id: the owner, the object's id, a valid body. */
+function fixture(method: string, path: string): { owner: 'operator' | 'advertiser'; id: string; url: (id: string) => string; body?: unknown; headers?: Record<string, string>; raw?: Buffer } | null {
+  const key = `${method.toUpperCase()} ${path}`;
+  const at = (template: string) => (id: string) => template.replace('{id}', id).replace('{commandId}', ids.command!);
+  switch (key) {
+    case 'GET /displays/{id}':
+    case 'POST /displays/{id}/activate':
+    case 'POST /displays/{id}/disable':
+    case 'POST /displays/{id}/credentials':
+    case 'GET /displays/{id}/commands':
+    case 'GET /displays/{id}/commands/{commandId}':
+      return { owner: 'operator', id: ids.pendingDisplay!, url: at(path) };
+    case 'PATCH /displays/{id}':
+      return { owner: 'operator', id: ids.pendingDisplay!, url: at(path), body: { name: 'renamed' } };
+    case 'POST /displays/{id}/commands':
+      return { owner: 'operator', id: ids.pendingDisplay!, url: at(path), body: { kind: 'reload' } };
+    case 'GET /displays/{id}/availability':
+      return { owner: 'operator', id: ids.pendingDisplay!, url: (id) => `/displays/${id}/availability?${window}` };
+    case 'GET /bookings/{id}':
+    case 'POST /bookings/{id}/confirm':
+    case 'POST /bookings/{id}/cancel':
+      return { owner: 'advertiser', id: ids.booking!, url: at(path) };
+    case 'PATCH /bookings/{id}':
+      return { owner: 'advertiser', id: ids.booking!, url: at(path), body: { creativeId: intruderCreative } };
+    case 'GET /bookings/{id}/plays':
+      return { owner: 'advertiser', id: ids.booking!, url: (id) => `/bookings/${id}/plays?${window}` };
+    case 'GET /creatives/{id}':
+      return { owner: 'advertiser', id: ids.creative!, url: at(path) };
+    case 'PATCH /creatives/{id}':
+      return { owner: 'advertiser', id: ids.creative!, url: at(path), body: { name: 'renamed' } };
+    case 'GET /uploads/{id}':
+    case 'HEAD /uploads/{id}':
+    case 'DELETE /uploads/{id}':
+    case 'POST /uploads/{id}/complete':
+      return { owner: 'advertiser', id: ids.upload!, url: at(path) };
+    case 'PUT /uploads/{id}':
+      return {
+        owner: 'advertiser',
+        id: ids.upload!,
+        url: at(path),
+        raw: PNG_1X1,
+        headers: { 'content-type': 'application/octet-stream', 'content-range': `bytes 0-${PNG_1X1.length - 1}/${PNG_1X1.length}` },
+      };
+    default:
+      return null;
+  }
+}
+
+async function call(method: string, url: string, who: Session, f: NonNullable<ReturnType<typeof fixture>>) {
+  const res = await fetch(p.apiV2.url + url, {
+    method,
+    headers: { ...who.auth, ...(f.body !== undefined ? { 'content-type': 'application/json' } : {}), ...f.headers },
+    body: f.raw ?? (f.body !== undefined ? JSON.stringify(f.body) : undefined),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+it('covers every object route, and other users get what a nonexistent id gets (404 for peers)', async () => {
+  const doc = (await api(p.apiV2.url, 'GET', '/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+  const routes = Object.entries(doc.paths)
+    .filter(([path]) => path.includes('{') && !path.startsWith('/media/')) // media is public by design: content-addressed
+    .flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path })));
+  expect(routes.length).toBeGreaterThanOrEqual(15);
+  const missing = routes.filter((r) => !fixture(r.method, r.path)).map((r) => `${r.method} ${r.path}`);
+  expect(missing, 'object routes without an ownership fixture').toEqual([]);
+
+  const checked: string[] = [];
+  for (const { method, path } of routes) {
+    const f = fixture(method, path)!;
+    // The fixture is right: reads by the owner succeed.
+    if (method === 'GET') expect(await call(method, f.url(f.id), owners[f.owner], f), `${method} ${path} as owner`).toBe(200);
+    for (const role of ['operator', 'advertiser'] as const) {
+      const intruder = intruders[role];
+      const other = await call(method, f.url(f.id), intruder, f);
+      const nonexistent = await call(method, f.url(randomUUID()), intruder, f);
+      const label = `${method} ${path} as another ${role}`;
+      expect(other, label).toBeGreaterThanOrEqual(400);
+      expect(other, `${label}: must look like a nonexistent id`).toBe(nonexistent);
+      if (role === f.owner) expect(other, label).toBe(404);
+      checked.push(`${label} → ${other}`);
+    }
+  }
+  expect(checked.length).toBe(routes.length * 2);
+  console.info(`${routes.length} object routes checked:\n${checked.join('\n')}`);
+}, 60_000);
