@@ -14,6 +14,8 @@ import { currentFdLimit, ensureFdLimit } from './lib/ulimit.ts';
 import { runH1 } from './suites/h1-hono-vs-node.ts';
 import { runH2 } from './suites/h2-authenticated-read.ts';
 import { runB1 } from './suites/b1-conflicting-bookings.ts';
+import { runT1 } from './suites/t1-connections.ts';
+import { runT2T3 } from './suites/t2-t3-push-and-storm.ts';
 
 ensureFdLimit();
 
@@ -21,6 +23,8 @@ const SUITES: { ids: string[]; run: (ctx: SuiteContext) => Promise<Figure[]> }[]
   { ids: ['H1'], run: runH1 },
   { ids: ['H2'], run: runH2 },
   { ids: ['B1'], run: runB1 },
+  { ids: ['T1'], run: runT1 },
+  { ids: ['T2', 'T3'], run: runT2T3 },
 ];
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });

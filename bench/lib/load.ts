@@ -3,7 +3,7 @@
  * against its baseline in the same run: A and B alternate round by round, and the reported ratio is
  * the median of the per-round ratios, so machine noise hits both sides alike.
  */
-import autocannon from 'autocannon';
+import autocannon, { type Request as AutocannonRequest } from 'autocannon';
 
 export interface LoadResult {
   rps: number;
@@ -23,7 +23,7 @@ export interface LoadOptions {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
-  requests?: autocannon.Request[];
+  requests?: AutocannonRequest[];
   pipelining?: number;
   timeoutSec?: number;
 }

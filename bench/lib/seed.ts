@@ -71,13 +71,13 @@ export async function insertDisplays(sql: postgres.Sql, operatorId: string, coun
   for (let start = 0; start < count; start += BATCH) {
     const n = Math.min(BATCH, count - start);
     const secrets = Array.from({ length: n }, () => randomBytes(32).toString('base64url'));
-    const hashes = secrets.map((s) => createHash('sha256').update(s, 'utf8').digest());
+    const hashes = secrets.map((s) => createHash('sha256').update(s, 'utf8').digest('hex'));
     const rows = await sql<{ id: string }[]>`
       insert into displays (operator_id, name, lat, lng, timezone, width_px, height_px, orientation, tags,
                             loop_length_ms, slot_count, price_per_slot_hour, status, credential_hash)
       select ${operatorId}, 'bench ' || h.ord, 52.52, 13.405, 'Europe/Berlin', 1920, 1080, 'landscape', '{bench}',
-             ${loop.lengthMs}, ${loop.slotCount}, 100, 'active', h.hash
-      from unnest(${sql.array(hashes as never[], 17)}::bytea[]) with ordinality as h(hash, ord)
+             ${loop.lengthMs}, ${loop.slotCount}, 100, 'active', decode(h.hash, 'hex')
+      from unnest(${hashes}::text[]) with ordinality as h(hash, ord)
       order by h.ord
       returning id`;
     rows.forEach((r, i) => out.push({ id: r.id, secret: secrets[i]! }));

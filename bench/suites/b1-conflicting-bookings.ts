@@ -1,6 +1,7 @@
 /** B1: 200 concurrent conflicting bookings on one display → exactly `slots` succeed, none overbooked. */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import type { Request as AutocannonRequest } from 'autocannon';
 import { load, type LoadResult } from '../lib/load.ts';
 import { startPlatform } from '../lib/platform.ts';
 import { fmt, progress, type Figure } from '../lib/report.ts';
@@ -42,7 +43,7 @@ export async function runB1(ctx: SuiteContext): Promise<Figure[]> {
             headers: { ...advertiser.auth, 'content-type': 'application/json' },
             body,
             // Every request is a distinct intended booking (its own Idempotency-Key).
-            setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': randomBytes(12).toString('hex') } }),
+            setupRequest: (req: AutocannonRequest) => ({ ...req, headers: { ...req.headers, 'idempotency-key': randomBytes(12).toString('hex') } }),
           },
         ],
       });
