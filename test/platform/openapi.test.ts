@@ -14,7 +14,7 @@ afterAll(async () => ep?.close());
 
 it.each(['v1', 'v2'] as const)('/%s/openapi.json is valid OpenAPI 3.1 and its docs page renders', async (version) => {
   const base = ep[version];
-  const doc = await (await fetch(`${base}/openapi.json`)).json();
+  const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
   expect(doc.openapi).toMatch(/^3\.1\./);
   const validator = new Validator();
   const result = await validator.validate(doc);
