@@ -111,9 +111,10 @@ function connectDisplay(d: Display, timeoutMs = 10_000): Promise<{ sessionId: st
 
 async function sessionsOn(container: string): Promise<number> {
   const metrics = await docker('exec', container, 'node', '-e', "fetch('http://127.0.0.1:3000/metrics').then(r=>r.text()).then(t=>process.stdout.write(t))");
-  const line = metrics.split('\n').find((l) => l.startsWith('device_tcp_sessions '));
-  if (!line) throw new Error('device_tcp_sessions not in device-tcp /metrics');
-  return Number(line.split(' ')[1]);
+  // e.g. `device_tcp_sessions{service="device-tcp"} 3` (default labels vary, the name does not)
+  const match = /^device_tcp_sessions(?:\{[^}]*\})? (\S+)$/m.exec(metrics);
+  if (!match) throw new Error('device_tcp_sessions not in device-tcp /metrics');
+  return Number(match[1]);
 }
 
 // ---- checks ----
