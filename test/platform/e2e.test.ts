@@ -38,6 +38,8 @@ async function startReplica(name: string, devicePort = 0) {
       LOG_LEVEL: 'silent',
       HEARTBEAT_INTERVAL_MS: '1000',
       SHUTDOWN_GRACE_MS: '2000',
+      DRAIN_RECONNECT_MIN_MS: '200',
+      DRAIN_RECONNECT_MAX_MS: '2000',
     }),
   );
   replicas.set(name, running);

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { commonConfigShape, env, loadConfig } from '@marquee/service-kit';
+import { ConfigError, commonConfigShape, env, loadConfig } from '@marquee/service-kit';
 import type { DeviceServerOptions } from './device-server.ts';
 
 export const deviceTcpConfigShape = {
@@ -27,12 +27,18 @@ export const deviceTcpConfigShape = {
   HANDSHAKES_PER_SEC: env.int(2_000, 1, 1_000_000),
   HANDSHAKE_BURST: env.int(4_000, 1, 1_000_000),
   API_V2_CONCURRENCY: env.int(64, 1, 1_024),
+  /** On drain, each display is told to reconnect after a delay uniform in [MIN, MAX] (spreads the storm). */
+  DRAIN_RECONNECT_MIN_MS: env.int(1_000, 0, 600_000),
+  DRAIN_RECONNECT_MAX_MS: env.int(30_000, 0, 600_000),
 };
 
 export type DeviceTcpConfig = ReturnType<typeof loadDeviceTcpConfig>;
 
 export function loadDeviceTcpConfig(source: Record<string, string | undefined> = process.env) {
   const config = loadConfig(deviceTcpConfigShape, source);
+  if (config.DRAIN_RECONNECT_MAX_MS < config.DRAIN_RECONNECT_MIN_MS) {
+    throw new ConfigError('Invalid configuration:\n  DRAIN_RECONNECT_MAX_MS: must not be below DRAIN_RECONNECT_MIN_MS');
+  }
   return { ...config, HEARTBEAT_TIMEOUT_MS: config.HEARTBEAT_TIMEOUT_MS ?? Math.round(config.HEARTBEAT_INTERVAL_MS * 2.5) };
 }
 
@@ -54,5 +60,7 @@ export function deviceServerOptions(config: DeviceTcpConfig): Partial<DeviceServ
     handshakesPerSecTotal: config.HANDSHAKES_PER_SEC,
     handshakeBurstTotal: config.HANDSHAKE_BURST,
     directoryConcurrency: config.API_V2_CONCURRENCY,
+    reconnectAfterMinMs: config.DRAIN_RECONNECT_MIN_MS,
+    reconnectAfterMaxMs: config.DRAIN_RECONNECT_MAX_MS,
   };
 }
