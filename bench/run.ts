@@ -16,6 +16,8 @@ import { runH2 } from './suites/h2-authenticated-read.ts';
 import { runB1 } from './suites/b1-conflicting-bookings.ts';
 import { runT1 } from './suites/t1-connections.ts';
 import { runT2T3 } from './suites/t2-t3-push-and-storm.ts';
+import { runT4 } from './suites/t4-plays.ts';
+import { runH3 } from './suites/h3-internal-hop.ts';
 
 ensureFdLimit();
 
@@ -25,6 +27,8 @@ const SUITES: { ids: string[]; run: (ctx: SuiteContext) => Promise<Figure[]> }[]
   { ids: ['B1'], run: runB1 },
   { ids: ['T1'], run: runT1 },
   { ids: ['T2', 'T3'], run: runT2T3 },
+  { ids: ['T4'], run: runT4 },
+  { ids: ['H3'], run: runH3 },
 ];
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });

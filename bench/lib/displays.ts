@@ -25,6 +25,12 @@ export function spawnFleet(name: string, creds: DeviceCredential[], workers: num
   };
 }
 
+/**
+ * Displays per source address. Real screens come from many addresses; device-tcp limits handshakes
+ * per address (20/s, burst 100), so packing hundreds behind one address would measure that limit.
+ */
+export const PER_ADDRESS = 20;
+
 export interface LaunchOptions {
   port: number;
   /** total connects per second over all workers */
@@ -44,7 +50,7 @@ export async function launchFleet(fleet: Fleet, o: LaunchOptions): Promise<void>
         credentials: fleet.shards[w]!.map((c) => [c.id, c.secret]),
         port: o.port,
         rate: Math.max(1, Math.round(o.rate / fleet.sims.length)),
-        perAddress: o.perAddress ?? 400,
+        perAddress: o.perAddress ?? PER_ADDRESS,
         addressBase: w * 10,
         plays: o.plays ?? false,
         speed: o.speed ?? 1,

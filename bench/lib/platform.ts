@@ -180,7 +180,7 @@ export async function startPlatform(name: string, opts: PlatformOptions): Promis
     procs['api-v1'] = new ManagedProcess(
       'api-v1',
       ['services/api-v1/src/main.ts'],
-      { ...common, PORT: String(v1Port), ACCOUNT_URL: accountUrl, API_V2_URL: apiV2Url, ...opts.env?.['api-v1'] },
+      { ...common, PORT: String(v1Port), ACCOUNT_URL: accountUrl, API_V2_URL: apiV2Url, API_V2_INTERNAL_URL: apiV2InternalUrl, ...opts.env?.['api-v1'] },
       log('api-v1'),
       `http://127.0.0.1:${v1Port}/readyz`,
     );

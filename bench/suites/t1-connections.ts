@@ -3,6 +3,7 @@
  * ≥ 50 000, ≤ 20 KB RSS per connection, ≤ 15 % of one core at steady state.
  */
 import path from 'node:path';
+import { PER_ADDRESS } from '../lib/displays.ts';
 import { startPlatform } from '../lib/platform.ts';
 import { coreShare, sampleProc } from '../lib/proc.ts';
 import { currentFdLimit } from '../lib/ulimit.ts';
@@ -15,7 +16,6 @@ const TARGET = 50_000;
 // One process can hold at most RLIMIT_NOFILE sockets; keep ~500 descriptors for everything else.
 const FD_HEADROOM = 500;
 const WORKERS = 2;
-const PER_ADDRESS = 400; // below device-tcp's default 500 connections per source address
 const STEADY_SECONDS = 35; // > one heartbeat interval (30 s ± 10 %)
 
 export async function runT1(ctx: SuiteContext): Promise<Figure[]> {
@@ -45,7 +45,7 @@ export async function runT1(ctx: SuiteContext): Promise<Figure[]> {
         op: 'launch',
         credentials: creds.slice(w * per, (w + 1) * per).map((c) => [c.id, c.secret]),
         port: platform.devicePort!,
-        rate: 1_200,
+        rate: 600,
         perAddress: PER_ADDRESS,
         addressBase: w * 10,
         plays: false,

@@ -6,33 +6,18 @@
  *     their playlist changes → all authenticated and synced ≤ 10 s, zero stale.
  */
 import path from 'node:path';
-import { epochNow, launchFleet, percentile, spawnFleet, waitOnline } from '../lib/displays.ts';
-import { startPlatform, type Platform } from '../lib/platform.ts';
+import { PER_ADDRESS, epochNow, launchFleet, percentile, spawnFleet, waitOnline } from '../lib/displays.ts';
+import { startPlatform } from '../lib/platform.ts';
 import { fmt, progress, throttled, type Figure } from '../lib/report.ts';
-import { bookDisplays, createTextCreative, insertDisplays, signUpAndLogIn, type User } from '../lib/seed.ts';
+import { bookDisplays, createTextCreative, insertDisplays, signUpAndLogIn } from '../lib/seed.ts';
 import { waitFor } from '../lib/sim.ts';
+import { appliedTimes, editFailures, patchCreative, playlistVersions as versions } from '../lib/push.ts';
 import type { SuiteContext } from '../lib/suite.ts';
 
 const DISPLAYS = 10_000;
 const WORKERS = 2;
 const EDITS = 3;
 const T3_DEADLINE_MS = 10_000;
-
-async function patchCreative(platform: Platform, advertiser: User, creativeId: string, durationMs: number): Promise<number> {
-  const res = await fetch(`${platform.apiV2Url}/creatives/${creativeId}`, {
-    method: 'PATCH',
-    headers: { ...advertiser.auth, 'content-type': 'application/json' },
-    body: JSON.stringify({ durationMs }),
-  });
-  const answeredAt = epochNow();
-  if (res.status !== 200) throw new Error(`PATCH /creatives answered ${res.status}: ${await res.text()}`);
-  return answeredAt;
-}
-
-async function versions(platform: Platform, ids: string[]): Promise<[string, number][]> {
-  const rows = await platform.sql<{ id: string; v: string }[]>`select id, playlist_version as v from displays where id = any(${ids}::uuid[])`;
-  return rows.map((r) => [r.id, Number(r.v)]);
-}
 
 export async function runT2T3(ctx: SuiteContext): Promise<Figure[]> {
   const started = performance.now();
@@ -66,10 +51,7 @@ export async function runT2T3(ctx: SuiteContext): Promise<Figure[]> {
       const tick = throttled();
       const got = await waitFor(
         'applied',
-        async () => {
-          const parts = await Promise.all(sims!.sims.map((s, w) => s.call<{ times: (number | null)[]; stale: number }>({ op: 'applied', expect: expect.filter(([id]) => shardOf(sims!, id) === w) })));
-          return { times: parts.flatMap((p) => p.times), stale: parts.reduce((n, p) => n + p.stale, 0) };
-        },
+        () => appliedTimes(sims!, expect),
         (r) => r.stale === 0,
         30_000,
         (r) => tick(`T2 edit ${e + 1}/${EDITS}: ${fmt.int(DISPLAYS - r.stale)}/${fmt.int(DISPLAYS)} displays have the new playlist`),
@@ -86,7 +68,7 @@ export async function runT2T3(ctx: SuiteContext): Promise<Figure[]> {
       target: 'p99 ≤ 250 ms after the API answers',
       result: `p99 ${edits.map((x) => fmt.ms(x.p99)).join(' / ')} (p50 ${edits.map((x) => fmt.ms(x.p50)).join(' / ')}), ${edits.map((x) => fmt.int(x.received)).join(' / ')} of ${fmt.int(DISPLAYS)} received`,
       met: worstP99 <= 250 && edits.every((x) => x.stale === 0),
-      details: { displays: DISPLAYS, edits, bookingSeconds, connectSeconds: online.ms / 1000 },
+      details: { displays: DISPLAYS, edits, bookingSeconds, connectSeconds: online.ms / 1000, connectErrors: online.value.errors, editServerErrors: [...editFailures] },
       method:
         `${fmt.int(DISPLAYS)} displays (inserted in PostgreSQL), one text creative booked on all of them through POST /bookings + /confirm (50 displays per booking), ` +
         `connected by ${WORKERS} display-simulator processes to one device-tcp (Redis bus). Each edit is PATCH /creatives/{id} {durationMs}, which bumps the playlist version of every display ` +
@@ -113,7 +95,7 @@ export async function runT2T3(ctx: SuiteContext): Promise<Figure[]> {
           credentials: sims!.shards[w]!.map((c) => [c.id, c.secret]),
           port: platform.devicePort!,
           rate: 1_000_000,
-          perAddress: 400,
+          perAddress: PER_ADDRESS,
           addressBase: w * 10,
           plays: false,
           speed: 1,
@@ -126,9 +108,8 @@ export async function runT2T3(ctx: SuiteContext): Promise<Figure[]> {
     const storm = await waitFor(
       'synced',
       async () => {
-        const parts = await Promise.all(sims!.sims.map((s, w) => s.call<{ times: (number | null)[]; stale: number }>({ op: 'applied', expect: expect.filter(([id]) => shardOf(sims!, id) === w) })));
-        const st = await sims!.status();
-        return { times: parts.flatMap((p) => p.times), stale: parts.reduce((n, p) => n + p.stale, 0), status: st };
+        const applied = await appliedTimes(sims!, expect);
+        return { ...applied, status: await sims!.status() };
       },
       (r) => r.stale === 0 && r.status.online >= DISPLAYS,
       60_000,
@@ -168,13 +149,3 @@ export async function runT2T3(ctx: SuiteContext): Promise<Figure[]> {
   }
 }
 
-const shardIndex = new WeakMap<object, Map<string, number>>();
-function shardOf(fleet: ReturnType<typeof spawnFleet>, id: string): number {
-  let m = shardIndex.get(fleet);
-  if (!m) {
-    m = new Map();
-    fleet.shards.forEach((shard, w) => shard.forEach((c) => m!.set(c.id, w)));
-    shardIndex.set(fleet, m);
-  }
-  return m.get(id) ?? -1;
-}

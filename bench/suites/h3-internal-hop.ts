@@ -1,0 +1,57 @@
+/**
+ * H3: the internal hop. GET /v1/devices (api-v1 → api-v2's internal catalogue) vs the api-v2 read it
+ * makes, GET /internal/displays/catalogue, called directly. Same data, same machine, one extra
+ * process hop (undici keep-alive pool) plus api-v1's mapping.
+ */
+import path from 'node:path';
+import { load, paired, summary } from '../lib/load.ts';
+import { startPlatform } from '../lib/platform.ts';
+import { fmt, progress, type Figure } from '../lib/report.ts';
+import { insertDisplays, signUpAndLogIn } from '../lib/seed.ts';
+import type { SuiteContext } from '../lib/suite.ts';
+
+const ROUNDS = 3;
+const CATALOGUE = 20;
+const SHAPE = { connections: 20, pipelining: 1, durationSec: 5 };
+
+export async function runH3(ctx: SuiteContext): Promise<Figure[]> {
+  const started = performance.now();
+  progress('H3: starting account + api-v2 + api-v1');
+  const prof = (n: string) => (ctx.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ctx.profileDir, `h3-${n}`)}`] : []);
+  const platform = await startPlatform('h3', { apiV1: true, logDir: ctx.logDir, nodeArgs: { 'api-v1': prof('api-v1'), 'api-v2': prof('api-v2') } });
+  try {
+    const operator = await signUpAndLogIn(platform.apiV2Url, 'operator');
+    await insertDisplays(platform.sql, operator.id, CATALOGUE);
+    const v1 = `${platform.apiV1Url}/devices`;
+    const direct = `${platform.apiV2InternalUrl}/internal/displays/catalogue`;
+    for (const u of [v1, direct]) {
+      const r = await fetch(u);
+      if (r.status !== 200) throw new Error(`${u} answered ${r.status}`);
+    }
+    const p = await paired(
+      () => load({ url: v1, ...SHAPE }),
+      () => load({ url: direct, ...SHAPE }),
+      ROUNDS,
+      (i) => progress(`H3 round ${i + 1}/${ROUNDS}: GET /v1/devices vs api-v2 GET /internal/displays/catalogue`),
+    );
+    const a = summary(p.a);
+    const b = summary(p.b);
+    const met = p.rpsRatio >= 0.5 && p.p50DeltaMs <= 1 && a.non2xx === 0 && a.errors === 0;
+    return [
+      {
+        id: 'H3',
+        measure: 'the internal hop: the same read through api-v1 (→ api-v2) vs api-v2 direct',
+        target: '≥ 50 % req/s, ≤ 1 ms added at p50',
+        result: `${fmt.pct(p.rpsRatio)} req/s (${fmt.int(a.rps)} vs ${fmt.int(b.rps)}), p50 +${p.p50DeltaMs.toFixed(2)} ms (${a.p50} vs ${b.p50} ms)`,
+        met,
+        details: { rpsRatio: p.rpsRatio, p50AddedMs: p.p50DeltaMs, p99Ratio: p.p99Ratio, viaV1: a, direct: b, rounds: { viaV1: p.a, direct: p.b } },
+        method:
+          `autocannon -c ${SHAPE.connections} -p 1 -d ${SHAPE.durationSec}: GET /v1/devices on api-v1 (which reads api-v2's internal GET /internal/displays/catalogue over its undici pool; ` +
+          `concurrent v1 requests share one in-flight fetch) vs that api-v2 endpoint called directly; ${CATALOGUE} active displays; ${ROUNDS} alternating rounds after a warm-up.`,
+        seconds: (performance.now() - started) / 1000,
+      },
+    ];
+  } finally {
+    await platform.close();
+  }
+}
