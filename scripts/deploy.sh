@@ -197,6 +197,8 @@ write_dynamic() {
   local state
   state="$(dk service ps --format '{{.CurrentState}}' "$job" 2>/dev/null | head -n1)"
   dk service rm "$job" >/dev/null 2>&1 || true
+  # Finished job tasks leave exited containers that keep the volume in use; drop ours if local.
+  dk ps -aq --filter "label=com.docker.swarm.service.name=$job" --filter status=exited | xargs -r docker "${DOCKER_ARGS[@]}" rm >/dev/null 2>&1 || true
   [[ "$state" == Complete* ]] || die "could not write Traefik dynamic file $file (writer task: ${state:-none})"
 }
 

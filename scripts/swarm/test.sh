@@ -49,8 +49,16 @@ teardown() {
   docker stack rm "$STACK" >/dev/null 2>&1 || true
   wait_gone "stack containers" docker ps -aq --filter "label=com.docker.stack.namespace=$STACK"
   wait_gone "stack networks" docker network ls -q --filter "label=com.docker.stack.namespace=$STACK"
+  # Volumes stay busy until the last container using them (stack task, writer job, probe) is gone.
   local v
-  for v in postgres-data redis-data traefik-dynamic; do docker volume rm -f "${STACK}_$v" >/dev/null 2>&1 || true; done
+  for v in postgres-data redis-data traefik-dynamic; do
+    docker ps -aq --filter "volume=${STACK}_$v" | xargs -r docker rm -f >/dev/null 2>&1 || true
+  done
+  for _ in $(seq 1 30); do
+    for v in postgres-data redis-data traefik-dynamic; do docker volume rm -f "${STACK}_$v" >/dev/null 2>&1 || true; done
+    [[ -z "$(docker volume ls -q --filter "name=${STACK}_")" ]] && break
+    sleep 1
+  done
   docker secret ls -q --filter name=marquee_ | xargs -r docker secret rm >/dev/null 2>&1 || true
   docker config ls -q --filter name=marquee_ | xargs -r docker config rm >/dev/null 2>&1 || true
   if [[ "$INITED_SWARM" -eq 1 ]]; then docker swarm leave --force >/dev/null 2>&1 || true; fi
