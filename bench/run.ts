@@ -1,10 +1,11 @@
 /**
  * `npm run bench`: the performance suite of issue 7 on this machine. Writes
  * bench/results/latest.md and latest.json (machine, Node version, commands, every figure).
- * `npm run bench -- --only H1,H2` runs a subset (the results file then holds only those).
+ * `npm run bench -- --only H1,H2` re-runs a subset; the other figures are kept from the previous
+ * results file, each marked with the run that measured it.
  * BENCH_PROFILE=1 starts the measured services with --cpu-prof (profiles in bench/results/profiles).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineInfo } from './lib/proc.ts';
@@ -18,6 +19,7 @@ import { runT1 } from './suites/t1-connections.ts';
 import { runT2T3 } from './suites/t2-t3-push-and-storm.ts';
 import { runT4 } from './suites/t4-plays.ts';
 import { runH3 } from './suites/h3-internal-hop.ts';
+import { FINDINGS } from './findings.ts';
 
 ensureFdLimit();
 
@@ -44,6 +46,12 @@ mkdirSync(ctx.logDir, { recursive: true });
 
 const startedAt = new Date();
 const figures: Figure[] = [];
+// With --only, figures of the other ids are kept from the previous results file (marked as such).
+const kept: Figure[] = [];
+if (only && existsSync(path.join(resultsDir, 'latest.json'))) {
+  const previous = JSON.parse(readFileSync(path.join(resultsDir, 'latest.json'), 'utf8')) as { figures: Figure[]; startedAt: string; command: string };
+  for (const f of previous.figures) if (!only.has(f.id)) kept.push({ ...f, measuredIn: f.measuredIn ?? `${previous.command} at ${previous.startedAt}` });
+}
 const info = () => ({
   title: 'Marquee benchmark results',
   command: `npm run bench${values.only ? ` -- --only ${values.only}` : ''}`,
@@ -62,6 +70,7 @@ for (const suite of SUITES) {
   const t0 = performance.now();
   try {
     const got = await suite.run(ctx);
+    for (const f of got) if (f.met === false && FINDINGS[f.id]) f.bottleneck = [f.bottleneck, FINDINGS[f.id]].filter(Boolean).join(' ');
     figures.push(...got);
     for (const f of got) progressDone(`${f.id}: ${f.result} (target ${f.target}) ${f.met === false ? 'MISSED' : f.met ? 'met' : ''}`);
   } catch (err) {
@@ -71,7 +80,12 @@ for (const suite of SUITES) {
     }
     progressDone(`${suite.ids.join(',')}: FAILED after ${((performance.now() - t0) / 1000).toFixed(0)} s: ${String(err)}`);
   }
-  writeResults(resultsDir, 'latest', info(), figures);
+  writeResults(resultsDir, 'latest', info(), ordered());
 }
-const files = writeResults(resultsDir, 'latest', info(), figures);
+const files = writeResults(resultsDir, 'latest', info(), ordered());
+
+function ordered(): Figure[] {
+  const order = ['H1', 'H2', 'H3', 'T1', 'T2', 'T3', 'T4', 'B1'];
+  return [...kept, ...figures].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+}
 progressDone(`bench done in ${fmt.int((Date.now() - startedAt.getTime()) / 1000)} s → ${path.relative(process.cwd(), files.md)}, ${path.relative(process.cwd(), files.json)}`);

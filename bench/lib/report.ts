@@ -17,6 +17,8 @@ export interface Figure {
   /** When missed: what bound it, with the profiling evidence, and what it would take. */
   bottleneck?: string;
   seconds?: number;
+  /** Set on figures carried over from an earlier run by `--only`. */
+  measuredIn?: string;
 }
 
 let lastLine = '';
@@ -88,6 +90,7 @@ export function writeResults(dir: string, base: string, info: RunInfo, figures: 
   ];
   for (const f of figures) {
     lines.push(`## ${f.id}: ${f.measure}`, '', `**Result:** ${f.result} — target ${f.target} — ${mark(f)}`, '', `**Method:** ${f.method}`, '');
+    if (f.measuredIn) lines.push(`*Measured in an earlier run: \`${f.measuredIn}\`.*`, '');
     if (f.bottleneck) lines.push(`**What bound it:** ${f.bottleneck}`, '');
     lines.push('```json', JSON.stringify(f.details, null, 2), '```', '');
   }

@@ -29,6 +29,14 @@ export async function runH2(ctx: SuiteContext): Promise<Figure[]> {
       ROUNDS,
       (i) => progress(`H2 round ${i + 1}/${ROUNDS}: GET /v2/displays/{id} vs Hono hello world`),
     );
+    // Diagnostic, for the bottleneck note: the same service stack (request ids, logging, metrics,
+    // body limit, problem+json) without token verification or a query.
+    progress('H2 diagnostic: api-v2 GET /healthz vs Hono hello world');
+    const stack = await paired(
+      () => load({ url: `${platform.apiV2Url}/healthz`, ...SHAPE }),
+      () => load({ url: hono.url, ...SHAPE }),
+      1,
+    );
     const read = summary(p.a);
     const hello = summary(p.b);
     const met = p.rpsRatio >= 0.4 && p.p99Ratio <= 10 && read.non2xx === 0 && read.errors === 0;
@@ -39,7 +47,7 @@ export async function runH2(ctx: SuiteContext): Promise<Figure[]> {
         target: '≥ 40 % req/s, p99 ≤ 10× hello-world p99',
         result: `${fmt.pct(p.rpsRatio)} req/s (${fmt.int(read.rps)} vs ${fmt.int(hello.rps)}), p99 ${p.p99Ratio.toFixed(1)}× (${read.p99} vs ${hello.p99} ms)`,
         met,
-        details: { rpsRatio: p.rpsRatio, p99Ratio: p.p99Ratio, read, helloWorld: hello, rounds: { read: p.a, helloWorld: p.b } },
+        details: { rpsRatio: p.rpsRatio, p99Ratio: p.p99Ratio, read, helloWorld: hello, rounds: { read: p.a, helloWorld: p.b }, diagnosticHealthzVsHello: { rpsRatio: stack.rpsRatio, healthz: summary(stack.a), helloWorld: summary(stack.b) } },
         method:
           `autocannon -c ${SHAPE.connections} -p 1 -d ${SHAPE.durationSec} with an operator's bearer token against GET /displays/{id} on api-v2 ` +
           `(its own process, LOG_LEVEL=warn, Postgres pool 20, JWKS cached) and against a Hono hello world; ${ROUNDS} alternating rounds after a warm-up; ratios are medians of per-round ratios.`,

@@ -7,6 +7,7 @@ import { PER_ADDRESS } from '../lib/displays.ts';
 import { startPlatform } from '../lib/platform.ts';
 import { coreShare, sampleProc } from '../lib/proc.ts';
 import { currentFdLimit } from '../lib/ulimit.ts';
+import { diff, scrape } from '../lib/metrics.ts';
 import { fmt, progress, throttled, type Figure } from '../lib/report.ts';
 import { insertDisplays, signUpAndLogIn } from '../lib/seed.ts';
 import { SimProcess, totalStatus, waitFor } from '../lib/sim.ts';
@@ -68,6 +69,7 @@ export async function runT1(ctx: SuiteContext): Promise<Figure[]> {
     // Let the connect wave's presence flushes and playlist pushes finish before measuring.
     progress('T1: settling 10 s');
     await new Promise((r) => setTimeout(r, 10_000));
+    const metricsA = await scrape(platform.deviceOpsUrl!);
     const a = sampleProc(device.pid);
     const statusA = await totalStatus(sims);
     for (let s = 0; s < STEADY_SECONDS; s++) {
@@ -76,6 +78,8 @@ export async function runT1(ctx: SuiteContext): Promise<Figure[]> {
     }
     const b = sampleProc(device.pid);
     const statusB = await totalStatus(sims);
+    const work = diff(metricsA, await scrape(platform.deviceOpsUrl!)).counters;
+    const heartbeats = work['device_tcp_frames_in_total{type=heartbeat}'] ?? 0;
     const cpu = coreShare(a, b);
     const online = statusB.online;
     const rssPerConn = (b.rssBytes - idle.rssBytes) / Math.max(online, 1);
@@ -102,6 +106,9 @@ export async function runT1(ctx: SuiteContext): Promise<Figure[]> {
           rssPerConnectionBytes: Math.round(rssPerConn),
           cpuCoreShare: cpu,
           steadySeconds: (b.at - a.at) / 1000,
+          heartbeatsPerSecond: heartbeats / ((b.at - a.at) / 1000),
+          cpuMicrosecondsPerHeartbeat: heartbeats ? Math.round(((b.cpuSeconds - a.cpuSeconds) / heartbeats) * 1e6) : null,
+          deviceTcpCountersDuringWindow: work,
           reconnectsDuringSteadyState: statusB.connects - statusA.connects,
           errors: statusB.errors,
         },

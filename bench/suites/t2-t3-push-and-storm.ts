@@ -11,6 +11,7 @@ import { startPlatform } from '../lib/platform.ts';
 import { fmt, progress, throttled, type Figure } from '../lib/report.ts';
 import { bookDisplays, createTextCreative, insertDisplays, signUpAndLogIn } from '../lib/seed.ts';
 import { waitFor } from '../lib/sim.ts';
+import { diff, scrape } from '../lib/metrics.ts';
 import { appliedTimes, editFailures, patchCreative, playlistVersions as versions } from '../lib/push.ts';
 import type { SuiteContext } from '../lib/suite.ts';
 
@@ -43,6 +44,8 @@ export async function runT2T3(ctx: SuiteContext): Promise<Figure[]> {
     await new Promise((r) => setTimeout(r, 3_000));
 
     // ---------------------------------------------------------------- T2: edits
+    const snap = async () => ({ api: await scrape(platform.apiV2Url), device: await scrape(platform.deviceOpsUrl!) });
+    const m0 = await snap();
     const edits: { p50: number; p99: number; max: number; received: number; stale: number }[] = [];
     for (let e = 0; e < EDITS; e++) {
       progress(`T2 edit ${e + 1}/${EDITS}: PATCH /creatives/{id} booked on ${fmt.int(DISPLAYS)} connected displays`);
@@ -61,6 +64,7 @@ export async function runT2T3(ctx: SuiteContext): Promise<Figure[]> {
       edits.push({ p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1] ?? NaN, received: lat.length, stale: got.value.stale });
       await new Promise((r) => setTimeout(r, 2_000));
     }
+    const m1 = await snap();
     const worstP99 = Math.max(...edits.map((x) => x.p99));
     const t2: Figure = {
       id: 'T2',
@@ -68,7 +72,7 @@ export async function runT2T3(ctx: SuiteContext): Promise<Figure[]> {
       target: 'p99 ≤ 250 ms after the API answers',
       result: `p99 ${edits.map((x) => fmt.ms(x.p99)).join(' / ')} (p50 ${edits.map((x) => fmt.ms(x.p50)).join(' / ')}), ${edits.map((x) => fmt.int(x.received)).join(' / ')} of ${fmt.int(DISPLAYS)} received`,
       met: worstP99 <= 250 && edits.every((x) => x.stale === 0),
-      details: { displays: DISPLAYS, edits, bookingSeconds, connectSeconds: online.ms / 1000, connectErrors: online.value.errors, editServerErrors: [...editFailures] },
+      details: { displays: DISPLAYS, edits, bookingSeconds, connectSeconds: online.ms / 1000, connectErrors: online.value.errors, editServerErrors: [...editFailures], work: { apiV2: diff(m0.api, m1.api), deviceTcp: diff(m0.device, m1.device) } },
       method:
         `${fmt.int(DISPLAYS)} displays (inserted in PostgreSQL), one text creative booked on all of them through POST /bookings + /confirm (50 displays per booking), ` +
         `connected by ${WORKERS} display-simulator processes to one device-tcp (Redis bus). Each edit is PATCH /creatives/{id} {durationMs}, which bumps the playlist version of every display ` +
@@ -116,6 +120,7 @@ export async function runT2T3(ctx: SuiteContext): Promise<Figure[]> {
       (r) => tick(`T3: ${fmt.int(r.status.online)} online, ${fmt.int(DISPLAYS - r.stale)}/${fmt.int(DISPLAYS)} synced · ${((epochNow() - stormAt) / 1000).toFixed(1)} s · errors ${JSON.stringify(r.status.errors)}`),
       200,
     );
+    const m2 = await snap();
     const syncTimes = storm.value.times.map((t) => (t === null ? Infinity : t - stormAt)).sort((a, b) => a - b);
     const syncedWithin = syncTimes.filter((t) => t <= T3_DEADLINE_MS).length;
     const allSyncedMs = syncTimes[syncTimes.length - 1]!;
@@ -135,6 +140,7 @@ export async function runT2T3(ctx: SuiteContext): Promise<Figure[]> {
         p99Seconds: percentile(syncTimes, 99) / 1000,
         staleAtEnd: storm.value.stale,
         simulatorStatus: storm.value.status,
+        work: { apiV2: diff(m1.api, m2.api), deviceTcp: diff(m1.device, m2.device) },
       },
       method:
         `After T2, every simulated display closes its connection; the creative is edited while they are away (new playlist version for all); then all ${fmt.int(DISPLAYS)} ` +
