@@ -47,7 +47,7 @@ async function startReplica(name: string, devicePort = 0) {
 }
 
 function simulate(display: { id: string; secret: string }, port: number) {
-  const sim = new SimDisplay({ host: '127.0.0.1', port, displayId: display.id, secret: display.secret });
+  const sim = new SimDisplay({ host: '127.0.0.1', port, displayId: display.id, secret: display.secret, log: process.env.SIM_LOG ? (l) => console.log(display.id.slice(0, 8), l) : undefined });
   sims.push(sim);
   return sim;
 }
@@ -254,12 +254,25 @@ describe('proof of play', () => {
 describe('drain', () => {
   it('SIGTERM-style drain: displays are told to reconnect and come back on the other replica', async () => {
     const display = displays[1]!;
-    const sim = simulate(display, balancer.port);
+    // The session id comes from the display's own view (its welcome), so presence rows left by an
+    // earlier session of this display cannot be mistaken for the current one.
+    let sessionId = '';
+    const sim = new SimDisplay({
+      host: '127.0.0.1',
+      port: balancer.port,
+      displayId: display.id,
+      secret: display.secret,
+      log: (line) => {
+        sessionId = /^welcome: session (\S+),/.exec(line)?.[1] ?? sessionId;
+      },
+    });
+    sims.push(sim);
     await sim.start();
-    await until('online through the balancer', () => sim.state === 'online');
+    await until('online through the balancer', () => sim.state === 'online' && sessionId);
     const holder = await until('presence to name the replica', async () => {
-      const [row] = await db<{ session_instance: string | null; online: boolean }[]>`select session_instance, online from displays where id = ${display.id}`;
-      return row?.online && row.session_instance ? row.session_instance : undefined;
+      const [row] = await db<{ session_instance: string | null; session_id: string | null; online: boolean }[]>`
+        select session_instance, session_id, online from displays where id = ${display.id}`;
+      return row?.online && row.session_id === sessionId ? row.session_instance : undefined;
     });
     const welcomesBefore = sim.stats.welcomes;
     const draining = replicas.get(holder)!;

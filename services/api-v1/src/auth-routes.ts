@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { getConnInfo } from '@hono/node-server/conninfo';
-import type { InternalClient } from '@marquee/service-kit';
+import { forwardedFor, type InternalClient } from '@marquee/service-kit';
 import { V1Error, v1ErrorFrom } from './errors.ts';
 import { createV1Router, jsonBody, v1Json, v1Pick } from './openapi.ts';
 
@@ -99,14 +98,3 @@ export function authRoutes(deps: { account: InternalClient }) {
   return app;
 }
 
-/** The end client's address, for the account service's per-address login throttle. */
-export function forwardedFor(c: Context): Record<string, string> {
-  const fromEdge = c.req.header('x-forwarded-for');
-  if (fromEdge) return { 'x-forwarded-for': fromEdge };
-  try {
-    const address = getConnInfo(c).remote.address;
-    return address ? { 'x-forwarded-for': address } : {};
-  } catch {
-    return {};
-  }
-}

@@ -1,10 +1,7 @@
 import type { MessageBus, Sql } from '@marquee/service-kit';
 
-/** Bus topics shared with device-tcp (see services/device-tcp/src/directory.ts). */
-export const TOPIC_PLAYLIST_CHANGED = 'playlist.changed';
-export const TOPIC_DISPLAY_COMMAND = 'display.command';
-/** A display's credential was rotated or the display disabled: device-tcp closes its connection. */
-export const TOPIC_DISPLAY_REVOKED = 'display.revoked';
+export { TOPIC_DISPLAY_COMMAND, TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED } from '@marquee/service-kit';
+import { TOPIC_PLAYLIST_CHANGED } from '@marquee/service-kit';
 
 export interface PlaylistChange {
   displayId: string;

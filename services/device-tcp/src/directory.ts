@@ -6,27 +6,9 @@ import type { PlayRecord } from './protocol/messages.ts';
 
 export type { PlayRecord };
 
-export interface PlaylistEntry {
-  slot: number;
-  bookingId: string;
-  creativeId: string;
-  type: 'image' | 'video' | 'html' | 'text';
-  mediaSha256: string;
-  mediaUrl: string;
-  durationMs: number;
-  validFrom: string;
-  validUntil: string;
-}
-
-export interface Playlist {
-  displayId: string;
-  version: number;
-  generatedAt: string;
-  validFrom: string;
-  validUntil: string;
-  loop: { lengthMs: number; slotCount: number; slotMs: number };
-  entries: PlaylistEntry[];
-}
+export type { Playlist, PlaylistEntry, PlaylistChanged } from '@marquee/service-kit';
+export { TOPIC_PLAYLIST_CHANGED, TOPIC_DISPLAY_COMMAND, TOPIC_DISPLAY_REVOKED } from '@marquee/service-kit';
+import type { Playlist } from '@marquee/service-kit';
 
 export type AuthFailureCode = 'unknown_display' | 'bad_secret' | 'disabled';
 
@@ -96,19 +78,9 @@ export class DirectoryUnavailableError extends Error {
 }
 
 /** Bus topics and payloads shared with api-v2. */
-export const TOPIC_PLAYLIST_CHANGED = 'playlist.changed';
-export const TOPIC_DISPLAY_COMMAND = 'display.command';
-/** api-v2 → device-tcp: credentials rotated, display disabled or deleted; a live session must end. */
-export const TOPIC_DISPLAY_REVOKED = 'display.revoked';
 /** device-tcp ↔ device-tcp: a display authenticated somewhere; older sessions elsewhere must close. */
 export const TOPIC_SESSION_OPENED = 'display.session.opened';
 
-export interface PlaylistChanged {
-  displayId: string;
-  version: number;
-  /** Optional epoch ms set by the publisher; used for the push-latency histogram. */
-  publishedAt?: number;
-}
 
 export interface DisplayRevoked {
   displayId: string;

@@ -1,6 +1,5 @@
 import { Hono, type Context } from 'hono';
-import { getConnInfo } from '@hono/node-server/conninfo';
-import { AuthenticationError, readJson, type ServiceEnv, type Sql } from '@marquee/service-kit';
+import { AuthenticationError, clientAddress, readJson, type ServiceEnv, type Sql } from '@marquee/service-kit';
 import { DUMMY_HASH_PROMISE, verifyPassword } from '../passwords.ts';
 import { issueRefreshToken, revokeFamilyOf, rotateRefreshToken } from '../refresh-tokens.ts';
 import { loginBody, refreshBody } from '../schemas.ts';
@@ -68,16 +67,3 @@ export function sessionRoutes(deps: SessionDeps) {
   return app;
 }
 
-/**
- * The end client's address. The account service is internal only (never routed by the edge), so
- * the first X-Forwarded-For hop is set by our own API services and can be trusted.
- */
-function clientAddress(c: Context): string {
-  const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
-  if (forwarded) return forwarded;
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}

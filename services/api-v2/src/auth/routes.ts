@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { getConnInfo } from '@hono/node-server/conninfo';
-import { requireUser, type InternalClient, type InternalResponse, type TokenVerifier } from '@marquee/service-kit';
+import { forwardedFor, requireUser, type InternalClient, type InternalResponse, type TokenVerifier } from '@marquee/service-kit';
 import { bearerSecurity, createRouter, jsonBody, jsonResponse, pick } from '../openapi.ts';
 
 const UserSchema = z
@@ -115,14 +114,3 @@ function relay(c: Context, res: InternalResponse): any {
   return c.body(JSON.stringify(res.body), res.status as 200, headers);
 }
 
-/** The end client's address for the account service's per-address login throttle. */
-function forwardedFor(c: Context): Record<string, string> {
-  const fromEdge = c.req.header('x-forwarded-for');
-  if (fromEdge) return { 'x-forwarded-for': fromEdge };
-  try {
-    const address = getConnInfo(c).remote.address;
-    return address ? { 'x-forwarded-for': address } : {};
-  } catch {
-    return {};
-  }
-}

@@ -3,29 +3,8 @@ import type { Sql } from '@marquee/service-kit';
 /** How far ahead a playlist reaches; device-tcp re-pushes on every change well within it. */
 export const PLAYLIST_HORIZON_MS = 48 * 3600 * 1000;
 
-export interface PlaylistEntry {
-  slot: number;
-  bookingId: string;
-  creativeId: string;
-  type: 'image' | 'video' | 'html' | 'text';
-  /** Empty for html/text creatives, which carry their `body` instead of media. */
-  mediaSha256: string;
-  mediaUrl: string;
-  body?: string;
-  durationMs: number;
-  validFrom: string;
-  validUntil: string;
-}
-
-export interface Playlist {
-  displayId: string;
-  version: number;
-  generatedAt: string;
-  validFrom: string;
-  validUntil: string;
-  loop: { lengthMs: number; slotCount: number; slotMs: number };
-  entries: PlaylistEntry[];
-}
+export type { Playlist, PlaylistEntry } from '@marquee/service-kit';
+import type { Playlist, PlaylistEntry } from '@marquee/service-kit';
 
 interface EntryRow {
   slot: number;

@@ -1,0 +1,42 @@
+/**
+ * What api-v2 and device-tcp exchange: the playlist a display plays and the bus topics between
+ * them. One definition, so the producer and the consumer cannot drift apart.
+ */
+
+export interface PlaylistEntry {
+  slot: number;
+  bookingId: string;
+  creativeId: string;
+  type: 'image' | 'video' | 'html' | 'text';
+  /** Empty for html/text creatives, which carry their `body` instead of media. */
+  mediaSha256: string;
+  mediaUrl: string;
+  body?: string;
+  durationMs: number;
+  validFrom: string;
+  validUntil: string;
+}
+
+export interface Playlist {
+  displayId: string;
+  version: number;
+  generatedAt: string;
+  validFrom: string;
+  validUntil: string;
+  loop: { lengthMs: number; slotCount: number; slotMs: number };
+  entries: PlaylistEntry[];
+}
+
+/** api-v2 → device-tcp: a display's playlist version changed (published after commit). */
+export const TOPIC_PLAYLIST_CHANGED = 'playlist.changed';
+/** api-v2 → device-tcp: an operator's command for a display. */
+export const TOPIC_DISPLAY_COMMAND = 'display.command';
+/** api-v2 → device-tcp: credential rotated or display disabled; close its live connection. */
+export const TOPIC_DISPLAY_REVOKED = 'display.revoked';
+
+export interface PlaylistChanged {
+  displayId: string;
+  version: number;
+  /** Epoch ms set by the publisher; device-tcp's push-latency histogram starts here. */
+  publishedAt?: number;
+}
