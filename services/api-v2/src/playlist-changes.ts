@@ -11,12 +11,15 @@ export interface PlaylistChange {
 /**
  * Bumps the playlist version of each display, inside the caller's transaction, and returns the
  * new versions. Publish them with `publishPlaylistChanges` only after that transaction commits.
+ * Rows are locked in id order, the order every multi-display writer uses (presence, sweepers), so
+ * two such transactions can wait for each other but never deadlock. NO KEY UPDATE, like the UPDATE
+ * itself, so it does not conflict with the KEY SHARE a new booking slot takes (migration 010).
  */
 export async function bumpPlaylistVersions(tx: Sql, displayIds: readonly string[]): Promise<PlaylistChange[]> {
   if (displayIds.length === 0) return [];
   const rows = await tx<{ id: string; playlist_version: string }[]>`
     update displays set playlist_version = playlist_version + 1, updated_at = now()
-    where id = any(${[...new Set(displayIds)]}::uuid[])
+    where id in (select id from displays where id = any(${[...new Set(displayIds)]}::uuid[]) order by id for no key update)
     returning id, playlist_version`;
   return rows.map((r) => ({ displayId: r.id, version: Number(r.playlist_version) }));
 }

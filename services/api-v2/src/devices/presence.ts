@@ -6,35 +6,59 @@ export type PresenceEvent =
   | { kind: 'seen'; displayId: string; sessionId: string; at: string; playlistVersion: number };
 
 /**
- * Applies presence reported by device-tcp. Events are applied in order; each one only touches a
- * display whose current session it names (a connect always takes over), so events from a replaced
- * session — even arriving late from another replica — change nothing.
+ * Applies presence reported by device-tcp. Each event only touches a display whose current session
+ * it names (a connect always takes over), so events from a replaced session — even arriving late
+ * from another replica — change nothing.
+ *
+ * Locking: the displays a batch touches are locked in id order before anything is written (the
+ * order version bumps and the sweeper use too), so concurrent batches, bumps and sweeps never
+ * deadlock. "seen" — nearly all events — is applied set-based; connects and disconnects, whose
+ * order per display matters, are pipelined one statement each on the locked rows.
  */
 export async function applyPresence(sql: Sql, events: readonly PresenceEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const transitions = events.filter((e) => e.kind !== 'seen');
+  const latestSeen = new Map<string, Extract<PresenceEvent, { kind: 'seen' }>>();
+  for (const e of events) {
+    if (e.kind !== 'seen') continue;
+    const prev = latestSeen.get(e.displayId + e.sessionId);
+    if (!prev || prev.at <= e.at) latestSeen.set(e.displayId + e.sessionId, e);
+  }
+  const ids = [...new Set(events.map((e) => e.displayId))].sort();
   await sql.begin(async (tx) => {
-    for (const e of events) {
-      if (e.kind === 'connected') {
-        const rows = await tx`
-          update displays set online = true, session_id = ${e.sessionId}, session_instance = ${e.instanceId},
-            last_seen_at = ${e.at}, applied_version = ${e.playlistVersion}
-          where id = ${e.displayId} returning id`;
-        if (rows.length) {
-          await tx`insert into display_events (display_id, kind, at, detail)
-            values (${e.displayId}, 'connected', ${e.at}, ${tx.json({ sessionId: e.sessionId, instanceId: e.instanceId, remoteAddress: e.remoteAddress })})`;
-        }
-      } else if (e.kind === 'disconnected') {
-        const rows = await tx`
-          update displays set online = false, last_seen_at = greatest(last_seen_at, ${e.at}::timestamptz)
-          where id = ${e.displayId} and session_id = ${e.sessionId} returning id`;
-        if (rows.length) {
-          await tx`insert into display_events (display_id, kind, at, detail)
-            values (${e.displayId}, 'disconnected', ${e.at}, ${tx.json({ sessionId: e.sessionId, instanceId: e.instanceId, reason: e.reason })})`;
-        }
-      } else {
-        await tx`
-          update displays set last_seen_at = greatest(last_seen_at, ${e.at}::timestamptz), applied_version = ${e.playlistVersion}
-          where id = ${e.displayId} and session_id = ${e.sessionId}`;
-      }
+    await tx`select id from displays where id = any(${ids}::uuid[]) order by id for no key update`;
+    // Transitions first, in the order they happened; pipelined on one connection.
+    await Promise.all(
+      transitions.map((e) =>
+        e.kind === 'connected'
+          ? tx`
+              with taken as (
+                update displays set online = true, session_id = ${e.sessionId}, session_instance = ${e.instanceId},
+                  last_seen_at = ${e.at}, applied_version = ${e.playlistVersion}
+                where id = ${e.displayId} returning id
+              )
+              insert into display_events (display_id, kind, at, detail)
+              select id, 'connected', ${e.at}, ${tx.json({ sessionId: e.sessionId, instanceId: e.instanceId, remoteAddress: e.remoteAddress })} from taken`
+          : e.kind === 'disconnected'
+            ? tx`
+              with left_ as (
+                update displays set online = false, last_seen_at = greatest(last_seen_at, ${e.at}::timestamptz)
+                where id = ${e.displayId} and session_id = ${e.sessionId} returning id
+              )
+              insert into display_events (display_id, kind, at, detail)
+              select id, 'disconnected', ${e.at}, ${tx.json({ sessionId: e.sessionId, instanceId: e.instanceId, reason: e.reason })} from left_`
+            : tx`select 1`, // unreachable: transitions holds no "seen"
+      ),
+    );
+    const seen = [...latestSeen.values()];
+    if (seen.length) {
+      await tx`
+        update displays d
+        set last_seen_at = greatest(d.last_seen_at, s.at), applied_version = s.version
+        from unnest(${seen.map((e) => e.displayId)}::uuid[], ${seen.map((e) => e.sessionId)}::text[],
+                    ${seen.map((e) => e.at)}::timestamptz[], ${seen.map((e) => e.playlistVersion)}::bigint[])
+             as s(id, session_id, at, version)
+        where d.id = s.id and d.session_id = s.session_id`;
     }
   });
 }
@@ -42,15 +66,19 @@ export async function applyPresence(sql: Sql, events: readonly PresenceEvent[]):
 /**
  * A device-tcp replica killed with -9 sends no "disconnected". Displays not seen for `staleMs`
  * are marked offline (and the event recorded), so a screen is never shown online when it is not.
+ * SKIP LOCKED: a display busy in another transaction is simply swept next time.
  */
 export function startPresenceSweeper(sql: Sql, logger: Logger, staleMs: number, everyMs = 5_000): () => void {
   const sweep = async () => {
     try {
       const rows = await sql<{ id: string }[]>`
-        with stale as (
-          update displays set online = false
+        with candidates as (
+          select id from displays
           where online and (last_seen_at is null or last_seen_at < now() - ${staleMs} * interval '1 millisecond')
-          returning id, session_id
+          order by id for no key update skip locked
+        ),
+        stale as (
+          update displays d set online = false from candidates c where d.id = c.id returning d.id, d.session_id
         )
         insert into display_events (display_id, kind, detail)
         select id, 'disconnected', jsonb_build_object('sessionId', session_id, 'reason', 'presence timeout') from stale
