@@ -7,6 +7,7 @@ import {
   handleWhen,
   retry,
   wrap,
+  type CircuitBreakerPolicy,
   type IPolicy,
 } from 'cockatiel';
 import { DependencyUnavailableError } from './errors.ts';
@@ -37,6 +38,11 @@ export interface InternalRequest {
    * the caller says so (e.g. it carries an Idempotency-Key).
    */
   idempotent?: boolean;
+  /**
+   * Calls with different keys get separate circuit breakers, so one failing endpoint (e.g. bulk
+   * presence writes) cannot cut off another (e.g. authentication). Default: one shared breaker.
+   */
+  breakerKey?: string;
 }
 
 export interface InternalResponse<T = unknown> {
@@ -54,8 +60,8 @@ class DependencyFailure extends Error {
 
 export interface InternalClient {
   request<T = unknown>(req: InternalRequest): Promise<InternalResponse<T>>;
-  /** 'closed' | 'open' | 'half-open' — exported for /readyz and metrics. */
-  breakerState(): string;
+  /** 'closed' | 'open' | 'half-open' of one breaker — for /readyz and metrics. */
+  breakerState(key?: string): string;
   close(): Promise<void>;
 }
 
@@ -71,15 +77,23 @@ export function createInternalClient(opts: InternalClientOptions): InternalClien
   });
   const timeoutMs = opts.timeoutMs ?? 2_000;
   const isDependencyFailure = handleWhen((err) => err instanceof DependencyFailure);
-  const breaker = circuitBreaker(isDependencyFailure, {
-    halfOpenAfter: opts.breakerHalfOpenAfterMs ?? 5_000,
-    breaker: new ConsecutiveBreaker(opts.breakerThreshold ?? 5),
-  });
   const retryPolicy = retry(isDependencyFailure, {
     maxAttempts: opts.retries ?? 2,
     backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
   });
-  const idempotentPolicy: IPolicy = wrap(retryPolicy, breaker);
+  const breakers = new Map<string, { breaker: CircuitBreakerPolicy; idempotent: IPolicy }>();
+  const policiesFor = (key: string) => {
+    let p = breakers.get(key);
+    if (!p) {
+      const breaker = circuitBreaker(isDependencyFailure, {
+        halfOpenAfter: opts.breakerHalfOpenAfterMs ?? 5_000,
+        breaker: new ConsecutiveBreaker(opts.breakerThreshold ?? 5),
+      });
+      breakers.set(key, (p = { breaker, idempotent: wrap(retryPolicy, breaker) }));
+    }
+    return p;
+  };
+  policiesFor('default');
 
   async function once<T>(req: InternalRequest): Promise<InternalResponse<T>> {
     const budget = req.timeoutMs ?? timeoutMs;
@@ -126,8 +140,9 @@ export function createInternalClient(opts: InternalClientOptions): InternalClien
   return {
     async request<T>(req: InternalRequest) {
       const idempotent = req.idempotent ?? (req.method !== 'POST' && req.method !== 'PATCH');
+      const policies = policiesFor(req.breakerKey ?? 'default');
       try {
-        return await (idempotent ? idempotentPolicy : breaker).execute(() => once<T>(req));
+        return await (idempotent ? policies.idempotent : policies.breaker).execute(() => once<T>(req));
       } catch (err) {
         if (err instanceof BrokenCircuitError) {
           throw new DependencyUnavailableError(`${opts.name} is unavailable (circuit open); try again shortly.`, 5);
@@ -138,7 +153,7 @@ export function createInternalClient(opts: InternalClientOptions): InternalClien
         throw err;
       }
     },
-    breakerState: () => ['closed', 'open', 'half-open', 'isolated'][breaker.state] ?? 'unknown',
+    breakerState: (key = 'default') => ['closed', 'open', 'half-open', 'isolated'][policiesFor(key).breaker.state] ?? 'unknown',
     close: () => pool.close(),
   };
 }

@@ -28,13 +28,23 @@ export interface TokenVerifier {
  * Verifies access tokens locally against the account service's JWKS. Keys are cached by `kid`;
  * an unknown `kid` (a key rotated in since the last fetch) triggers one refetch, at most every
  * `minRefetchMs`, so a flood of forged kids cannot hammer the account service.
+ * Tokens that verified are remembered until their `exp` (a bounded LRU keyed by the exact token
+ * string), so a client's token costs one ES256 verification rather than one per request.
  */
-export function createTokenVerifier(opts: { fetchJwks: () => Promise<Jwks>; minRefetchMs?: number; now?: () => number }): TokenVerifier {
+export function createTokenVerifier(opts: {
+  fetchJwks: () => Promise<Jwks>;
+  minRefetchMs?: number;
+  now?: () => number;
+  cacheSize?: number;
+}): TokenVerifier {
   const minRefetchMs = opts.minRefetchMs ?? 30_000;
   const now = opts.now ?? Date.now;
+  const cacheSize = opts.cacheSize ?? 10_000;
   let keys = new Map<string, KeyObject>();
   let lastFetch = -Infinity;
   let inflight: Promise<void> | undefined;
+  // Insertion order doubles as recency: a hit is moved to the end, the oldest entry evicted.
+  const verified = new Map<string, { claims: AccessClaims; expMs: number; kid: string }>();
 
   async function refresh() {
     inflight ??= (async () => {
@@ -49,25 +59,49 @@ export function createTokenVerifier(opts: { fetchJwks: () => Promise<Jwks>; minR
     return inflight;
   }
 
+  async function verifyUncached(token: string): Promise<{ claims: AccessClaims; kid: string; exp: number }> {
+    const decoded = jwt.decode(token, { complete: true });
+    if (!decoded || typeof decoded === 'string') throw new AuthenticationError('The access token is malformed.');
+    if (decoded.header.alg !== TOKEN_ALGORITHM) throw new AuthenticationError('The access token uses an algorithm that is not accepted.');
+    const kid = decoded.header.kid;
+    if (!kid) throw new AuthenticationError('The access token has no key id.');
+    if (!keys.has(kid) && now() - lastFetch >= minRefetchMs) await refresh();
+    const key = keys.get(kid);
+    if (!key) throw new AuthenticationError('The access token was signed by an unknown key.');
+    const claims = verifyWithKey(token, key, now());
+    return { claims, kid, exp: Number((decoded.payload as jwt.JwtPayload).exp) };
+  }
+
   return {
     async verify(token) {
-      const decoded = jwt.decode(token, { complete: true });
-      if (!decoded || typeof decoded === 'string') throw new AuthenticationError('The access token is malformed.');
-      if (decoded.header.alg !== TOKEN_ALGORITHM) throw new AuthenticationError('The access token uses an algorithm that is not accepted.');
-      const kid = decoded.header.kid;
-      if (!kid) throw new AuthenticationError('The access token has no key id.');
-      if (!keys.has(kid) && now() - lastFetch >= minRefetchMs) await refresh();
-      const key = keys.get(kid);
-      if (!key) throw new AuthenticationError('The access token was signed by an unknown key.');
-      return verifyWithKey(token, key);
+      const hit = verified.get(token);
+      if (hit) {
+        verified.delete(token);
+        // Expired, or its key dropped from the JWKS since: verify afresh (which then refuses it).
+        if (hit.expMs > now() && keys.has(hit.kid)) {
+          verified.set(token, hit);
+          return hit.claims;
+        }
+      }
+      const { claims, kid, exp } = await verifyUncached(token);
+      if (Number.isFinite(exp)) {
+        verified.set(token, { claims, kid, expMs: exp * 1000 });
+        if (verified.size > cacheSize) verified.delete(verified.keys().next().value!);
+      }
+      return claims;
     },
   };
 }
 
-export function verifyWithKey(token: string, key: KeyObject): AccessClaims {
+export function verifyWithKey(token: string, key: KeyObject, nowMs = Date.now()): AccessClaims {
   let payload: jwt.JwtPayload | string;
   try {
-    payload = jwt.verify(token, key, { algorithms: [TOKEN_ALGORITHM], issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE });
+    payload = jwt.verify(token, key, {
+      algorithms: [TOKEN_ALGORITHM],
+      issuer: TOKEN_ISSUER,
+      audience: TOKEN_AUDIENCE,
+      clockTimestamp: Math.floor(nowMs / 1000),
+    });
   } catch (err) {
     const expired = err instanceof jwt.TokenExpiredError;
     throw new AuthenticationError(expired ? 'The access token has expired.' : 'The access token is invalid.');

@@ -69,4 +69,17 @@ describe('internal client', () => {
     await expect(client.request({ method: 'GET', path: '/' })).rejects.toThrow(/gone unreachable/);
     await client.close();
   });
+
+  it('keeps separate breakers per breakerKey: a failing endpoint does not cut off another', async () => {
+    const url = await startServer((req, res) => {
+      res.statusCode = req.url === '/presence' ? 500 : 200;
+      res.end('{}');
+    });
+    const client = createInternalClient({ name: 'callee', baseUrl: url, retries: 0, breakerThreshold: 2, breakerHalfOpenAfterMs: 60_000 });
+    for (let i = 0; i < 3; i++) await expect(client.request({ method: 'POST', path: '/presence', body: {}, breakerKey: 'presence' })).rejects.toThrow();
+    expect(client.breakerState('presence')).toBe('open');
+    expect((await client.request({ method: 'POST', path: '/auth', body: {}, breakerKey: 'authenticate' })).status).toBe(200);
+    expect(client.breakerState('authenticate')).toBe('closed');
+    await client.close();
+  });
 });

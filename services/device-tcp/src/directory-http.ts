@@ -58,19 +58,19 @@ export class HttpDisplayDirectory implements DisplayDirectory {
     // api-v2 refuses ids it could never have issued (400/422); for the display that is "unknown".
     const { body } = await this.call(
       authAnswer,
-      { method: 'POST', path: '/internal/displays/authenticate', body: { displayId, secret }, idempotent: true },
+      { method: 'POST', path: '/internal/displays/authenticate', body: { displayId, secret }, idempotent: true, breakerKey: 'authenticate' },
       [400, 422],
     );
     return body ?? { ok: false, code: 'unknown_display' };
   }
 
   async getPlaylist(displayId: string): Promise<Playlist | null> {
-    const { body } = await this.call(playlistAnswer, { method: 'GET', path: `/internal/displays/${encodeURIComponent(displayId)}/playlist` }, [404]);
+    const { body } = await this.call(playlistAnswer, { method: 'GET', path: `/internal/displays/${encodeURIComponent(displayId)}/playlist`, breakerKey: 'playlists' }, [404]);
     return body as Playlist | null;
   }
 
   async getPlaylistVersions(displayIds: string[]): Promise<Record<string, number>> {
-    const { body } = await this.call(versionsAnswer, { method: 'POST', path: '/internal/playlists/versions', body: { displayIds }, idempotent: true });
+    const { body } = await this.call(versionsAnswer, { method: 'POST', path: '/internal/playlists/versions', body: { displayIds }, idempotent: true, breakerKey: 'playlists' });
     return body!.versions;
   }
 
@@ -79,6 +79,7 @@ export class HttpDisplayDirectory implements DisplayDirectory {
     const { body } = await this.call(ingestAnswer, {
       method: 'POST',
       path: `/internal/displays/${encodeURIComponent(displayId)}/plays`,
+      breakerKey: 'plays',
       body: { plays },
       idempotent: true,
       timeoutMs: 5_000,
@@ -87,11 +88,11 @@ export class HttpDisplayDirectory implements DisplayDirectory {
   }
 
   async reportPresence(events: PresenceEvent[]): Promise<void> {
-    await this.call(z.unknown(), { method: 'POST', path: '/internal/presence', body: { events }, idempotent: true });
+    await this.call(z.unknown(), { method: 'POST', path: '/internal/presence', body: { events }, idempotent: true, breakerKey: 'presence' });
   }
 
   async takePendingCommands(displayId: string): Promise<DisplayCommand[]> {
-    const { body } = await this.call(commandsAnswer, { method: 'GET', path: `/internal/displays/${encodeURIComponent(displayId)}/commands/pending` });
+    const { body } = await this.call(commandsAnswer, { method: 'GET', path: `/internal/displays/${encodeURIComponent(displayId)}/commands/pending`, breakerKey: 'commands' });
     return body!.commands;
   }
 
@@ -100,7 +101,7 @@ export class HttpDisplayDirectory implements DisplayDirectory {
     // never issued) are final: resending the same result cannot succeed.
     await this.call(
       z.unknown(),
-      { method: 'POST', path: `/internal/commands/${encodeURIComponent(result.commandId)}/result`, body: { displayId, ...result }, idempotent: true },
+      { method: 'POST', path: `/internal/commands/${encodeURIComponent(result.commandId)}/result`, body: { displayId, ...result }, idempotent: true, breakerKey: 'commands' },
       [400, 404, 409, 422],
     );
   }
