@@ -27,6 +27,8 @@ export const deviceTcpConfigShape = {
   HANDSHAKES_PER_SEC: env.int(2_000, 1, 1_000_000),
   HANDSHAKE_BURST: env.int(4_000, 1, 1_000_000),
   API_V2_CONCURRENCY: env.int(64, 1, 1_024),
+  /** A display's liveness is reported to api-v2 at most this often (keep well under api-v2's PRESENCE_STALE_MS). */
+  PRESENCE_SEEN_EVERY_MS: env.int(45_000, 1_000, 600_000),
   /** On drain, each display is told to reconnect after a delay uniform in [MIN, MAX] (spreads the storm). */
   DRAIN_RECONNECT_MIN_MS: env.int(1_000, 0, 600_000),
   DRAIN_RECONNECT_MAX_MS: env.int(30_000, 0, 600_000),
@@ -60,6 +62,7 @@ export function deviceServerOptions(config: DeviceTcpConfig): Partial<DeviceServ
     handshakesPerSecTotal: config.HANDSHAKES_PER_SEC,
     handshakeBurstTotal: config.HANDSHAKE_BURST,
     directoryConcurrency: config.API_V2_CONCURRENCY,
+    seenReportEveryMs: config.PRESENCE_SEEN_EVERY_MS,
     reconnectAfterMinMs: config.DRAIN_RECONNECT_MIN_MS,
     reconnectAfterMaxMs: config.DRAIN_RECONNECT_MAX_MS,
   };

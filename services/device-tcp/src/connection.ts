@@ -30,6 +30,9 @@ export class Connection {
   sessionId = '';
   /** Version the display says it shows (hello, heartbeat, playlist_ack). */
   appliedVersion = 0;
+  /** Last "seen" reported to api-v2 for this session: when, and with which applied version. */
+  seenReportedAt = 0;
+  seenReportedVersion = -1;
   /** Last playlist version sent on this connection and when. */
   sentVersion = 0;
   sentAt = 0;

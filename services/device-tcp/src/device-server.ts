@@ -60,6 +60,11 @@ export interface DeviceServerOptions {
   /** Latest playlist versions are re-confirmed with api-v2 this often (heals missed bus messages). */
   versionRecheckMs: number;
   presenceFlushMs: number;
+  /**
+   * Liveness ("seen") is reported to api-v2 at most this often per display unless its applied
+   * version changed; must stay well under api-v2's PRESENCE_STALE_MS (90 s by default).
+   */
+  seenReportEveryMs: number;
   sweepIntervalMs: number;
   /** `reconnect.afterMs` sent on drain is uniform in [min, max]. */
   reconnectAfterMinMs: number;
@@ -86,6 +91,7 @@ export const defaultDeviceServerOptions: DeviceServerOptions = {
   repushAfterMs: 5 * 60_000,
   versionRecheckMs: 5 * 60_000,
   presenceFlushMs: 1_000,
+  seenReportEveryMs: 45_000,
   sweepIntervalMs: 1_000,
   reconnectAfterMinMs: 1_000,
   reconnectAfterMaxMs: 30_000,
@@ -497,11 +503,15 @@ export class DeviceServer implements SessionIO {
   }
 
   recordSeen(conn: Connection): void {
+    const now = Date.now();
+    if (conn.appliedVersion === conn.seenReportedVersion && now - conn.seenReportedAt < this.opts.seenReportEveryMs) return;
+    conn.seenReportedAt = now;
+    conn.seenReportedVersion = conn.appliedVersion;
     this.presence.record({
       kind: 'seen',
       displayId: conn.displayId,
       sessionId: conn.sessionId,
-      at: new Date().toISOString(),
+      at: new Date(now).toISOString(),
       playlistVersion: conn.appliedVersion,
     });
   }
