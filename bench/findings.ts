@@ -6,12 +6,15 @@
  */
 export const FINDINGS: Record<string, string> = {
   H2:
-    'CPU per request in api-v2, on 2 cores shared with autocannon and PostgreSQL. api-v2 --cpu-prof during H2 (busy samples): ES256 verification of the bearer token on every ' +
-    'request 21 % (jwa → node:internal/crypto/sig verify 15.8 % self, jws/jsonwebtoken the rest); @hono/node-server building a WHATWG Request/AbortSignal per request 25.6 %; ' +
-    'postgres.js 16.5 % for the one query; GC 7.6 %; crypto.randomFillSync 3.2 % (request ids); service-kit middleware 5.5 %. The diagnostic arm ' +
-    '(details.diagnosticHealthzVsHello: api-v2 GET /healthz, the same stack without token or query) shows how much the shared middleware stack alone costs. ' +
-    'What it would take: cache verified access tokens in service-kit createTokenVerifier (token → claims until exp, bounded LRU; one ES256 verify per token instead of per request), ' +
-    'cheaper request ids, and a production-like host with cores to spare for PostgreSQL and the load generator; the target needs roughly 5× less CPU per read than now.',
+    'CPU per request in api-v2, on 2 cores shared with autocannon and PostgreSQL. Two layers: (1) the shared service stack alone — the diagnostic arm ' +
+    '(details.diagnosticHealthzVsHello: api-v2 GET /healthz, no token, no query) reaches only about 20 % of Hono hello world, so the service-kit middleware (request id from ' +
+    'crypto.randomFillSync, trace context in AsyncLocalStorage, pino child logger, prom-client histogram, body limit, problem+json wrapper) already costs several hello worlds per request, ' +
+    'and reading headers through the WHATWG Request makes @hono/node-server build a full undici Request + AbortSignal per request (webidl ByteString conversions, createAbortSignal in the profile); ' +
+    '(2) the read itself takes it from ~20 % to ~7 %: api-v2 --cpu-prof during H2 (busy samples) shows ES256 verification of the bearer token on every request at 21 % ' +
+    '(jwa → node:internal/crypto/sig verify 15.8 % self, plus jws/jsonwebtoken), @hono/node-server 25.6 %, postgres.js 16.5 % for the one query, GC 7.6 %, randomFillSync 3.2 %. ' +
+    'What it would take: a verified-token cache in service-kit createTokenVerifier (token → claims until exp, bounded LRU: one ES256 verify per token, not per request), ' +
+    'request ids without a crypto call per request, middleware that reads the raw Node request instead of materialising the WHATWG Request, then re-measure; ' +
+    'on 2 shared cores the target needs roughly 5× less CPU per authenticated read than now.',
   T1:
     'Steady-state CPU is per heartbeat (frame in, heartbeat_ack out, a coalesced "seen" presence report to api-v2 over HTTP): details.cpuMicrosecondsPerHeartbeat × 50 000 / 30 s gives the ' +
     'linear estimate in details.cpuCoreShareLinearEstimateAtTarget. To reach ≤ 15 % at 50 000 the per-heartbeat cost must drop (e.g. report "seen" less often than every heartbeat, or batch it larger), or the heartbeat interval grow. ' +
@@ -20,13 +23,15 @@ export const FINDINGS: Record<string, string> = {
     'Those 500s and 3 s timeouts open device-tcp\'s single circuit breaker for api-v2, so authentications are refused "unavailable" for 5 s at a time (details.errors).',
   T2:
     'Per-display fan-out over HTTP after the edit: api-v2 publishes one playlist.changed per display, then device-tcp fetches every playlist separately ' +
-    '(GET /internal/displays/{id}/playlist, at most API_V2_CONCURRENCY = 64 in flight) and api-v2 builds each with its own queries; details.work shows 10 000 such requests per edit and their mean time. ' +
-    'At ~1–2 ms of api-v2 CPU each on 2 shared cores the last display is served seconds after the API answered. api-v2 --cpu-prof: postgres.js 36.5 %, node:http + @hono/node-server 22 %, ' +
+    '(GET /internal/displays/{id}/playlist, at most API_V2_CONCURRENCY = 64 in flight) and api-v2 builds each with its own queries: details.work shows ~11 700 such requests per edit ' +
+    '(35 165 for 3 edits, some displays fetched twice) at ~49 ms mean under that concurrency, i.e. 10 000 × 49 ms / 64 ≈ 7.6 s of queueing — the measured p99 is 9–11 s. ' +
+    'Meanwhile POST /internal/presence took ~2.8 s mean and some answered 500 (deadlocks), and the PATCH itself ~2 s. api-v2 --cpu-prof: postgres.js 36.5 %, node:http + @hono/node-server 22 %, ' +
     'socket writes 23 % self (one write per small query). Also found: the edit itself can fail with 500 "deadlock detected" while presence writes run (bumpPlaylistVersions updates 10 000 display rows ' +
     'in a different order than applyPresence; details.editServerErrors). What it would take: build playlists set-based for many displays in one query and fetch them in batches ' +
     '(e.g. POST /internal/playlists {displayIds}) or put the new playlist (or a shared-content reference) in the bus message; take display row locks in id order everywhere.',
   T3:
-    'Handshake cost in api-v2 and the breaker, as in T1: per reconnect an authenticate call + a playlist fetch + a pending-commands fetch + presence writes, one statement per presence event in one ' +
+    'Handshake cost in api-v2 and the breaker, as in T1: per reconnect an authenticate call + a playlist fetch + a pending-commands fetch + presence writes (details.work: 10 000 of each, ' +
+    '~15 ms / ~14 ms / ~40 ms mean; 29 158 hellos for 10 000 displays, 17 712 closed "unavailable" and 1 446 "rate_limited"), one statement per presence event in one ' +
     'transaction, deadlocking with the sweeper and version bumps; failures open device-tcp\'s single api-v2 circuit breaker and displays are told "unavailable", then back off with jitter (up to 60 s), ' +
     'and per-replica handshake limits (2 000/s) add "rate_limited" (details.simulatorStatus.errors, details.work). What it would take: set-based presence (UPDATE … FROM unnest, ids sorted), ' +
     'a breaker per endpoint so presence failures cannot block authentication, and an authenticate answer that carries the playlist version and pending commands (one api-v2 call per handshake).',

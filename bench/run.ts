@@ -50,7 +50,10 @@ const figures: Figure[] = [];
 const kept: Figure[] = [];
 if (only && existsSync(path.join(resultsDir, 'latest.json'))) {
   const previous = JSON.parse(readFileSync(path.join(resultsDir, 'latest.json'), 'utf8')) as { figures: Figure[]; startedAt: string; command: string };
-  for (const f of previous.figures) if (!only.has(f.id)) kept.push({ ...f, measuredIn: f.measuredIn ?? `${previous.command} at ${previous.startedAt}` });
+  // One figure per id: the one that run measured itself wins over one it had carried over.
+  const byId = new Map<string, Figure>();
+  for (const f of previous.figures) if (!byId.has(f.id) || !f.measuredIn) byId.set(f.id, f);
+  for (const f of byId.values()) kept.push({ ...f, measuredIn: f.measuredIn ?? `${previous.command} at ${previous.startedAt}` });
 }
 const info = () => ({
   title: 'Marquee benchmark results',
@@ -86,6 +89,7 @@ const files = writeResults(resultsDir, 'latest', info(), ordered());
 
 function ordered(): Figure[] {
   const order = ['H1', 'H2', 'H3', 'T1', 'T2', 'T3', 'T4', 'B1'];
-  return [...kept, ...figures].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+  const fresh = new Set(figures.map((f) => f.id));
+  return [...kept.filter((f) => !fresh.has(f.id)), ...figures].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
 }
 progressDone(`bench done in ${fmt.int((Date.now() - startedAt.getTime()) / 1000)} s → ${path.relative(process.cwd(), files.md)}, ${path.relative(process.cwd(), files.json)}`);

@@ -72,7 +72,7 @@ export async function runT2T3(ctx: SuiteContext): Promise<Figure[]> {
       target: 'p99 ≤ 250 ms after the API answers',
       result: `p99 ${edits.map((x) => fmt.ms(x.p99)).join(' / ')} (p50 ${edits.map((x) => fmt.ms(x.p50)).join(' / ')}), ${edits.map((x) => fmt.int(x.received)).join(' / ')} of ${fmt.int(DISPLAYS)} received`,
       met: worstP99 <= 250 && edits.every((x) => x.stale === 0),
-      details: { displays: DISPLAYS, edits, bookingSeconds, connectSeconds: online.ms / 1000, connectErrors: online.value.errors, editServerErrors: [...editFailures], work: { apiV2: diff(m0.api, m1.api), deviceTcp: diff(m0.device, m1.device) } },
+      details: { displays: DISPLAYS, edits, bookingSeconds, connectSeconds: online.ms / 1000, connectErrors: online.value.errors, editServerErrors: editFailures.splice(0), work: { apiV2: diff(m0.api, m1.api), deviceTcp: diff(m0.device, m1.device) } },
       method:
         `${fmt.int(DISPLAYS)} displays (inserted in PostgreSQL), one text creative booked on all of them through POST /bookings + /confirm (50 displays per booking), ` +
         `connected by ${WORKERS} display-simulator processes to one device-tcp (Redis bus). Each edit is PATCH /creatives/{id} {durationMs}, which bumps the playlist version of every display ` +
@@ -140,6 +140,7 @@ export async function runT2T3(ctx: SuiteContext): Promise<Figure[]> {
         p99Seconds: percentile(syncTimes, 99) / 1000,
         staleAtEnd: storm.value.stale,
         simulatorStatus: storm.value.status,
+        editServerErrors: [...editFailures],
         work: { apiV2: diff(m1.api, m2.api), deviceTcp: diff(m1.device, m2.device) },
       },
       method:

@@ -34,8 +34,11 @@ export async function runT4(ctx: SuiteContext): Promise<Figure[]> {
 
     fleet = spawnFleet('t4', creds, WORKERS);
     await launchFleet(fleet, { port: platform.devicePort!, rate: 1_000, plays: true, speed: SPEED, batchEveryMs: BATCH_EVERY_MS });
-    const online = await waitOnline('T4 connecting', fleet, DISPLAYS, 120_000);
+    const online = await waitOnline('T4 connecting', fleet, DISPLAYS, 120_000, false);
     if (online.timedOut) throw new Error(`only ${online.value.online}/${DISPLAYS} online after ${Math.round(online.ms / 1000)} s`);
+    // A display whose playlist fetch failed in the connect wave gets it again only on a later re-push
+    // (device-tcp re-sends at most every 5 min), so wait a bounded time and report how many play.
+    const withPlaylists = await waitOnline('T4 playlists', fleet, DISPLAYS, 30_000, true);
     const count = async () => Number((await platform.sql<{ n: string }[]>`select count(*) as n from plays`)[0]!.n);
     for (let s = 0; s < WARMUP_S; s++) {
       progress(`T4: warm-up ${s + 1}/${WARMUP_S} s · ${fmt.int(await count())} plays stored`);
@@ -82,6 +85,8 @@ export async function runT4(ctx: SuiteContext): Promise<Figure[]> {
         met,
         details: {
           displays: DISPLAYS,
+          displaysWithPlaylistAtStart: withPlaylists.value.playlists,
+          connectErrors: withPlaylists.value.errors,
           storedPerSecond: storedPerSec,
           offeredPerSecond: offeredPerSec,
           perSecondStored: perSecond,
