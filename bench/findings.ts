@@ -15,6 +15,11 @@ export const FINDINGS: Record<string, string> = {
     'What it would take: a verified-token cache in service-kit createTokenVerifier (token → claims until exp, bounded LRU: one ES256 verify per token, not per request), ' +
     'request ids without a crypto call per request, middleware that reads the raw Node request instead of materialising the WHATWG Request, then re-measure; ' +
     'on 2 shared cores the target needs roughly 5× less CPU per authenticated read than now.',
+  H3:
+    'At one connection (no request sharing) the hop adds one more HTTP exchange over loopback (api-v1 → undici pool → api-v2) to a read that itself takes well under a millisecond, ' +
+    'so throughput there is about half of direct: the single-connection ratio sits on the 50 % line (48–68 % across runs on this noisy machine) and p50 rises by ≤ 1 ms ' +
+    '(autocannon reports latency in whole milliseconds). Under concurrency (-c 20) api-v1 is faster than direct because concurrent /v1/devices requests share one upstream fetch. ' +
+    'What it would take to clear 50 % at one connection: a cheaper v1 stack per request (see H2: the shared service-kit middleware is the dominant cost) — the hop itself is one keep-alive request.',
   T1:
     'Steady-state CPU is per heartbeat (frame in, heartbeat_ack out, a coalesced "seen" presence report to api-v2 over HTTP): details.cpuMicrosecondsPerHeartbeat × 50 000 / 30 s gives the ' +
     'linear estimate in details.cpuCoreShareLinearEstimateAtTarget. To reach ≤ 15 % at 50 000 the per-heartbeat cost must drop (e.g. report "seen" less often than every heartbeat, or batch it larger), or the heartbeat interval grow. ' +
