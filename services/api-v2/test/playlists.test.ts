@@ -197,3 +197,20 @@ describe('internal playlist routes', () => {
     expect((await api(p.apiV2.internalUrl, 'POST', '/internal/playlists/versions', '{"displayIds":[')).status).toBe(400);
   });
 });
+
+describe('batched playlists (device-tcp fetches many at once)', () => {
+  it('POST /internal/playlists answers the same playlists as the single fetch, unknown ids absent', async () => {
+    const [a, b] = [await createDisplay(), await createDisplay({ lengthMs: 30_000, slotCount: 3 })];
+    const batch = await api(p.apiV2.internalUrl, 'POST', '/internal/playlists', { displayIds: [a, b, randomUUID(), 'not-a-uuid'] });
+    expect(batch.status).toBe(200);
+    expect(Object.keys(batch.body.playlists).sort()).toEqual([a, b].sort());
+    for (const id of [a, b]) {
+      const single = await api(p.apiV2.internalUrl, 'GET', `/internal/displays/${id}/playlist`);
+      expect({ ...batch.body.playlists[id], generatedAt: 0, validFrom: 0, validUntil: 0 }).toEqual({ ...single.body, generatedAt: 0, validFrom: 0, validUntil: 0 });
+    }
+    expect(batch.body.playlists[b].loop).toEqual({ lengthMs: 30_000, slotCount: 3, slotMs: 10_000 });
+    for (const bad of [{ displayIds: [] }, { displayIds: Array(1001).fill(a) }, { ids: [a] }, { displayIds: 'x' }]) {
+      expect((await api(p.apiV2.internalUrl, 'POST', '/internal/playlists', bad)).status).toBe(422);
+    }
+  });
+});

@@ -33,8 +33,59 @@ const commandsAnswer = z.object({
   ),
 });
 
+const playlistsAnswer = z.object({ playlists: z.record(z.string(), playlistAnswer) });
+
+/** Playlist fetches are gathered for this long (or up to PLAYLIST_BATCH_MAX ids) into one call. */
+const PLAYLIST_BATCH_DELAY_MS = 5;
+const PLAYLIST_BATCH_MAX = 1_000;
+/** Batch calls in flight at once; further requests keep accumulating into the next batch. */
+const PLAYLIST_BATCHES_IN_FLIGHT = 4;
+
+type PlaylistWaiter = { resolve: (p: Playlist | null) => void; reject: (err: unknown) => void };
+
 export class HttpDisplayDirectory implements DisplayDirectory {
+  /**
+   * An edit on thousands of displays means thousands of playlist fetches at once: they are
+   * batched into POST /internal/playlists (api-v2 builds them set-based), instead of one HTTP
+   * call and several queries per display.
+   */
+  private waiting = new Map<string, PlaylistWaiter[]>();
+  private batchTimer: NodeJS.Timeout | null = null;
+  private batchesInFlight = 0;
+
   constructor(private readonly client: InternalClient) {}
+
+  private scheduleBatch(): void {
+    if (this.batchesInFlight >= PLAYLIST_BATCHES_IN_FLIGHT || this.waiting.size === 0) return;
+    if (this.waiting.size >= PLAYLIST_BATCH_MAX) return this.sendBatch();
+    this.batchTimer ??= setTimeout(() => this.sendBatch(), PLAYLIST_BATCH_DELAY_MS);
+  }
+
+  private sendBatch(): void {
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = null;
+    if (this.waiting.size === 0 || this.batchesInFlight >= PLAYLIST_BATCHES_IN_FLIGHT) return;
+    const batch = new Map<string, PlaylistWaiter[]>();
+    for (const [id, waiters] of this.waiting) {
+      batch.set(id, waiters);
+      this.waiting.delete(id);
+      if (batch.size >= PLAYLIST_BATCH_MAX) break;
+    }
+    this.batchesInFlight++;
+    this.call(playlistsAnswer, { method: 'POST', path: '/internal/playlists', body: { displayIds: [...batch.keys()] }, idempotent: true, breakerKey: 'playlists', timeoutMs: 10_000 })
+      .then(
+        ({ body }) => {
+          for (const [id, waiters] of batch) for (const w of waiters) w.resolve((body!.playlists[id] as Playlist | undefined) ?? null);
+        },
+        (err) => {
+          for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
+        },
+      )
+      .finally(() => {
+        this.batchesInFlight--;
+        this.scheduleBatch();
+      });
+  }
 
   private async call<T>(schema: z.ZodType<T>, req: Parameters<InternalClient['request']>[0], allow: number[] = []): Promise<{ status: number; body: T | null }> {
     let res;
@@ -64,9 +115,13 @@ export class HttpDisplayDirectory implements DisplayDirectory {
     return body ?? { ok: false, code: 'unknown_display' };
   }
 
-  async getPlaylist(displayId: string): Promise<Playlist | null> {
-    const { body } = await this.call(playlistAnswer, { method: 'GET', path: `/internal/displays/${encodeURIComponent(displayId)}/playlist`, breakerKey: 'playlists' }, [404]);
-    return body as Playlist | null;
+  getPlaylist(displayId: string): Promise<Playlist | null> {
+    return new Promise((resolve, reject) => {
+      const waiters = this.waiting.get(displayId);
+      if (waiters) waiters.push({ resolve, reject });
+      else this.waiting.set(displayId, [{ resolve, reject }]);
+      this.scheduleBatch();
+    });
   }
 
   async getPlaylistVersions(displayIds: string[]): Promise<Record<string, number>> {

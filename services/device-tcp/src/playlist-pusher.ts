@@ -49,7 +49,8 @@ export class PlaylistPusher {
     }
     conn.fetching = true;
     try {
-      const playlist = await this.io.directoryLimit.run(() => this.io.deps.directory.getPlaylist(conn.displayId));
+      // Not under directoryLimit: the directory batches playlist fetches and bounds its own calls.
+      const playlist = await this.io.deps.directory.getPlaylist(conn.displayId);
       if (conn.state !== ConnState.Open || !playlist) return;
       this.latestVersion.set(conn.displayId, Math.max(playlist.version, this.latestVersion.get(conn.displayId) ?? 0));
       if (playlist.version <= conn.appliedVersion) return;

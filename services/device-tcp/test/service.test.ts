@@ -92,7 +92,7 @@ describe('device-tcp service over Redis and HTTP', () => {
     c.send({ type: 'plays', batchId: 'p1', plays: [{ playId, bookingId: 'b-0', creativeId: 'c-0', startedAt: new Date().toISOString(), durationMs: 9000 }] });
     expect(await c.next('plays_ack')).toMatchObject({ accepted: [playId], rejected: [] });
     await until(() => directory.presence.some((e) => e.kind === 'connected' && e.displayId === id(1)));
-    expect(api.requests).toEqual(expect.arrayContaining(['POST /internal/displays/authenticate', `GET /internal/displays/${id(1)}/playlist`, 'POST /internal/presence']));
+    expect(api.requests).toEqual(expect.arrayContaining(['POST /internal/displays/authenticate', 'POST /internal/playlists', 'POST /internal/presence']));
     c.close();
     await until(() => a.server.sessionCount === 0);
   });

@@ -25,35 +25,53 @@ interface EntryRow {
  * Returns null for an unknown display.
  */
 export async function buildPlaylist(sql: Sql, displayId: string, publicBaseUrl: string, now: Date = new Date()): Promise<Playlist | null> {
+  return (await buildPlaylists(sql, [displayId], publicBaseUrl, now)).get(displayId) ?? null;
+}
+
+/**
+ * Playlists of many displays from two set-based queries in one snapshot (a booking edit on
+ * thousands of screens is thousands of playlists at once). Unknown ids are absent from the map.
+ */
+export async function buildPlaylists(sql: Sql, displayIds: readonly string[], publicBaseUrl: string, now: Date = new Date()): Promise<Map<string, Playlist>> {
+  const ids = [...new Set(displayIds)];
+  const result = new Map<string, Playlist>();
+  if (ids.length === 0) return result;
   const from = now;
   const until = new Date(now.getTime() + PLAYLIST_HORIZON_MS);
   const base = publicBaseUrl.replace(/\/$/, '');
-  return sql.begin('isolation level repeatable read read only', async (t) => {
+  await sql.begin('isolation level repeatable read read only', async (t) => {
     const tx = t as unknown as Sql;
-    const [display] = await tx<{ loop_length_ms: number; slot_count: number; playlist_version: string }[]>`
-      select loop_length_ms, slot_count, playlist_version from displays where id = ${displayId}`;
-    if (!display) return null;
-    const rows = await tx<EntryRow[]>`
-      select bs.slot, bs.booking_id, c.id as creative_id, c.type, c.media_sha256, c.body, c.duration_ms,
+    const displays = await tx<{ id: string; loop_length_ms: number; slot_count: number; playlist_version: string }[]>`
+      select id, loop_length_ms, slot_count, playlist_version from displays where id = any(${ids}::uuid[])`;
+    if (displays.length === 0) return;
+    const rows = await tx<(EntryRow & { display_id: string })[]>`
+      select bs.display_id, bs.slot, bs.booking_id, c.id as creative_id, c.type, c.media_sha256, c.body, c.duration_ms,
         greatest(lower(bs.during), ${from}::timestamptz) as valid_from,
         least(upper(bs.during), ${until}::timestamptz) as valid_until
       from booking_slots bs
       join bookings b on b.id = bs.booking_id
       join creatives c on c.id = b.creative_id
-      where bs.display_id = ${displayId} and bs.active and b.status = 'booked'
+      where bs.display_id = any(${displays.map((d) => d.id)}::uuid[]) and bs.active and b.status = 'booked'
         and bs.during && tstzrange(${from}::timestamptz, ${until}::timestamptz, '[)')
-      order by bs.slot, valid_from, bs.booking_id`;
-    const slotMs = display.loop_length_ms / display.slot_count;
-    return {
-      displayId,
-      version: Number(display.playlist_version),
-      generatedAt: now.toISOString(),
-      validFrom: from.toISOString(),
-      validUntil: until.toISOString(),
-      loop: { lengthMs: display.loop_length_ms, slotCount: display.slot_count, slotMs },
-      entries: rows.map((r) => entryOf(r, base, slotMs)),
-    };
-  }) as Promise<Playlist | null>;
+      order by bs.display_id, bs.slot, valid_from, bs.booking_id`;
+    for (const d of displays) {
+      const slotMs = d.loop_length_ms / d.slot_count;
+      result.set(d.id, {
+        displayId: d.id,
+        version: Number(d.playlist_version),
+        generatedAt: now.toISOString(),
+        validFrom: from.toISOString(),
+        validUntil: until.toISOString(),
+        loop: { lengthMs: d.loop_length_ms, slotCount: d.slot_count, slotMs },
+        entries: [],
+      });
+    }
+    for (const r of rows) {
+      const playlist = result.get(r.display_id)!;
+      playlist.entries.push(entryOf(r, base, playlist.loop.slotMs));
+    }
+  });
+  return result;
 }
 
 function entryOf(r: EntryRow, base: string, slotMs: number): PlaylistEntry {

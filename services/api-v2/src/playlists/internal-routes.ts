@@ -1,12 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError, type Sql } from '@marquee/service-kit';
 import { createRouter, jsonBody, jsonResponse, pick } from '../openapi.ts';
-import { buildPlaylist, playlistVersions } from './build.ts';
+import { buildPlaylist, buildPlaylists, playlistVersions } from './build.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const VersionsRequest = z.strictObject({ displayIds: z.array(z.string().max(64)).max(10_000) });
 const VersionsResponse = z.object({ versions: z.record(z.string(), z.number().int()) });
+const PlaylistsRequest = z.strictObject({ displayIds: z.array(z.string().max(64)).min(1).max(1_000) });
+const PlaylistsResponse = z.object({ playlists: z.record(z.string(), z.looseObject({})) });
 
 /** device-tcp's playlist endpoints, mounted on the internal app only (never routed by the edge). */
 export function playlistInternalRoutes(deps: { sql: Sql; publicBaseUrl: string }) {
@@ -40,6 +42,21 @@ export function playlistInternalRoutes(deps: { sql: Sql; publicBaseUrl: string }
     async (c) => {
       const { displayIds } = c.req.valid('json');
       return c.json({ versions: await playlistVersions(deps.sql, displayIds.filter((id) => UUID.test(id))) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/internal/playlists',
+      summary: 'Current playlists of up to 1 000 displays at once (device-tcp batches its fetches); unknown ids are absent',
+      request: { body: jsonBody(PlaylistsRequest) },
+      responses: { 200: jsonResponse(PlaylistsResponse, 'Playlists by display id'), ...pick(400, 413, 415, 422, 503) },
+    }),
+    async (c) => {
+      const { displayIds } = c.req.valid('json');
+      const playlists = await buildPlaylists(deps.sql, displayIds.filter((id) => UUID.test(id)), deps.publicBaseUrl);
+      return c.json({ playlists: Object.fromEntries(playlists) }, 200);
     },
   );
 

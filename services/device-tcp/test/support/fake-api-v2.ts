@@ -39,6 +39,14 @@ export async function startFakeApiV2(directory: MemoryDirectory): Promise<FakeAp
       const playlist = await directory.getPlaylist(decodeURIComponent(m[1]!));
       return playlist ? send(200, playlist) : send(404, { status: 404, title: 'no playlist' });
     }
+    if (req.method === 'POST' && url.pathname === '/internal/playlists') {
+      const playlists: Record<string, unknown> = {};
+      for (const id of body.displayIds as string[]) {
+        const playlist = await directory.getPlaylist(id);
+        if (playlist) playlists[id] = playlist;
+      }
+      return send(200, { playlists });
+    }
     if (req.method === 'POST' && url.pathname === '/internal/playlists/versions') {
       return send(200, { versions: await directory.getPlaylistVersions(body.displayIds) });
     }
