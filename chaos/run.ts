@@ -13,6 +13,7 @@ import { currentFdLimit, ensureFdLimit } from '../bench/lib/ulimit.ts';
 import { runHttpMalformed } from './http-malformed.ts';
 import { runTcpHostile } from './tcp-hostile.ts';
 import { runKill9 } from './kill9.ts';
+import { CHAOS_FINDINGS } from './findings.ts';
 
 ensureFdLimit();
 
@@ -42,6 +43,7 @@ for (const part of PARTS) {
   if (only && !only.has(part.id)) continue;
   try {
     const f = await part.run(logDir);
+    if (f.met === false && CHAOS_FINDINGS[f.id]) f.bottleneck = [f.bottleneck, CHAOS_FINDINGS[f.id]].filter(Boolean).join(' ');
     figures.push(f);
     progressDone(`${f.id}: ${f.result} ${f.met ? 'met' : 'MISSED'}`);
   } catch (err) {
