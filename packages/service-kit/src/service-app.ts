@@ -40,7 +40,9 @@ export function createServiceApp<A extends Hono<any> = Hono<ServiceEnv>>(opts: S
       throw new PayloadTooLargeError(`Request body exceeds ${maxBody} bytes.`);
     },
   });
-  app.use('*', (c, next) => (opts.bodyLimitExempt?.(c.req.path) ? next() : limit(c, next)));
+  // GET/HEAD carry no body we read; skipping them matters because bodyLimit's first look at
+  // c.req.raw.body makes @hono/node-server build a full WHATWG Request (with AbortSignal) per request.
+  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' || opts.bodyLimitExempt?.(c.req.path) ? next() : limit(c, next)));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', service: opts.service }));
   app.get('/readyz', async (c) => {
