@@ -31,24 +31,9 @@ function stopRecordingPlays(d: SimDisplay): void {
   if (internals.loopTimer) clearTimeout(internals.loopTimer);
 }
 
-/**
- * Workaround for a simulator gap (reported to its owner): a plays batch in flight when the
- * connection drops is never resent, because `inFlight` survives the reconnect and blocks every
- * later flush. A real display keeps unacknowledged plays and resends them (protocol §5), so on
- * each new session the unacknowledged batch goes back to the front of the queue, same playIds.
- */
-function requeueInFlight(d: SimDisplay): void {
-  const internals = d as unknown as { inFlight: { plays: unknown[] } | null; unsent: unknown[] };
-  if (internals.inFlight) {
-    internals.unsent.unshift(...internals.inFlight.plays);
-    internals.inFlight = null;
-    requeued++;
-  }
-}
-let requeued = 0;
 
 function status(): SimStatus {
-  const s: SimStatus = { requeuedBatches: requeued, total: displays.length, online: 0, welcomes: 0, connects: 0, playlists: 0, plays: 0, playsAcked: 0, playsRejected: 0, unacked: 0, errors: {} };
+  const s: SimStatus = { total: displays.length, online: 0, welcomes: 0, connects: 0, playlists: 0, plays: 0, playsAcked: 0, playsRejected: 0, unacked: 0, errors: {} };
   for (const t of displays) {
     const d = t.display;
     if (d.state === 'online') s.online++;
@@ -91,7 +76,6 @@ function handle(cmd: SimCommand): unknown {
                 if (!tracked.appliedAt.has(v)) tracked.appliedAt.set(v, now());
               } else if (line.startsWith('welcome')) {
                 if (tracked.firstWelcomeAt === 0) tracked.firstWelcomeAt = now();
-                requeueInFlight(tracked.display);
               }
             },
           });

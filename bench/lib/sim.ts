@@ -27,8 +27,6 @@ export type SimCommand =
   | { op: 'memory' };
 
 export interface SimStatus {
-  /** in-flight plays batches put back after a reconnect (see requeueInFlight in sim-worker.ts) */
-  requeuedBatches?: number;
   total: number;
   online: number;
   welcomes: number;
@@ -95,7 +93,6 @@ export async function totalStatus(sims: SimProcess[]): Promise<SimStatus> {
   const all = await Promise.all(sims.map((s) => s.status()));
   const t: SimStatus = { total: 0, online: 0, welcomes: 0, connects: 0, playlists: 0, plays: 0, playsAcked: 0, playsRejected: 0, unacked: 0, errors: {} };
   for (const s of all) {
-    t.requeuedBatches = (t.requeuedBatches ?? 0) + (s.requeuedBatches ?? 0);
     for (const k of ['total', 'online', 'welcomes', 'connects', 'playlists', 'plays', 'playsAcked', 'playsRejected', 'unacked'] as const) t[k] += s[k];
     for (const [c, n] of Object.entries(s.errors)) t.errors[c] = (t.errors[c] ?? 0) + n;
   }

@@ -138,6 +138,12 @@ export class SimDisplay {
 
   private onClose(error?: string): void {
     this.wire = null;
+    // An unacknowledged batch was not recorded as far as we know: resend it, same playIds, on the
+    // next session (protocol §5). Leaving it "in flight" would block every later batch.
+    if (this.inFlight) {
+      this.unsent.unshift(...this.inFlight.plays);
+      this.inFlight = null;
+    }
     if (this.state === 'stopped') return;
     if (Date.now() - this.connectedAt > 60_000) this.attempt = 0;
     this.log(`connection closed${error ? ` (${error})` : ''}`);
