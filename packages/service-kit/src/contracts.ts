@@ -40,3 +40,10 @@ export interface PlaylistChanged {
   /** Epoch ms set by the publisher; device-tcp's push-latency histogram starts here. */
   publishedAt?: number;
 }
+
+/** device-tcp → api-v2: presence of displays, applied only to the session each event names. */
+export type PresenceEvent =
+  | { kind: 'connected'; displayId: string; sessionId: string; instanceId: string; at: string; remoteAddress: string; playlistVersion: number }
+  | { kind: 'disconnected'; displayId: string; sessionId: string; instanceId: string; at: string; reason: string }
+  /** Liveness: the display sent a frame (reported at most every PRESENCE_SEEN_EVERY_MS). */
+  | { kind: 'seen'; displayId: string; sessionId: string; at: string; playlistVersion: number };

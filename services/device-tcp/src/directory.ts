@@ -6,9 +6,9 @@ import type { PlayRecord } from './protocol/messages.ts';
 
 export type { PlayRecord };
 
-export type { Playlist, PlaylistEntry, PlaylistChanged } from '@marquee/service-kit';
+export type { Playlist, PlaylistEntry, PlaylistChanged, PresenceEvent } from '@marquee/service-kit';
 export { TOPIC_PLAYLIST_CHANGED, TOPIC_DISPLAY_COMMAND, TOPIC_DISPLAY_REVOKED } from '@marquee/service-kit';
-import type { Playlist } from '@marquee/service-kit';
+import type { Playlist, PresenceEvent } from '@marquee/service-kit';
 
 export type AuthFailureCode = 'unknown_display' | 'bad_secret' | 'disabled';
 
@@ -22,20 +22,6 @@ export interface IngestResult {
   /** playIds refused for good, with a reason the display may log. */
   rejected: { playId: string; reason: string }[];
 }
-
-export type PresenceEvent =
-  | {
-      kind: 'connected';
-      displayId: string;
-      sessionId: string;
-      instanceId: string;
-      at: string;
-      remoteAddress: string;
-      playlistVersion: number;
-    }
-  | { kind: 'disconnected'; displayId: string; sessionId: string; instanceId: string; at: string; reason: string }
-  /** Liveness: the display sent a frame; sent at most once per display per flush. */
-  | { kind: 'seen'; displayId: string; sessionId: string; at: string; playlistVersion: number };
 
 export interface DisplayCommand {
   commandId: string;

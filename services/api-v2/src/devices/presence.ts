@@ -1,9 +1,6 @@
-import type { Logger, Sql } from '@marquee/service-kit';
+import type { Logger, PresenceEvent, Sql } from '@marquee/service-kit';
 
-export type PresenceEvent =
-  | { kind: 'connected'; displayId: string; sessionId: string; instanceId: string; at: string; remoteAddress: string; playlistVersion: number }
-  | { kind: 'disconnected'; displayId: string; sessionId: string; instanceId: string; at: string; reason: string }
-  | { kind: 'seen'; displayId: string; sessionId: string; at: string; playlistVersion: number };
+export type { PresenceEvent };
 
 /**
  * Applies presence reported by device-tcp. Each event only touches a display whose current session
@@ -17,7 +14,7 @@ export type PresenceEvent =
  */
 export async function applyPresence(sql: Sql, events: readonly PresenceEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const transitions = events.filter((e) => e.kind !== 'seen');
+  const transitions = events.filter((e): e is Exclude<PresenceEvent, { kind: 'seen' }> => e.kind !== 'seen');
   const latestSeen = new Map<string, Extract<PresenceEvent, { kind: 'seen' }>>();
   for (const e of events) {
     if (e.kind !== 'seen') continue;
@@ -39,15 +36,13 @@ export async function applyPresence(sql: Sql, events: readonly PresenceEvent[]):
               )
               insert into display_events (display_id, kind, at, detail)
               select id, 'connected', ${e.at}, ${tx.json({ sessionId: e.sessionId, instanceId: e.instanceId, remoteAddress: e.remoteAddress })} from taken`
-          : e.kind === 'disconnected'
-            ? tx`
+          : tx`
               with left_ as (
                 update displays set online = false, last_seen_at = greatest(last_seen_at, ${e.at}::timestamptz)
                 where id = ${e.displayId} and session_id = ${e.sessionId} returning id
               )
               insert into display_events (display_id, kind, at, detail)
-              select id, 'disconnected', ${e.at}, ${tx.json({ sessionId: e.sessionId, instanceId: e.instanceId, reason: e.reason })} from left_`
-            : tx`select 1`, // unreachable: transitions holds no "seen"
+              select id, 'disconnected', ${e.at}, ${tx.json({ sessionId: e.sessionId, instanceId: e.instanceId, reason: e.reason })} from left_`,
       ),
     );
     const seen = [...latestSeen.values()];
