@@ -12,7 +12,7 @@ import { SimDisplay } from '../../tools/display-sim/display.ts';
 import { Wire, type Message } from '../../tools/display-sim/wire.ts';
 import { PNG_1X1, createUpload, putChunk, sha256Hex } from '../../services/api-v2/test/media-fixtures.ts';
 import { startEdgePlatform, type EdgePlatform } from '../support/edge-platform.ts';
-import { api, signUpAndLogIn, type Session } from '../support/platform.ts';
+import { api, createDisplay, signUpAndLogIn, type Session } from '../support/platform.ts';
 import { startTcpBalancer, type TcpBalancer } from '../support/tcp-balancer.ts';
 
 let ep: EdgePlatform;
@@ -72,24 +72,9 @@ beforeAll(async () => {
   balancer = await startTcpBalancer(() => [...replicas.values()].map((r) => r.devicePort));
   [op, adv] = await Promise.all([signUpAndLogIn(ep.v2, 'operator'), signUpAndLogIn(ep.v2, 'advertiser')]);
   for (const name of ['North entrance', 'Food court', 'Car park']) {
-    const created = await api(
-      ep.v2,
-      'POST',
-      '/displays',
-      {
-        name,
-        location: { address: 'Mall', lat: 52.52, lng: 13.4 },
-        timezone: 'Europe/Berlin',
-        resolution: { widthPx: 1920, heightPx: 1080 },
-        loop: { lengthMs: 60_000, slotCount: 6 },
-        pricePerSlotHour: 400,
-        audienceMultiplier: 3,
-      },
-      op.auth,
+    displays.push(
+      await createDisplay(ep.v2, op.auth, { name, location: { address: 'Mall', lat: 52.52, lng: 13.4 }, pricePerSlotHour: 400, audienceMultiplier: 3 }, { activate: true }),
     );
-    expect(created.status).toBe(201);
-    expect((await api(ep.v2, 'POST', `/displays/${created.body.display.id}/activate`, undefined, op.auth)).status).toBe(200);
-    displays.push({ id: created.body.display.id, secret: created.body.credential.secret });
   }
 }, 60_000);
 

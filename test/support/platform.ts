@@ -85,3 +85,37 @@ export async function api(base: string, method: string, path: string, body?: unk
   }
   return { status: res.status, headers: res.headers, body: parsed };
 }
+
+/**
+ * Creates a display through the public API as an operator (and activates it if asked); returns
+ * the device credential. Overrides replace the defaults field by field.
+ */
+export async function createDisplay(
+  apiUrl: string,
+  auth: Record<string, string>,
+  overrides: Record<string, unknown> = {},
+  opts: { activate?: boolean } = {},
+): Promise<{ id: string; secret: string }> {
+  const created = await api(
+    apiUrl,
+    'POST',
+    '/displays',
+    {
+      name: 'Test screen',
+      location: { lat: 52.5, lng: 13.4 },
+      timezone: 'Europe/Berlin',
+      resolution: { widthPx: 1920, heightPx: 1080 },
+      loop: { lengthMs: 60_000, slotCount: 6 },
+      pricePerSlotHour: 100,
+      ...overrides,
+    },
+    auth,
+  );
+  if (created.status !== 201) throw new Error(`display not created: ${created.status} ${JSON.stringify(created.body)}`);
+  const display = { id: created.body.display.id as string, secret: created.body.credential.secret as string };
+  if (opts.activate) {
+    const activated = await api(apiUrl, 'POST', `/displays/${display.id}/activate`, undefined, auth);
+    if (activated.status !== 200) throw new Error(`display not activated: ${activated.status}`);
+  }
+  return display;
+}

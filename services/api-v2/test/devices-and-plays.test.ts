@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
+import { api, createDisplay, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
 
 const HOUR = 3_600_000;
 let p: TestPlatform;
@@ -25,23 +25,7 @@ beforeAll(async () => {
     signUpAndLogIn(p.apiV2.url, 'advertiser'),
     signUpAndLogIn(p.apiV2.url, 'advertiser'),
   ]);
-  const created = await api(
-    p.apiV2.url,
-    'POST',
-    '/displays',
-    {
-      name: 'Lobby',
-      location: { lat: 52.5, lng: 13.4 },
-      timezone: 'Europe/Berlin',
-      resolution: { widthPx: 1920, heightPx: 1080 },
-      loop: { lengthMs: 60_000, slotCount: 6 },
-      pricePerSlotHour: 250,
-      audienceMultiplier: 2.5,
-    },
-    op.auth,
-  );
-  expect(created.status).toBe(201);
-  display = { id: created.body.display.id, secret: created.body.credential.secret };
+  display = await createDisplay(p.apiV2.url, op.auth, { name: 'Lobby', pricePerSlotHour: 250, audienceMultiplier: 2.5 });
   const [c] = await db`insert into creatives (owner_id, name, type, body, duration_ms) values (${adv.userId}, 'card', 'text', 'Hello', 5000) returning id`;
   creativeId = c!.id;
   const [b] = await db`

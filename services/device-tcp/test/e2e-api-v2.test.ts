@@ -6,7 +6,7 @@
  */
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
+import { api, createDisplay, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
 import { SimDisplay } from '../../../tools/display-sim/display.ts';
 import { loadDeviceTcpConfig } from '../src/config.ts';
 import { startDeviceTcp, type RunningDeviceTcp } from '../src/server.ts';
@@ -62,23 +62,7 @@ beforeAll(async () => {
   db = postgres(p.db.url, { max: 2, onnotice: () => {} });
   op = await signUpAndLogIn(p.apiV2.url, 'operator');
   const adv = await signUpAndLogIn(p.apiV2.url, 'advertiser');
-  const created = await api(
-    p.apiV2.url,
-    'POST',
-    '/displays',
-    {
-      name: 'Foyer',
-      location: { lat: 48.1, lng: 11.6 },
-      timezone: 'Europe/Berlin',
-      resolution: { widthPx: 1920, heightPx: 1080 },
-      loop: { lengthMs: 60_000, slotCount: 6 },
-      pricePerSlotHour: 100,
-      audienceMultiplier: 1,
-    },
-    op.auth,
-  );
-  expect(created.status).toBe(201);
-  display = { id: created.body.display.id, secret: created.body.credential.secret };
+  display = await createDisplay(p.apiV2.url, op.auth, { name: 'Foyer', location: { lat: 48.1, lng: 11.6 }, audienceMultiplier: 1 });
   // A running booking in slot 0 (inserted directly: the booking flow is api-v2's own concern).
   const [c] = await db`insert into creatives (owner_id, name, type, body, duration_ms) values (${adv.userId}, 'card', 'text', 'Hello', 5000) returning id`;
   const [b] = await db`
