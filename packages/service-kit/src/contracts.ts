@@ -34,10 +34,28 @@ export const TOPIC_DISPLAY_COMMAND = 'display.command';
 /** api-v2 → device-tcp: credential rotated or display disabled; close its live connection. */
 export const TOPIC_DISPLAY_REVOKED = 'display.revoked';
 
-export interface PlaylistChanged {
+/**
+ * api-v2 → device-tcp on TOPIC_PLAYLIST_CHANGED, published after commit: displays whose playlist
+ * changed, normally with the new playlists themselves so device-tcp pushes them without asking
+ * back (one edit can change thousands of playlists, most sharing the same entries: each distinct
+ * entry list travels once, in `entrySets`). A change without `loop` is a bare notice: device-tcp
+ * fetches that playlist. A single `PlaylistChangeNotice` as the whole message is accepted too.
+ */
+export interface PlaylistsChanged {
+  /** Epoch ms set by the publisher; device-tcp's push-latency histogram starts here. */
+  publishedAt: number;
+  changes: PlaylistChangeNotice[];
+  /** The window of every playlist carried here (they were built together); set with entrySets. */
+  window?: { generatedAt: string; validFrom: string; validUntil: string };
+  entrySets?: PlaylistEntry[][];
+}
+
+export interface PlaylistChangeNotice {
   displayId: string;
   version: number;
-  /** Epoch ms set by the publisher; device-tcp's push-latency histogram starts here. */
+  /** With content: the playlist is { displayId, version, ...window, loop, entries: entrySets[entrySet] }. */
+  loop?: Playlist['loop'];
+  entrySet?: number;
   publishedAt?: number;
 }
 

@@ -38,7 +38,7 @@ beforeAll(async () => {
   [alice, bob] = await Promise.all([v1User(ep.v1), v1User(ep.v1)]);
   redis = new Redis(ep.platform.redisUrl);
   await redis.subscribe('playlist.changed');
-  redis.on('message', (_topic, payload) => published.push(JSON.parse(payload)));
+  redis.on('message', (_topic, payload) => published.push(...JSON.parse(payload).changes));
 });
 afterAll(async () => {
   await redis?.quit();
@@ -198,6 +198,8 @@ describe('PUT /v1/orders/{id}/content', () => {
 
     // Through v1.
     const beforeV1 = await playlistVersion(display.id);
+    // Changes are published after the answer: let the order's own announcement arrive first.
+    await waitFor(() => messagesFor(display.id).some((m) => m.version === beforeV1));
     const seenBeforeV1 = messagesFor(display.id).length;
     const edited = await api(ep.v1, 'PUT', `/orders/${made.body.orderid}/content`, { type: 'image', url: 'https://img.example.com/after.jpg' }, alice.auth);
     expect(edited.status, JSON.stringify(edited.body)).toBe(200);

@@ -1,4 +1,5 @@
-import type { MessageBus, Sql } from '@marquee/service-kit';
+import type { MessageBus, Playlist, PlaylistChangeNotice, PlaylistEntry, PlaylistsChanged, Sql } from '@marquee/service-kit';
+import { buildPlaylists } from './playlists/build.ts';
 
 export { TOPIC_DISPLAY_COMMAND, TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED } from '@marquee/service-kit';
 import { TOPIC_PLAYLIST_CHANGED } from '@marquee/service-kit';
@@ -24,12 +25,59 @@ export async function bumpPlaylistVersions(tx: Sql, displayIds: readonly string[
   return rows.map((r) => ({ displayId: r.id, version: Number(r.playlist_version) }));
 }
 
-/** Fire-and-forget after commit: a lost message is healed by device-tcp's heartbeat version check. */
-export async function publishPlaylistChanges(bus: MessageBus, changes: readonly PlaylistChange[], logger?: { warn: (o: object, m: string) => void }) {
+/** Displays per published message (and per set-based build). */
+const DISPLAYS_PER_MESSAGE = 1_000;
+
+export interface PlaylistPublishDeps {
+  sql: Sql;
+  bus: MessageBus;
+  publicBaseUrl: string;
+  logger?: { warn: (o: object, m: string) => void };
+}
+
+/**
+ * After commit, and without holding up the caller's answer: builds the changed displays'
+ * playlists set-based and publishes them, so device-tcp pushes each without a round trip back
+ * here. Entry lists shared by many displays (one booking on thousands of screens) travel once per
+ * message. If the build fails the versions still go out as bare notices (device-tcp then fetches);
+ * if publishing fails too, device-tcp's periodic version re-check heals it.
+ */
+export function publishPlaylistChanges(deps: PlaylistPublishDeps, changes: readonly PlaylistChange[]): void {
+  if (changes.length === 0) return;
   const publishedAt = Date.now();
-  await Promise.all(
-    changes.map((change) =>
-      bus.publish(TOPIC_PLAYLIST_CHANGED, { ...change, publishedAt }).catch((err) => logger?.warn({ err, ...change }, 'playlist change not published')),
-    ),
-  );
+  void (async () => {
+    for (let i = 0; i < changes.length; i += DISPLAYS_PER_MESSAGE) {
+      const chunk = changes.slice(i, i + DISPLAYS_PER_MESSAGE);
+      let message: PlaylistsChanged;
+      try {
+        message = withContent(publishedAt, chunk, await buildPlaylists(deps.sql, chunk.map((c) => c.displayId), deps.publicBaseUrl));
+      } catch (err) {
+        deps.logger?.warn({ err, displays: chunk.length }, 'playlists not built for publishing; sending bare version notices');
+        message = { publishedAt, changes: chunk.map((c) => ({ displayId: c.displayId, version: c.version })) };
+      }
+      await deps.bus.publish(TOPIC_PLAYLIST_CHANGED, message).catch((err) => deps.logger?.warn({ err, displays: chunk.length }, 'playlist changes not published'));
+    }
+  })();
+}
+
+/** One message for built playlists; each distinct entry list is carried once. */
+export function withContent(publishedAt: number, changes: readonly PlaylistChange[], playlists: Map<string, Playlist>): PlaylistsChanged {
+  const entrySets: PlaylistEntry[][] = [];
+  const entrySetIndex = new Map<string, number>();
+  let window: PlaylistsChanged['window'];
+  const notices: PlaylistChangeNotice[] = [];
+  for (const change of changes) {
+    const playlist = playlists.get(change.displayId);
+    // Deleted meanwhile: nothing to push. A newer version than the change is fine (same snapshot).
+    if (!playlist) continue;
+    window ??= { generatedAt: playlist.generatedAt, validFrom: playlist.validFrom, validUntil: playlist.validUntil };
+    const key = JSON.stringify(playlist.entries);
+    let entrySet = entrySetIndex.get(key);
+    if (entrySet === undefined) {
+      entrySet = entrySets.push(playlist.entries) - 1;
+      entrySetIndex.set(key, entrySet);
+    }
+    notices.push({ displayId: playlist.displayId, version: playlist.version, loop: playlist.loop, entrySet });
+  }
+  return window ? { publishedAt, changes: notices, window, entrySets } : { publishedAt, changes: notices };
 }

@@ -20,7 +20,8 @@ beforeAll(async () => {
   [operator, advertiser] = await Promise.all([signUpAndLogIn(base, 'operator'), signUpAndLogIn(base, 'advertiser')]);
   redis = new Redis(p.redisUrl);
   await redis.subscribe('playlist.changed');
-  redis.on('message', (_topic, payload) => messages.push(JSON.parse(payload)));
+  // One message per batch of displays; each change names a display and its new version.
+  redis.on('message', (_topic, payload) => messages.push(...JSON.parse(payload).changes));
 });
 afterAll(async () => {
   redis?.disconnect();

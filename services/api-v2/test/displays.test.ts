@@ -23,7 +23,10 @@ beforeAll(async () => {
   p = await startTestPlatform('v2displays');
   db = postgres(p.db.url, { max: 2, onnotice: () => {} });
   bus = createRedisBus(p.redisUrl);
-  for (const topic of [TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED]) await bus.subscribe(topic, (message) => void seen.push({ topic, message }));
+  for (const topic of [TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED]) await bus.subscribe(topic, (message: any) => {
+      // playlist.changed carries a batch of changes: record each one like a single message.
+      for (const m of topic === TOPIC_PLAYLIST_CHANGED ? message.changes : [message]) seen.push({ topic, message: m });
+    });
   [op, otherOp, adv] = await Promise.all([signUpAndLogIn(p.apiV2.url, 'operator'), signUpAndLogIn(p.apiV2.url, 'operator'), signUpAndLogIn(p.apiV2.url, 'advertiser')]);
   // There is no admin signup: promote a fresh user in the shared scratch database, then log in again.
   const promoted = await signUpAndLogIn(p.apiV2.url, 'operator');
@@ -475,7 +478,7 @@ describe('docs', () => {
   it('documents every display route and list filter in the OpenAPI document', async () => {
     // The display router on its own, so this checks this module's schemas, not its neighbours'.
     const router = createRouter();
-    router.route('/', displayRoutes({ sql: db as never, bus, verifier: { verify: async () => ({}) as never }, logger: {} as never }));
+    router.route('/', displayRoutes({ sql: db as never, bus, verifier: { verify: async () => ({}) as never }, logger: {} as never, publicBaseUrl: 'http://localhost' }));
     const doc = router.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'displays', version: '1' } });
     expect(Object.keys(doc.paths!)).toEqual(
       expect.arrayContaining(['/displays', '/displays/{id}', '/displays/{id}/activate', '/displays/{id}/disable', '/displays/{id}/credentials']),

@@ -24,7 +24,7 @@ import { PlaysAndCommands } from './plays-and-commands.ts';
 import { PresenceReporter } from './presence.ts';
 import { jitter, type SessionIO } from './session-io.ts';
 import { parseProxyHeader, type ProxyMode } from './proxy-protocol.ts';
-import { FrameError, encodeFrame, parsePayload, type TypedMessage } from './protocol/framing.ts';
+import { FrameError, encodeFrame, encodeJsonFrame, parsePayload, type TypedMessage } from './protocol/framing.ts';
 import {
   PROTOCOL_VERSION,
   SUPPORTED_PROTOCOLS,
@@ -560,12 +560,17 @@ export class DeviceServer implements SessionIO {
 
   /** Writes one frame; a reader too slow to drain its queue is disconnected. Returns whether sent. */
   send(conn: Connection, message: ServerMessage): boolean {
-    if (conn.state >= ConnState.Closing && message.type !== 'error') return false;
+    return this.sendJson(conn, message.type, message);
+  }
+
+  /** Like send, for a message already serialised (`json` string) or still an object. */
+  sendJson(conn: Connection, type: ServerMessage['type'], json: string | ServerMessage): boolean {
+    if (conn.state >= ConnState.Closing && type !== 'error') return false;
     let frame: Buffer;
     try {
-      frame = encodeFrame(message);
+      frame = typeof json === 'string' ? encodeJsonFrame(json) : encodeFrame(json);
     } catch (err) {
-      this.deps.logger.error({ err: String(err), displayId: conn.displayId, type: message.type }, 'outgoing frame too large; not sent');
+      this.deps.logger.error({ err: String(err), displayId: conn.displayId, type }, 'outgoing frame too large; not sent');
       return false;
     }
     const socket = conn.socket;
@@ -575,7 +580,7 @@ export class DeviceServer implements SessionIO {
       return false;
     }
     socket.write(frame);
-    this.deps.metrics?.framesOut.inc({ type: message.type });
+    this.deps.metrics?.framesOut.inc({ type });
     return true;
   }
 

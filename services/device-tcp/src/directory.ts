@@ -6,7 +6,7 @@ import type { PlayRecord } from './protocol/messages.ts';
 
 export type { PlayRecord };
 
-export type { Playlist, PlaylistEntry, PlaylistChanged, PresenceEvent } from '@marquee/service-kit';
+export type { Playlist, PlaylistEntry, PlaylistsChanged, PlaylistChangeNotice, PresenceEvent } from '@marquee/service-kit';
 export { TOPIC_PLAYLIST_CHANGED, TOPIC_DISPLAY_COMMAND, TOPIC_DISPLAY_REVOKED } from '@marquee/service-kit';
 import type { Playlist, PresenceEvent } from '@marquee/service-kit';
 

@@ -4,6 +4,7 @@
  */
 import { ConnState, type Connection } from './connection.ts';
 import type { SessionIO } from './session-io.ts';
+import type { PlaylistChangeNotice, PlaylistsChanged } from './directory.ts';
 
 const VERSION_BATCH = 1_000;
 
@@ -22,17 +23,68 @@ export class PlaylistPusher {
     this.latestVersion.delete(displayId);
   }
 
+  /** A TOPIC_PLAYLIST_CHANGED message: a batch (usually carrying the playlists) or one bare notice. */
   onPlaylistChanged(raw: unknown): void {
-    const msg = raw as { displayId?: unknown; version?: unknown; publishedAt?: unknown };
+    const msg = raw as Partial<PlaylistsChanged> & Partial<PlaylistChangeNotice>;
+    if (Array.isArray(msg?.changes)) this.onChanges(msg as PlaylistsChanged);
+    else this.onNotice(msg, msg?.publishedAt);
+  }
+
+  /**
+   * Pushes the carried playlists straight to the displays connected here, each frame assembled
+   * from its entry set serialised once per message; bare notices (and malformed content) fall
+   * back to a fetch.
+   */
+  private onChanges(msg: PlaylistsChanged): void {
+    const publishedAt = typeof msg.publishedAt === 'number' ? msg.publishedAt : Date.now();
+    const entrySets = Array.isArray(msg.entrySets) ? msg.entrySets : [];
+    const w = msg.window;
+    const windowJson =
+      w && typeof w.generatedAt === 'string' && typeof w.validFrom === 'string' && typeof w.validUntil === 'string'
+        ? `"generatedAt":${JSON.stringify(w.generatedAt)},"validFrom":${JSON.stringify(w.validFrom)},"validUntil":${JSON.stringify(w.validUntil)}`
+        : null;
+    const entriesJson: string[] = [];
+    for (const change of msg.changes) {
+      if (typeof change?.displayId !== 'string') continue;
+      const conn = this.io.sessionFor(change.displayId);
+      if (!conn) continue;
+      const set = change.entrySet;
+      const loop = change.loop;
+      const carried =
+        windowJson !== null && Number.isSafeInteger(change.version) && typeof set === 'number' && Array.isArray(entrySets[set]) &&
+        typeof loop?.lengthMs === 'number' && typeof loop.slotCount === 'number' && typeof loop.slotMs === 'number';
+      if (!carried) {
+        this.onNotice(change, publishedAt);
+        continue;
+      }
+      this.know(conn.displayId, change.version);
+      if (change.version <= conn.appliedVersion || change.version <= conn.sentVersion) continue;
+      if (conn.pushStartedAt === 0) conn.pushStartedAt = publishedAt;
+      const loopJson = `{"lengthMs":${loop.lengthMs},"slotCount":${loop.slotCount},"slotMs":${loop.slotMs}}`;
+      const json = `{"type":"playlist","playlist":{"displayId":${JSON.stringify(conn.displayId)},"version":${change.version},${windowJson},"loop":${loopJson},"entries":${(entriesJson[set] ??= JSON.stringify(entrySets[set]))}}}`;
+      this.sent(conn, change.version, this.io.sendJson(conn, 'playlist', json));
+    }
+  }
+
+  private onNotice(msg: Partial<PlaylistChangeNotice> | undefined, publishedAt: unknown): void {
     if (typeof msg?.displayId !== 'string' || !Number.isSafeInteger(msg.version)) return;
     const conn = this.io.sessionFor(msg.displayId);
     if (!conn) return;
     const version = msg.version as number;
     if (version <= (this.latestVersion.get(conn.displayId) ?? 0) && version <= conn.sentVersion) return;
     this.latestVersion.set(conn.displayId, Math.max(version, this.latestVersion.get(conn.displayId) ?? 0));
-    if (conn.pushStartedAt === 0) conn.pushStartedAt = typeof msg.publishedAt === 'number' ? msg.publishedAt : Date.now();
+    if (conn.pushStartedAt === 0) conn.pushStartedAt = typeof publishedAt === 'number' ? publishedAt : Date.now();
     // A change makes any earlier "already sent" moot: the newer version must go out now.
     void this.pushIfBehind(conn, true);
+  }
+
+  /** Bookkeeping after a playlist frame went out (or not). */
+  private sent(conn: Connection, version: number, ok: boolean): void {
+    if (!ok) return;
+    conn.sentVersion = version;
+    conn.sentAt = Date.now();
+    if (conn.pushStartedAt > 0) this.io.deps.metrics?.pushLatency.observe((Date.now() - conn.pushStartedAt) / 1000);
+    conn.pushStartedAt = 0;
   }
 
   /** Sends the current playlist if the display is behind the newest version we know of. */
@@ -53,13 +105,9 @@ export class PlaylistPusher {
       const playlist = await this.io.deps.directory.getPlaylist(conn.displayId);
       if (conn.state !== ConnState.Open || !playlist) return;
       this.latestVersion.set(conn.displayId, Math.max(playlist.version, this.latestVersion.get(conn.displayId) ?? 0));
-      if (playlist.version <= conn.appliedVersion) return;
-      if (this.io.send(conn, { type: 'playlist', playlist })) {
-        conn.sentVersion = playlist.version;
-        conn.sentAt = Date.now();
-        if (conn.pushStartedAt > 0) this.io.deps.metrics?.pushLatency.observe((Date.now() - conn.pushStartedAt) / 1000);
-        conn.pushStartedAt = 0;
-      }
+      // A newer version may have been pushed from a bus message while this fetch was out.
+      if (playlist.version <= conn.appliedVersion || playlist.version < conn.sentVersion) return;
+      this.sent(conn, playlist.version, this.io.send(conn, { type: 'playlist', playlist }));
     } catch (err) {
       this.io.deps.logger.warn({ err: String(err), displayId: conn.displayId }, 'playlist fetch failed; next heartbeat retries');
     } finally {

@@ -11,6 +11,8 @@ export interface SessionIO {
   readonly directoryLimit: Semaphore;
   /** Writes one frame; false if not sent (closed, or cut as a slow reader). */
   send(conn: Connection, message: ServerMessage): boolean;
+  /** send() for a message already serialised to JSON. */
+  sendJson(conn: Connection, type: ServerMessage['type'], json: string): boolean;
   sendError(conn: Connection, code: ErrorCode, message: string, fatal: boolean, extra?: Partial<ErrorMessage>): void;
   invalid(conn: Connection, type: string, issues: readonly { path: PropertyKey[]; message: string }[]): void;
   recordSeen(conn: Connection): void;

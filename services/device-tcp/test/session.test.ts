@@ -37,6 +37,39 @@ describe('playlist sync', () => {
     expect(await metric(h, 'device_tcp_push_latency_seconds_count')).toContain(' 2');
   });
 
+  it('pushes playlists carried in a batch message without asking api-v2, and fetches for bare notices in it', async () => {
+    const h = await harness();
+    h.directory.addDisplay('d-2', 's-2');
+    h.directory.setPlaylist('d-1', 1);
+    h.directory.setPlaylist('d-2', 1);
+    const [c1, c2] = [await h.connect(), await h.connect()];
+    await c1.hello('d-1', 's-1', 1);
+    await c2.hello('d-2', 's-2', 1);
+    const fetchesBefore = h.directory.calls.getPlaylist;
+    const entry = { slot: 0, bookingId: 'b-1', creativeId: 'c-1', type: 'text', mediaSha256: '', mediaUrl: '', body: 'Hi', durationMs: 5000, validFrom: '2026-01-01T00:00:00.000Z', validUntil: '2026-01-02T00:00:00.000Z' };
+    const window = { generatedAt: '2026-01-01T00:00:00.000Z', validFrom: '2026-01-01T00:00:00.000Z', validUntil: '2026-01-03T00:00:00.000Z' };
+    const loop = { lengthMs: 60000, slotCount: 6, slotMs: 10000 };
+    h.directory.setPlaylist('d-2', 3);
+    await h.bus.publish('playlist.changed', {
+      publishedAt: Date.now(),
+      window,
+      entrySets: [[entry]],
+      changes: [
+        { displayId: 'd-1', version: 2, loop, entrySet: 0 },
+        { displayId: 'not-here', version: 9, loop, entrySet: 0 },
+        { displayId: 'd-2', version: 3 }, // bare notice: fetched
+      ],
+    });
+    expect((await c1.next('playlist')).playlist).toEqual({ displayId: 'd-1', version: 2, ...window, loop, entries: [entry] });
+    expect((await c2.next('playlist')).playlist).toMatchObject({ displayId: 'd-2', version: 3 });
+    expect(h.directory.calls.getPlaylist - fetchesBefore).toBe(1);
+    // The same version again (a duplicate message) is not re-sent; an entry set index out of range is a notice.
+    await h.bus.publish('playlist.changed', { publishedAt: Date.now(), window, entrySets: [[entry]], changes: [{ displayId: 'd-1', version: 2, loop, entrySet: 0 }] });
+    await h.bus.publish('playlist.changed', { publishedAt: Date.now(), window, entrySets: [], changes: [{ displayId: 'd-1', version: 2, loop, entrySet: 5 }] });
+    await sleep(100);
+    expect(c1.frames.filter((f) => f.type === 'playlist')).toEqual([]);
+  });
+
   it('ignores bus messages for other displays and for versions already applied', async () => {
     const h = await harness();
     h.directory.setPlaylist('d-1', 5);

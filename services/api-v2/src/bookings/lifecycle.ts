@@ -12,6 +12,7 @@ export interface LifecycleDeps {
   sql: Sql;
   bus: MessageBus;
   logger: Logger;
+  publicBaseUrl: string;
 }
 
 /**
@@ -40,7 +41,7 @@ async function changeBooking(
     return { booking: represented!, changes: outcome.changes ?? [], refusal: outcome.refusal };
   }));
   if (refusal) throw refusal;
-  if (changes.length) await publishPlaylistChanges(deps.bus, changes, deps.logger);
+  publishPlaylistChanges(deps, changes);
   return booking;
 }
 

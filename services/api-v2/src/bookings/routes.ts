@@ -18,7 +18,7 @@ import {
 } from './schemas.ts';
 import { findVisibleBooking, representBookings, visibleTo, type BookingRow } from './sql.ts';
 
-type BookingDeps = Pick<ApiV2Deps, 'sql' | 'bus' | 'verifier' | 'logger' | 'holdTtlSeconds'>;
+type BookingDeps = Pick<ApiV2Deps, 'sql' | 'bus' | 'verifier' | 'logger' | 'holdTtlSeconds' | 'publicBaseUrl'>;
 
 const conflict = (description: string) => ({ description, content: { 'application/problem+json': { schema: z.object({}).passthrough() } } });
 const forbidden = { description: 'Operators cannot change bookings' };

@@ -144,7 +144,7 @@ export function creativeRoutes(deps: CreativeDeps) {
         const playlistChanges = updated.durationChanged ? await bumpPlaylistVersions(tx, await db.displaysPlaying(tx, id)) : [];
         return { row: updated.row, playlistChanges };
       });
-      await publishPlaylistChanges(deps.bus, result.playlistChanges, deps.logger);
+      publishPlaylistChanges(deps, result.playlistChanges);
       return c.json(toCreative(result.row), 200);
     },
   );

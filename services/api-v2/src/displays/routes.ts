@@ -21,6 +21,7 @@ export interface DisplayRoutesDeps {
   bus: MessageBus;
   verifier: TokenVerifier;
   logger: Logger;
+  publicBaseUrl: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -156,7 +157,7 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
         const [updated] = await tx<DisplayRow[]>`select ${tx(DISPLAY_COLUMNS)} from displays where id = ${id}`;
         return updated!;
       });
-      await publishPlaylistChanges(bus, changes, logger);
+      publishPlaylistChanges(deps, changes);
       return c.json(toOwnerView(row), 200);
     },
   );

@@ -1,0 +1,94 @@
+/**
+ * What api-v2 publishes on playlist.changed after a booking change: the new playlists themselves,
+ * each distinct entry list once per message, so device-tcp can push without asking back.
+ */
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryBus, type PlaylistsChanged, type Sql } from '@marquee/service-kit';
+import { api, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
+import { buildPlaylist } from '../src/playlists/build.ts';
+import { publishPlaylistChanges } from '../src/playlist-changes.ts';
+import { book, hoursFromNow, openSql, seedCreative, seedDisplay, signUpAndLogIn, type TestSql } from './bookings-fixtures.ts';
+
+let p: TestPlatform;
+let sql: TestSql;
+let redis: Redis;
+let operator: Session;
+let advertiser: Session;
+const messages: PlaylistsChanged[] = [];
+
+beforeAll(async () => {
+  p = await startTestPlatform('v2publish');
+  sql = openSql(p.db.url);
+  [operator, advertiser] = await Promise.all([signUpAndLogIn(p.apiV2.url, 'operator'), signUpAndLogIn(p.apiV2.url, 'advertiser')]);
+  redis = new Redis(p.redisUrl);
+  await redis.subscribe('playlist.changed');
+  redis.on('message', (_topic, payload) => messages.push(JSON.parse(payload)));
+});
+afterAll(async () => {
+  redis?.disconnect();
+  await sql?.end();
+  await p?.close();
+});
+
+async function messageNaming(displayId: string, version: number): Promise<PlaylistsChanged> {
+  for (let i = 0; i < 150; i++) {
+    const found = messages.find((m) => m.changes.some((c) => c.displayId === displayId && c.version === version));
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no playlist.changed naming ${displayId} v${version}`);
+}
+
+/** The playlist a device-tcp would assemble from the message. */
+function assembled(message: PlaylistsChanged, displayId: string) {
+  const change = message.changes.find((c) => c.displayId === displayId)!;
+  return { displayId, version: change.version, ...message.window, loop: change.loop, entries: message.entrySets![change.entrySet!] };
+}
+
+describe('playlist.changed', () => {
+  it('carries the new playlists, with an entry list shared by several displays sent once', async () => {
+    const sameLoop = [await seedDisplay(sql, operator.userId), await seedDisplay(sql, operator.userId)];
+    const otherLoop = await seedDisplay(sql, operator.userId, { slotCount: 4, loopLengthMs: 20_000 });
+    const creativeId = await seedCreative(sql, advertiser.userId);
+    const held = await book(p.apiV2.url, advertiser, { displayIds: [...sameLoop, otherLoop], creativeId, startsAt: hoursFromNow(1), endsAt: hoursFromNow(3) });
+    expect(held.status).toBe(201);
+    const confirmed = await api(p.apiV2.url, 'POST', `/bookings/${held.body.id}/confirm`, undefined, advertiser.auth);
+    expect(confirmed.status).toBe(200);
+
+    const [version] = await sql<{ v: string }[]>`select playlist_version as v from displays where id = ${sameLoop[0]!}`;
+    const message = await messageNaming(sameLoop[0]!, Number(version!.v));
+    expect(message.changes.map((c) => c.displayId).sort()).toEqual([...sameLoop, otherLoop].sort());
+    // Two loops → two entry lists (durations are cut to the slot), not three.
+    expect(message.entrySets).toHaveLength(2);
+    const [a, b] = sameLoop.map((id) => message.changes.find((c) => c.displayId === id)!);
+    expect(a!.entrySet).toBe(b!.entrySet);
+
+    // What device-tcp assembles is exactly what api-v2 serves for the display (same snapshot fields aside).
+    for (const id of [...sameLoop, otherLoop]) {
+      const built = await buildPlaylist(sql as unknown as Sql, id, 'http://localhost:8080/v2');
+      const { generatedAt: _g, validFrom: _f, validUntil: _u, ...expected } = built!;
+      const { generatedAt, validFrom, validUntil, ...got } = assembled(message, id) as typeof built & object;
+      expect(got).toEqual(expected);
+      expect(got.entries[0]).toMatchObject({ creativeId, bookingId: held.body.id, type: 'text', body: 'Spring sale!' });
+      expect([generatedAt, validFrom, validUntil].every((t) => typeof t === 'string')).toBe(true);
+    }
+  });
+
+  it('still announces the versions (bare notices device-tcp fetches) when the playlists cannot be built', async () => {
+    const broken = postgres(p.db.url, { max: 1, onnotice: () => {} });
+    await broken.end();
+    const bus = createMemoryBus();
+    const got: PlaylistsChanged[] = [];
+    await bus.subscribe('playlist.changed', (m) => void got.push(m as PlaylistsChanged));
+    const warnings: string[] = [];
+    publishPlaylistChanges(
+      { sql: broken as unknown as Sql, bus, publicBaseUrl: 'http://x', logger: { warn: (_o, m) => void warnings.push(m) } },
+      [{ displayId: '00000000-0000-4000-8000-000000000001', version: 7 }],
+    );
+    for (let i = 0; i < 100 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(got).toEqual([{ publishedAt: expect.any(Number), changes: [{ displayId: '00000000-0000-4000-8000-000000000001', version: 7 }] }]);
+    expect(warnings).toEqual(['playlists not built for publishing; sending bare version notices']);
+  });
+});
