@@ -6,6 +6,25 @@ export const PLAYLIST_HORIZON_MS = 48 * 3600 * 1000;
 export type { Playlist, PlaylistEntry } from '@marquee/service-kit';
 import type { Playlist, PlaylistEntry } from '@marquee/service-kit';
 
+interface SlotRow {
+  display_id: string;
+  slot: number;
+  booking_id: string;
+  valid_from: Date;
+  valid_until: Date;
+}
+
+interface ContentRow {
+  booking_id: string;
+  creative_id: string;
+  type: PlaylistEntry['type'];
+  media_sha256: string | null;
+  body: string | null;
+  duration_ms: number;
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 interface EntryRow {
   slot: number;
   booking_id: string;
@@ -44,16 +63,32 @@ export async function buildPlaylists(sql: Sql, displayIds: readonly string[], pu
     const displays = await tx<{ id: string; loop_length_ms: number; slot_count: number; playlist_version: string }[]>`
       select id, loop_length_ms, slot_count, playlist_version from displays where id = any(${ids}::uuid[])`;
     if (displays.length === 0) return;
-    const rows = await tx<(EntryRow & { display_id: string })[]>`
-      select bs.display_id, bs.slot, bs.booking_id, c.id as creative_id, c.type, c.media_sha256, c.body, c.duration_ms,
-        greatest(lower(bs.during), ${from}::timestamptz) as valid_from,
-        least(upper(bs.during), ${until}::timestamptz) as valid_until
-      from booking_slots bs
-      join bookings b on b.id = bs.booking_id
-      join creatives c on c.id = b.creative_id
-      where bs.display_id = any(${displays.map((d) => d.id)}::uuid[]) and bs.active and b.status = 'booked'
-        and bs.during && tstzrange(${from}::timestamptz, ${until}::timestamptz, '[)')
-      order by bs.display_id, bs.slot, valid_from, bs.booking_id`;
+    // Two single-table lookups joined here rather than one SQL join: the join's plan depended on
+    // fresh statistics and, right after a big booking, scanned every slot once per booking.
+    const slots = await tx<SlotRow[]>`
+      select display_id, slot, booking_id,
+        greatest(lower(during), ${from}::timestamptz) as valid_from,
+        least(upper(during), ${until}::timestamptz) as valid_until
+      from booking_slots
+      where display_id = any(${displays.map((d) => d.id)}::uuid[]) and active
+        and during && tstzrange(${from}::timestamptz, ${until}::timestamptz, '[)')`;
+    const bookingIds = [...new Set(slots.map((r) => r.booking_id))];
+    const contents = bookingIds.length
+      ? await tx<ContentRow[]>`
+          select b.id as booking_id, c.id as creative_id, c.type, c.media_sha256, c.body, c.duration_ms
+          from bookings b join creatives c on c.id = b.creative_id
+          where b.id = any(${bookingIds}::uuid[]) and b.status = 'booked'`
+      : [];
+    const contentOf = new Map(contents.map((c) => [c.booking_id, c]));
+    const rows: (EntryRow & { display_id: string })[] = [];
+    for (const slot of slots) {
+      const content = contentOf.get(slot.booking_id);
+      if (content) rows.push({ ...slot, ...content });
+    }
+    rows.sort(
+      (a, b) =>
+        compare(a.display_id, b.display_id) || a.slot - b.slot || a.valid_from.getTime() - b.valid_from.getTime() || compare(a.booking_id, b.booking_id),
+    );
     for (const d of displays) {
       const slotMs = d.loop_length_ms / d.slot_count;
       result.set(d.id, {
