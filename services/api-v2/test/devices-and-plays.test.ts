@@ -40,24 +40,40 @@ afterAll(async () => {
   await p?.close();
 });
 
-describe('device authentication (internal)', () => {
-  it('accepts the current credential and names why others fail', async () => {
-    const ok = await internal('POST', '/internal/displays/authenticate', { displayId: display.id, secret: display.secret });
-    expect(ok.body).toMatchObject({ ok: true, display: { id: display.id } });
-    expect((await internal('POST', '/internal/displays/authenticate', { displayId: display.id, secret: 'nope' })).body).toEqual({ ok: false, code: 'bad_secret' });
-    expect((await internal('POST', '/internal/displays/authenticate', { displayId: randomUUID(), secret: 'x' })).body).toEqual({ ok: false, code: 'unknown_display' });
-    expect((await internal('POST', '/internal/displays/authenticate', { displayId: 5, secret: [] })).status).toBe(422);
-    expect((await internal('POST', '/internal/displays/authenticate', '{oops')).status).toBe(400);
+describe('device handshakes (internal)', () => {
+  const handshake = (...hellos: unknown[]) => internal('POST', '/internal/displays/handshakes', { hellos });
+  const hello = (o: Record<string, unknown> = {}) => ({ displayId: display.id, secret: display.secret, playlistVersion: 0, ...o });
+
+  it('answers a batch of hellos in order: credentials checked, the playlist when behind, pending commands', async () => {
+    const res = await handshake(hello(), hello({ secret: 'nope' }), hello({ displayId: randomUUID() }), hello({ displayId: 'd-1' }), hello({ playlistVersion: 10_000 }));
+    expect(res.status).toBe(200);
+    const [ok, bad, unknown, malformed, current] = res.body.answers;
+    expect(ok).toMatchObject({ ok: true, display: { id: display.id }, commands: [] });
+    // The display shows version 0: its current playlist (with the booking) comes along.
+    expect(ok.playlist).toMatchObject({ displayId: display.id, version: ok.display.playlistVersion, entries: [{ bookingId, creativeId }] });
+    expect(bad).toEqual({ ok: false, code: 'bad_secret' });
+    expect(unknown).toEqual({ ok: false, code: 'unknown_display' });
+    expect(malformed).toEqual({ ok: false, code: 'unknown_display' });
+    // A display already on (or past) the current version gets no playlist.
+    expect(current).toMatchObject({ ok: true });
+    expect(current.playlist).toBeUndefined();
+  });
+
+  it('refuses malformed batches; a rotated or disabled credential is refused', async () => {
+    expect((await handshake({ displayId: 5, secret: [] })).status).toBe(422);
+    expect((await handshake()).status).toBe(422);
+    expect((await internal('POST', '/internal/displays/handshakes', { hellos: Array.from({ length: 1001 }, () => hello()) })).status).toBe(422);
+    expect((await internal('POST', '/internal/displays/handshakes', '{oops')).status).toBe(400);
 
     const rotated = await api(p.apiV2.url, 'POST', `/displays/${display.id}/credentials`, undefined, op.auth);
     expect(rotated.status).toBe(201);
-    expect((await internal('POST', '/internal/displays/authenticate', { displayId: display.id, secret: display.secret })).body.code).toBe('bad_secret');
+    expect((await handshake(hello())).body.answers[0]).toEqual({ ok: false, code: 'bad_secret' });
     display.secret = rotated.body.secret;
-    expect((await internal('POST', '/internal/displays/authenticate', { displayId: display.id, secret: display.secret })).body.ok).toBe(true);
+    expect((await handshake(hello())).body.answers[0].ok).toBe(true);
   });
 
   it('is not reachable on the public port', async () => {
-    const res = await api(p.apiV2.url, 'POST', '/internal/displays/authenticate', { displayId: display.id, secret: display.secret });
+    const res = await api(p.apiV2.url, 'POST', '/internal/displays/handshakes', { hellos: [hello()] });
     expect(res.status).toBe(404);
   });
 });
@@ -112,8 +128,10 @@ describe('commands', () => {
     await expect(published).resolves.toMatchObject({ commandId: sent.body.id, displayId: display.id, kind: 'screenshot' });
     await redis.quit();
 
-    const pending = await internal('GET', `/internal/displays/${display.id}/commands/pending`);
-    expect(pending.body.commands.map((c: { commandId: string }) => c.commandId)).toContain(sent.body.id);
+    // The display's next handshake takes it (marking it delivered).
+    const pending = (await internal('POST', '/internal/displays/handshakes', { hellos: [{ displayId: display.id, secret: display.secret, playlistVersion: 0 }] })).body.answers[0];
+    expect(pending.commands.map((c: { commandId: string }) => c.commandId)).toContain(sent.body.id);
+    expect((await api(p.apiV2.url, 'GET', `/displays/${display.id}/commands/${sent.body.id}`, undefined, op.auth)).body.status).toBe('delivered');
     const result = { displayId: display.id, commandId: sent.body.id, ok: true, result: { imageSha256: 'ab'.repeat(32) }, completedAt: new Date().toISOString() };
     expect((await internal('POST', `/internal/commands/${sent.body.id}/result`, result)).status).toBe(204);
     expect((await internal('POST', `/internal/commands/${sent.body.id}/result`, result)).status).toBe(409);
@@ -132,8 +150,9 @@ describe('commands', () => {
   it('keeps a command for an offline display until it expires', async () => {
     const sent = await api(p.apiV2.url, 'POST', `/displays/${display.id}/commands`, { kind: 'reload', ttlSeconds: 10 }, op.auth);
     await db`update display_commands set expires_at = now() - interval '1 second' where id = ${sent.body.id}`;
-    const pending = await internal('GET', `/internal/displays/${display.id}/commands/pending`);
-    expect(pending.body.commands.map((c: { commandId: string }) => c.commandId)).not.toContain(sent.body.id);
+    const pending = (await internal('POST', '/internal/displays/handshakes', { hellos: [{ displayId: display.id, secret: display.secret, playlistVersion: 0 }] })).body.answers[0];
+    expect(pending.ok).toBe(true);
+    expect(pending.commands.map((c: { commandId: string }) => c.commandId)).not.toContain(sent.body.id);
     const read = await api(p.apiV2.url, 'GET', `/displays/${display.id}/commands/${sent.body.id}`, undefined, op.auth);
     expect(read.body.status).toBe('expired');
   });

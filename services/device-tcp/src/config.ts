@@ -27,6 +27,8 @@ export const deviceTcpConfigShape = {
   HANDSHAKES_PER_SEC: env.int(2_000, 1, 1_000_000),
   HANDSHAKE_BURST: env.int(4_000, 1, 1_000_000),
   API_V2_CONCURRENCY: env.int(64, 1, 1_024),
+  /** Hellos waiting for api-v2 (checked in batches of up to 1 000) before new ones are told to come back later. */
+  MAX_HANDSHAKES_WAITING: env.int(8_192, 1, 1_000_000),
   /** A display's liveness is reported to api-v2 at most this often (keep well under api-v2's PRESENCE_STALE_MS). */
   PRESENCE_SEEN_EVERY_MS: env.int(45_000, 1_000, 600_000),
   /** On drain, each display is told to reconnect after a delay uniform in [MIN, MAX] (spreads the storm). */
@@ -62,6 +64,7 @@ export function deviceServerOptions(config: DeviceTcpConfig): Partial<DeviceServ
     handshakesPerSecTotal: config.HANDSHAKES_PER_SEC,
     handshakeBurstTotal: config.HANDSHAKE_BURST,
     directoryConcurrency: config.API_V2_CONCURRENCY,
+    maxHandshakesWaiting: config.MAX_HANDSHAKES_WAITING,
     seenReportEveryMs: config.PRESENCE_SEEN_EVERY_MS,
     reconnectAfterMinMs: config.DRAIN_RECONNECT_MIN_MS,
     reconnectAfterMaxMs: config.DRAIN_RECONNECT_MAX_MS,

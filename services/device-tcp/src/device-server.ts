@@ -15,6 +15,7 @@ import {
   TOPIC_PLAYLIST_CHANGED,
   TOPIC_SESSION_OPENED,
   type DisplayDirectory,
+  type HandshakeResult,
   type SessionOpened,
 } from './directory.ts';
 import { KeyedTokenBuckets, Semaphore, TokenBucket } from './limits.ts';
@@ -55,6 +56,8 @@ export interface DeviceServerOptions {
   handshakeBurstTotal: number;
   /** Concurrent calls to api-v2 (auth, playlist fetches) from this instance. */
   directoryConcurrency: number;
+  /** Hellos allowed to wait for api-v2 at once; beyond it a hello is answered `unavailable`. */
+  maxHandshakesWaiting: number;
   /** A display still behind after a push is re-sent the playlist at most this often. */
   repushAfterMs: number;
   /** Latest playlist versions are re-confirmed with api-v2 this often (heals missed bus messages). */
@@ -88,6 +91,7 @@ export const defaultDeviceServerOptions: DeviceServerOptions = {
   handshakesPerSecTotal: 2_000,
   handshakeBurstTotal: 4_000,
   directoryConcurrency: 64,
+  maxHandshakesWaiting: 8_192,
   repushAfterMs: 5 * 60_000,
   versionRecheckMs: 5 * 60_000,
   presenceFlushMs: 1_000,
@@ -107,8 +111,6 @@ export interface DeviceServerDeps {
 /** Close on fatal error: give the error frame this long to flush before destroying. */
 const CLOSING_LINGER_MS = 2_000;
 const MAX_QUEUED_PRE_AUTH = 64;
-/** Handshakes allowed to wait for an api-v2 slot, as a multiple of the concurrency. */
-const AUTH_QUEUE_FACTOR = 16;
 /** A hello waiting this long for api-v2 (queue + retries) is answered `unavailable`. */
 const AUTH_DEADLINE_MS = 15_000;
 
@@ -129,6 +131,11 @@ export class DeviceServer implements SessionIO {
   private lastPresenceFlush = 0;
   private lastVersionRecheck = 0;
   private draining = false;
+  /** Hellos waiting for api-v2's answer, answers so far, and answers per second (EWMA, per sweep). */
+  private handshakesWaiting = 0;
+  private handshakesAnswered = 0;
+  private handshakeRate = 0;
+  private lastRateSample = { at: Date.now(), answered: 0 };
   private address: AddressInfo | null = null;
 
   constructor(
@@ -362,22 +369,27 @@ export class DeviceServer implements SessionIO {
       metrics?.handshakes.inc({ result: 'rate_limited' });
       return this.fail(conn, 'rate_limited', 'too many handshakes', { retryAfterMs: wait + Math.round(Math.random() * 1000) });
     }
-    if (this.directoryLimit.queued >= this.opts.directoryConcurrency * AUTH_QUEUE_FACTOR) {
+    if (this.handshakesWaiting >= this.opts.maxHandshakesWaiting) {
       metrics?.handshakes.inc({ result: 'overloaded' });
-      return this.fail(conn, 'unavailable', 'too many handshakes waiting', { retryAfterMs: jitter(5_000) });
+      // Come back when the queue ahead has likely drained, spread so the returns do not clump.
+      return this.fail(conn, 'unavailable', 'too many handshakes waiting', { retryAfterMs: jitter(this.handshakeDrainMs()) });
     }
     conn.state = ConnState.Authenticating;
     conn.deadline = now + AUTH_DEADLINE_MS;
     conn.socket.pause(); // frames already in this read are queued; nothing more is read until welcome
 
     let auth;
+    this.handshakesWaiting++;
     try {
-      auth = await this.directoryLimit.run(() => this.deps.directory.authenticate(displayId, secret));
+      auth = await this.deps.directory.handshake({ displayId, secret, playlistVersion });
     } catch (err) {
       metrics?.handshakes.inc({ result: 'unavailable' });
       this.deps.logger.warn({ err: String(err), displayId }, 'authentication unavailable');
       const retryAfterMs = err instanceof DirectoryUnavailableError ? err.retryAfterMs : 5_000;
       return this.fail(conn, 'unavailable', 'credentials cannot be checked right now', { retryAfterMs: jitter(retryAfterMs) });
+    } finally {
+      this.handshakesWaiting--;
+      this.handshakesAnswered++;
     }
     if (conn.state !== ConnState.Authenticating) return; // closed or drained meanwhile
     if (!auth.ok) {
@@ -387,10 +399,17 @@ export class DeviceServer implements SessionIO {
       return this.fail(conn, 'auth_failed', 'unknown display or wrong secret');
     }
     metrics?.handshakes.inc({ result: 'ok' });
-    this.openSession(conn, displayId, playlistVersion, auth.display.playlistVersion);
+    this.openSession(conn, displayId, playlistVersion, auth);
   }
 
-  private openSession(conn: Connection, displayId: string, appliedVersion: number, latestVersion: number): void {
+  /** How long the hellos waiting now will likely take, from the recent answer rate (1–30 s). */
+  private handshakeDrainMs(): number {
+    const perSecond = Math.max(this.handshakeRate, 100);
+    return Math.min(30_000, Math.max(1_000, Math.round((this.handshakesWaiting / perSecond) * 1000)));
+  }
+
+  private openSession(conn: Connection, displayId: string, appliedVersion: number, accepted: Extract<HandshakeResult, { ok: true }>): void {
+    const latestVersion = accepted.display.playlistVersion;
     const now = Date.now();
     conn.state = ConnState.Open;
     conn.displayId = displayId;
@@ -432,8 +451,9 @@ export class DeviceServer implements SessionIO {
       this.deps.logger.warn({ err: String(err), displayId }, 'session announcement failed');
     });
 
-    void this.pusher.pushIfBehind(conn);
-    void this.traffic.deliverPendingCommands(conn);
+    if (accepted.playlist) this.pusher.deliver(conn, accepted.playlist);
+    else void this.pusher.pushIfBehind(conn);
+    for (const command of accepted.commands) if (conn.isOpen) this.traffic.sendCommand(conn, command);
     const queued = conn.queued;
     conn.queued = null;
     for (const msg of queued ?? []) {
@@ -544,6 +564,12 @@ export class DeviceServer implements SessionIO {
       }
     }
     this.addressBuckets.sweep(now);
+    const elapsed = now - this.lastRateSample.at;
+    if (elapsed >= 1_000) {
+      const rate = ((this.handshakesAnswered - this.lastRateSample.answered) * 1000) / elapsed;
+      this.handshakeRate = this.handshakeRate === 0 ? rate : 0.5 * this.handshakeRate + 0.5 * rate;
+      this.lastRateSample = { at: now, answered: this.handshakesAnswered };
+    }
     if (now - this.lastPresenceFlush >= this.opts.presenceFlushMs) {
       this.lastPresenceFlush = now;
       void this.presence.flush();
@@ -553,8 +579,6 @@ export class DeviceServer implements SessionIO {
       void this.pusher.recheckVersions(now);
     }
   }
-
-  /** Re-confirms latest versions with api-v2 for sessions not checked recently; pushes to those behind. */
 
   // ---------------------------------------------------------------- writing & closing
 

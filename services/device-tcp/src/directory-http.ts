@@ -5,9 +5,11 @@
  */
 import { z } from 'zod';
 import { DependencyUnavailableError, type InternalClient } from '@marquee/service-kit';
+import { Batcher } from './batcher.ts';
 import {
   DirectoryUnavailableError,
-  type AuthResult,
+  type HandshakeResult,
+  type HelloCredentials,
   type CommandResult,
   type DisplayCommand,
   type DisplayDirectory,
@@ -17,74 +19,69 @@ import {
   type PresenceEvent,
 } from './directory.ts';
 
-const authAnswer = z.union([
-  z.object({ ok: z.literal(true), display: z.object({ id: z.string(), status: z.string(), playlistVersion: z.number().int().min(0) }) }),
-  z.object({ ok: z.literal(false), code: z.enum(['unknown_display', 'bad_secret', 'disabled']) }),
-]);
 const playlistAnswer = z.looseObject({ displayId: z.string(), version: z.number().int().min(0), entries: z.array(z.unknown()) });
 const versionsAnswer = z.object({ versions: z.record(z.string(), z.number().int().min(0)) });
 const ingestAnswer = z.object({
   acceptedPlayIds: z.array(z.string()),
   rejected: z.array(z.object({ playId: z.string(), reason: z.string() })).default([]),
 });
-const commandsAnswer = z.object({
-  commands: z.array(
-    z.object({ commandId: z.string(), displayId: z.string(), kind: z.string(), args: z.record(z.string(), z.unknown()).default({}), expiresAt: z.string() }),
+const commandSchema = z.object({ commandId: z.string(), displayId: z.string(), kind: z.string(), args: z.record(z.string(), z.unknown()).default({}), expiresAt: z.string() });
+const handshakesAnswer = z.object({
+  answers: z.array(
+    z.union([
+      z.object({
+        ok: z.literal(true),
+        display: z.object({ id: z.string(), status: z.string(), playlistVersion: z.number().int().min(0) }),
+        commands: z.array(commandSchema),
+        playlist: playlistAnswer.optional(),
+      }),
+      z.object({ ok: z.literal(false), code: z.enum(['unknown_display', 'bad_secret', 'disabled']) }),
+    ]),
   ),
 });
-
 const playlistsAnswer = z.object({ playlists: z.record(z.string(), playlistAnswer) });
 
-/** Playlist fetches are gathered for this long (or up to PLAYLIST_BATCH_MAX ids) into one call. */
-const PLAYLIST_BATCH_DELAY_MS = 5;
-const PLAYLIST_BATCH_MAX = 1_000;
-/** Batch calls in flight at once; further requests keep accumulating into the next batch. */
-const PLAYLIST_BATCHES_IN_FLIGHT = 4;
-
-type PlaylistWaiter = { resolve: (p: Playlist | null) => void; reject: (err: unknown) => void };
+/** Hellos and playlist fetches are gathered for this long (or up to BATCH_MAX) into one call. */
+const BATCH_DELAY_MS = 5;
+const BATCH_MAX = 1_000;
+/** Batch calls of one kind in flight at once; further requests keep accumulating into the next. */
+const BATCHES_IN_FLIGHT = 4;
 
 export class HttpDisplayDirectory implements DisplayDirectory {
   /**
-   * An edit on thousands of displays means thousands of playlist fetches at once: they are
-   * batched into POST /internal/playlists (api-v2 builds them set-based), instead of one HTTP
-   * call and several queries per display.
+   * A reconnect storm is thousands of hellos a second and an edit thousands of playlist fetches:
+   * both are batched into one call per ~1 000 (api-v2 answers them set-based), instead of one
+   * HTTP call and several queries per display.
    */
-  private waiting = new Map<string, PlaylistWaiter[]>();
-  private batchTimer: NodeJS.Timeout | null = null;
-  private batchesInFlight = 0;
+  private readonly handshakes = new Batcher<HelloCredentials, HandshakeResult>((hellos) => this.handshakeBatch(hellos), {
+    delayMs: BATCH_DELAY_MS,
+    max: BATCH_MAX,
+    concurrency: BATCHES_IN_FLIGHT,
+  });
+  private readonly playlists = new Batcher<string, Playlist | null>((ids) => this.playlistBatch(ids), {
+    delayMs: BATCH_DELAY_MS,
+    max: BATCH_MAX,
+    concurrency: BATCHES_IN_FLIGHT,
+  });
 
   constructor(private readonly client: InternalClient) {}
 
-  private scheduleBatch(): void {
-    if (this.batchesInFlight >= PLAYLIST_BATCHES_IN_FLIGHT || this.waiting.size === 0) return;
-    if (this.waiting.size >= PLAYLIST_BATCH_MAX) return this.sendBatch();
-    this.batchTimer ??= setTimeout(() => this.sendBatch(), PLAYLIST_BATCH_DELAY_MS);
+  private async handshakeBatch(hellos: HelloCredentials[]): Promise<HandshakeResult[]> {
+    // Ids and secrets of a size api-v2 never issues are refused here, not sent: one such hello
+    // would otherwise fail validation for the whole batch.
+    const sendable = hellos.map((h) => h.displayId.length <= 64 && h.secret.length <= 256);
+    const sent = hellos.filter((_, i) => sendable[i]);
+    const answers = sent.length
+      ? (await this.call(handshakesAnswer, { method: 'POST', path: '/internal/displays/handshakes', body: { hellos: sent }, idempotent: true, breakerKey: 'handshakes', timeoutMs: 10_000 })).body!.answers
+      : [];
+    if (answers.length !== sent.length) throw new Error(`api-v2 answered ${answers.length} handshakes for ${sent.length}`);
+    let next = 0;
+    return hellos.map((_, i) => (sendable[i] ? (answers[next++] as HandshakeResult) : { ok: false, code: 'unknown_display' }));
   }
 
-  private sendBatch(): void {
-    if (this.batchTimer) clearTimeout(this.batchTimer);
-    this.batchTimer = null;
-    if (this.waiting.size === 0 || this.batchesInFlight >= PLAYLIST_BATCHES_IN_FLIGHT) return;
-    const batch = new Map<string, PlaylistWaiter[]>();
-    for (const [id, waiters] of this.waiting) {
-      batch.set(id, waiters);
-      this.waiting.delete(id);
-      if (batch.size >= PLAYLIST_BATCH_MAX) break;
-    }
-    this.batchesInFlight++;
-    this.call(playlistsAnswer, { method: 'POST', path: '/internal/playlists', body: { displayIds: [...batch.keys()] }, idempotent: true, breakerKey: 'playlists', timeoutMs: 10_000 })
-      .then(
-        ({ body }) => {
-          for (const [id, waiters] of batch) for (const w of waiters) w.resolve((body!.playlists[id] as Playlist | undefined) ?? null);
-        },
-        (err) => {
-          for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
-        },
-      )
-      .finally(() => {
-        this.batchesInFlight--;
-        this.scheduleBatch();
-      });
+  private async playlistBatch(ids: string[]): Promise<(Playlist | null)[]> {
+    const { body } = await this.call(playlistsAnswer, { method: 'POST', path: '/internal/playlists', body: { displayIds: [...new Set(ids)] }, idempotent: true, breakerKey: 'playlists', timeoutMs: 10_000 });
+    return ids.map((id) => (body!.playlists[id] as Playlist | undefined) ?? null);
   }
 
   private async call<T>(schema: z.ZodType<T>, req: Parameters<InternalClient['request']>[0], allow: number[] = []): Promise<{ status: number; body: T | null }> {
@@ -105,23 +102,12 @@ export class HttpDisplayDirectory implements DisplayDirectory {
     return { status: res.status, body: parsed.data };
   }
 
-  async authenticate(displayId: string, secret: string): Promise<AuthResult> {
-    // api-v2 refuses ids it could never have issued (400/422); for the display that is "unknown".
-    const { body } = await this.call(
-      authAnswer,
-      { method: 'POST', path: '/internal/displays/authenticate', body: { displayId, secret }, idempotent: true, breakerKey: 'authenticate' },
-      [400, 422],
-    );
-    return body ?? { ok: false, code: 'unknown_display' };
+  handshake(hello: HelloCredentials): Promise<HandshakeResult> {
+    return this.handshakes.add(hello);
   }
 
   getPlaylist(displayId: string): Promise<Playlist | null> {
-    return new Promise((resolve, reject) => {
-      const waiters = this.waiting.get(displayId);
-      if (waiters) waiters.push({ resolve, reject });
-      else this.waiting.set(displayId, [{ resolve, reject }]);
-      this.scheduleBatch();
-    });
+    return this.playlists.add(displayId);
   }
 
   async getPlaylistVersions(displayIds: string[]): Promise<Record<string, number>> {
@@ -144,11 +130,6 @@ export class HttpDisplayDirectory implements DisplayDirectory {
 
   async reportPresence(events: PresenceEvent[]): Promise<void> {
     await this.call(z.unknown(), { method: 'POST', path: '/internal/presence', body: { events }, idempotent: true, breakerKey: 'presence' });
-  }
-
-  async takePendingCommands(displayId: string): Promise<DisplayCommand[]> {
-    const { body } = await this.call(commandsAnswer, { method: 'GET', path: `/internal/displays/${encodeURIComponent(displayId)}/commands/pending`, breakerKey: 'commands' });
-    return body!.commands;
   }
 
   async reportCommandResult(displayId: string, result: CommandResult): Promise<void> {

@@ -16,6 +16,22 @@ export type AuthResult =
   | { ok: true; display: { id: string; status: string; playlistVersion: number } }
   | { ok: false; code: AuthFailureCode };
 
+/** What a display's hello presents. */
+export interface HelloCredentials {
+  displayId: string;
+  secret: string;
+  /** The version the display shows. */
+  playlistVersion: number;
+}
+
+/**
+ * Everything a hello needs from api-v2 in one answer: the verdict and, when accepted, the
+ * commands waiting for the display and its playlist if newer than the one it shows.
+ */
+export type HandshakeResult =
+  | { ok: true; display: { id: string; status: string; playlistVersion: number }; commands: DisplayCommand[]; playlist?: Playlist }
+  | { ok: false; code: AuthFailureCode };
+
 export interface IngestResult {
   /** playIds durably recorded now or earlier (duplicates count as accepted). */
   acceptedPlayIds: string[];
@@ -40,15 +56,14 @@ export interface CommandResult {
 }
 
 export interface DisplayDirectory {
-  authenticate(displayId: string, secret: string): Promise<AuthResult>;
+  /** Checks a hello's credentials; accepted displays get their pending commands (now delivered) and a newer playlist. */
+  handshake(hello: HelloCredentials): Promise<HandshakeResult>;
   /** Current playlist, or null if the display has none yet. */
   getPlaylist(displayId: string): Promise<Playlist | null>;
   /** Current playlist versions for many displays at once (heals missed bus messages); absent = none. */
   getPlaylistVersions(displayIds: string[]): Promise<Record<string, number>>;
   ingestPlays(displayId: string, plays: PlayRecord[]): Promise<IngestResult>;
   reportPresence(events: PresenceEvent[]): Promise<void>;
-  /** Unexpired commands without a recorded result; they stay pending until a result is reported. */
-  takePendingCommands(displayId: string): Promise<DisplayCommand[]>;
   reportCommandResult(displayId: string, result: CommandResult): Promise<void>;
 }
 

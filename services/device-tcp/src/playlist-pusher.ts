@@ -4,7 +4,7 @@
  */
 import { ConnState, type Connection } from './connection.ts';
 import type { SessionIO } from './session-io.ts';
-import type { PlaylistChangeNotice, PlaylistsChanged } from './directory.ts';
+import type { Playlist, PlaylistChangeNotice, PlaylistsChanged } from './directory.ts';
 
 const VERSION_BATCH = 1_000;
 
@@ -85,6 +85,13 @@ export class PlaylistPusher {
     conn.sentAt = Date.now();
     if (conn.pushStartedAt > 0) this.io.deps.metrics?.pushLatency.observe((Date.now() - conn.pushStartedAt) / 1000);
     conn.pushStartedAt = 0;
+  }
+
+  /** Pushes a playlist obtained elsewhere (api-v2's answer to the hello) if it is news to the display. */
+  deliver(conn: Connection, playlist: Playlist): void {
+    this.know(conn.displayId, playlist.version);
+    if (playlist.version <= conn.appliedVersion || playlist.version <= conn.sentVersion) return;
+    this.sent(conn, playlist.version, this.io.send(conn, { type: 'playlist', playlist }));
   }
 
   /** Sends the current playlist if the display is behind the newest version we know of. */

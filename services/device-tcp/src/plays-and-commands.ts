@@ -94,15 +94,6 @@ export class PlaysAndCommands {
     if (conn?.isOpen) this.sendCommand(conn, cmd as DisplayCommand);
   }
 
-  async deliverPendingCommands(conn: Connection): Promise<void> {
-    try {
-      const commands = await this.io.deps.directory.takePendingCommands(conn.displayId);
-      for (const cmd of commands) if (conn.isOpen) this.sendCommand(conn, cmd);
-    } catch (err) {
-      this.io.deps.logger.warn({ err: String(err), displayId: conn.displayId }, 'pending commands not fetched');
-    }
-  }
-
   sendCommand(conn: Connection, cmd: DisplayCommand): void {
     const expires = Date.parse(cmd.expiresAt);
     if (!Number.isFinite(expires) || expires <= Date.now()) return;

@@ -92,8 +92,32 @@ describe('device-tcp service over Redis and HTTP', () => {
     c.send({ type: 'plays', batchId: 'p1', plays: [{ playId, bookingId: 'b-0', creativeId: 'c-0', startedAt: new Date().toISOString(), durationMs: 9000 }] });
     expect(await c.next('plays_ack')).toMatchObject({ accepted: [playId], rejected: [] });
     await until(() => directory.presence.some((e) => e.kind === 'connected' && e.displayId === id(1)));
-    expect(api.requests).toEqual(expect.arrayContaining(['POST /internal/displays/authenticate', 'POST /internal/playlists', 'POST /internal/presence']));
+    expect(api.requests).toEqual(expect.arrayContaining(['POST /internal/displays/handshakes', 'POST /internal/playlists', 'POST /internal/presence']));
     c.close();
+    await until(() => a.server.sessionCount === 0);
+  });
+
+  it('checks a crowd of hellos in a few batched calls whose answers carry the playlist and waiting commands', async () => {
+    const crowd = Array.from({ length: 40 }, (_, i) => id(100 + i));
+    for (const d of crowd) {
+      directory.addDisplay(d, 's');
+      directory.setPlaylist(d, 3);
+    }
+    const command = { commandId: randomUUID(), displayId: crowd[0]!, kind: 'reload', args: {}, expiresAt: new Date(Date.now() + 60_000).toISOString() };
+    directory.pending.set(crowd[0]!, [command]);
+    const count = (path: string) => api.requests.filter((r) => r === path).length;
+    const before = { handshakes: count('POST /internal/displays/handshakes'), playlists: count('POST /internal/playlists') };
+
+    const cs = await Promise.all(crowd.map(() => connect(a)));
+    cs.forEach((c, i) => c.send({ type: 'hello', protocol: 1, displayId: crowd[i], secret: 's', playlistVersion: 0 }));
+    for (const c of cs) {
+      await c.next('welcome');
+      expect((await c.next('playlist')).playlist).toMatchObject({ version: 3 });
+    }
+    expect(await cs[0]!.next('command')).toMatchObject({ commandId: command.commandId, kind: 'reload' });
+    expect(count('POST /internal/displays/handshakes') - before.handshakes).toBeLessThanOrEqual(4);
+    expect(count('POST /internal/playlists') - before.playlists).toBe(0);
+    for (const c of cs) c.close();
     await until(() => a.server.sessionCount === 0);
   });
 

@@ -30,12 +30,14 @@ export const commandView = (r: CommandRow) => {
   };
 };
 
-/** Unexpired, unanswered commands for a display; marks them delivered (they stay until answered). */
-export async function takePendingCommands(sql: Sql, displayId: string): Promise<CommandRow[]> {
-  return sql<CommandRow[]>`
+/** Unexpired, unanswered commands for these displays, oldest first; marks them delivered (they stay until answered). */
+export async function takePendingCommands(sql: Sql, displayIds: readonly string[]): Promise<CommandRow[]> {
+  if (displayIds.length === 0) return [];
+  const rows = await sql<CommandRow[]>`
     update display_commands set status = 'delivered', delivered_at = coalesce(delivered_at, now())
-    where display_id = ${displayId} and status in ('pending', 'delivered') and expires_at > now()
+    where display_id = any(${[...displayIds]}::uuid[]) and status in ('pending', 'delivered') and expires_at > now()
     returning *`;
+  return rows.sort((a, b) => a.created_at.getTime() - b.created_at.getTime());
 }
 
 export type CommandResultOutcome = 'recorded' | 'unknown' | 'already-answered';

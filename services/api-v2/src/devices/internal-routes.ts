@@ -1,15 +1,21 @@
 import { z } from 'zod';
 import { ConflictError, NotFoundError, readJson, validate } from '@marquee/service-kit';
 import type { ApiV2Deps } from '../app.ts';
-import { verifyDisplayCredential } from '../displays/credentials.ts';
 import { createRouter } from '../openapi.ts';
-import { recordCommandResult, takePendingCommands } from './commands-sql.ts';
+import { recordCommandResult } from './commands-sql.ts';
+import { handshakeDisplays } from './handshakes.ts';
 import { applyPresence } from './presence.ts';
 
 const uuid = z.string().uuid();
 const instant = z.string().datetime({ offset: true });
 
-const AuthenticateBody = z.strictObject({ displayId: z.string().max(64), secret: z.string().max(256) });
+/** One call per batch of hellos: device-tcp gathers them (a reconnect storm is thousands a second). */
+const HandshakesBody = z.strictObject({
+  hellos: z
+    .array(z.strictObject({ displayId: z.string().max(64), secret: z.string().max(256), playlistVersion: z.number().int().min(0) }))
+    .min(1)
+    .max(1_000),
+});
 const PresenceBody = z.strictObject({
   events: z
     .array(
@@ -49,23 +55,15 @@ const CommandResultBody = z.strictObject({
 export function deviceInternalRoutes(deps: ApiV2Deps) {
   const app = createRouter();
 
-  app.post('/internal/displays/authenticate', async (c) => {
-    const body = await readJson(c, AuthenticateBody);
-    return c.json(await verifyDisplayCredential(deps.sql, body.displayId, body.secret));
+  app.post('/internal/displays/handshakes', async (c) => {
+    const { hellos } = await readJson(c, HandshakesBody);
+    return c.json({ answers: await handshakeDisplays(deps.sql, hellos, deps.publicBaseUrl) });
   });
 
   app.post('/internal/presence', async (c) => {
     const { events } = await readJson(c, PresenceBody);
     await applyPresence(deps.sql, events);
     return c.body(null, 204);
-  });
-
-  app.get('/internal/displays/:id/commands/pending', async (c) => {
-    const displayId = validate(uuid, c.req.param('id'), 'display id');
-    const rows = await takePendingCommands(deps.sql, displayId);
-    return c.json({
-      commands: rows.map((r) => ({ commandId: r.id, displayId: r.display_id, kind: r.kind, args: r.args, expiresAt: r.expires_at.toISOString() })),
-    });
   });
 
   app.post('/internal/commands/:id/result', async (c) => {

@@ -31,8 +31,20 @@ export async function verifyDisplayCredential(sql: Sql, displayId: string, secre
   // Hash even for ids that can't exist, so timing doesn't say which ids are real.
   const presented = hashDeviceSecret(typeof secret === 'string' ? secret : '');
   if (typeof displayId !== 'string' || !UUID.test(displayId)) return { ok: false, code: 'unknown_display' };
-  const [row] = await sql<{ id: string; status: string; playlist_version: string; credential_hash: Buffer }[]>`
+  const [row] = await sql<CredentialRow[]>`
     select id, status, playlist_version, credential_hash from displays where id = ${displayId}`;
+  return credentialVerdict(row, presented);
+}
+
+export interface CredentialRow {
+  id: string;
+  status: string;
+  playlist_version: string;
+  credential_hash: Buffer;
+}
+
+/** The verdict on a presented secret's hash for a display row (undefined: no such display). */
+export function credentialVerdict(row: CredentialRow | undefined, presented: Buffer): CredentialCheck {
   if (!row) return { ok: false, code: 'unknown_display' };
   const stored = Buffer.from(row.credential_hash);
   if (stored.length !== presented.length || !timingSafeEqual(stored, presented)) return { ok: false, code: 'bad_secret' };

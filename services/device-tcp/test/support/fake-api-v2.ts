@@ -32,8 +32,12 @@ export async function startFakeApiV2(directory: MemoryDirectory): Promise<FakeAp
     let m: RegExpMatchArray | null;
     // Like api-v2: ids longer than it ever issues fail validation.
     if (typeof body?.displayId === 'string' && body.displayId.length > 64) return send(422, { status: 422, title: 'invalid display id' });
-    if (req.method === 'POST' && url.pathname === '/internal/displays/authenticate') {
-      return send(200, await directory.authenticate(body.displayId, body.secret));
+    if (req.method === 'POST' && url.pathname === '/internal/displays/handshakes') {
+      // Like api-v2: a batch with an id or secret it never issues fails validation as a whole.
+      if (!Array.isArray(body?.hellos) || body.hellos.some((h: any) => typeof h?.displayId !== 'string' || h.displayId.length > 64 || typeof h.secret !== 'string' || h.secret.length > 256)) {
+        return send(422, { status: 422, title: 'invalid hellos' });
+      }
+      return send(200, { answers: await Promise.all(body.hellos.map((h: any) => directory.handshake(h))) });
     }
     if (req.method === 'GET' && (m = url.pathname.match(/^\/internal\/displays\/([^/]+)\/playlist$/))) {
       const playlist = await directory.getPlaylist(decodeURIComponent(m[1]!));
@@ -56,9 +60,6 @@ export async function startFakeApiV2(directory: MemoryDirectory): Promise<FakeAp
     if (req.method === 'POST' && url.pathname === '/internal/presence') {
       await directory.reportPresence(body.events);
       return send(204);
-    }
-    if (req.method === 'GET' && (m = url.pathname.match(/^\/internal\/displays\/([^/]+)\/commands\/pending$/))) {
-      return send(200, { commands: await directory.takePendingCommands(decodeURIComponent(m[1]!)) });
     }
     if (req.method === 'POST' && (m = url.pathname.match(/^\/internal\/commands\/([^/]+)\/result$/))) {
       if (!/^[0-9a-f-]{36}$/.test(m[1]!)) return send(422, { status: 422, title: 'invalid command id' });

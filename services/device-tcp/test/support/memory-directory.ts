@@ -1,6 +1,8 @@
 /** In-memory stand-in for api-v2's internal endpoints (not for Postgres/Redis), for protocol tests. */
 import type {
   AuthResult,
+  HandshakeResult,
+  HelloCredentials,
   CommandResult,
   DisplayCommand,
   DisplayDirectory,
@@ -72,6 +74,17 @@ export class MemoryDirectory implements DisplayDirectory {
     if (d.secret !== secret) return { ok: false, code: 'bad_secret' };
     if (d.status === 'disabled') return { ok: false, code: 'disabled' };
     return { ok: true, display: { id: displayId, status: d.status, playlistVersion: d.playlist?.version ?? 0 } };
+  }
+
+  async handshake(hello: HelloCredentials): Promise<HandshakeResult> {
+    const auth = await this.authenticate(hello.displayId, hello.secret);
+    if (!auth.ok) return auth;
+    const playlist = this.displays.get(hello.displayId)?.playlist;
+    return {
+      ...auth,
+      commands: await this.takePendingCommands(hello.displayId),
+      ...(playlist && playlist.version > hello.playlistVersion ? { playlist } : {}),
+    };
   }
 
   async getPlaylist(displayId: string): Promise<Playlist | null> {
