@@ -5,6 +5,7 @@ export * from './logger.ts';
 export * from './metrics.ts';
 export * from './validation.ts';
 export * from './service-app.ts';
+export * from './node-http.ts';
 export * from './serve.ts';
 export * from './shutdown.ts';
 export * from './db.ts';

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { acceptRequestId, continueTrace, requestContext } from './context.ts';
 import { NotFoundError, PayloadTooLargeError, problemFor } from './errors.ts';
 import type { ServiceMetrics } from './metrics.ts';
+import { requestHeader, setResponseHeader } from './node-http.ts';
 
 export interface ServiceEnv {
   Variables: { requestId: string; logger: Logger };
@@ -73,22 +74,23 @@ export function createServiceApp<A extends Hono<any> = Hono<ServiceEnv>>(opts: S
 
 function requestScope(opts: ServiceAppOptions): MiddlewareHandler<ServiceEnv> {
   return async (c, next) => {
-    const requestId = acceptRequestId(c.req.header('x-request-id'));
-    const { traceId, spanId } = continueTrace(c.req.header('traceparent'));
+    const requestId = acceptRequestId(requestHeader(c, 'x-request-id'));
+    const { traceId, spanId } = continueTrace(requestHeader(c, 'traceparent'));
     const logger = opts.logger.child({ reqId: requestId, traceId });
     c.set('requestId', requestId);
     c.set('logger', logger);
-    c.header('x-request-id', requestId);
+    setResponseHeader(c, 'x-request-id', requestId);
     const started = performance.now();
     await requestContext.run({ requestId, traceId, spanId, logger }, next);
     const seconds = (performance.now() - started) / 1000;
+    const method = c.req.method;
     const route = c.req.routePath || 'unmatched';
-    opts.metrics.httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, seconds);
-    if (!isProbe(c.req.path)) {
-      logger.info(
-        { method: c.req.method, path: c.req.path, route, status: c.res.status, ms: Math.round(seconds * 10000) / 10 },
-        'request',
-      );
+    const status = c.res.status;
+    opts.metrics.httpDuration.observe({ method, route, status: String(status) }, seconds);
+    // The access line is built only when it would be written (services run at warn in production).
+    const path = c.req.path;
+    if (!isProbe(path) && logger.isLevelEnabled('info')) {
+      logger.info({ method, path, route, status, ms: Math.round(seconds * 10000) / 10 }, 'request');
     }
   };
 }

@@ -2,6 +2,7 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { MiddlewareHandler } from 'hono';
 import { AuthenticationError } from './errors.ts';
+import { requestHeader } from './node-http.ts';
 
 export const TOKEN_ISSUER = 'marquee-account';
 export const TOKEN_AUDIENCE = 'marquee';
@@ -132,7 +133,7 @@ export interface AuthEnv {
 /** Hono middleware: requires `Authorization: Bearer <token>` and sets `c.var.user`. */
 export function requireUser(verifier: TokenVerifier): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    const header = c.req.header('authorization');
+    const header = requestHeader(c, 'authorization');
     const match = header ? /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i.exec(header) : null;
     if (!match) throw new AuthenticationError('Send an access token as "Authorization: Bearer <token>".');
     c.set('user', await verifier.verify(match[1]!));

@@ -84,15 +84,23 @@ export async function insertDisplay(sql: Sql, operatorId: string, d: CreateDispl
   return row!;
 }
 
+/** `select <every display column> from displays where id = $1`, quoted once (the names are constants). */
+const SELECT_DISPLAY_BY_ID = `select ${DISPLAY_COLUMNS.map((c) => `"${c}"`).join(', ')} from displays where id = $1`;
+
 /**
  * One display as the caller may see it: operators only their own (any status), advertisers only
  * active ones, admins all. `forUpdate` locks the row for the caller's transaction.
+ * Fixed SQL text per variant (a prepared statement each) rather than fragments: this is the read
+ * behind GET /displays/{id}, and composing fragments re-escaped the column list on every call.
  */
 export async function findVisibleDisplay(sql: Sql, user: AccessClaims, id: string, opts: { forUpdate?: boolean } = {}): Promise<DisplayRow | undefined> {
-  const [row] = await sql<DisplayRow[]>`
-    select ${sql(DISPLAY_COLUMNS)} from displays
-    where id = ${id} and ${visibility(sql, user)}
-    ${opts.forUpdate ? sql`for update` : sql``}`;
+  const lock = opts.forUpdate ? ' for update' : '';
+  const [row] =
+    user.role === 'admin'
+      ? await sql.unsafe<DisplayRow[]>(SELECT_DISPLAY_BY_ID + lock, [id], { prepare: true })
+      : user.role === 'operator'
+        ? await sql.unsafe<DisplayRow[]>(`${SELECT_DISPLAY_BY_ID} and operator_id = $2${lock}`, [id, user.sub], { prepare: true })
+        : await sql.unsafe<DisplayRow[]>(`${SELECT_DISPLAY_BY_ID} and status = 'active'${lock}`, [id], { prepare: true });
   return row;
 }
 
