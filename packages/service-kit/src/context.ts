@@ -1,8 +1,16 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomFillSync } from 'node:crypto';
+import type { Context } from 'hono';
 import type { Logger } from 'pino';
 
-/** Per-request context, carried implicitly so internal calls propagate ids without plumbing. */
+/**
+ * Per-request context: the request id and W3C trace context an internal call made for this request
+ * propagates (`InternalRequest.context`), and the request's logger.
+ *
+ * It is passed explicitly (`requestContextOf(c)`), not through AsyncLocalStorage: on Node 20 an
+ * active AsyncLocalStorage runs async_hooks' init/before/after hooks on every promise in the
+ * process, which measured 8-10 us of CPU per request on api-v2's authenticated read (bench H2) and
+ * ~5 us (20 %) on a bare GET /healthz, for the few routes that call another service.
+ */
 export interface RequestContext {
   requestId: string;
   /** W3C trace context of this hop: the trace id is kept, the span id is ours. */
@@ -11,7 +19,10 @@ export interface RequestContext {
   logger: Logger;
 }
 
-export const requestContext = new AsyncLocalStorage<RequestContext>();
+/** The context the kit's request scope set for this request (undefined outside createServiceApp). */
+export function requestContextOf(c: Context): RequestContext | undefined {
+  return c.get('requestContext') as RequestContext | undefined;
+}
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
@@ -45,9 +56,8 @@ export function continueTrace(traceparent: string | undefined | null): { traceId
   return { traceId, spanId: randomSlice(8).toString('hex') };
 }
 
-/** Headers an outgoing internal call should carry for the current context (if any). */
-export function propagationHeaders(): Record<string, string> {
-  const ctx = requestContext.getStore();
+/** Headers an outgoing internal call made for `ctx` carries (none without a request context). */
+export function propagationHeaders(ctx: RequestContext | undefined): Record<string, string> {
   if (!ctx) return {};
   return {
     'x-request-id': ctx.requestId,

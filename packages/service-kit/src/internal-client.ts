@@ -11,7 +11,7 @@ import {
   type IPolicy,
 } from 'cockatiel';
 import { DependencyUnavailableError } from './errors.ts';
-import { propagationHeaders } from './context.ts';
+import { propagationHeaders, type RequestContext } from './context.ts';
 
 export interface InternalClientOptions {
   /** Name of the service called, used in errors and logs. */
@@ -32,6 +32,11 @@ export interface InternalRequest {
   path: string;
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * The request this call is made for (`requestContextOf(c)`): its request id and trace travel as
+   * x-request-id and traceparent. Omit for calls made for no request (probes, background work).
+   */
+  context?: RequestContext;
   timeoutMs?: number;
   /**
    * Safe to send twice. Defaults to true for GET/HEAD/PUT/DELETE; a POST is idempotent only when
@@ -104,7 +109,7 @@ export function createInternalClient(opts: InternalClientOptions): InternalClien
         method: req.method,
         path: req.path,
         headers: {
-          ...propagationHeaders(),
+          ...propagationHeaders(req.context),
           ...(hasBody ? { 'content-type': 'application/json' } : {}),
           accept: 'application/json, application/problem+json',
           ...req.headers,

@@ -1,17 +1,20 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
-import { acceptRequestId, continueTrace, requestContext } from './context.ts';
+import { acceptRequestId, continueTrace, requestContextOf, type RequestContext } from './context.ts';
 import { NotFoundError, PayloadTooLargeError, problemFor } from './errors.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import { requestHeader, setResponseHeader } from './node-http.ts';
 
 export interface ServiceEnv {
-  Variables: { requestId: string; logger: Logger };
+  Variables: { requestId: string; logger: Logger; requestContext: RequestContext };
 }
 
-/** A readiness probe: resolves if the dependency answers, throws otherwise. */
-export type ReadinessCheck = () => Promise<unknown>;
+/**
+ * A readiness probe: resolves if the dependency answers, throws otherwise. `context` is the /readyz
+ * request's, for a probe that calls another service.
+ */
+export type ReadinessCheck = (context?: RequestContext) => Promise<unknown>;
 
 export interface ServiceAppOptions {
   service: string;
@@ -52,7 +55,7 @@ export function createServiceApp<A extends Hono<any> = Hono<ServiceEnv>>(opts: S
     await Promise.all(
       Object.entries(opts.readiness ?? {}).map(async ([name, check]) => {
         try {
-          await withTimeout(check(), READINESS_TIMEOUT_MS);
+          await withTimeout(check(requestContextOf(c)), READINESS_TIMEOUT_MS);
           results[name] = 'ok';
         } catch (err) {
           ready = false;
@@ -79,9 +82,10 @@ function requestScope(opts: ServiceAppOptions): MiddlewareHandler<ServiceEnv> {
     const logger = opts.logger.child({ reqId: requestId, traceId });
     c.set('requestId', requestId);
     c.set('logger', logger);
+    c.set('requestContext', { requestId, traceId, spanId, logger });
     setResponseHeader(c, 'x-request-id', requestId);
     const started = performance.now();
-    await requestContext.run({ requestId, traceId, spanId, logger }, next);
+    await next();
     const seconds = (performance.now() - started) / 1000;
     const method = c.req.method;
     const route = c.req.routePath || 'unmatched';

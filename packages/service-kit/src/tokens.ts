@@ -1,6 +1,7 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { MiddlewareHandler } from 'hono';
+import { requestContextOf, type RequestContext } from './context.ts';
 import { AuthenticationError } from './errors.ts';
 import { requestHeader } from './node-http.ts';
 
@@ -22,7 +23,8 @@ export interface Jwks {
 }
 
 export interface TokenVerifier {
-  verify(token: string): Promise<AccessClaims>;
+  /** `context`: the request being served, for the JWKS fetch an unknown key id triggers. */
+  verify(token: string, context?: RequestContext): Promise<AccessClaims>;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface TokenVerifier {
  * string), so a client's token costs one ES256 verification rather than one per request.
  */
 export function createTokenVerifier(opts: {
-  fetchJwks: () => Promise<Jwks>;
+  fetchJwks: (context?: RequestContext) => Promise<Jwks>;
   minRefetchMs?: number;
   now?: () => number;
   cacheSize?: number;
@@ -47,10 +49,10 @@ export function createTokenVerifier(opts: {
   // Insertion order doubles as recency: a hit is moved to the end, the oldest entry evicted.
   const verified = new Map<string, { claims: AccessClaims; expMs: number; kid: string }>();
 
-  async function refresh() {
+  async function refresh(context: RequestContext | undefined) {
     inflight ??= (async () => {
       try {
-        const jwks = await opts.fetchJwks();
+        const jwks = await opts.fetchJwks(context);
         keys = keysFromJwks(jwks);
         lastFetch = now();
       } finally {
@@ -60,13 +62,13 @@ export function createTokenVerifier(opts: {
     return inflight;
   }
 
-  async function verifyUncached(token: string): Promise<{ claims: AccessClaims; kid: string; exp: number }> {
+  async function verifyUncached(token: string, context: RequestContext | undefined): Promise<{ claims: AccessClaims; kid: string; exp: number }> {
     const decoded = jwt.decode(token, { complete: true });
     if (!decoded || typeof decoded === 'string') throw new AuthenticationError('The access token is malformed.');
     if (decoded.header.alg !== TOKEN_ALGORITHM) throw new AuthenticationError('The access token uses an algorithm that is not accepted.');
     const kid = decoded.header.kid;
     if (!kid) throw new AuthenticationError('The access token has no key id.');
-    if (!keys.has(kid) && now() - lastFetch >= minRefetchMs) await refresh();
+    if (!keys.has(kid) && now() - lastFetch >= minRefetchMs) await refresh(context);
     const key = keys.get(kid);
     if (!key) throw new AuthenticationError('The access token was signed by an unknown key.');
     const claims = verifyWithKey(token, key, now());
@@ -74,7 +76,7 @@ export function createTokenVerifier(opts: {
   }
 
   return {
-    async verify(token) {
+    async verify(token, context) {
       const hit = verified.get(token);
       if (hit) {
         verified.delete(token);
@@ -84,7 +86,7 @@ export function createTokenVerifier(opts: {
           return hit.claims;
         }
       }
-      const { claims, kid, exp } = await verifyUncached(token);
+      const { claims, kid, exp } = await verifyUncached(token, context);
       if (Number.isFinite(exp)) {
         verified.set(token, { claims, kid, expMs: exp * 1000 });
         if (verified.size > cacheSize) verified.delete(verified.keys().next().value!);
@@ -136,7 +138,7 @@ export function requireUser(verifier: TokenVerifier): MiddlewareHandler<AuthEnv>
     const header = requestHeader(c, 'authorization');
     const match = header ? /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i.exec(header) : null;
     if (!match) throw new AuthenticationError('Send an access token as "Authorization: Bearer <token>".');
-    c.set('user', await verifier.verify(match[1]!));
+    c.set('user', await verifier.verify(match[1]!, requestContextOf(c)));
     await next();
   };
 }

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DependencyUnavailableError, createInternalClient, requestContext, createLogger } from '../src/index.ts';
+import { DependencyUnavailableError, createInternalClient, createLogger } from '../src/index.ts';
 
 let server: Server | undefined;
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
@@ -41,12 +41,15 @@ describe('internal client', () => {
     });
     const client = createInternalClient({ name: 'callee', baseUrl: url });
     const traceId = 'a'.repeat(32);
-    const res = await requestContext.run({ requestId: 'req-123', traceId, spanId: 'b'.repeat(16), logger: createLogger('t', 'silent') }, () =>
-      client.request({ method: 'GET', path: '/missing' }),
-    );
+    const context = { requestId: 'req-123', traceId, spanId: 'b'.repeat(16), logger: createLogger('t', 'silent') };
+    const res = await client.request({ method: 'GET', path: '/missing', context });
     expect(res.status).toBe(404);
     expect(seen['x-request-id']).toBe('req-123');
     expect(seen['traceparent']).toBe(`00-${traceId}-${'b'.repeat(16)}-01`);
+    // Made for no request: nothing to propagate.
+    await client.request({ method: 'GET', path: '/missing' });
+    expect(seen['x-request-id']).toBeUndefined();
+    expect(seen['traceparent']).toBeUndefined();
     await client.close();
   });
 

@@ -1,7 +1,25 @@
-import { connect } from 'node:net';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import jwt from 'jsonwebtoken';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMetrics, createServiceApp, listen, NotFoundError, requestHeader, type RunningHttpServer, type ServiceEnv } from '../src/index.ts';
+import {
+  createInternalClient,
+  createMetrics,
+  createServiceApp,
+  createTokenVerifier,
+  listen,
+  NotFoundError,
+  requestContextOf,
+  requestHeader,
+  requireUser,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+  type RequestContext,
+  type RunningHttpServer,
+  type ServiceEnv,
+} from '../src/index.ts';
 import { Hono } from 'hono';
 
 // The service framework's per-request contract: request ids, trace ids in logs, problem+json,
@@ -134,5 +152,54 @@ describe('service app through app.request() (no Node request/response)', () => {
     expect(((await problem.json()) as { requestId?: string }).requestId).toBe(id);
     const header = await app.request('/echo-header/x-thing', { headers: { 'x-thing': 'v' } });
     expect(await header.json()).toEqual({ value: 'v' });
+  });
+});
+
+describe('request context propagation to internal calls', () => {
+  it('sends the request id and trace (with this hop as the parent span) on calls, probes and JWKS fetches made for the request', async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    const upstream = createServer((req, res) => {
+      seen.push(req.headers);
+      res.setHeader('content-type', 'application/json');
+      res.end('{}');
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const client = createInternalClient({ name: 'upstream', baseUrl: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` });
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwksContexts: (RequestContext | undefined)[] = [];
+    const verifier = createTokenVerifier({
+      fetchJwks: async (context) => {
+        jwksContexts.push(context);
+        return { keys: [{ ...createPublicKey(privateKey).export({ format: 'jwk' }), kid: 'k1' }] };
+      },
+    });
+    const app = createServiceApp(
+      { service: 't', logger: pino({ level: 'silent' }), metrics: createMetrics('t'), readiness: { upstream: (context) => client.request({ method: 'GET', path: '/ready', context }) } },
+      new Hono<ServiceEnv>(),
+    );
+    app.get('/call', async (c) => c.json((await client.request({ method: 'GET', path: '/x', context: requestContextOf(c) })).body));
+    app.get('/me', requireUser(verifier) as never, (c) => c.json({ ok: true }));
+    const server = await listen(app, '127.0.0.1', 0);
+    try {
+      const call = await fetch(`${server.url}/call`, { headers: { 'x-request-id': 'prop-1', traceparent } });
+      expect(call.status).toBe(200);
+      expect(seen[0]!['x-request-id']).toBe('prop-1');
+      const [version, trace, span, flags] = String(seen[0]!.traceparent).split('-');
+      expect([version, trace, flags]).toEqual(['00', TRACE, '01']);
+      expect(span).toMatch(/^[0-9a-f]{16}$/);
+      expect(span).not.toBe('00f067aa0ba902b7');
+
+      await fetch(`${server.url}/readyz`, { headers: { 'x-request-id': 'ready-1' } });
+      expect(seen[1]!['x-request-id']).toBe('ready-1');
+
+      const token = jwt.sign({ username: 'ann', role: 'operator' }, privateKey, { algorithm: 'ES256', keyid: 'k1', subject: 'u1', issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, expiresIn: 60 });
+      const me = await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${token}`, 'x-request-id': 'jwks-1' } });
+      expect(me.status).toBe(200);
+      expect(jwksContexts.map((ctx) => ctx?.requestId)).toEqual(['jwks-1']);
+    } finally {
+      await server.close(1_000);
+      await client.close();
+      upstream.close();
+    }
   });
 });

@@ -35,9 +35,9 @@ export function createApiV1App(deps: ApiV1Deps) {
       metrics: deps.metrics,
       maxBodyBytes: 64 * 1024,
       readiness: {
-        'api-v2': () => deps.apiV2.request({ method: 'GET', path: '/healthz', timeoutMs: 1_000 }),
-        'api-v2-internal': () => deps.apiV2Internal.request({ method: 'GET', path: '/healthz', timeoutMs: 1_000 }),
-        account: () => deps.account.request({ method: 'GET', path: '/healthz', timeoutMs: 1_000 }),
+        'api-v2': (context) => deps.apiV2.request({ method: 'GET', path: '/healthz', timeoutMs: 1_000, context }),
+        'api-v2-internal': (context) => deps.apiV2Internal.request({ method: 'GET', path: '/healthz', timeoutMs: 1_000, context }),
+        account: (context) => deps.account.request({ method: 'GET', path: '/healthz', timeoutMs: 1_000, context }),
       },
     },
     base,

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { forwardedFor, type InternalClient } from '@marquee/service-kit';
+import { forwardedFor, requestContextOf, type InternalClient } from '@marquee/service-kit';
 import { V1Error, v1ErrorFrom } from './errors.ts';
 import { createV1Router, jsonBody, v1Json, v1Pick } from './openapi.ts';
 
@@ -61,6 +61,7 @@ export function authRoutes(deps: { account: InternalClient }) {
         path: '/signup',
         body: { username, password, accountType: 'advertiser' },
         headers: forwardedFor(c),
+        context: requestContextOf(c),
       });
       if (res.status === 201) return c.json({ status: 0 as const, message: 'succeed' as const, userid: res.body.id }, 200);
       if (res.status === 409) return c.json({ status: -1 as const, message: 'username existed' as const, userid: '' }, 200);
@@ -85,7 +86,7 @@ export function authRoutes(deps: { account: InternalClient }) {
       const { username, password } = c.req.valid('json');
       if (username === '' || password === '') return c.json({ status: -1 as const, message: 'login fail' as const, userid: '' as const }, 200);
       // Never retried: each attempt counts against the login throttle.
-      const res = await deps.account.request<AccountTokens>({ method: 'POST', path: '/login', body: { username, password }, headers: forwardedFor(c) });
+      const res = await deps.account.request<AccountTokens>({ method: 'POST', path: '/login', body: { username, password }, headers: forwardedFor(c), context: requestContextOf(c) });
       if (res.status === 200) {
         return c.json({ status: 0 as const, message: 'login succeed' as const, userid: res.body.user.id, token: res.body.accessToken }, 200);
       }

@@ -38,7 +38,7 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
   const bus = opts.bus ?? (config.REDIS_URL ? createRedisBus(config.REDIS_URL, logger) : createMemoryBus(logger));
   const account = createInternalClient({ name: 'account service', baseUrl: config.ACCOUNT_URL, timeoutMs: 3_000 });
   const verifier = createTokenVerifier({
-    fetchJwks: async () => (await account.request<Jwks>({ method: 'GET', path: '/.well-known/jwks.json' })).body,
+    fetchJwks: async (context) => (await account.request<Jwks>({ method: 'GET', path: '/.well-known/jwks.json', context })).body,
   });
   const closeAll = async () => {
     await sql.end({ timeout: 5 });

@@ -1,4 +1,4 @@
-import { DependencyUnavailableError, type InternalClient } from '@marquee/service-kit';
+import { DependencyUnavailableError, type InternalClient, type RequestContext } from '@marquee/service-kit';
 
 /** One v1 device: what api-v2's internal catalogue says about an active display, in v1 words. */
 export interface V1Device {
@@ -41,10 +41,11 @@ export function createCatalogueCache(opts: CatalogueCacheOptions) {
   let last: { devices: V1Device[]; fetchedAt: number } | undefined;
   let inflight: Promise<V1Device[]> | undefined;
 
-  const fetchFresh = () =>
+  // A shared fetch carries the ids of the request that started it.
+  const fetchFresh = (context: RequestContext | undefined) =>
     (inflight ??= (async () => {
       try {
-        const res = await opts.apiV2Internal.request<{ items: CatalogueItem[] }>({ method: 'GET', path: '/internal/displays/catalogue' });
+        const res = await opts.apiV2Internal.request<{ items: CatalogueItem[] }>({ method: 'GET', path: '/internal/displays/catalogue', context });
         if (res.status !== 200 || !Array.isArray(res.body?.items)) throw new DependencyUnavailableError(`api-v2's catalogue answered ${res.status}.`, 2);
         const devices = res.body.items.map(toV1Device);
         last = { devices, fetchedAt: now() };
@@ -55,8 +56,9 @@ export function createCatalogueCache(opts: CatalogueCacheOptions) {
     })());
 
   return {
-    async get(): Promise<CatalogueAnswer> {
-      const fresh = fetchFresh();
+    /** `context`: the request being answered (its ids travel with the fetch it starts). */
+    async get(context?: RequestContext): Promise<CatalogueAnswer> {
+      const fresh = fetchFresh(context);
       const copy = last;
       if (!copy) return { devices: await fresh };
       fresh.catch(() => {}); // a failure after the deadline is only a missed refresh

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { requestContextOf } from '@marquee/service-kit';
 import { createV1Router, v1Json, v1Pick } from '../openapi.ts';
 import type { createCatalogueCache } from './catalogue-cache.ts';
 
@@ -32,7 +33,7 @@ export function deviceRoutes(deps: { catalogue: ReturnType<typeof createCatalogu
       responses: { 200: v1Json(z.array(DeviceSchema), 'The devices, in registration order', staleHeaders), ...v1Pick(503) },
     }),
     async (c) => {
-      const answer = await deps.catalogue.get();
+      const answer = await deps.catalogue.get(requestContextOf(c));
       if (answer.staleAgeSeconds !== undefined) {
         c.header('warning', '110 - "Response is Stale"');
         c.header('age', String(answer.staleAgeSeconds));

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { InternalClient } from '@marquee/service-kit';
+import { requestContextOf, type InternalClient } from '@marquee/service-kit';
 import { V1Error } from '../errors.ts';
 import { createV1Router, jsonBody, tokenSecurity, v1Json, v1Pick } from '../openapi.ts';
 import { ContentSchema, CreateOrderSchema, OrderIdParam, OrderSchema } from './schemas.ts';
@@ -17,7 +17,7 @@ export function tokenOf(c: Context): Auth {
   const token = bearer ?? c.req.header('token')?.trim();
   if (!token) throw new V1Error(401, 'send the token from /v1/login as "Authorization: Bearer <token>" (or a "token" header)');
   if (!TOKEN.test(token)) throw new V1Error(401, 'the token is malformed');
-  return { authorization: `Bearer ${token}` };
+  return { authorization: `Bearer ${token}`, context: requestContextOf(c) };
 }
 
 const requireToken: MiddlewareHandler = async (c, next) => {

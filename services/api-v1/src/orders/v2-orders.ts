@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { InternalClient, InternalRequest } from '@marquee/service-kit';
+import type { InternalClient, InternalRequest, RequestContext } from '@marquee/service-kit';
 import { v1ErrorFrom } from '../errors.ts';
 import { toCreativeInput, toV1Content, type V1Content, type V2Creative } from './content.ts';
 import type { V1Order } from './schemas.ts';
@@ -31,7 +31,8 @@ export const MAX_LISTED_ORDERS = 1_000;
 const PAGE = 200;
 const CREATIVE_FETCH_CONCURRENCY = 8;
 
-export type Auth = { authorization: string };
+/** The caller: its token (sent on as Authorization) and its request, whose ids travel along. */
+export type Auth = { authorization: string; context?: RequestContext };
 
 /**
  * v1 orders as calls to api-v2's public API with the caller's own token, so v2 alone decides who
@@ -39,7 +40,7 @@ export type Auth = { authorization: string };
  */
 export function createV2Orders(apiV2: InternalClient) {
   async function call<T>(auth: Auth, req: InternalRequest, notFound = 'not found'): Promise<T> {
-    const res = await apiV2.request<T>({ ...req, headers: { ...req.headers, ...auth } });
+    const res = await apiV2.request<T>({ ...req, headers: { ...req.headers, authorization: auth.authorization }, context: auth.context });
     if (res.status >= 400) throw v1ErrorFrom(res, `api-v2 refused (${res.status})`, { 404: notFound });
     return res.body;
   }
@@ -48,7 +49,7 @@ export function createV2Orders(apiV2: InternalClient) {
 
   /** A creative, or undefined if the caller may not read it (then the content shows as "other"). */
   async function findCreative(auth: Auth, id: string): Promise<V2Creative | undefined> {
-    const res = await apiV2.request<V2Creative>({ method: 'GET', path: `/creatives/${id}`, headers: auth });
+    const res = await apiV2.request<V2Creative>({ method: 'GET', path: `/creatives/${id}`, headers: { authorization: auth.authorization }, context: auth.context });
     if (res.status === 200) return res.body;
     if (res.status === 404 || res.status === 403) return undefined;
     throw v1ErrorFrom(res, `api-v2 refused (${res.status})`);
@@ -86,7 +87,7 @@ export function createV2Orders(apiV2: InternalClient) {
         return toOrder(booked, creative);
       } catch (err) {
         // Don't leave inventory blocked until the hold lapses; if this fails too, the TTL frees it.
-        await apiV2.request({ method: 'POST', path: `/bookings/${hold.id}/cancel`, headers: auth, idempotent: true }).catch(() => {});
+        await apiV2.request({ method: 'POST', path: `/bookings/${hold.id}/cancel`, headers: { authorization: auth.authorization }, idempotent: true, context: auth.context }).catch(() => {});
         throw err;
       }
     },

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { forwardedFor, requireUser, type InternalClient, type InternalResponse, type TokenVerifier } from '@marquee/service-kit';
+import { forwardedFor, requestContextOf, requireUser, type InternalClient, type InternalResponse, type TokenVerifier } from '@marquee/service-kit';
 import { bearerSecurity, createRouter, jsonBody, jsonResponse, pick } from '../openapi.ts';
 
 const UserSchema = z
@@ -43,7 +43,7 @@ export function authRoutes(deps: { account: InternalClient; verifier: TokenVerif
         ...pick(400, 413, 415, 422, 503),
       },
     }),
-    async (c) => relay(c, await deps.account.request({ method: 'POST', path: '/signup', body: c.req.valid('json'), headers: forwardedFor(c) })),
+    async (c) => relay(c, await deps.account.request({ method: 'POST', path: '/signup', body: c.req.valid('json'), headers: forwardedFor(c), context: requestContextOf(c) })),
   );
 
   app.openapi(
@@ -60,7 +60,7 @@ export function authRoutes(deps: { account: InternalClient; verifier: TokenVerif
       },
     }),
     // Login is not idempotent from the throttle's point of view: never retried.
-    async (c) => relay(c, await deps.account.request({ method: 'POST', path: '/login', body: c.req.valid('json'), headers: forwardedFor(c) })),
+    async (c) => relay(c, await deps.account.request({ method: 'POST', path: '/login', body: c.req.valid('json'), headers: forwardedFor(c), context: requestContextOf(c) })),
   );
 
   app.openapi(
@@ -72,7 +72,7 @@ export function authRoutes(deps: { account: InternalClient; verifier: TokenVerif
       request: { body: jsonBody(RefreshSchema) },
       responses: { 200: jsonResponse(TokensSchema, 'New tokens'), ...pick(400, 401, 413, 415, 422, 503) },
     }),
-    async (c) => relay(c, await deps.account.request({ method: 'POST', path: '/refresh', body: c.req.valid('json'), headers: forwardedFor(c) })),
+    async (c) => relay(c, await deps.account.request({ method: 'POST', path: '/refresh', body: c.req.valid('json'), headers: forwardedFor(c), context: requestContextOf(c) })),
   );
 
   app.openapi(
@@ -85,7 +85,7 @@ export function authRoutes(deps: { account: InternalClient; verifier: TokenVerif
       responses: { 204: { description: 'Logged out' }, ...pick(400, 413, 415, 422, 503) },
     }),
     async (c) =>
-      relay(c, await deps.account.request({ method: 'POST', path: '/logout', body: c.req.valid('json'), headers: forwardedFor(c), idempotent: true })),
+      relay(c, await deps.account.request({ method: 'POST', path: '/logout', body: c.req.valid('json'), headers: forwardedFor(c), idempotent: true, context: requestContextOf(c) })),
   );
 
   app.use('/me', requireUser(deps.verifier));
@@ -99,7 +99,7 @@ export function authRoutes(deps: { account: InternalClient; verifier: TokenVerif
       responses: { 200: jsonResponse(UserSchema, 'The user'), ...pick(401, 503) },
     }),
     async (c) =>
-      relay(c, await deps.account.request({ method: 'GET', path: '/me', headers: { authorization: c.req.header('authorization') ?? '' } })),
+      relay(c, await deps.account.request({ method: 'GET', path: '/me', headers: { authorization: c.req.header('authorization') ?? '' }, context: requestContextOf(c) })),
   );
 
   return app;
