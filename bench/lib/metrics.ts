@@ -34,3 +34,14 @@ export function diff(before: MetricTotals, after: MetricTotals) {
   }
   return { routes, counters };
 }
+
+/** Current values of unlabelled (or label-summed) gauges, e.g. nodejs_heap_size_used_bytes. */
+export async function scrapeGauges<K extends string>(baseUrl: string, names: readonly K[]): Promise<Record<K, number>> {
+  const text = await (await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  const out = Object.fromEntries(names.map((n) => [n, 0])) as Record<K, number>;
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (m && (names as readonly string[]).includes(m[1]!)) out[m[1] as K] += Number(m[2]);
+  }
+  return out;
+}

@@ -46,3 +46,57 @@ export function machineInfo() {
   const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
   return { cpu: model, cores, memoryGiB: Math.round((memKb / 1024 / 1024) * 10) / 10, kernel, node: process.version };
 }
+
+export interface MemoryMap {
+  rssBytes: number;
+  /** Anonymous resident memory: V8 heap pages, malloc arenas, thread stacks. */
+  anonBytes: number;
+  /** File-backed resident memory (the node binary, shared libraries). */
+  fileBytes: number;
+  /** glibc's main malloc arena (the brk heap, "[heap]"). */
+  brkHeapBytes: number;
+  /** glibc's per-thread malloc arenas: anonymous mappings inside 64 MiB-aligned 64 MiB reservations. */
+  mallocArenaBytes: number;
+  /** Other anonymous resident memory: V8's heap pages, large mmap'd malloc chunks, stacks. */
+  otherAnonBytes: number;
+}
+
+/** Where a process's resident memory is, from /proc/<pid>/smaps. */
+export function memoryMap(pid: number): MemoryMap {
+  const text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  const ARENA = 64 * 2 ** 20;
+  const map: MemoryMap = { rssBytes: 0, anonBytes: 0, fileBytes: 0, brkHeapBytes: 0, mallocArenaBytes: 0, otherAnonBytes: 0 };
+  // A glibc thread arena is one 64 MiB-aligned reservation: a read-write part followed by PROT_NONE.
+  const regions: { start: number; end: number; path: string; rss: number; anon: number }[] = [];
+  let cur: (typeof regions)[number] | null = null;
+  for (const line of text.split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      cur = { start: parseInt(head[1]!, 16), end: parseInt(head[2]!, 16), path: head[3]!, rss: 0, anon: 0 };
+      regions.push(cur);
+      continue;
+    }
+    const kv = /^(Rss|Anonymous):\s+(\d+) kB/.exec(line);
+    if (kv && cur) cur[kv[1] === 'Rss' ? 'rss' : 'anon'] = Number(kv[2]) * 1024;
+  }
+  for (let i = 0; i < regions.length; i++) {
+    const r = regions[i]!;
+    map.rssBytes += r.rss;
+    if (r.path === '[heap]') {
+      map.brkHeapBytes += r.rss;
+      map.anonBytes += r.anon;
+    } else if (r.path === '' || r.path.startsWith('[anon')) {
+      map.anonBytes += r.anon;
+      const next = regions[i + 1];
+      const arena = r.start % ARENA === 0 && (r.end - r.start === ARENA || (next && next.start === r.end && next.end - r.start === ARENA && next.rss === 0));
+      if (arena) map.mallocArenaBytes += r.rss;
+      else map.otherAnonBytes += r.rss;
+    } else if (r.path.startsWith('[')) {
+      map.anonBytes += r.anon; // stack, vdso, vvar
+      map.otherAnonBytes += r.rss;
+    } else {
+      map.fileBytes += r.rss;
+    }
+  }
+  return map;
+}

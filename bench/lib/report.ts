@@ -16,6 +16,8 @@ export interface Figure {
   method: string;
   /** When missed: what bound it, with the profiling evidence, and what it would take. */
   bottleneck?: string;
+  /** What the raw numbers mean, met or not (e.g. which part of RSS is garbage or allocator slack). */
+  notes?: string;
   seconds?: number;
   /** Set on figures carried over from an earlier run by `--only`. */
   measuredIn?: string;
@@ -91,6 +93,7 @@ export function writeResults(dir: string, base: string, info: RunInfo, figures: 
   for (const f of figures) {
     lines.push(`## ${f.id}: ${f.measure}`, '', `**Result:** ${f.result} — target ${f.target} — ${mark(f)}`, '', `**Method:** ${f.method}`, '');
     if (f.measuredIn) lines.push(`*Measured in an earlier run: \`${f.measuredIn}\`.*`, '');
+    if (f.notes) lines.push(`**Notes:** ${f.notes}`, '');
     if (f.bottleneck) lines.push(`**What bound it:** ${f.bottleneck}`, '');
     lines.push('```json', JSON.stringify(f.details, null, 2), '```', '');
   }
