@@ -5,6 +5,7 @@
  *   C2  10 000 hostile TCP sessions against device-tcp while healthy displays keep working
  *   C3  kill -9 of api-v2, account and device-tcp under load; nothing lost
  */
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineInfo } from '../bench/lib/proc.ts';
@@ -29,6 +30,20 @@ const resultsDir = path.join(import.meta.dirname, 'results');
 const logDir = path.join(resultsDir, 'logs');
 const startedAt = new Date();
 const figures: Figure[] = [];
+// With --only, figures of the other ids are kept from the previous results file (marked as such).
+const kept: Figure[] = [];
+if (only && existsSync(path.join(resultsDir, 'latest.json'))) {
+  const previous = JSON.parse(readFileSync(path.join(resultsDir, 'latest.json'), 'utf8')) as { figures: Figure[]; startedAt: string; command: string };
+  // One figure per id: the one that run measured itself wins over one it had carried over.
+  const byId = new Map<string, Figure>();
+  for (const f of previous.figures) if (!byId.has(f.id) || !f.measuredIn) byId.set(f.id, f);
+  for (const f of byId.values()) kept.push({ ...f, measuredIn: f.measuredIn ?? `${previous.command} at ${previous.startedAt}` });
+}
+function ordered(): Figure[] {
+  const fresh = new Set(figures.map((f) => f.id));
+  const order = PARTS.map((p) => p.id);
+  return [...kept.filter((f) => !fresh.has(f.id)), ...figures].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+}
 const info = () => ({
   title: 'Marquee fault and bad-input results',
   command: `npm run chaos${values.only ? ` -- --only ${values.only}` : ''}`,
@@ -50,7 +65,7 @@ for (const part of PARTS) {
     figures.push({ id: part.id, measure: 'run failed', target: '', result: `error: ${String(err).slice(0, 200)}`, met: false, details: { error: err instanceof Error ? err.stack : String(err) }, method: '' });
     progressDone(`${part.id}: FAILED: ${String(err)}`);
   }
-  writeResults(resultsDir, 'latest', info(), figures);
+  writeResults(resultsDir, 'latest', info(), ordered());
 }
-const files = writeResults(resultsDir, 'latest', info(), figures);
+const files = writeResults(resultsDir, 'latest', info(), ordered());
 progressDone(`chaos done in ${fmt.int((Date.now() - startedAt.getTime()) / 1000)} s → ${path.relative(process.cwd(), files.md)}, ${path.relative(process.cwd(), files.json)}`);
