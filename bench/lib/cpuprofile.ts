@@ -16,6 +16,13 @@ interface Node {
 export interface ProfileSummary {
   file: string;
   totalMs: number;
+  /**
+   * Stretches of ≥ 2 s in which the process was busy more than half the time (250 ms buckets), in
+   * seconds from the profile's start: e.g. the load rounds of a figure, for `--segments`.
+   */
+  busySegments: { fromS: number; toS: number }[];
+  /** The busy segments the summary is restricted to (all samples when absent). */
+  segments?: number[];
   idlePct: number;
   selfTop: { frame: string; pct: number }[];
   inclusiveTop: { frame: string; pct: number }[];
@@ -38,14 +45,46 @@ function pkgOf(n: Node): string {
   return w ? w[1]! : path.basename(url);
 }
 
-export function summariseProfile(file: string, top = 15): ProfileSummary {
+const BUCKET_MS = 250;
+
+function findBusySegments(samples: number[], atMs: number[], idleIds: Set<number>): { fromS: number; toS: number }[] {
+  const buckets: { busy: number; all: number }[] = [];
+  samples.forEach((s, i) => {
+    const b = (buckets[Math.floor(atMs[i]! / BUCKET_MS)] ??= { busy: 0, all: 0 });
+    b.all++;
+    if (!idleIds.has(s)) b.busy++;
+  });
+  const segments: { fromS: number; toS: number }[] = [];
+  let start = -1;
+  for (let i = 0; i <= buckets.length; i++) {
+    const b = buckets[i];
+    const busy = b !== undefined && b.busy / b.all > 0.5;
+    if (busy && start < 0) start = i;
+    if (!busy && start >= 0) {
+      if ((i - start) * BUCKET_MS >= 2_000) segments.push({ fromS: (start * BUCKET_MS) / 1000, toS: (i * BUCKET_MS) / 1000 });
+      start = -1;
+    }
+  }
+  return segments;
+}
+
+export function summariseProfile(file: string, top = 15, opts: { segments?: number[] } = {}): ProfileSummary {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const idleIds = new Set(prof.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  const atMs: number[] = [];
+  let t = 0;
+  for (const d of prof.timeDeltas) atMs.push((t += d) / 1000);
+  const busySegments = findBusySegments(prof.samples, atMs, idleIds);
+  const windows = opts.segments?.map((i) => busySegments[i]).filter((w) => w !== undefined);
   const hits = new Map<number, number>();
-  for (const s of prof.samples) hits.set(s, (hits.get(s) ?? 0) + 1);
-  const total = prof.samples.length || 1;
+  prof.samples.forEach((s, i) => {
+    if (windows && !windows.some((w) => atMs[i]! >= w.fromS * 1000 && atMs[i]! < w.toS * 1000)) return;
+    hits.set(s, (hits.get(s) ?? 0) + 1);
+  });
+  const total = [...hits.values()].reduce((a, b) => a + b, 0) || 1;
   const self = new Map<string, number>();
   const incl = new Map<string, number>();
   const pkgs = new Map<string, number>();
@@ -86,6 +125,8 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
   return {
     file: path.basename(file),
     totalMs: (prof.endTime - prof.startTime) / 1000,
+    busySegments,
+    ...(opts.segments ? { segments: opts.segments } : {}),
     idlePct: Math.round((idle / total) * 1000) / 10,
     selfTop: sortTop(self, busy),
     inclusiveTop: sortTop(incl, busy),
@@ -93,6 +134,14 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
   };
 }
 
+// npx tsx bench/lib/cpuprofile.ts [--segments 0,2] [--top 25] file.cpuprofile ...
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const f of process.argv.slice(2)) console.log(JSON.stringify(summariseProfile(f), null, 2));
+  const args = process.argv.slice(2);
+  const option = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args.splice(i, 2)[1] : undefined;
+  };
+  const segments = option('--segments')?.split(',').map(Number);
+  const top = Number(option('--top') ?? 15);
+  for (const f of args) console.log(JSON.stringify(summariseProfile(f, top, { segments }), null, 2));
 }
