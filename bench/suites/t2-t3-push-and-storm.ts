@@ -8,10 +8,11 @@
 import path from 'node:path';
 import { PER_ADDRESS, epochNow, launchFleet, percentile, spawnFleet, waitOnline } from '../lib/displays.ts';
 import { startPlatform } from '../lib/platform.ts';
-import { fmt, progress, throttled, type Figure } from '../lib/report.ts';
+import { fmt, progress, progressDone, throttled, type Figure } from '../lib/report.ts';
 import { bookDisplays, createTextCreative, insertDisplays, signUpAndLogIn } from '../lib/seed.ts';
 import { waitFor } from '../lib/sim.ts';
 import { diff, scrape } from '../lib/metrics.ts';
+import { cpuSnapshot, cpuWindow, type CpuWindow } from '../lib/cpu-account.ts';
 import { appliedTimes, editFailures, patchCreative, playlistVersions as versions } from '../lib/push.ts';
 import type { SuiteContext } from '../lib/suite.ts';
 
@@ -46,10 +47,16 @@ export async function runT2T3(ctx: SuiteContext): Promise<Figure[]> {
     // ---------------------------------------------------------------- T2: edits
     const snap = async () => ({ api: await scrape(platform.apiV2Url), device: await scrape(platform.deviceOpsUrl!) });
     const m0 = await snap();
-    const edits: { p50: number; p99: number; max: number; received: number; stale: number }[] = [];
+    const edits: { p50: number; p99: number; max: number; received: number; stale: number; cpu: CpuWindow }[] = [];
+    const roles = () => ({
+      apiV2: [platform.procs['api-v2']!.pid],
+      deviceTcp: [platform.procs['device-tcp']!.pid],
+      simulators: sims!.sims.map((s) => s.child.pid!),
+    });
     for (let e = 0; e < EDITS; e++) {
       progress(`T2 edit ${e + 1}/${EDITS}: PATCH /creatives/{id} booked on ${fmt.int(DISPLAYS)} connected displays`);
       const answeredAt = await patchCreative(platform, advertiser, creativeId, 5_000 + (e + 1) * 1_000);
+      const cpuAtAnswer = cpuSnapshot(roles());
       const expect = await versions(platform, ids);
       const tick = throttled();
       const got = await waitFor(
@@ -60,8 +67,10 @@ export async function runT2T3(ctx: SuiteContext): Promise<Figure[]> {
         (r) => tick(`T2 edit ${e + 1}/${EDITS}: ${fmt.int(DISPLAYS - r.stale)}/${fmt.int(DISPLAYS)} displays have the new playlist`),
         200,
       );
+      const cpu = cpuWindow(cpuAtAnswer, cpuSnapshot(roles()));
       const lat = got.value.times.filter((t): t is number => t !== null).map((t) => t - answeredAt).sort((a, b) => a - b);
-      edits.push({ p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1] ?? NaN, received: lat.length, stale: got.value.stale });
+      edits.push({ p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1] ?? NaN, received: lat.length, stale: got.value.stale, cpu });
+      progressDone(`T2 edit ${e + 1}/${EDITS}: p99 ${fmt.ms(edits.at(-1)!.p99)}; CPU ms in the window ${JSON.stringify(cpu.cpuMs)}, machine busy ${Math.round(cpu.machineBusyShare * 100)} % of ${cpu.wallMs} ms × cores`);
       await new Promise((r) => setTimeout(r, 2_000));
     }
     const m1 = await snap();

@@ -25,9 +25,11 @@ export async function bumpPlaylistVersions(tx: Sql, displayIds: readonly string[
   return rows.map((r) => ({ displayId: r.id, version: Number(r.playlist_version) }));
 }
 
-/** Displays per set-based build: one pass for a big edit, with memory still bounded. */
-const DISPLAYS_PER_BUILD = 5_000;
-/** Displays per published message, so no consumer spends long on one. */
+/**
+ * Displays per set-based build and per published message. Small enough that device-tcp pushes
+ * the first thousand while the next is being built (bench T2, one side-by-side pair of runs: p50 ~25 % lower than
+ * building 5 000 at once, same p99), large enough that a build's fixed cost is noise.
+ */
 const DISPLAYS_PER_MESSAGE = 1_000;
 
 export interface PlaylistPublishDeps {
@@ -48,21 +50,16 @@ export function publishPlaylistChanges(deps: PlaylistPublishDeps, changes: reado
   if (changes.length === 0) return;
   const publishedAt = Date.now();
   void (async () => {
-    for (let i = 0; i < changes.length; i += DISPLAYS_PER_BUILD) {
-      const part = changes.slice(i, i + DISPLAYS_PER_BUILD);
-      let playlists: Map<string, Playlist> | null = null;
+    for (let i = 0; i < changes.length; i += DISPLAYS_PER_MESSAGE) {
+      const chunk = changes.slice(i, i + DISPLAYS_PER_MESSAGE);
+      let message: PlaylistsChanged;
       try {
-        playlists = await buildPlaylists(deps.sql, part.map((c) => c.displayId), deps.publicBaseUrl);
+        message = withContent(publishedAt, chunk, await buildPlaylists(deps.sql, chunk.map((c) => c.displayId), deps.publicBaseUrl));
       } catch (err) {
-        deps.logger?.warn({ err, displays: part.length }, 'playlists not built for publishing; sending bare version notices');
+        deps.logger?.warn({ err, displays: chunk.length }, 'playlists not built for publishing; sending bare version notices');
+        message = { publishedAt, changes: chunk.map((c) => ({ displayId: c.displayId, version: c.version })) };
       }
-      for (let j = 0; j < part.length; j += DISPLAYS_PER_MESSAGE) {
-        const chunk = part.slice(j, j + DISPLAYS_PER_MESSAGE);
-        const message: PlaylistsChanged = playlists
-          ? withContent(publishedAt, chunk, playlists)
-          : { publishedAt, changes: chunk.map((c) => ({ displayId: c.displayId, version: c.version })) };
-        await deps.bus.publish(TOPIC_PLAYLIST_CHANGED, message).catch((err) => deps.logger?.warn({ err, displays: chunk.length }, 'playlist changes not published'));
-      }
+      await deps.bus.publish(TOPIC_PLAYLIST_CHANGED, message).catch((err) => deps.logger?.warn({ err, displays: chunk.length }, 'playlist changes not published'));
     }
   })();
 }
