@@ -8,18 +8,20 @@ export const FINDINGS: Record<string, string> = {
   H2:
     'CPU per request: 2 cores shared by autocannon, api-v2 (one event-loop thread, the busiest process) and PostgreSQL. Fixes from the profiles, in order: ES256 verification cached per token ' +
     '(899e85c) and no bodyLimit on GET/HEAD (a6cdd00; it made @hono/node-server build an undici Request per request) took H2 from 5–8 % to ~10 %; then (before → after alternated on the same ' +
-    'machine: 10.3–10.7 % → 19.6–20.1 % req/s, p99 13× → 6×, GET /healthz 41–46 % → 55–60 % of hello world): postgres.js 3.4.9\'s pool queues kept a slot per query and scanned them all ' +
+    'machine: 10.3–10.7 % → 19.6–20.1 % req/s, p99 12–13× → 5–6×, GET /healthz 41–46 % → 55–65 % of hello world): postgres.js 3.4.9\'s pool queues kept a slot per query and scanned them all ' +
     'on every query (Array indexOf 16.8 % of api-v2 CPU under perf; patched at install, 97dc1ed), the request scope built two WHATWG Headers per request (a2361a8), AsyncLocalStorage ' +
     'ran promise hooks on every promise for the few calls that propagate ids (8–10 µs per read; explicit context since 185d506), and the owner view\'s object spread took V8\'s slow ' +
-    'path (~4 µs per read; e8fe083). Where the CPU goes now (details.cpuMicrosecondsPerRequest, /proc per round): api-v2 ≈ 55–70 µs, its PostgreSQL backends ≈ 20–35 µs and autocannon ' +
-    '≈ 15–18 µs per read, against ≈ 12–14 µs (Hono) + ≈ 11 µs (autocannon) per hello world; api-v2 GET /healthz (the framework alone) ≈ 19–20 µs. api-v2 --cpu-prof over the read ' +
+    'path (~4 µs per read; e8fe083). Where the CPU goes now (details.cpuMicrosecondsPerRequest, /proc per round; the same suite on the code before these four fixes: api-v2 127 µs ' +
+    'per read, /healthz 27 µs): api-v2 ≈ 59–67 µs, its PostgreSQL backends ≈ 21–35 µs and autocannon ≈ 15–19 µs per read, against ≈ 11–12 µs (Hono) + ≈ 11 µs (autocannon) per hello ' +
+    'world; api-v2 GET /healthz (the framework alone) ≈ 18–20 µs. The ratio moves with other load on the machine (24–27 % in runs where hello world fell to 43 000–57 000 req/s), ' +
+    'the CPU per request much less. api-v2 --cpu-prof over the read ' +
     'rounds only (bench/lib/cpuprofile.ts --segments 0,1,2; V8 samples wall time on the thread, busy samples): socket writes 35.5 % self (HTTP response writev 26.8 %, query writes ' +
     '8.7 %), postgres.js 28.6 % in all (query build, Bind, DataRow parse, Result, its writes), hono 8.8 %, service-kit 6.7 %, GC 5.8 %, the route and view 4.6 %, prom-client + pino ' +
     '3.6 %. perf (CPU clock) puts 27 % of api-v2\'s CPU in syscalls, mostly TCP sends whose loopback delivery (~11 %) and wake-up of the sleeping peer, autocannon or a PostgreSQL ' +
     'backend (~8 %), are charged to the sender. What it would take: the ratio is api-v2\'s CPU per read against Hono\'s per hello world. Even with PostgreSQL and autocannon on cores ' +
-    'of their own, 40 % needs api-v2 ≤ ~13.5 / 0.4 ≈ 34 µs per read; on these 2 shared cores the budget is 2 cores / (0.4 × ~88 000 req/s) ≈ 57 µs of machine CPU per read for ' +
-    'api-v2, PostgreSQL and autocannon together, while PostgreSQL + autocannon alone take ~35–50 µs. The framework floor (/healthz, ~19 µs: HTTP parse and write, Hono, request ' +
-    'scope) plus postgres.js\'s client side of one query (≥ ~10 µs even pipelined, measured standalone) already exceed 28 µs. The largest lever left within one query per request ' +
+    'of their own, 40 % needs api-v2 ≤ ~11–13.5 / 0.4 ≈ 27–34 µs per read; on these 2 shared cores the budget is 2 cores / (0.4 × ~88 000 req/s) ≈ 57 µs of machine CPU per read for ' +
+    'api-v2, PostgreSQL and autocannon together, while PostgreSQL + autocannon alone take ~35–50 µs. The framework floor (/healthz, ~18–20 µs: HTTP parse and write, Hono, request ' +
+    'scope) plus postgres.js\'s client side of one query (≥ ~10 µs even pipelined, measured standalone) already reach that 27–34 µs. The largest lever left within one query per request ' +
     'is batching at the pool: a 4-connection pool, where concurrent queries pipeline, measured −7 µs api-v2 and −6 µs PostgreSQL per read (≈ 13 of ≈ 100 µs of machine CPU); not adopted because ' +
     'api-v2\'s pool also carries row-lock transactions and up to 8 concurrent upload chunks that 4 shared connections would serialise (a separate small pool for point reads would ' +
     'cost 4 more connections per replica). Beyond that it needs a cheaper stack than Hono + postgres.js per request, or a read served without its query, which the figure excludes.',
