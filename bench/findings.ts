@@ -31,23 +31,32 @@ export const FINDINGS: Record<string, string> = {
     '(autocannon reports latency in whole milliseconds). Under concurrency (-c 20) api-v1 is faster than direct because concurrent /v1/devices requests share one upstream fetch. ' +
     'What it would take to clear 50 % at one connection: a cheaper v1 stack per request (see H2: the shared service-kit middleware is the dominant cost) — the hop itself is one keep-alive request.',
   T1:
-    'The count: see above (file-descriptor limit of this container). CPU is per heartbeat (frame in, heartbeat_ack out; since b408012 a "seen" presence report at most every 45 s): ' +
-    'details.cpuMicrosecondsPerHeartbeat (≈ 86–106 µs across runs) × 50 000 / 30 s gives details.cpuCoreShareLinearEstimateAtTarget, 14.6–21 % across runs on this shared machine, i.e. at the line. ' +
-    'The connect wave is bounded by api-v2: each handshake costs an authenticate call, a pending-commands fetch and a playlist fetch (details.errors shows displays told "unavailable" when ' +
-    'device-tcp\'s bounded authentication queue is full). The deadlocks and the shared circuit breaker found in the first runs were fixed in 226264e and 899e85c before the final run.',
+    'The count: see above (file-descriptor limit of this container: its hard nofile limit is 20 000 and CAP_SYS_RESOURCE is not granted, so no process here can hold 50 000 sockets). ' +
+    'CPU is per heartbeat (frame in, heartbeat_ack out; a "seen" presence report at most every 45 s): details.cpuMicrosecondsPerHeartbeat × 50 000 / 30 s gives ' +
+    'details.cpuCoreShareLinearEstimateAtTarget, 14.6–21 % across runs on this shared machine, i.e. at the line. device-tcp --cpu-prof over the last 33 s (steady state; ' +
+    'bench/results/profiles/t1-device-tcp): a third of the busy samples are the heartbeat_ack socket write itself (writeBuffer self 32.8 %), the rest is spread thin ' +
+    '(frame decode, JSON, zod, prom-client, the 1 s sweep). A bare Node loop writing one 400-byte frame to each of 10 000 loopback sockets spends ≈ 10 µs of kernel time per write here ' +
+    '(104–110 ms per 10 000, ≈ 100 ms of it system time): on loopback the receiver\'s TCP processing is charged to the sender. What it would take: a host where nofile can be raised to ' +
+    '≥ 65 536 to hold 50 000 for real (and `ulimits: nofile` on device-tcp in the stack then); on CPU, the per-heartbeat cost is one read and one write syscall plus ~30 µs of JavaScript, ' +
+    'so 15 % at 50 000 needs either a 40 s heartbeat interval or replies that carry no ack — a protocol change the displays in the field would have to follow, not made here. ' +
+    'The connect wave is no longer bounded by api-v2: since 1732d91 hellos are checked in batches of up to 1 000 (one call answers credentials, pending commands and the playlist).',
   T2:
-    'Fan-out cost after the edit. First runs: device-tcp fetched every playlist separately (GET /internal/displays/{id}/playlist, ≤ 64 in flight, ~49 ms mean; 10 000 × 49 ms / 64 ≈ 7.6 s; p99 9–11 s), ' +
-    'and the edit sometimes failed with 500 "deadlock detected" against presence writes. Fixed since: row locks in id order (226264e) and batched, set-based playlist building ' +
-    '(412f414, POST /internal/playlists ≤ 1 000 per call) — p99 went to ~6 s and then ~2.3 s (this run). Now (details.work): ~16 batch calls per edit at ~470 ms mean each; api-v2 --cpu-prof ' +
-    'during T2: postgres.js 35 %, node:http/@hono 25 %, socket writes 25 % self; device-tcp: socket writes 20 % self (10 000 playlist frames), undici 22 %, ioredis 7 % (10 000 bus messages). ' +
-    'What it would take to reach 250 ms: the playlists of one edit built in one pass and pushed without a per-display round trip — e.g. api-v2 publishes one message per edit carrying ' +
-    'the changed entries (or a content version that device-tcp applies to the cached playlists it holds), so the cost becomes one query plus 10 000 socket writes (~tens of ms), not 10 000 playlist builds.',
+    'CPU: the edit window keeps both cores busy. Since the run before this one (p99 ≈ 2–3 s): api-v2 publishes the changed playlists themselves, 1 000 displays per bus message with ' +
+    'each distinct entry list once, and device-tcp pushes them without asking back (7eb8f44, 69ca24d); the playlist build no longer depends on fresh statistics (bbbc064: ' +
+    'EXPLAIN ANALYZE showed 120–400 ms per 1 000 displays right after a big booking, now ~15 ms); presence writes are HOT updates (1b690bf). details.edits[].cpu reads /proc over ' +
+    'each edit\'s window (PATCH answered → every display applied; bench/lib/cpu-account.ts): the machine is 73–94 % busy across both cores for the whole window, and one edit costs ' +
+    '≈ 1.0–1.3 s of CPU — api-v2 ≈ 150–250 ms (build and publish 10 000 playlists, take 10 000 presence reports), device-tcp ≈ 210–360 ms (10 000 frames out, 10 000 acks in), ' +
+    'the two display simulators ≈ 300–450 ms, PostgreSQL ≈ 300 ms (builds, the 10 000 applied-version writes, the runner\'s own version check) — i.e. ≥ 0.5–0.65 s of wall time ' +
+    'on 2 cores before anything waits on anything. With version-change presence reports switched off as an experiment, PostgreSQL fell to 60–120 ms per edit (one pair of runs while ' +
+    'other work shared the machine: p99 ≈ 0.7 s against 0.9–1.2 s); those reports are kept (they are how an operator sees which version each screen shows). The socket work alone has a floor here: a bare Node loop ' +
+    'writing one 400-byte frame to each of 10 000 loopback sockets takes 104–110 ms (≈ 100 ms of it kernel time), and the receiving process needs ~60 ms more. What it would take: ' +
+    'the displays\' side off the server\'s cores (real screens are separate devices; here the simulators are a third of the window\'s CPU) and PostgreSQL on a core of its own, ' +
+    'which leaves device-tcp\'s ~0.2–0.3 s for 10 000 frames as the floor of one process — 10 000 displays spread over two device-tcp replicas, as in production, halve that.',
   T3:
-    'Per-handshake round trips to api-v2, shed by device-tcp when its queue is full. Each reconnect costs an authenticate call and a pending-commands fetch (details.work: 10 000 of each, ~22 ms mean under load) ' +
-    'plus a share of a batched playlist fetch; device-tcp lets 64 run at once and answers the rest "unavailable" with retryAfterMs (details.work.deviceTcp: handshakes overloaded ≈ 13 500 for 10 000 displays), ' +
-    'and the displays then wait full-jitter backoff (protocol §8), so the last ones return after ~25 s although api-v2 needs only ~7–8 s of work for all of them. ' +
-    'The deadlocks and the shared breaker of the first runs are fixed (226264e, 899e85c). What it would take: one api-v2 call per handshake (authenticate answers with playlist version ' +
-    'and pending commands, or a batch authenticate for the queued hellos), and a retryAfterMs computed from the queue depth (spread the returns over the time the queue needs) instead of a fixed hint.',
+    'Met since 1732d91. Before it, each reconnect cost three api-v2 round trips (authenticate, pending commands, playlist), 64 in flight; device-tcp shed hellos beyond 1 024 ' +
+    'waiting with a fixed 5 s hint and the displays\' backoff stretched 10 000 reconnects to 26–34 s. Now hellos are gathered for ≤ 5 ms into POST /internal/displays/handshakes ' +
+    '(≤ 1 000, 4 in flight) answered set-based with credentials, pending commands and the playlist when behind; up to 8 192 hellos wait instead of being refused, and a refused one is ' +
+    'told to return when the queue will likely have drained. If this figure is missed, details.work.deviceTcp shows handshakes by result and the connect errors the displays saw.',
   T4:
     'api-v2 --cpu-prof during T4: postgres.js 35 % (unnest insert of each batch), node:http/@hono 19 %, GC 10 %, zod 8 % (per-play safeParse); device-tcp: undici 22 %, zod 9 %, frame parsing 4 %. ' +
     'Ingest keeps up with what the simulators offer on this machine; the limit is the 2 shared cores (simulators, device-tcp, api-v2 and PostgreSQL together).',
