@@ -32,14 +32,14 @@ export const FINDINGS: Record<string, string> = {
     'What it would take to clear 50 % at one connection: a cheaper v1 stack per request (see H2: the shared service-kit middleware is the dominant cost) — the hop itself is one keep-alive request.',
   T1:
     'The count: see above (file-descriptor limit of this container: its hard nofile limit is 20 000 and CAP_SYS_RESOURCE is not granted, so no process here can hold 50 000 sockets). ' +
-    'CPU is per heartbeat (frame in, heartbeat_ack out; a "seen" presence report at most every 45 s): details.cpuMicrosecondsPerHeartbeat × 50 000 / 30 s gives ' +
-    'details.cpuCoreShareLinearEstimateAtTarget, 14.6–21 % across runs on this shared machine, i.e. at the line. device-tcp --cpu-prof over the last 33 s (steady state; ' +
-    'bench/results/profiles/t1-device-tcp): a third of the busy samples are the heartbeat_ack socket write itself (writeBuffer self 32.8 %), the rest is spread thin ' +
-    '(frame decode, JSON, zod, prom-client, the 1 s sweep). A bare Node loop writing one 400-byte frame to each of 10 000 loopback sockets spends ≈ 10 µs of kernel time per write here ' +
-    '(104–110 ms per 10 000, ≈ 100 ms of it system time): on loopback the receiver\'s TCP processing is charged to the sender. What it would take: a host where nofile can be raised to ' +
-    '≥ 65 536 to hold 50 000 for real (and `ulimits: nofile` on device-tcp in the stack then); on CPU, the per-heartbeat cost is one read and one write syscall plus ~30 µs of JavaScript, ' +
-    'so 15 % at 50 000 needs either a 40 s heartbeat interval or replies that carry no ack — a protocol change the displays in the field would have to follow, not made here. ' +
-    'The connect wave is no longer bounded by api-v2: since 1732d91 hellos are checked in batches of up to 1 000 (one call answers credentials, pending commands and the playlist).',
+    'RSS and CPU are within target at the count reached. CPU is per heartbeat (frame in, heartbeat_ack out; a "seen" presence report at most every 45 s): ' +
+    'details.cpuMicrosecondsPerHeartbeat × 50 000 / 30 s gives details.cpuCoreShareLinearEstimateAtTarget. On a quiet machine that is 2.9–3.6 % of a core at 19 500 and 7.5–9.1 % estimated at ' +
+    '50 000 (four runs today, one of them with the kit\'s older AsyncLocalStorage code at 3.6 % / 9.1 %, so that change is not why); runs made while other work shared the two cores ' +
+    'read 7.7–7.8 % (estimates 19.8–20.1 %): the cost per heartbeat roughly doubles under contention. device-tcp --cpu-prof over the last 33 s of such a run (bench/results/profiles/t1-device-tcp): ' +
+    'a third of the busy samples are the heartbeat_ack socket write itself (writeBuffer self 32.8 %), the rest is spread thin (frame decode, JSON, zod, prom-client, the 1 s sweep). ' +
+    'A bare Node loop writing one 400-byte frame to each of 10 000 loopback sockets spends ≈ 10 µs of kernel time per write here (104–110 ms per 10 000): on loopback the receiver\'s ' +
+    'TCP processing is charged to the sender. What it would take: a host where nofile can be raised to ≥ 65 536, to hold 50 000 for real (and `ulimits: nofile` on device-tcp in the stack ' +
+    'then). The connect wave is no longer bounded by api-v2: since 1732d91 hellos are checked in batches of up to 1 000 (one call answers credentials, pending commands and the playlist).',
   T2:
     'CPU: the edit window keeps both cores busy. Since the run before this one (p99 ≈ 2–3 s): api-v2 publishes the changed playlists themselves, 1 000 displays per bus message with ' +
     'each distinct entry list once, and device-tcp pushes them without asking back (7eb8f44, 69ca24d); the playlist build no longer depends on fresh statistics (bbbc064: ' +
