@@ -25,17 +25,8 @@ interface ContentRow {
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-interface EntryRow {
-  slot: number;
-  booking_id: string;
-  creative_id: string;
-  type: PlaylistEntry['type'];
-  media_sha256: string | null;
-  body: string | null;
-  duration_ms: number;
-  valid_from: Date;
-  valid_until: Date;
-}
+/** One playlist entry as read: a booked slot with its booking's current content. */
+type EntryRow = SlotRow & ContentRow;
 
 /**
  * The playlist for a display's current version: every booked, active slot overlapping
@@ -80,7 +71,7 @@ export async function buildPlaylists(sql: Sql, displayIds: readonly string[], pu
           where b.id = any(${bookingIds}::uuid[]) and b.status = 'booked'`
       : [];
     const contentOf = new Map(contents.map((c) => [c.booking_id, c]));
-    const rows: (EntryRow & { display_id: string })[] = [];
+    const rows: EntryRow[] = [];
     for (const slot of slots) {
       const content = contentOf.get(slot.booking_id);
       if (content) rows.push({ ...slot, ...content });
