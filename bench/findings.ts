@@ -37,21 +37,21 @@ export const FINDINGS: Record<string, string> = {
     '50 000 (four runs today, one of them with the kit\'s older AsyncLocalStorage code at 3.6 % / 9.1 %, so that change is not why); runs made while other work shared the two cores ' +
     'read 7.7–7.8 % (estimates 19.8–20.1 %): the cost per heartbeat roughly doubles under contention. device-tcp --cpu-prof over the last 33 s of such a run (bench/results/profiles/t1-device-tcp): ' +
     'a third of the busy samples are the heartbeat_ack socket write itself (writeBuffer self 32.8 %), the rest is spread thin (frame decode, JSON, zod, prom-client, the 1 s sweep). ' +
-    'A bare Node loop writing one 400-byte frame to each of 10 000 loopback sockets spends ≈ 10 µs of kernel time per write here (104–110 ms per 10 000): on loopback the receiver\'s ' +
+    'A bare Node loop writing one 400-byte frame to each of 10 000 loopback sockets spends 7–10 µs of kernel time per write here (94–124 ms per 10 000; node bench/loopback-floor.mjs): on loopback the receiver\'s ' +
     'TCP processing is charged to the sender. What it would take: a host where nofile can be raised to ≥ 65 536, to hold 50 000 for real (and `ulimits: nofile` on device-tcp in the stack ' +
     'then). The connect wave is no longer bounded by api-v2: since 1732d91 hellos are checked in batches of up to 1 000 (one call answers credentials, pending commands and the playlist).',
   T2:
     'CPU: the edit window keeps both cores busy. Since the run before this one (p99 ≈ 2–3 s): api-v2 publishes the changed playlists themselves, 1 000 displays per bus message with ' +
     'each distinct entry list once, and device-tcp pushes them without asking back (7eb8f44, 69ca24d); the playlist build no longer depends on fresh statistics (bbbc064: ' +
     'EXPLAIN ANALYZE showed 120–400 ms per 1 000 displays right after a big booking, now ~15 ms); presence writes are HOT updates (1b690bf). details.edits[].cpu reads /proc over ' +
-    'each edit\'s window (PATCH answered → every display applied; bench/lib/cpu-account.ts): the machine is 73–94 % busy across both cores for the whole window, and one edit costs ' +
-    '≈ 1.0–1.3 s of CPU — api-v2 ≈ 150–250 ms (build and publish 10 000 playlists, take 10 000 presence reports), device-tcp ≈ 210–360 ms (10 000 frames out, 10 000 acks in), ' +
-    'the two display simulators ≈ 300–450 ms, PostgreSQL ≈ 300 ms (builds, the 10 000 applied-version writes, the runner\'s own version check) — i.e. ≥ 0.5–0.65 s of wall time ' +
+    'each edit\'s window (PATCH answered → every display applied; bench/lib/cpu-account.ts): the machine is 67–94 % busy across both cores for the whole window (runs today), and one edit costs ' +
+    '≈ 0.9–1.4 s of CPU — api-v2 ≈ 140–260 ms (build and publish 10 000 playlists, take 10 000 presence reports), device-tcp ≈ 210–380 ms (10 000 frames out, 10 000 acks in), ' +
+    'the two display simulators ≈ 240–450 ms, PostgreSQL ≈ 210–350 ms (builds, the 10 000 applied-version writes, the runner\'s own version check) — i.e. ≥ 0.45–0.7 s of wall time ' +
     'on 2 cores before anything waits on anything. With version-change presence reports switched off as an experiment, PostgreSQL fell to 60–120 ms per edit (one pair of runs while ' +
     'other work shared the machine: p99 ≈ 0.7 s against 0.9–1.2 s); those reports are kept (they are how an operator sees which version each screen shows). The socket work alone has a floor here: a bare Node loop ' +
-    'writing one 400-byte frame to each of 10 000 loopback sockets takes 104–110 ms (≈ 100 ms of it kernel time), and the receiving process needs ~60 ms more. What it would take: ' +
+    'writing one 400-byte frame to each of 10 000 loopback sockets takes 94–124 ms (67–102 ms of it kernel time), and the receiving process needs another 55–89 ms of CPU (node bench/loopback-floor.mjs, two runs of 3 rounds). What it would take: ' +
     'the displays\' side off the server\'s cores (real screens are separate devices; here the simulators are a third of the window\'s CPU) and PostgreSQL on a core of its own, ' +
-    'which leaves device-tcp\'s ~0.2–0.3 s for 10 000 frames as the floor of one process — 10 000 displays spread over two device-tcp replicas, as in production, halve that.',
+    'which leaves device-tcp\'s ~0.2–0.4 s for 10 000 frames as the floor of one process; spreading the displays over several device-tcp replicas, as production does, would split that (not measured here).',
   T3:
     'Met since 1732d91. Before it, each reconnect cost three api-v2 round trips (authenticate, pending commands, playlist), 64 in flight; device-tcp shed hellos beyond 1 024 ' +
     'waiting with a fixed 5 s hint and the displays\' backoff stretched 10 000 reconnects to 26–34 s. Now hellos are gathered for ≤ 5 ms into POST /internal/displays/handshakes ' +
