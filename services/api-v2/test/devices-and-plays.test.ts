@@ -72,6 +72,16 @@ describe('device handshakes (internal)', () => {
     expect((await handshake(hello())).body.answers[0].ok).toBe(true);
   });
 
+  it('still answers the per-display calls of device-tcp replicas from before batched hellos (a rolling deploy runs both)', async () => {
+    expect((await internal('POST', '/internal/displays/authenticate', { displayId: display.id, secret: display.secret })).body).toMatchObject({ ok: true, display: { id: display.id } });
+    expect((await internal('POST', '/internal/displays/authenticate', { displayId: display.id, secret: 'nope' })).body).toEqual({ ok: false, code: 'bad_secret' });
+    expect((await internal('POST', '/internal/displays/authenticate', { displayId: 5 })).status).toBe(422);
+    const pending = await internal('GET', `/internal/displays/${display.id}/commands/pending`);
+    expect(pending.status).toBe(200);
+    expect(pending.body.commands).toEqual(expect.any(Array));
+    expect((await internal('GET', '/internal/displays/not-a-uuid/commands/pending')).status).toBe(422);
+  });
+
   it('is not reachable on the public port', async () => {
     const res = await api(p.apiV2.url, 'POST', '/internal/displays/handshakes', { hellos: [hello()] });
     expect(res.status).toBe(404);

@@ -39,6 +39,11 @@ const handshakesAnswer = z.object({
     ]),
   ),
 });
+const legacyAuthAnswer = z.union([
+  z.object({ ok: z.literal(true), display: z.object({ id: z.string(), status: z.string(), playlistVersion: z.number().int().min(0) }) }),
+  z.object({ ok: z.literal(false), code: z.enum(['unknown_display', 'bad_secret', 'disabled']) }),
+]);
+const legacyCommandsAnswer = z.object({ commands: z.array(commandSchema) });
 const playlistsAnswer = z.object({ playlists: z.record(z.string(), playlistAnswer) });
 
 /** Hellos and playlist fetches are gathered for this long (or up to BATCH_MAX) into one call. */
@@ -71,12 +76,35 @@ export class HttpDisplayDirectory implements DisplayDirectory {
     // would otherwise fail validation for the whole batch.
     const sendable = hellos.map((h) => h.displayId.length <= 64 && h.secret.length <= 256);
     const sent = hellos.filter((_, i) => sendable[i]);
-    const answers = sent.length
-      ? (await this.call(handshakesAnswer, { method: 'POST', path: '/internal/displays/handshakes', body: { hellos: sent }, idempotent: true, breakerKey: 'handshakes', timeoutMs: 10_000 })).body!.answers
-      : [];
+    let answers: HandshakeResult[] = [];
+    if (sent.length) {
+      const res = await this.call(
+        handshakesAnswer,
+        { method: 'POST', path: '/internal/displays/handshakes', body: { hellos: sent }, idempotent: true, breakerKey: 'handshakes', timeoutMs: 10_000 },
+        [404],
+      );
+      // 404: an api-v2 from before batched hellos, met during a rolling deploy.
+      answers = res.status === 404 ? await Promise.all(sent.map((h) => this.legacyHandshake(h))) : (res.body!.answers as HandshakeResult[]);
+    }
     if (answers.length !== sent.length) throw new Error(`api-v2 answered ${answers.length} handshakes for ${sent.length}`);
     let next = 0;
-    return hellos.map((_, i) => (sendable[i] ? (answers[next++] as HandshakeResult) : { ok: false, code: 'unknown_display' }));
+    return hellos.map((_, i) => (sendable[i] ? answers[next++]! : { ok: false, code: 'unknown_display' }));
+  }
+
+  /** One hello the way api-v2 answered before POST /internal/displays/handshakes existed. */
+  private async legacyHandshake(hello: HelloCredentials): Promise<HandshakeResult> {
+    const { body: auth } = await this.call(
+      legacyAuthAnswer,
+      { method: 'POST', path: '/internal/displays/authenticate', body: { displayId: hello.displayId, secret: hello.secret }, idempotent: true, breakerKey: 'handshakes' },
+      [400, 422],
+    );
+    if (!auth?.ok) return auth ?? { ok: false, code: 'unknown_display' };
+    const path = `/internal/displays/${encodeURIComponent(hello.displayId)}/commands/pending`;
+    const [{ body: pending }, playlist] = await Promise.all([
+      this.call(legacyCommandsAnswer, { method: 'GET', path, breakerKey: 'commands' }),
+      auth.display.playlistVersion > hello.playlistVersion ? this.getPlaylist(hello.displayId) : Promise.resolve(null),
+    ]);
+    return { ...auth, commands: pending!.commands, ...(playlist ? { playlist } : {}) };
   }
 
   private async playlistBatch(ids: string[]): Promise<(Playlist | null)[]> {

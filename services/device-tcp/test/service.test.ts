@@ -121,6 +121,31 @@ describe('device-tcp service over Redis and HTTP', () => {
     await until(() => a.server.sessionCount === 0);
   });
 
+  it('still lets displays in against an api-v2 from before batched hellos (rolling deploy), commands and playlist included', async () => {
+    const legacyApi = await startFakeApiV2(directory, { legacy: true });
+    const legacy = await startDeviceTcp({ ...config('legacy-client'), API_V2_URL: legacyApi.url });
+    try {
+      const d = id(200);
+      directory.addDisplay(d, 's');
+      directory.setPlaylist(d, 4);
+      const command = { commandId: randomUUID(), displayId: d, kind: 'reload', args: {}, expiresAt: new Date(Date.now() + 60_000).toISOString() };
+      directory.pending.set(d, [command]);
+      const c = await connect(legacy);
+      c.send({ type: 'hello', protocol: 1, displayId: d, secret: 's', playlistVersion: 0 });
+      await c.next('welcome');
+      expect((await c.next('playlist')).playlist).toMatchObject({ version: 4 });
+      expect(await c.next('command')).toMatchObject({ commandId: command.commandId });
+      const bad = await connect(legacy);
+      bad.send({ type: 'hello', protocol: 1, displayId: d, secret: 'wrong', playlistVersion: 0 });
+      expect(await bad.next('error')).toMatchObject({ code: 'auth_failed' });
+      expect(legacyApi.requests).toEqual(expect.arrayContaining(['POST /internal/displays/handshakes', 'POST /internal/displays/authenticate', `GET /internal/displays/${d}/commands/pending`]));
+      c.close();
+    } finally {
+      await legacy.close();
+      await legacyApi.close();
+    }
+  });
+
   it('refuses bad credentials relayed from api-v2 and reports api-v2 outages as unavailable', async () => {
     const bad = await connect(a);
     bad.send({ type: 'hello', protocol: 1, displayId: id(2), secret: 'wrong', playlistVersion: 0 });

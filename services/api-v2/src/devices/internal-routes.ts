@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ConflictError, NotFoundError, readJson, validate } from '@marquee/service-kit';
 import type { ApiV2Deps } from '../app.ts';
 import { createRouter } from '../openapi.ts';
-import { recordCommandResult } from './commands-sql.ts';
+import { verifyDisplayCredential } from '../displays/credentials.ts';
+import { recordCommandResult, takePendingCommands } from './commands-sql.ts';
 import { handshakeDisplays } from './handshakes.ts';
 import { applyPresence } from './presence.ts';
 
@@ -16,6 +17,7 @@ const HandshakesBody = z.strictObject({
     .min(1)
     .max(1_000),
 });
+const LegacyAuthenticateBody = z.strictObject({ displayId: z.string().max(64), secret: z.string().max(256) });
 const PresenceBody = z.strictObject({
   events: z
     .array(
@@ -58,6 +60,20 @@ export function deviceInternalRoutes(deps: ApiV2Deps) {
   app.post('/internal/displays/handshakes', async (c) => {
     const { hellos } = await readJson(c, HandshakesBody);
     return c.json({ answers: await handshakeDisplays(deps.sql, hellos, deps.publicBaseUrl) });
+  });
+
+  // The per-display calls device-tcp made before it batched hellos (1732d91). Kept so replicas of
+  // either version keep working while a deploy rolls out; remove once no older device-tcp runs.
+  app.post('/internal/displays/authenticate', async (c) => {
+    const body = await readJson(c, LegacyAuthenticateBody);
+    return c.json(await verifyDisplayCredential(deps.sql, body.displayId, body.secret));
+  });
+  app.get('/internal/displays/:id/commands/pending', async (c) => {
+    const displayId = validate(uuid, c.req.param('id'), 'display id');
+    const rows = await takePendingCommands(deps.sql, [displayId]);
+    return c.json({
+      commands: rows.map((r) => ({ commandId: r.id, displayId: r.display_id, kind: r.kind, args: r.args, expiresAt: r.expires_at.toISOString() })),
+    });
   });
 
   app.post('/internal/presence', async (c) => {

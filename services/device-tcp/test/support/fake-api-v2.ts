@@ -18,7 +18,8 @@ async function readJson(req: IncomingMessage): Promise<any> {
   return text ? JSON.parse(text) : undefined;
 }
 
-export async function startFakeApiV2(directory: MemoryDirectory): Promise<FakeApiV2> {
+/** `legacy`: answer like api-v2 before batched hellos (no /internal/displays/handshakes). */
+export async function startFakeApiV2(directory: MemoryDirectory, options: { legacy?: boolean } = {}): Promise<FakeApiV2> {
   const requests: string[] = [];
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -32,7 +33,13 @@ export async function startFakeApiV2(directory: MemoryDirectory): Promise<FakeAp
     let m: RegExpMatchArray | null;
     // Like api-v2: ids longer than it ever issues fail validation.
     if (typeof body?.displayId === 'string' && body.displayId.length > 64) return send(422, { status: 422, title: 'invalid display id' });
-    if (req.method === 'POST' && url.pathname === '/internal/displays/handshakes') {
+    if (req.method === 'POST' && url.pathname === '/internal/displays/authenticate') {
+      return send(200, await directory.authenticate(body.displayId, body.secret));
+    }
+    if (req.method === 'GET' && (m = url.pathname.match(/^\/internal\/displays\/([^/]+)\/commands\/pending$/))) {
+      return send(200, { commands: await directory.takePendingCommands(decodeURIComponent(m[1]!)) });
+    }
+    if (req.method === 'POST' && url.pathname === '/internal/displays/handshakes' && !options.legacy) {
       // Like api-v2: a batch with an id or secret it never issues fails validation as a whole.
       if (!Array.isArray(body?.hellos) || body.hellos.some((h: any) => typeof h?.displayId !== 'string' || h.displayId.length > 64 || typeof h.secret !== 'string' || h.secret.length > 256)) {
         return send(422, { status: 422, title: 'invalid hellos' });
