@@ -5,11 +5,11 @@
  * results file, each marked with the run that measured it.
  * BENCH_PROFILE=1 starts the measured services with --cpu-prof (profiles in bench/results/profiles).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineInfo } from './lib/proc.ts';
-import { fmt, progressDone, writeResults, type Figure } from './lib/report.ts';
+import { fmt, keptFigures, progressDone, writeResults, type Figure } from './lib/report.ts';
 import type { SuiteContext } from './lib/suite.ts';
 import { currentFdLimit, ensureFdLimit } from './lib/ulimit.ts';
 import { runH1 } from './suites/h1-hono-vs-node.ts';
@@ -47,14 +47,7 @@ mkdirSync(ctx.logDir, { recursive: true });
 const startedAt = new Date();
 const figures: Figure[] = [];
 // With --only, figures of the other ids are kept from the previous results file (marked as such).
-const kept: Figure[] = [];
-if (only && existsSync(path.join(resultsDir, 'latest.json'))) {
-  const previous = JSON.parse(readFileSync(path.join(resultsDir, 'latest.json'), 'utf8')) as { figures: Figure[]; startedAt: string; command: string };
-  // One figure per id: the one that run measured itself wins over one it had carried over.
-  const byId = new Map<string, Figure>();
-  for (const f of previous.figures) if (!byId.has(f.id) || !f.measuredIn) byId.set(f.id, f);
-  for (const f of byId.values()) kept.push({ ...f, measuredIn: f.measuredIn ?? `${previous.command} at ${previous.startedAt}` });
-}
+const kept = only ? keptFigures(path.join(resultsDir, 'latest.json')) : [];
 const info = () => ({
   title: 'Marquee benchmark results',
   command: `npm run bench${values.only ? ` -- --only ${values.only}` : ''}`,

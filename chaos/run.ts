@@ -5,11 +5,10 @@
  *   C2  10 000 hostile TCP sessions against device-tcp while healthy displays keep working
  *   C3  kill -9 of api-v2, account and device-tcp under load; nothing lost
  */
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineInfo } from '../bench/lib/proc.ts';
-import { fmt, progressDone, writeResults, type Figure } from '../bench/lib/report.ts';
+import { fmt, keptFigures, progressDone, writeResults, type Figure } from '../bench/lib/report.ts';
 import { currentFdLimit, ensureFdLimit } from '../bench/lib/ulimit.ts';
 import { runHttpMalformed } from './http-malformed.ts';
 import { runTcpHostile } from './tcp-hostile.ts';
@@ -31,14 +30,7 @@ const logDir = path.join(resultsDir, 'logs');
 const startedAt = new Date();
 const figures: Figure[] = [];
 // With --only, figures of the other ids are kept from the previous results file (marked as such).
-const kept: Figure[] = [];
-if (only && existsSync(path.join(resultsDir, 'latest.json'))) {
-  const previous = JSON.parse(readFileSync(path.join(resultsDir, 'latest.json'), 'utf8')) as { figures: Figure[]; startedAt: string; command: string };
-  // One figure per id: the one that run measured itself wins over one it had carried over.
-  const byId = new Map<string, Figure>();
-  for (const f of previous.figures) if (!byId.has(f.id) || !f.measuredIn) byId.set(f.id, f);
-  for (const f of byId.values()) kept.push({ ...f, measuredIn: f.measuredIn ?? `${previous.command} at ${previous.startedAt}` });
-}
+const kept = only ? keptFigures(path.join(resultsDir, 'latest.json')) : [];
 function ordered(): Figure[] {
   const fresh = new Set(figures.map((f) => f.id));
   const order = PARTS.map((p) => p.id);

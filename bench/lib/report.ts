@@ -1,5 +1,5 @@
 /** Figures, the progress line and the results files (Markdown for people, JSON for tools). */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface Figure {
@@ -100,4 +100,17 @@ export function writeResults(dir: string, base: string, info: RunInfo, figures: 
   if (extraMarkdown) lines.push(extraMarkdown);
   writeFileSync(md, lines.join('\n'));
   return { md, json };
+}
+
+/**
+ * The figures of a previous results file, each marked with the run that measured it, for a run
+ * with --only to keep. Where that file itself carried a figure over, the carried one is kept.
+ */
+export function keptFigures(latestJson: string): Figure[] {
+  if (!existsSync(latestJson)) return [];
+  const previous = JSON.parse(readFileSync(latestJson, 'utf8')) as { figures: Figure[]; startedAt: string; command: string };
+  // One figure per id: the one that run measured itself wins over one it had carried over.
+  const byId = new Map<string, Figure>();
+  for (const f of previous.figures) if (!byId.has(f.id) || !f.measuredIn) byId.set(f.id, f);
+  return [...byId.values()].map((f) => ({ ...f, measuredIn: f.measuredIn ?? `${previous.command} at ${previous.startedAt}` }));
 }
