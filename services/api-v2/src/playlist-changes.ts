@@ -52,23 +52,46 @@ export function publishPlaylistChanges(deps: PlaylistPublishDeps, changes: reado
   void (async () => {
     for (let i = 0; i < changes.length; i += DISPLAYS_PER_MESSAGE) {
       const chunk = changes.slice(i, i + DISPLAYS_PER_MESSAGE);
-      let message: PlaylistsChanged;
+      let messages: PlaylistsChanged[];
       try {
-        message = withContent(publishedAt, chunk, await buildPlaylists(deps.sql, chunk.map((c) => c.displayId), deps.publicBaseUrl));
+        messages = contentMessages(publishedAt, chunk, await buildPlaylists(deps.sql, chunk.map((c) => c.displayId), deps.publicBaseUrl));
       } catch (err) {
         deps.logger?.warn({ err, displays: chunk.length }, 'playlists not built for publishing; sending bare version notices');
-        message = { publishedAt, changes: chunk.map((c) => ({ displayId: c.displayId, version: c.version })) };
+        messages = [bareNotices(publishedAt, chunk)];
       }
-      await deps.bus.publish(TOPIC_PLAYLIST_CHANGED, message).catch((err) => deps.logger?.warn({ err, displays: chunk.length }, 'playlist changes not published'));
+      for (const message of messages) {
+        await deps.bus.publish(TOPIC_PLAYLIST_CHANGED, message).catch((err) => deps.logger?.warn({ err, displays: message.changes.length }, 'playlist changes not published'));
+      }
     }
   })();
 }
 
+/** Above this a message is split: one bus message should not hold a consumer up for long. */
+const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+function bareNotices(publishedAt: number, changes: readonly PlaylistChange[]): PlaylistsChanged {
+  return { publishedAt, changes: changes.map((c) => ({ displayId: c.displayId, version: c.version })) };
+}
+
+/**
+ * The built playlists as messages of at most ~MAX_MESSAGE_BYTES: halves until they fit (displays
+ * with long, all-different playlists). A single playlist larger than that goes as a bare notice;
+ * device-tcp fetches it and applies the protocol's frame limit.
+ */
+export function contentMessages(publishedAt: number, changes: readonly PlaylistChange[], playlists: Map<string, Playlist>): PlaylistsChanged[] {
+  const { message, entryBytes } = withContent(publishedAt, changes, playlists);
+  if (entryBytes + 200 * message.changes.length <= MAX_MESSAGE_BYTES) return [message];
+  if (changes.length === 1) return [bareNotices(publishedAt, changes)];
+  const half = Math.ceil(changes.length / 2);
+  return [...contentMessages(publishedAt, changes.slice(0, half), playlists), ...contentMessages(publishedAt, changes.slice(half), playlists)];
+}
+
 /** One message for built playlists; each distinct entry list is carried once. */
-export function withContent(publishedAt: number, changes: readonly PlaylistChange[], playlists: Map<string, Playlist>): PlaylistsChanged {
+function withContent(publishedAt: number, changes: readonly PlaylistChange[], playlists: Map<string, Playlist>): { message: PlaylistsChanged; entryBytes: number } {
   const entrySets: PlaylistEntry[][] = [];
   const entrySetIndex = new Map<string, number>();
   let window: PlaylistsChanged['window'];
+  let entryBytes = 0;
   const notices: PlaylistChangeNotice[] = [];
   for (const change of changes) {
     const playlist = playlists.get(change.displayId);
@@ -79,9 +102,10 @@ export function withContent(publishedAt: number, changes: readonly PlaylistChang
     let entrySet = entrySetIndex.get(key);
     if (entrySet === undefined) {
       entrySet = entrySets.push(playlist.entries) - 1;
+      entryBytes += key.length;
       entrySetIndex.set(key, entrySet);
     }
     notices.push({ displayId: playlist.displayId, version: playlist.version, loop: playlist.loop, entrySet });
   }
-  return window ? { publishedAt, changes: notices, window, entrySets } : { publishedAt, changes: notices };
+  return { message: window ? { publishedAt, changes: notices, window, entrySets } : { publishedAt, changes: notices }, entryBytes };
 }
