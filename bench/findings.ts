@@ -45,8 +45,8 @@ export const FINDINGS: Record<string, string> = {
     'each distinct entry list once, and device-tcp pushes them without asking back (7eb8f44, 69ca24d); the playlist build no longer depends on fresh statistics (bbbc064: ' +
     'EXPLAIN ANALYZE showed 120–400 ms per 1 000 displays right after a big booking, now ~15 ms); presence writes are HOT updates (1b690bf). details.edits[].cpu reads /proc over ' +
     'each edit\'s window (PATCH answered → every display applied; bench/lib/cpu-account.ts): the machine is 67–94 % busy across both cores for the whole window (runs today), and one edit costs ' +
-    '≈ 0.9–1.4 s of CPU — api-v2 ≈ 140–260 ms (build and publish 10 000 playlists, take 10 000 presence reports), device-tcp ≈ 210–380 ms (10 000 frames out, 10 000 acks in), ' +
-    'the two display simulators ≈ 240–450 ms, PostgreSQL ≈ 210–350 ms (builds, the 10 000 applied-version writes, the runner\'s own version check) — i.e. ≥ 0.45–0.7 s of wall time ' +
+    '≈ 0.8–1.4 s of CPU — api-v2 ≈ 140–260 ms (build and publish 10 000 playlists, take 10 000 presence reports), device-tcp ≈ 210–380 ms (10 000 frames out, 10 000 acks in), ' +
+    'the two display simulators ≈ 240–450 ms, PostgreSQL ≈ 80–350 ms (builds, the runner\'s own version check, and the 10 000 applied-version writes when their 1 s presence flush falls inside the window) — i.e. ≥ 0.4–0.7 s of wall time ' +
     'on 2 cores before anything waits on anything. With version-change presence reports switched off as an experiment, PostgreSQL fell to 60–120 ms per edit (one pair of runs while ' +
     'other work shared the machine: p99 ≈ 0.7 s against 0.9–1.2 s); those reports are kept (they are how an operator sees which version each screen shows). The socket work alone has a floor here: a bare Node loop ' +
     'writing one 400-byte frame to each of 10 000 loopback sockets takes 94–124 ms (67–102 ms of it kernel time), and the receiving process needs another 55–89 ms of CPU (node bench/loopback-floor.mjs, two runs of 3 rounds). What it would take: ' +
