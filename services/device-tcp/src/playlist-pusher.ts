@@ -52,7 +52,7 @@ export class PlaylistPusher {
       const loop = change.loop;
       const carried =
         windowJson !== null && Number.isSafeInteger(change.version) && typeof set === 'number' && Array.isArray(entrySets[set]) &&
-        typeof loop?.lengthMs === 'number' && typeof loop.slotCount === 'number' && typeof loop.slotMs === 'number';
+        Number.isFinite(loop?.lengthMs) && Number.isFinite(loop?.slotCount) && Number.isFinite(loop?.slotMs);
       if (!carried) {
         this.onNotice(change, publishedAt);
         continue;
@@ -60,7 +60,8 @@ export class PlaylistPusher {
       this.know(conn.displayId, change.version);
       if (change.version <= conn.appliedVersion || change.version <= conn.sentVersion) continue;
       if (conn.pushStartedAt === 0) conn.pushStartedAt = publishedAt;
-      const loopJson = `{"lengthMs":${loop.lengthMs},"slotCount":${loop.slotCount},"slotMs":${loop.slotMs}}`;
+      const { lengthMs, slotCount, slotMs } = loop!;
+      const loopJson = `{"lengthMs":${lengthMs},"slotCount":${slotCount},"slotMs":${slotMs}}`;
       const json = `{"type":"playlist","playlist":{"displayId":${JSON.stringify(conn.displayId)},"version":${change.version},${windowJson},"loop":${loopJson},"entries":${(entriesJson[set] ??= JSON.stringify(entrySets[set]))}}}`;
       this.sent(conn, change.version, this.io.sendJson(conn, 'playlist', json));
     }

@@ -68,6 +68,10 @@ describe('playlist sync', () => {
     await h.bus.publish('playlist.changed', { publishedAt: Date.now(), window, entrySets: [], changes: [{ displayId: 'd-1', version: 2, loop, entrySet: 5 }] });
     await sleep(100);
     expect(c1.frames.filter((f) => f.type === 'playlist')).toEqual([]);
+    // Content that cannot be framed as JSON (here NaN through the in-process bus) is fetched instead.
+    const fetched = h.directory.setPlaylist('d-1', 6);
+    await h.bus.publish('playlist.changed', { publishedAt: Date.now(), window, entrySets: [[entry]], changes: [{ displayId: 'd-1', version: 6, loop: { ...loop, slotMs: NaN }, entrySet: 0 }] });
+    expect((await c1.next('playlist')).playlist).toEqual(fetched);
   });
 
   it('ignores bus messages for other displays and for versions already applied', async () => {
