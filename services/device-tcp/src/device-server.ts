@@ -584,15 +584,19 @@ export class DeviceServer implements SessionIO {
 
   /** Writes one frame; a reader too slow to drain its queue is disconnected. Returns whether sent. */
   send(conn: Connection, message: ServerMessage): boolean {
-    return this.sendJson(conn, message.type, message);
+    return this.writeFrame(conn, message.type, () => encodeFrame(message));
   }
 
-  /** Like send, for a message already serialised (`json` string) or still an object. */
-  sendJson(conn: Connection, type: ServerMessage['type'], json: string | ServerMessage): boolean {
+  /** send() for a message already serialised to JSON (e.g. assembled from shared parts). */
+  sendJson(conn: Connection, type: ServerMessage['type'], json: string): boolean {
+    return this.writeFrame(conn, type, () => encodeJsonFrame(json));
+  }
+
+  private writeFrame(conn: Connection, type: ServerMessage['type'], encode: () => Buffer): boolean {
     if (conn.state >= ConnState.Closing && type !== 'error') return false;
     let frame: Buffer;
     try {
-      frame = typeof json === 'string' ? encodeJsonFrame(json) : encodeFrame(json);
+      frame = encode();
     } catch (err) {
       this.deps.logger.error({ err: String(err), displayId: conn.displayId, type }, 'outgoing frame too large; not sent');
       return false;

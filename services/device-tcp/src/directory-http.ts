@@ -26,31 +26,20 @@ const ingestAnswer = z.object({
   rejected: z.array(z.object({ playId: z.string(), reason: z.string() })).default([]),
 });
 const commandSchema = z.object({ commandId: z.string(), displayId: z.string(), kind: z.string(), args: z.record(z.string(), z.unknown()).default({}), expiresAt: z.string() });
+const acceptedAnswer = z.object({ ok: z.literal(true), display: z.object({ id: z.string(), status: z.string(), playlistVersion: z.number().int().min(0) }) });
+const refusedAnswer = z.object({ ok: z.literal(false), code: z.enum(['unknown_display', 'bad_secret', 'disabled']) });
 const handshakesAnswer = z.object({
-  answers: z.array(
-    z.union([
-      z.object({
-        ok: z.literal(true),
-        display: z.object({ id: z.string(), status: z.string(), playlistVersion: z.number().int().min(0) }),
-        commands: z.array(commandSchema),
-        playlist: playlistAnswer.optional(),
-      }),
-      z.object({ ok: z.literal(false), code: z.enum(['unknown_display', 'bad_secret', 'disabled']) }),
-    ]),
-  ),
+  answers: z.array(z.union([acceptedAnswer.extend({ commands: z.array(commandSchema), playlist: playlistAnswer.optional() }), refusedAnswer])),
 });
-const legacyAuthAnswer = z.union([
-  z.object({ ok: z.literal(true), display: z.object({ id: z.string(), status: z.string(), playlistVersion: z.number().int().min(0) }) }),
-  z.object({ ok: z.literal(false), code: z.enum(['unknown_display', 'bad_secret', 'disabled']) }),
-]);
+const legacyAuthAnswer = z.union([acceptedAnswer, refusedAnswer]);
 const legacyCommandsAnswer = z.object({ commands: z.array(commandSchema) });
 const playlistsAnswer = z.object({ playlists: z.record(z.string(), playlistAnswer) });
 
-/** Hellos and playlist fetches are gathered for this long (or up to BATCH_MAX) into one call. */
-const BATCH_DELAY_MS = 5;
-const BATCH_MAX = 1_000;
-/** Batch calls of one kind in flight at once; further requests keep accumulating into the next. */
-const BATCHES_IN_FLIGHT = 4;
+/**
+ * Hellos and playlist fetches are gathered for 5 ms (or up to 1 000) into one call, with at most 4
+ * calls of one kind in flight; further requests keep accumulating into the next.
+ */
+const BATCHING = { delayMs: 5, max: 1_000, concurrency: 4 };
 
 export class HttpDisplayDirectory implements DisplayDirectory {
   /**
@@ -58,16 +47,8 @@ export class HttpDisplayDirectory implements DisplayDirectory {
    * both are batched into one call per ~1 000 (api-v2 answers them set-based), instead of one
    * HTTP call and several queries per display.
    */
-  private readonly handshakes = new Batcher<HelloCredentials, HandshakeResult>((hellos) => this.handshakeBatch(hellos), {
-    delayMs: BATCH_DELAY_MS,
-    max: BATCH_MAX,
-    concurrency: BATCHES_IN_FLIGHT,
-  });
-  private readonly playlists = new Batcher<string, Playlist | null>((ids) => this.playlistBatch(ids), {
-    delayMs: BATCH_DELAY_MS,
-    max: BATCH_MAX,
-    concurrency: BATCHES_IN_FLIGHT,
-  });
+  private readonly handshakes = new Batcher<HelloCredentials, HandshakeResult>((hellos) => this.handshakeBatch(hellos), BATCHING);
+  private readonly playlists = new Batcher<string, Playlist | null>((ids) => this.playlistBatch(ids), BATCHING);
 
   constructor(private readonly client: InternalClient) {}
 

@@ -29,8 +29,8 @@ export interface HelloCredentials {
  * commands waiting for the display and its playlist if newer than the one it shows.
  */
 export type HandshakeResult =
-  | { ok: true; display: { id: string; status: string; playlistVersion: number }; commands: DisplayCommand[]; playlist?: Playlist }
-  | { ok: false; code: AuthFailureCode };
+  | (Extract<AuthResult, { ok: true }> & { commands: DisplayCommand[]; playlist?: Playlist })
+  | Extract<AuthResult, { ok: false }>;
 
 export interface IngestResult {
   /** playIds durably recorded now or earlier (duplicates count as accepted). */

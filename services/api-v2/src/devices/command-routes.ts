@@ -4,7 +4,7 @@ import type { ApiV2Deps } from '../app.ts';
 import { authenticated, requireRole } from '../authz.ts';
 import { IdParam, bearerSecurity, createRouter, jsonBody, jsonResponse, pick } from '../openapi.ts';
 import { TOPIC_DISPLAY_COMMAND } from '../playlist-changes.ts';
-import { commandView, type CommandRow } from './commands-sql.ts';
+import { commandView, toDeviceCommand, type CommandRow } from './commands-sql.ts';
 
 const CommandBody = z
   .strictObject({
@@ -66,7 +66,7 @@ export function commandRoutes(deps: ApiV2Deps) {
       const view = commandView(row!);
       // After commit; a display that misses this gets it from the pending list when it (re)connects.
       await deps.bus
-        .publish(TOPIC_DISPLAY_COMMAND, { commandId: view.id, displayId: id, kind: view.kind, args: view.args, expiresAt: view.expiresAt })
+        .publish(TOPIC_DISPLAY_COMMAND, toDeviceCommand(row!))
         .catch((err) => c.get('logger').warn({ err }, 'command not published; delivered on reconnect'));
       return c.json(view, 202);
     },

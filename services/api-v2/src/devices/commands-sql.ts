@@ -30,6 +30,16 @@ export const commandView = (r: CommandRow) => {
   };
 };
 
+/** A command as device-tcp receives it (bus message, handshake answer, pending list). */
+export const toDeviceCommand = (r: CommandRow) => ({
+  commandId: r.id,
+  displayId: r.display_id,
+  kind: r.kind,
+  args: r.args,
+  expiresAt: r.expires_at.toISOString(),
+});
+export type DeviceCommand = ReturnType<typeof toDeviceCommand>;
+
 /** Unexpired, unanswered commands for these displays, oldest first; marks them delivered (they stay until answered). */
 export async function takePendingCommands(sql: Sql, displayIds: readonly string[]): Promise<CommandRow[]> {
   if (displayIds.length === 0) return [];

@@ -1,9 +1,8 @@
 import type { Playlist, Sql } from '@marquee/service-kit';
-import { credentialVerdict, hashDeviceSecret, type CredentialRow } from '../displays/credentials.ts';
+import { credentialVerdict, hashDeviceSecret, type CredentialCheck, type CredentialRow } from '../displays/credentials.ts';
 import { buildPlaylists } from '../playlists/build.ts';
-import { takePendingCommands, type CommandRow } from './commands-sql.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { takePendingCommands, toDeviceCommand, type CommandRow, type DeviceCommand } from './commands-sql.ts';
+import { isUuid } from '../ids.ts';
 
 export interface Hello {
   displayId: string;
@@ -13,15 +12,13 @@ export interface Hello {
 }
 
 export type HandshakeAnswer =
-  | {
-      ok: true;
-      display: { id: string; status: string; playlistVersion: number };
+  | (Extract<CredentialCheck, { ok: true }> & {
       /** Unexpired, unanswered commands (now marked delivered). */
-      commands: { commandId: string; displayId: string; kind: string; args: Record<string, unknown>; expiresAt: string }[];
+      commands: DeviceCommand[];
       /** The current playlist when it is newer than the one the display shows; otherwise absent. */
       playlist?: Playlist;
-    }
-  | { ok: false; code: 'unknown_display' | 'bad_secret' | 'disabled' };
+    })
+  | Extract<CredentialCheck, { ok: false }>;
 
 /**
  * Everything a display's hello needs, for many hellos at once (a reconnect storm is thousands in a
@@ -32,14 +29,14 @@ export type HandshakeAnswer =
  */
 export async function handshakeDisplays(sql: Sql, hellos: readonly Hello[], publicBaseUrl: string): Promise<HandshakeAnswer[]> {
   const presented = hellos.map((h) => hashDeviceSecret(h.secret));
-  const ids = [...new Set(hellos.map((h) => h.displayId).filter((id) => UUID.test(id)))];
+  const ids = [...new Set(hellos.map((h) => h.displayId).filter(isUuid))];
   const rows = ids.length
     ? await sql<CredentialRow[]>`select id, status, playlist_version, credential_hash from displays where id = any(${ids}::uuid[])`
     : [];
   const byId = new Map(rows.map((r) => [r.id, r]));
 
   const answers: HandshakeAnswer[] = hellos.map((hello, i) => {
-    const verdict = credentialVerdict(UUID.test(hello.displayId) ? byId.get(hello.displayId.toLowerCase()) : undefined, presented[i]!);
+    const verdict = credentialVerdict(isUuid(hello.displayId) ? byId.get(hello.displayId.toLowerCase()) : undefined, presented[i]!);
     return verdict.ok ? { ...verdict, commands: [] } : verdict;
   });
 
@@ -54,7 +51,7 @@ export async function handshakeDisplays(sql: Sql, hellos: readonly Hello[], publ
   const commandsOf = new Map<string, CommandRow[]>();
   for (const c of commands) (commandsOf.get(c.display_id) ?? commandsOf.set(c.display_id, []).get(c.display_id)!).push(c);
   for (const { answer, hello } of accepted) {
-    answer.commands = (commandsOf.get(answer.display.id) ?? []).map((r) => ({ commandId: r.id, displayId: r.display_id, kind: r.kind, args: r.args, expiresAt: r.expires_at.toISOString() }));
+    answer.commands = (commandsOf.get(answer.display.id) ?? []).map(toDeviceCommand);
     const playlist = playlists.get(answer.display.id);
     // The snapshot of the build may be newer than the version read above: report the newer one.
     if (playlist && playlist.version > hello.playlistVersion) {

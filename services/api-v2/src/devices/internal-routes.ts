@@ -3,21 +3,21 @@ import { ConflictError, NotFoundError, readJson, validate } from '@marquee/servi
 import type { ApiV2Deps } from '../app.ts';
 import { createRouter } from '../openapi.ts';
 import { verifyDisplayCredential } from '../displays/credentials.ts';
-import { recordCommandResult, takePendingCommands } from './commands-sql.ts';
+import { recordCommandResult, takePendingCommands, toDeviceCommand } from './commands-sql.ts';
 import { handshakeDisplays } from './handshakes.ts';
 import { applyPresence } from './presence.ts';
 
 const uuid = z.string().uuid();
 const instant = z.string().datetime({ offset: true });
 
+const Credential = z.strictObject({ displayId: z.string().max(64), secret: z.string().max(256) });
 /** One call per batch of hellos: device-tcp gathers them (a reconnect storm is thousands a second). */
 const HandshakesBody = z.strictObject({
   hellos: z
-    .array(z.strictObject({ displayId: z.string().max(64), secret: z.string().max(256), playlistVersion: z.number().int().min(0) }))
+    .array(Credential.extend({ playlistVersion: z.number().int().min(0) }))
     .min(1)
     .max(1_000),
 });
-const LegacyAuthenticateBody = z.strictObject({ displayId: z.string().max(64), secret: z.string().max(256) });
 const PresenceBody = z.strictObject({
   events: z
     .array(
@@ -65,14 +65,14 @@ export function deviceInternalRoutes(deps: ApiV2Deps) {
   // The per-display calls device-tcp made before it batched hellos (1732d91). Kept so replicas of
   // either version keep working while a deploy rolls out; remove once no older device-tcp runs.
   app.post('/internal/displays/authenticate', async (c) => {
-    const body = await readJson(c, LegacyAuthenticateBody);
+    const body = await readJson(c, Credential);
     return c.json(await verifyDisplayCredential(deps.sql, body.displayId, body.secret));
   });
   app.get('/internal/displays/:id/commands/pending', async (c) => {
     const displayId = validate(uuid, c.req.param('id'), 'display id');
     const rows = await takePendingCommands(deps.sql, [displayId]);
     return c.json({
-      commands: rows.map((r) => ({ commandId: r.id, displayId: r.display_id, kind: r.kind, args: r.args, expiresAt: r.expires_at.toISOString() })),
+      commands: rows.map(toDeviceCommand),
     });
   });
 

@@ -1,7 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Sql } from '@marquee/service-kit';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../ids.ts';
 
 /** What a device presents: its display id and a secret shown once at creation or rotation. */
 export interface DeviceCredential {
@@ -30,7 +29,7 @@ export type CredentialCheck =
 export async function verifyDisplayCredential(sql: Sql, displayId: string, secret: string): Promise<CredentialCheck> {
   // Hash even for ids that can't exist, so timing doesn't say which ids are real.
   const presented = hashDeviceSecret(typeof secret === 'string' ? secret : '');
-  if (typeof displayId !== 'string' || !UUID.test(displayId)) return { ok: false, code: 'unknown_display' };
+  if (typeof displayId !== 'string' || !isUuid(displayId)) return { ok: false, code: 'unknown_display' };
   const [row] = await sql<CredentialRow[]>`
     select id, status, playlist_version, credential_hash from displays where id = ${displayId}`;
   return credentialVerdict(row, presented);

@@ -15,6 +15,7 @@ import {
   type UpdateDisplayInput,
 } from './schemas.ts';
 import { DISPLAY_COLUMNS, findStrandedBookings, findVisibleDisplay, insertDisplay, listDisplays, toOwnerView, viewFor, type DisplayRow } from './sql.ts';
+import { isUuid } from '../ids.ts';
 
 export interface DisplayRoutesDeps {
   sql: Sql;
@@ -24,13 +25,11 @@ export interface DisplayRoutesDeps {
   publicBaseUrl: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Opaque cursor: base64url of the last row's id (the page order is (created_at, id)). */
 export const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
 function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!UUID.test(id)) throw new ValidationError('Invalid query: cursor: not a cursor from this API', { errors: [{ field: 'cursor', message: 'not a cursor from this API' }] });
+  if (!isUuid(id)) throw new ValidationError('Invalid query: cursor: not a cursor from this API', { errors: [{ field: 'cursor', message: 'not a cursor from this API' }] });
   return id;
 }
 

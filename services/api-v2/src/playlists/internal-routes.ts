@@ -2,8 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError, type Sql } from '@marquee/service-kit';
 import { createRouter, jsonBody, jsonResponse, pick } from '../openapi.ts';
 import { buildPlaylist, buildPlaylists, playlistVersions } from './build.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../ids.ts';
 
 const VersionsRequest = z.strictObject({ displayIds: z.array(z.string().max(64)).max(10_000) });
 const VersionsResponse = z.object({ versions: z.record(z.string(), z.number().int()) });
@@ -25,7 +24,7 @@ export function playlistInternalRoutes(deps: { sql: Sql; publicBaseUrl: string }
     async (c) => {
       const id = c.req.valid('param').id;
       // A malformed id names no display: 404 like any unknown one, which device-tcp treats as "none".
-      const playlist = UUID.test(id) ? await buildPlaylist(deps.sql, id, deps.publicBaseUrl) : null;
+      const playlist = isUuid(id) ? await buildPlaylist(deps.sql, id, deps.publicBaseUrl) : null;
       if (!playlist) throw new NotFoundError('No such display.');
       return c.json(playlist, 200);
     },
@@ -41,7 +40,7 @@ export function playlistInternalRoutes(deps: { sql: Sql; publicBaseUrl: string }
     }),
     async (c) => {
       const { displayIds } = c.req.valid('json');
-      return c.json({ versions: await playlistVersions(deps.sql, displayIds.filter((id) => UUID.test(id))) }, 200);
+      return c.json({ versions: await playlistVersions(deps.sql, displayIds.filter(isUuid)) }, 200);
     },
   );
 
@@ -55,7 +54,7 @@ export function playlistInternalRoutes(deps: { sql: Sql; publicBaseUrl: string }
     }),
     async (c) => {
       const { displayIds } = c.req.valid('json');
-      const playlists = await buildPlaylists(deps.sql, displayIds.filter((id) => UUID.test(id)), deps.publicBaseUrl);
+      const playlists = await buildPlaylists(deps.sql, displayIds.filter(isUuid), deps.publicBaseUrl);
       return c.json({ playlists: Object.fromEntries(playlists) }, 200);
     },
   );
