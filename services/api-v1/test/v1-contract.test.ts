@@ -19,6 +19,7 @@ import {
   type V1User,
 } from './v1-fixtures.ts';
 import { uniqueName } from '../../../test/support/infra.ts';
+import { createDisplay } from '../../../test/support/platform.ts';
 
 let ep: EdgePlatform;
 let operator: Session;
@@ -139,28 +140,14 @@ describe('POST /v1/login', () => {
 
 describe('GET /v1/devices', () => {
   it('lists every active display as exactly {deviceid, name, location, online, price}, with presence', async () => {
-    const pending = await api(
-      ep.v2,
-      'POST',
-      '/displays',
-      {
-        name: 'not yet active',
-        location: { lat: 1, lng: 2 },
-        timezone: 'UTC',
-        resolution: { widthPx: 800, heightPx: 600 },
-        loop: { lengthMs: 60_000, slotCount: 6 },
-        pricePerSlotHour: 1,
-      },
-      operator.auth,
-    );
-    expect(pending.status).toBe(201);
+    const pending = await createDisplay(ep.v2, operator.auth, { name: 'not yet active', pricePerSlotHour: 1 });
 
     const res = await api(ep.v1, 'GET', '/devices');
     expect(res.status).toBe(200);
     expect(res.headers.get('warning')).toBeNull();
     expect(Array.isArray(res.body)).toBe(true);
     for (const device of res.body) expect(shapeOf(device)).toEqual({ deviceid: 'string', name: 'string', location: 'string', online: 'boolean', price: 'integer' });
-    expect(res.body.map((d: any) => d.deviceid)).not.toContain(pending.body.display.id);
+    expect(res.body.map((d: any) => d.deviceid)).not.toContain(pending.id);
     expect(res.body.find((d: any) => d.deviceid === display.id)).toEqual({
       deviceid: display.id,
       name: display.name,

@@ -3,7 +3,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '@marquee/service-kit';
 import { buildPlaylist } from '../src/playlists/build.ts';
-import { api, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
+import { api, createDisplay as createDisplayVia, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
 
 const BASE = 'https://screens.example/v2';
 const HOUR = 3600_000;
@@ -23,22 +23,7 @@ afterAll(async () => {
 });
 
 async function createDisplay(loop = { lengthMs: 60_000, slotCount: 6 }) {
-  const res = await api(
-    p.apiV2.url,
-    'POST',
-    '/displays',
-    {
-      name: 'Playlist screen',
-      location: { lat: 48.1, lng: 11.5 },
-      timezone: 'Europe/Berlin',
-      resolution: { widthPx: 1920, heightPx: 1080 },
-      loop,
-      pricePerSlotHour: 100,
-    },
-    op.auth,
-  );
-  expect(res.status).toBe(201);
-  return res.body.display.id as string;
+  return (await createDisplayVia(p.apiV2.url, op.auth, { name: 'Playlist screen', loop })).id;
 }
 
 const sha = (n: number) => n.toString(16).padStart(2, '0').repeat(32);
