@@ -1,9 +1,17 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import postgres, { type Sql } from 'postgres';
+import postgres, { type Sql, type TransactionSql } from 'postgres';
 import type { Logger } from 'pino';
 
-export type { Sql } from 'postgres';
+export type { Sql, TransactionSql } from 'postgres';
+
+/**
+ * Whatever a query runs on: the pool or a transaction handle from `sql.begin` / `savepoint`.
+ * postgres.js types the transaction handle apart (it has no begin/end/reserve, which a query
+ * helper never needs), so every helper that may run inside a transaction takes a `Queryable`,
+ * and neither side casts.
+ */
+export type Queryable = Sql | TransactionSql;
 
 export interface DatabaseOptions {
   url: string;

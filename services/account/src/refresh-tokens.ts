@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Sql } from '@marquee/service-kit';
+import type { Queryable, Sql } from '@marquee/service-kit';
 
 const hashOf = (token: string) => createHash('sha256').update(token).digest();
 
@@ -8,7 +8,7 @@ function newToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export async function issueRefreshToken(sql: Sql, userId: string, ttlSeconds: number, familyId?: string): Promise<string> {
+export async function issueRefreshToken(sql: Queryable, userId: string, ttlSeconds: number, familyId?: string): Promise<string> {
   const token = newToken();
   await sql`
     insert into refresh_tokens (family_id, user_id, token_hash, expires_at)
@@ -37,7 +37,7 @@ export async function rotateRefreshToken(sql: Sql, token: string, ttlSeconds: nu
       return { outcome: 'reused' } as const;
     }
     await tx`update refresh_tokens set rotated_at = now() where id = ${row.id}`;
-    const next = await issueRefreshToken(tx as unknown as Sql, row.user_id, ttlSeconds, row.family_id);
+    const next = await issueRefreshToken(tx, row.user_id, ttlSeconds, row.family_id);
     return { outcome: 'rotated', userId: row.user_id, token: next } as const;
   });
 }

@@ -1,4 +1,4 @@
-import type { MessageBus, Playlist, PlaylistChangeNotice, PlaylistEntry, PlaylistsChanged, Sql } from '@marquee/service-kit';
+import type { MessageBus, Playlist, PlaylistChangeNotice, PlaylistEntry, PlaylistsChanged, Queryable, Sql } from '@marquee/service-kit';
 import { buildPlaylists } from './playlists/build.ts';
 
 export { TOPIC_DISPLAY_COMMAND, TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED } from '@marquee/service-kit';
@@ -16,7 +16,7 @@ export interface PlaylistChange {
  * two such transactions can wait for each other but never deadlock. NO KEY UPDATE, like the UPDATE
  * itself, so it does not conflict with the KEY SHARE a new booking slot takes (migration 010).
  */
-export async function bumpPlaylistVersions(tx: Sql, displayIds: readonly string[]): Promise<PlaylistChange[]> {
+export async function bumpPlaylistVersions(tx: Queryable, displayIds: readonly string[]): Promise<PlaylistChange[]> {
   if (displayIds.length === 0) return [];
   const rows = await tx<{ id: string; playlist_version: string }[]>`
     update displays set playlist_version = playlist_version + 1, updated_at = now()

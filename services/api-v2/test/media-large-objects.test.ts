@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MalformedRequestError, type Sql } from '@marquee/service-kit';
 import { createScratchDatabase, type ScratchDatabase } from '../../../test/support/infra.ts';
 import { createLargeObject, hashLargeObject, readLargeObject, writeBodyAt } from '../src/media/large-objects.ts';
-import { inTransaction } from '../src/media/transaction.ts';
 import { sha256Hex } from './media-fixtures.ts';
 
 let scratch: ScratchDatabase;
@@ -44,7 +43,7 @@ describe('large object chunk writes', () => {
   it('gives up on a stalled body after the idle timeout and keeps none of its bytes', async () => {
     const oid = await createLargeObject(sql);
     const started = Date.now();
-    const write = inTransaction(sql, (tx) => writeBodyAt(tx, oid, 0, stallingBody(Buffer.alloc(1000, 7)), { expectedBytes: 5000, idleTimeoutMs: 300 }));
+    const write = sql.begin((tx) => writeBodyAt(tx, oid, 0, stallingBody(Buffer.alloc(1000, 7)), { expectedBytes: 5000, idleTimeoutMs: 300 }));
     await expect(write).rejects.toBeInstanceOf(MalformedRequestError);
     expect(Date.now() - started).toBeLessThan(3000);
     expect((await readLargeObject(sql, oid, 0, 5000)).length).toBe(0);
@@ -52,13 +51,13 @@ describe('large object chunk writes', () => {
 
   it('refuses bodies shorter or longer than declared (rolled back), and writes exact ones across blocks', async () => {
     const oid = await createLargeObject(sql);
-    await expect(inTransaction(sql, (tx) => writeBodyAt(tx, oid, 0, bodyOf(Buffer.alloc(10)), { expectedBytes: 11, idleTimeoutMs: 1000 }))).rejects.toThrow(/ended after 10/);
-    await expect(inTransaction(sql, (tx) => writeBodyAt(tx, oid, 0, bodyOf(Buffer.alloc(10), Buffer.alloc(5)), { expectedBytes: 12, idleTimeoutMs: 1000 }))).rejects.toThrow(/longer/);
+    await expect(sql.begin((tx) => writeBodyAt(tx, oid, 0, bodyOf(Buffer.alloc(10)), { expectedBytes: 11, idleTimeoutMs: 1000 }))).rejects.toThrow(/ended after 10/);
+    await expect(sql.begin((tx) => writeBodyAt(tx, oid, 0, bodyOf(Buffer.alloc(10), Buffer.alloc(5)), { expectedBytes: 12, idleTimeoutMs: 1000 }))).rejects.toThrow(/longer/);
     expect((await readLargeObject(sql, oid, 0, 100)).length).toBe(0);
 
     const parts = [Buffer.alloc(700_000, 1), Buffer.alloc(700_000, 2), Buffer.alloc(1234, 3)];
     const whole = Buffer.concat(parts);
-    await inTransaction(sql, (tx) => writeBodyAt(tx, oid, 0, bodyOf(...parts), { expectedBytes: whole.length, idleTimeoutMs: 1000 }));
+    await sql.begin((tx) => writeBodyAt(tx, oid, 0, bodyOf(...parts), { expectedBytes: whole.length, idleTimeoutMs: 1000 }));
     expect(await hashLargeObject(sql, oid, whole.length)).toBe(sha256Hex(whole));
   });
 });

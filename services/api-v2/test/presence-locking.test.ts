@@ -44,7 +44,7 @@ it('concurrent presence batches, version bumps and sweeps never deadlock', async
   const work: Promise<unknown>[] = [];
   for (let round = 0; round < 6; round++) {
     work.push(applyPresence(sql, batch(`tcp-${round % 3}`)));
-    work.push(sql.begin((tx) => bumpPlaylistVersions(tx as unknown as Sql, shuffled(ids).slice(0, 200))));
+    work.push(sql.begin((tx) => bumpPlaylistVersions(tx, shuffled(ids).slice(0, 200))));
   }
   const results = await Promise.allSettled(work);
   stopSweeper();

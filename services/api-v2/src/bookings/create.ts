@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { ConflictError, NotFoundError, ValidationError, type AccessClaims, type Sql } from '@marquee/service-kit';
+import { ConflictError, NotFoundError, ValidationError, type AccessClaims, type Queryable, type Sql, type TransactionSql } from '@marquee/service-kit';
 import type { Booking, CreateBooking } from './schemas.ts';
-import { asSql, representBookings, sweepExpiredHolds, withDeadlockRetry, type BookingRow, type Db } from './sql.ts';
+import { representBookings, sweepExpiredHolds, withDeadlockRetry, type BookingRow } from './sql.ts';
 import { quoteDisplays, type DisplayQuote } from './windows.ts';
 
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -57,20 +57,17 @@ export async function createBooking(
 ): Promise<CreateResult> {
   checkTimes(body);
   const hash = requestHash(body);
-  return withDeadlockRetry(
-    async () => (await sql.begin((tx) => createInTransaction(tx, user, idempotencyKey, hash, body, holdTtlSeconds))) as CreateResult,
-  );
+  return withDeadlockRetry(() => sql.begin((tx) => createInTransaction(tx, user, idempotencyKey, hash, body, holdTtlSeconds)));
 }
 
 async function createInTransaction(
-  db: Db,
+  sql: TransactionSql,
   user: AccessClaims,
   key: string,
   hash: Buffer,
   body: CreateBooking,
   holdTtlSeconds: number,
 ): Promise<CreateResult> {
-  const sql = asSql(db);
   // One key at a time per owner: a parallel duplicate waits here, then finds the stored answer.
   await sql`select pg_advisory_xact_lock(hashtextextended(${'idempotency:' + user.sub + ':' + key}, 0))`;
   const [seen] = await sql<{ request_hash: Buffer; response: Booking | null }[]>`
@@ -114,9 +111,9 @@ async function createInTransaction(
   for (const id of displayIds) await sql`select pg_advisory_xact_lock(hashtextextended(${'booking-inventory:' + id}, 0))`;
 
   // A hold past its expiry must never block anyone: release those on our displays first.
-  await sweepExpiredHolds(db, { displayIds });
+  await sweepExpiredHolds(sql, { displayIds });
 
-  const quotes = await quoteDisplays(db, displayIds, body.startsAt, body.endsAt, body.daypart);
+  const quotes = await quoteDisplays(sql, displayIds, body.startsAt, body.endsAt, body.daypart);
   const quoted = new Set(quotes.map((q) => q.displayId));
   const empty = displayIds.filter((id) => !quoted.has(id));
   if (empty.length) {
@@ -137,12 +134,12 @@ async function createInTransaction(
   const bookingId = booking!.id;
 
   for (const [index, quote] of quotes.entries()) {
-    const slot = await claimSlot(db, bookingId, quote);
+    const slot = await claimSlot(sql, bookingId, quote);
     if (slot === null) {
       // All-or-nothing: the transaction rolls back whatever was claimed. Name every full display.
-      const conflicts = [await describeConflict(db, quote, user, body)];
+      const conflicts = [await describeConflict(sql, quote, user, body)];
       for (const rest of quotes.slice(index + 1)) {
-        if ((await freeSlots(db, rest)).length === 0) conflicts.push(await describeConflict(db, rest, user, body));
+        if ((await freeSlots(sql, rest)).length === 0) conflicts.push(await describeConflict(sql, rest, user, body));
       }
       throw new ConflictError(`No free slot for the requested time on ${conflicts.map((c) => c.displayId).join(', ')}.`, {
         code: 'slots-unavailable',
@@ -155,7 +152,7 @@ async function createInTransaction(
   }
 
   const [row] = await sql<BookingRow[]>`select * from bookings where id = ${bookingId}`;
-  const [represented] = await representBookings(db, [row!], user);
+  const [represented] = await representBookings(sql, [row!], user);
   await sql`
     insert into idempotency_keys (owner_id, key, request_hash, booking_id, response)
     values (${user.sub}, ${key}, ${hash}, ${bookingId}, ${sql.json(represented as never)})`;
@@ -163,8 +160,7 @@ async function createInTransaction(
 }
 
 /** Slot numbers with nothing active overlapping any window (as far as this snapshot sees). */
-async function freeSlots(db: Db, q: DisplayQuote): Promise<number[]> {
-  const sql = asSql(db);
+async function freeSlots(sql: Queryable, q: DisplayQuote): Promise<number[]> {
   const rows = await sql<{ slot: number }[]>`
     select s as slot from generate_series(0, ${q.slotCount - 1}::int) s
     where not exists (
@@ -179,10 +175,10 @@ async function freeSlots(db: Db, q: DisplayQuote): Promise<number[]> {
  * Tries each free slot inside a savepoint. A concurrent transaction may take a slot between our
  * look and our insert: the exclusion constraint then raises 23P01 and we move on.
  */
-async function claimSlot(db: Db, bookingId: string, q: DisplayQuote): Promise<number | null> {
-  for (const slot of await freeSlots(db, q)) {
+async function claimSlot(tx: TransactionSql, bookingId: string, q: DisplayQuote): Promise<number | null> {
+  for (const slot of await freeSlots(tx, q)) {
     try {
-      await (db as unknown as { savepoint: (fn: (sp: Sql) => Promise<unknown>) => Promise<unknown> }).savepoint(
+      await tx.savepoint(
         (sp) => sp`
           insert into booking_slots (booking_id, display_id, slot, during)
           select ${bookingId}, ${q.displayId}, ${slot}, r::tstzrange from unnest(${q.ranges}::text[]) as r`,
@@ -199,8 +195,7 @@ async function claimSlot(db: Db, bookingId: string, q: DisplayQuote): Promise<nu
 }
 
 /** What blocks a display: status and times always, booking ids only for the caller's own. */
-async function describeConflict(db: Db, q: DisplayQuote, user: AccessClaims, asked: CreateBooking): Promise<Conflict> {
-  const sql = asSql(db);
+async function describeConflict(sql: Queryable, q: DisplayQuote, user: AccessClaims, asked: CreateBooking): Promise<Conflict> {
   const rows = await sql<{ booking_id: string; advertiser_id: string; status: string; slot: number; lo: Date; hi: Date; clip_lo: Date; clip_hi: Date }[]>`
     select b.id as booking_id, b.advertiser_id, b.status, bs.slot, lower(bs.during) as lo, upper(bs.during) as hi,
            min(lower(bs.during * w.r)) as clip_lo, max(upper(bs.during * w.r)) as clip_hi

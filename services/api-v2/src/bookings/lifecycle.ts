@@ -1,7 +1,7 @@
-import { ConflictError, NotFoundError, type AccessClaims, type Logger, type MessageBus, type Sql } from '@marquee/service-kit';
+import { ConflictError, NotFoundError, type AccessClaims, type Logger, type MessageBus, type Queryable, type Sql } from '@marquee/service-kit';
 import { bumpPlaylistVersions, publishPlaylistChanges, type PlaylistChange } from '../playlist-changes.ts';
 import type { Booking } from './schemas.ts';
-import { asSql, displayIdsOf, releaseBooking, withDeadlockRetry, representBookings, type BookingRow, type Db } from './sql.ts';
+import { displayIdsOf, releaseBooking, withDeadlockRetry, representBookings, type BookingRow } from './sql.ts';
 
 interface LockedBooking extends BookingRow {
   hold_lapsed: boolean;
@@ -25,19 +25,18 @@ async function changeBooking(
   deps: LifecycleDeps,
   user: AccessClaims,
   id: string,
-  change: (tx: Db, b: LockedBooking) => Promise<{ changes?: PlaylistChange[]; refusal?: Error }>,
+  change: (tx: Queryable, b: LockedBooking) => Promise<{ changes?: PlaylistChange[]; refusal?: Error }>,
 ): Promise<Booking> {
-  const { booking, changes, refusal } = await withDeadlockRetry(() => deps.sql.begin(async (tx) => {
-    const sql = asSql(tx);
+  const { booking, changes, refusal } = await withDeadlockRetry(() => deps.sql.begin(async (sql) => {
     const [b] = await sql<LockedBooking[]>`
       select b.*, b.hold_expires_at <= now() as hold_lapsed, b.ends_at <= now() as ended
       from bookings b
       where b.id = ${id} ${user.role === 'admin' ? sql`` : sql`and b.advertiser_id = ${user.sub}`}
       for update`;
     if (!b) throw new NotFoundError('No such booking.');
-    const outcome = await change(tx, b);
+    const outcome = await change(sql, b);
     const [row] = await sql<BookingRow[]>`select * from bookings where id = ${id}`;
-    const [represented] = await representBookings(tx, [row!], user);
+    const [represented] = await representBookings(sql, [row!], user);
     return { booking: represented!, changes: outcome.changes ?? [], refusal: outcome.refusal };
   }));
   if (refusal) throw refusal;
@@ -50,15 +49,14 @@ async function changeBooking(
  * booking transactions take FOR SHARE on the same rows (trigger booking_slots_within_loop) in id
  * order too, so the two can wait on each other but never in a cycle.
  */
-async function bumpDisplaysOf(tx: Db, bookingId: string): Promise<PlaylistChange[]> {
-  const sql = asSql(tx);
-  const ids = await displayIdsOf(tx, bookingId);
+async function bumpDisplaysOf(sql: Queryable, bookingId: string): Promise<PlaylistChange[]> {
+  const ids = await displayIdsOf(sql, bookingId);
   await sql`select id from displays where id = any(${ids}::uuid[]) order by id for no key update`;
   return bumpPlaylistVersions(sql, ids);
 }
 
 /** Lapsed holds are expired on the spot (their inventory freed) and refused. */
-async function expireIfLapsed(tx: Db, b: LockedBooking): Promise<Error | undefined> {
+async function expireIfLapsed(tx: Queryable, b: LockedBooking): Promise<Error | undefined> {
   if (b.status !== 'held' || !b.hold_lapsed) return undefined;
   await releaseBooking(tx, b.id, 'expired');
   return new ConflictError('The hold has expired; its inventory was released. Book again.', { code: 'hold-expired' });
@@ -71,7 +69,7 @@ export function confirmBooking(deps: LifecycleDeps, user: AccessClaims, id: stri
     if (lapsed) return { refusal: lapsed };
     if (b.status !== 'held') throw new ConflictError(`A ${b.status} booking cannot be confirmed.`, { code: `booking-${b.status}` });
     if (b.ended) throw new ConflictError('The booked time is already over.', { code: 'booking-ended' });
-    await asSql(tx)`
+    await tx`
       update bookings set status = 'booked', hold_expires_at = null, confirmed_at = now(), updated_at = now() where id = ${b.id}`;
     return { changes: await bumpDisplaysOf(tx, b.id) };
   });
@@ -92,9 +90,8 @@ export function cancelBooking(deps: LifecycleDeps, user: AccessClaims, id: strin
 
 /** Swaps the creative of a held or booked booking that has not ended. */
 export function swapCreative(deps: LifecycleDeps, user: AccessClaims, id: string, creativeId: string) {
-  return changeBooking(deps, user, id, async (tx, b) => {
-    const sql = asSql(tx);
-    const lapsed = await expireIfLapsed(tx, b);
+  return changeBooking(deps, user, id, async (sql, b) => {
+    const lapsed = await expireIfLapsed(sql, b);
     if (lapsed) return { refusal: lapsed };
     if (b.status !== 'held' && b.status !== 'booked') {
       throw new ConflictError(`The creative of a ${b.status} booking cannot be changed.`, { code: `booking-${b.status}` });
@@ -105,6 +102,6 @@ export function swapCreative(deps: LifecycleDeps, user: AccessClaims, id: string
     if (!creative) throw new NotFoundError('No such creative.');
     if (b.creative_id === creativeId.toLowerCase()) return {};
     await sql`update bookings set creative_id = ${creativeId}, updated_at = now() where id = ${b.id}`;
-    return { changes: b.status === 'booked' ? await bumpDisplaysOf(tx, b.id) : [] };
+    return { changes: b.status === 'booked' ? await bumpDisplaysOf(sql, b.id) : [] };
   });
 }

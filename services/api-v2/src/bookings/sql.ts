@@ -1,10 +1,5 @@
-import type { AccessClaims, Sql } from '@marquee/service-kit';
-import type { TransactionSql } from 'postgres';
+import type { AccessClaims, Queryable } from '@marquee/service-kit';
 import type { Booking, Daypart } from './schemas.ts';
-
-/** postgres.js gives transactions their own type; every query helper here accepts either. */
-export type Db = Sql | TransactionSql;
-export const asSql = (db: Db) => db as unknown as Sql;
 
 export interface BookingRow {
   id: string;
@@ -37,8 +32,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
  * Who may see which booking: advertisers their own, operators those touching their displays,
  * admins all. Everything else is "not found".
  */
-export function visibleTo(db: Db, user: AccessClaims) {
-  const sql = asSql(db);
+export function visibleTo(sql: Queryable, user: AccessClaims) {
   if (user.role === 'admin') return sql`true`;
   if (user.role === 'operator') {
     return sql`exists (select 1 from booking_displays bd join displays d on d.id = bd.display_id
@@ -48,9 +42,8 @@ export function visibleTo(db: Db, user: AccessClaims) {
 }
 
 /** Bookings as the API shows them; operators only see the displays of theirs a booking uses. */
-export async function representBookings(db: Db, rows: BookingRow[], user: AccessClaims): Promise<Booking[]> {
+export async function representBookings(sql: Queryable, rows: BookingRow[], user: AccessClaims): Promise<Booking[]> {
   if (rows.length === 0) return [];
-  const sql = asSql(db);
   const ids = rows.map((r) => r.id);
   const parts = await sql<BookingDisplayRow[]>`
     select bd.booking_id, bd.display_id, bd.slot, bd.price, bd.window_count
@@ -84,9 +77,8 @@ export async function representBookings(db: Db, rows: BookingRow[], user: Access
   }));
 }
 
-export async function findVisibleBooking(db: Db, id: string, user: AccessClaims): Promise<BookingRow | undefined> {
-  const sql = asSql(db);
-  const [row] = await sql<BookingRow[]>`select b.* from bookings b where b.id = ${id} and ${visibleTo(db, user)}`;
+export async function findVisibleBooking(sql: Queryable, id: string, user: AccessClaims): Promise<BookingRow | undefined> {
+  const [row] = await sql<BookingRow[]>`select b.* from bookings b where b.id = ${id} and ${visibleTo(sql, user)}`;
   return row;
 }
 
@@ -95,8 +87,7 @@ export async function findVisibleBooking(db: Db, id: string, user: AccessClaims)
  * `displayIds` when given (the start of a booking transaction) or to `limit` rows (the timer).
  * SKIP LOCKED: a hold another transaction is handling right now is left to it.
  */
-export async function sweepExpiredHolds(db: Db, opts: { displayIds?: readonly string[]; limit?: number } = {}): Promise<string[]> {
-  const sql = asSql(db);
+export async function sweepExpiredHolds(sql: Queryable, opts: { displayIds?: readonly string[]; limit?: number } = {}): Promise<string[]> {
   const rows = await sql<{ id: string }[]>`
     with due as (
       select b.id from bookings b
@@ -124,8 +115,7 @@ export async function sweepExpiredHolds(db: Db, opts: { displayIds?: readonly st
 }
 
 /** Marks one locked booking row ended (cancelled/expired) and frees its inventory. */
-export async function releaseBooking(db: Db, id: string, status: 'cancelled' | 'expired'): Promise<void> {
-  const sql = asSql(db);
+export async function releaseBooking(sql: Queryable, id: string, status: 'cancelled' | 'expired'): Promise<void> {
   await sql`
     update bookings set status = ${status}, updated_at = now(),
       cancelled_at = case when ${status} = 'cancelled' then now() else cancelled_at end
@@ -133,8 +123,7 @@ export async function releaseBooking(db: Db, id: string, status: 'cancelled' | '
   await sql`update booking_slots set active = false where booking_id = ${id} and active`;
 }
 
-export async function displayIdsOf(db: Db, bookingId: string): Promise<string[]> {
-  const sql = asSql(db);
+export async function displayIdsOf(sql: Queryable, bookingId: string): Promise<string[]> {
   const rows = await sql<{ display_id: string }[]>`select display_id from booking_displays where booking_id = ${bookingId} order by display_id`;
   return rows.map((r) => r.display_id);
 }

@@ -1,5 +1,5 @@
+import type { Queryable } from '@marquee/service-kit';
 import { DAY_NAMES, type Daypart } from './schemas.ts';
-import { asSql, type Db } from './sql.ts';
 
 export interface DisplayRow {
   id: string;
@@ -27,13 +27,12 @@ export interface DisplayQuote {
  * side of a DST change. Without a daypart there is one window, [startsAt, endsAt).
  */
 export async function quoteDisplays(
-  db: Db,
+  sql: Queryable,
   displayIds: readonly string[],
   startsAt: string,
   endsAt: string,
   daypart: Daypart | undefined,
 ): Promise<DisplayQuote[]> {
-  const sql = asSql(db);
   const ids = [...displayIds];
   const windows = daypart
     ? sql`

@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError, ValidationError, type MessageBus, type Sql, type TokenVerifier, type Logger } from '@marquee/service-kit';
 import { authenticated, requireRole } from '../authz.ts';
-import { inTransaction } from '../media/transaction.ts';
 import { bearerSecurity, createRouter, IdParam, jsonBody, jsonResponse, PageQuery, pick, ProblemSchema } from '../openapi.ts';
 import { bumpPlaylistVersions, publishPlaylistChanges } from '../playlist-changes.ts';
 import { CreateCreativeSchema, CreativePageSchema, CreativeSchema, CREATIVE_TYPES, MEDIA_TYPES_FOR, UpdateCreativeSchema } from './schemas.ts';
@@ -138,7 +137,7 @@ export function creativeRoutes(deps: CreativeDeps) {
     async (c) => {
       const { id } = c.req.valid('param');
       const changes = c.req.valid('json');
-      const result = await inTransaction(deps.sql, async (tx) => {
+      const result = await deps.sql.begin(async (tx) => {
         const updated = await db.updateCreative(tx, id, c.get('user'), changes);
         if (!updated) throw new NotFoundError('No such creative.');
         const playlistChanges = updated.durationChanged ? await bumpPlaylistVersions(tx, await db.displaysPlaying(tx, id)) : [];

@@ -1,4 +1,4 @@
-import type { AccessClaims, Sql } from '@marquee/service-kit';
+import type { AccessClaims, Queryable } from '@marquee/service-kit';
 import type { CreativeType } from './schemas.ts';
 
 export interface CreativeRow {
@@ -18,9 +18,9 @@ export interface CreativeRow {
 }
 
 /** Advertisers see their own creatives; admins see all. Anyone else's is "not found". */
-const visibleTo = (sql: Sql, user: AccessClaims) => (user.role === 'admin' ? sql`true` : sql`c.owner_id = ${user.sub}`);
+const visibleTo = (sql: Queryable, user: AccessClaims) => (user.role === 'admin' ? sql`true` : sql`c.owner_id = ${user.sub}`);
 
-const columns = (sql: Sql) => sql`
+const columns = (sql: Queryable) => sql`
   c.*, m.content_type as media_content_type, m.size_bytes as media_size_bytes,
   (extract(epoch from c.created_at) * 1000000)::bigint::text as created_us`;
 
@@ -28,7 +28,7 @@ const columns = (sql: Sql) => sql`
  * The media's content type if `user` may use it: it exists and they completed an upload of it
  * (an admin may use any). Knowing a hash alone is not enough.
  */
-export async function usableMediaType(sql: Sql, sha256: string, user: AccessClaims): Promise<string | undefined> {
+export async function usableMediaType(sql: Queryable, sha256: string, user: AccessClaims): Promise<string | undefined> {
   const [row] = await sql<{ content_type: string }[]>`
     select m.content_type from media m
     where m.sha256 = ${sha256}
@@ -38,7 +38,7 @@ export async function usableMediaType(sql: Sql, sha256: string, user: AccessClai
 }
 
 export async function insertCreative(
-  sql: Sql,
+  sql: Queryable,
   c: { ownerId: string; name: string; type: CreativeType; mediaSha256: string | null; body: string | null; durationMs: number },
 ): Promise<CreativeRow> {
   const [row] = await sql<CreativeRow[]>`
@@ -50,7 +50,7 @@ export async function insertCreative(
   return row!;
 }
 
-export async function findCreative(sql: Sql, id: string, user: AccessClaims): Promise<CreativeRow | undefined> {
+export async function findCreative(sql: Queryable, id: string, user: AccessClaims): Promise<CreativeRow | undefined> {
   const [row] = await sql<CreativeRow[]>`
     select ${columns(sql)} from creatives c left join media m on m.sha256 = c.media_sha256
     where c.id = ${id} and ${visibleTo(sql, user)}`;
@@ -59,7 +59,7 @@ export async function findCreative(sql: Sql, id: string, user: AccessClaims): Pr
 
 /** Newest first; `after` is the last row of the previous page. */
 export async function listCreatives(
-  sql: Sql,
+  sql: Queryable,
   user: AccessClaims,
   q: { limit: number; after?: { createdUs: string; id: string }; type?: CreativeType },
 ): Promise<CreativeRow[]> {
@@ -73,7 +73,7 @@ export async function listCreatives(
 }
 
 export async function updateCreative(
-  sql: Sql,
+  sql: Queryable,
   id: string,
   user: AccessClaims,
   u: { name?: string; durationMs?: number },
@@ -93,7 +93,7 @@ export async function updateCreative(
 }
 
 /** Displays that will still play this creative (booked, not yet over): their playlists change with it. */
-export async function displaysPlaying(sql: Sql, creativeId: string): Promise<string[]> {
+export async function displaysPlaying(sql: Queryable, creativeId: string): Promise<string[]> {
   const rows = await sql<{ display_id: string }[]>`
     select distinct s.display_id from booking_slots s join bookings b on b.id = s.booking_id
     where b.creative_id = ${creativeId} and b.status = 'booked' and s.active and upper(s.during) > now()`;

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { ConflictError, NotFoundError, ValidationError, type Logger, type MessageBus, type Sql, type TokenVerifier } from '@marquee/service-kit';
+import { ConflictError, NotFoundError, ValidationError, type Logger, type MessageBus, type Queryable, type Sql, type TokenVerifier } from '@marquee/service-kit';
 import { authenticated, requireRole } from '../authz.ts';
 import { bearerSecurity, createRouter, IdParam, jsonBody, jsonResponse, pick } from '../openapi.ts';
 import { bumpPlaylistVersions, publishPlaylistChanges, TOPIC_DISPLAY_REVOKED, type PlaylistChange } from '../playlist-changes.ts';
@@ -137,8 +137,7 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
       const id = c.req.valid('param').id;
       const patch = c.req.valid('json');
       let changes: PlaylistChange[] = [];
-      const row = await sql.begin(async (t) => {
-        const tx = t as unknown as Sql;
+      const row = await sql.begin(async (tx) => {
         const current = await findVisibleDisplay(tx, user, id, { forUpdate: true });
         if (!current) throw new NotFoundError('No such display.');
         const loopChanged = patch.loop && (patch.loop.lengthMs !== current.loop_length_ms || patch.loop.slotCount !== current.slot_count);
@@ -180,8 +179,7 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
         const user = c.get('user');
         const id = c.req.valid('param').id;
         const status = action === 'activate' ? 'active' : 'disabled';
-        const row = await sql.begin(async (t) => {
-        const tx = t as unknown as Sql;
+        const row = await sql.begin(async (tx) => {
           if (!(await findVisibleDisplay(tx, user, id, { forUpdate: true }))) throw new NotFoundError('No such display.');
           const [updated] = await tx<DisplayRow[]>`
             update displays set status = ${status}, updated_at = case when status = ${status} then updated_at else now() end
@@ -213,8 +211,7 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
       const user = c.get('user');
       const id = c.req.valid('param').id;
       const { secret, hash } = newDeviceSecret();
-      const row = await sql.begin(async (t) => {
-        const tx = t as unknown as Sql;
+      const row = await sql.begin(async (tx) => {
         if (!(await findVisibleDisplay(tx, user, id, { forUpdate: true }))) throw new NotFoundError('No such display.');
         const [updated] = await tx<DisplayRow[]>`
           update displays set credential_hash = ${hash}, credential_rotated_at = now(), updated_at = now()
@@ -233,7 +230,7 @@ function credentialOf(row: DisplayRow, secret: string) {
   return { displayId: row.id, secret, rotatedAt: row.credential_rotated_at.toISOString() };
 }
 
-async function applyPatch(tx: Sql, id: string, p: UpdateDisplayInput) {
+async function applyPatch(tx: Queryable, id: string, p: UpdateDisplayInput) {
   const set: Record<string, unknown> = {};
   if (p.name !== undefined) set.name = p.name;
   if (p.location) Object.assign(set, { address: p.location.address, lat: p.location.lat, lng: p.location.lng });

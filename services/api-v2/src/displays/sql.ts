@@ -1,5 +1,4 @@
-import type { Sql } from '@marquee/service-kit';
-import type { AccessClaims } from '@marquee/service-kit';
+import type { AccessClaims, Queryable } from '@marquee/service-kit';
 import type { CreateDisplayInput, ListDisplaysFilters } from './schemas.ts';
 
 export interface DisplayRow {
@@ -90,7 +89,7 @@ export function toOwnerView(r: DisplayRow) {
 /** Owner/admin get the full view; everyone else the catalogue view. */
 export const viewFor = (user: AccessClaims, row: DisplayRow) => (user.role === 'advertiser' ? toPublicView(row) : toOwnerView(row));
 
-export async function insertDisplay(sql: Sql, operatorId: string, d: CreateDisplayInput, credentialHash: Buffer): Promise<DisplayRow> {
+export async function insertDisplay(sql: Queryable, operatorId: string, d: CreateDisplayInput, credentialHash: Buffer): Promise<DisplayRow> {
   const orientation = d.orientation ?? (d.resolution.heightPx > d.resolution.widthPx ? 'portrait' : 'landscape');
   const [row] = await sql<DisplayRow[]>`
     insert into displays (operator_id, name, address, lat, lng, timezone, width_px, height_px, orientation, tags,
@@ -111,7 +110,7 @@ const SELECT_DISPLAY_BY_ID = `select ${DISPLAY_COLUMNS.map((c) => `"${c}"`).join
  * Fixed SQL text per variant (a prepared statement each) rather than fragments: this is the read
  * behind GET /displays/{id}, and composing fragments re-escaped the column list on every call.
  */
-export async function findVisibleDisplay(sql: Sql, user: AccessClaims, id: string, opts: { forUpdate?: boolean } = {}): Promise<DisplayRow | undefined> {
+export async function findVisibleDisplay(sql: Queryable, user: AccessClaims, id: string, opts: { forUpdate?: boolean } = {}): Promise<DisplayRow | undefined> {
   const lock = opts.forUpdate ? ' for update' : '';
   const [row] =
     user.role === 'admin'
@@ -122,7 +121,7 @@ export async function findVisibleDisplay(sql: Sql, user: AccessClaims, id: strin
   return row;
 }
 
-function visibility(sql: Sql, user: AccessClaims) {
+function visibility(sql: Queryable, user: AccessClaims) {
   if (user.role === 'admin') return sql`true`;
   if (user.role === 'operator') return sql`operator_id = ${user.sub}`;
   return sql`status = 'active'`;
@@ -131,7 +130,7 @@ function visibility(sql: Sql, user: AccessClaims) {
 const EARTH_RADIUS_KM = 6371.0088;
 
 /** One page of the displays the caller may see, filtered, in (created_at, id) order. */
-export async function listDisplays(sql: Sql, user: AccessClaims, f: ListDisplaysFilters, afterId: string | undefined): Promise<DisplayRow[]> {
+export async function listDisplays(sql: Queryable, user: AccessClaims, f: ListDisplaysFilters, afterId: string | undefined): Promise<DisplayRow[]> {
   const conditions = [visibility(sql, user)];
   if (afterId) {
     // The cursor names the last row seen; rows after it in (created_at, id) order follow.
@@ -182,7 +181,7 @@ export interface StrandedBooking {
  * Bookings that a new loop would strand: current or future active slots whose slot number no
  * longer exists, or whose creative would no longer fit in the shorter slot.
  */
-export async function findStrandedBookings(sql: Sql, displayId: string, slotCount: number, slotMs: number): Promise<StrandedBooking[]> {
+export async function findStrandedBookings(sql: Queryable, displayId: string, slotCount: number, slotMs: number): Promise<StrandedBooking[]> {
   const rows = await sql<{ booking_id: string; slot: number; removed: boolean }[]>`
     select bs.booking_id, bs.slot, bs.slot >= ${slotCount} as removed
     from booking_slots bs

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { MalformedRequestError, type Sql } from '@marquee/service-kit';
+import { MalformedRequestError, type Queryable } from '@marquee/service-kit';
 
 /**
  * Media bytes live in Postgres large objects so every replica on every node can serve them.
@@ -11,17 +11,17 @@ import { MalformedRequestError, type Sql } from '@marquee/service-kit';
  * 24 MiB/s down, 1 MiB blocks 42 and 75 (2 MiB: no clear gain). Memory per download stays ~1 block. */
 export const LO_IO_BYTES = 1024 * 1024;
 
-export async function createLargeObject(sql: Sql): Promise<number> {
+export async function createLargeObject(sql: Queryable): Promise<number> {
   const [row] = await sql<{ oid: number }[]>`select lo_create(0) as oid`;
   return Number(row!.oid);
 }
 
-export async function unlinkLargeObject(sql: Sql, oid: number): Promise<void> {
+export async function unlinkLargeObject(sql: Queryable, oid: number): Promise<void> {
   // Tolerate an already-missing object: unlinking is cleanup, never the point of a request.
   await sql`select lo_unlink(${oid}) where exists (select 1 from pg_largeobject_metadata where oid = ${oid})`;
 }
 
-export async function readLargeObject(sql: Sql, oid: number, offset: number, length: number): Promise<Buffer> {
+export async function readLargeObject(sql: Queryable, oid: number, offset: number, length: number): Promise<Buffer> {
   const [row] = await sql<{ data: Buffer }[]>`select lo_get(${oid}, ${offset}, ${length}) as data`;
   return row!.data;
 }
@@ -37,7 +37,7 @@ export interface BodyWriteOptions {
  * Streams a request body into the large object at `offset`, LO_IO_BYTES at a time. Must run in a
  * transaction: if the client breaks off mid-body this throws and nothing written here survives.
  */
-export async function writeBodyAt(tx: Sql, oid: number, offset: number, body: ReadableStream<Uint8Array> | null, opts: BodyWriteOptions): Promise<void> {
+export async function writeBodyAt(tx: Queryable, oid: number, offset: number, body: ReadableStream<Uint8Array> | null, opts: BodyWriteOptions): Promise<void> {
   let written = 0;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -106,7 +106,7 @@ async function* readWithIdleTimeout(body: ReadableStream<Uint8Array>, idleTimeou
 }
 
 /** SHA-256 (hex) of the first `size` bytes, read LO_IO_BYTES at a time (never the whole file in memory). */
-export async function hashLargeObject(sql: Sql, oid: number, size: number): Promise<string> {
+export async function hashLargeObject(sql: Queryable, oid: number, size: number): Promise<string> {
   const hash = createHash('sha256');
   for (let offset = 0; offset < size; offset += LO_IO_BYTES) {
     hash.update(await readLargeObject(sql, oid, offset, Math.min(LO_IO_BYTES, size - offset)));
@@ -119,7 +119,7 @@ export async function hashLargeObject(sql: Sql, oid: number, size: number): Prom
  * at about one LO_IO_BYTES block per download whatever the file's size, and a client that stops
  * reading stops the queries (the server applies backpressure).
  */
-export function largeObjectStream(sql: Sql, oid: number, start: number, end: number): ReadableStream<Uint8Array> {
+export function largeObjectStream(sql: Queryable, oid: number, start: number, end: number): ReadableStream<Uint8Array> {
   let position = start;
   return new ReadableStream<Uint8Array>(
     {

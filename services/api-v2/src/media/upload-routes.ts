@@ -8,7 +8,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
   type AccessClaims,
-  type Sql,
+  type Queryable,
 } from '@marquee/service-kit';
 import { authenticated, requireRole } from '../authz.ts';
 import { bearerSecurity, createRouter, jsonBody, jsonResponse, pick, ProblemSchema } from '../openapi.ts';
@@ -16,7 +16,6 @@ import { createLargeObject, hashLargeObject, readBody, readLargeObject, unlinkLa
 import { parseContentRange } from './ranges.ts';
 import { CompletedUploadSchema, CreateUploadSchema, UploadIdParam, UploadSchema } from './schemas.ts';
 import { isUploadContentType, SNIFF_BYTES, sniffContentType, UPLOAD_CONTENT_TYPES } from './sniff.ts';
-import { inTransaction } from './transaction.ts';
 import * as db from './uploads-sql.ts';
 import type { MediaDeps } from './routes.ts';
 
@@ -62,7 +61,7 @@ export function uploadRoutes(deps: MediaDeps) {
   });
 
   /** The locked upload, open and unexpired; otherwise the matching 404/409. */
-  const lockOpenUpload = async (tx: Sql, id: string, user: AccessClaims) => {
+  const lockOpenUpload = async (tx: Queryable, id: string, user: AccessClaims) => {
     const row = await db.lockUpload(tx, id, user);
     if (row === 'busy') throw new ConflictError('Another request on this upload (a chunk or completion) is in progress; retry when it has finished.', { code: 'upload-busy' });
     if (!row) throw new NotFoundError('No such upload.');
@@ -103,7 +102,7 @@ export function uploadRoutes(deps: MediaDeps) {
       if ((await db.countOpenUploads(deps.sql, user.sub)) >= MAX_OPEN_UPLOADS) {
         throw new ConflictError(`At most ${MAX_OPEN_UPLOADS} uploads may be open at once; complete or delete some first.`, { code: 'too-many-open-uploads' });
       }
-      const row = await inTransaction(deps.sql, async (tx) => {
+      const row = await deps.sql.begin(async (tx) => {
         await discardExpiredUploads(tx);
         const loOid = await createLargeObject(tx);
         return db.insertUpload(tx, {
@@ -187,7 +186,7 @@ export function uploadRoutes(deps: MediaDeps) {
         throw new DependencyUnavailableError('The server is receiving as many chunks as it can; retry this one shortly.', 2);
       }
       chunksInFlight++;
-      const row = await inTransaction(deps.sql, async (tx) => {
+      const row = await deps.sql.begin(async (tx) => {
         const row = await lockOpenUpload(tx, id, user);
         assertOpen(row);
         const total = Number(row.total_bytes);
@@ -238,7 +237,7 @@ export function uploadRoutes(deps: MediaDeps) {
     async (c) => {
       const user = c.get('user');
       const { id } = c.req.valid('param');
-      const outcome = await inTransaction(deps.sql, async (tx) => {
+      const outcome = await deps.sql.begin(async (tx) => {
         const row = await lockOpenUpload(tx, id, user);
         if (row.status === 'completed') {
           const media = (await db.findMedia(tx, row.media_sha256!))!;
@@ -297,7 +296,7 @@ export function uploadRoutes(deps: MediaDeps) {
       responses: { 204: { description: 'Aborted' }, 403: problem('Not an advertiser'), 409: problem('Completed or busy'), ...pick(401, 404, 503) },
     }),
     async (c) => {
-      await inTransaction(deps.sql, async (tx) => {
+      await deps.sql.begin(async (tx) => {
         const row = await lockOpenUpload(tx, c.req.valid('param').id, c.get('user'));
         if (row.status === 'completed') throw new ConflictError('This upload is completed; its media stay.', { code: 'upload-completed' });
         if (row.status === 'open') await discardUpload(tx, row);
@@ -309,12 +308,12 @@ export function uploadRoutes(deps: MediaDeps) {
   return app;
 }
 
-async function discardUpload(tx: Sql, row: { id: string; lo_oid: number }) {
+async function discardUpload(tx: Queryable, row: { id: string; lo_oid: number }) {
   await unlinkLargeObject(tx, row.lo_oid);
   await db.markAborted(tx, row.id);
 }
 
 /** Opportunistic cleanup on each new upload, so abandoned bytes never pile up. */
-async function discardExpiredUploads(tx: Sql) {
+async function discardExpiredUploads(tx: Queryable) {
   for (const row of await db.lockExpiredUploads(tx, 20)) await discardUpload(tx, row);
 }

@@ -1,4 +1,4 @@
-import type { AccessClaims, Sql } from '@marquee/service-kit';
+import type { AccessClaims, Queryable } from '@marquee/service-kit';
 import type { UploadContentType } from './sniff.ts';
 
 export interface UploadRow {
@@ -25,10 +25,10 @@ export interface MediaRow {
 }
 
 /** Caller's own uploads only; admins reach every upload. Anyone else's is "not found". */
-const visibleTo = (sql: Sql, user: AccessClaims) => (user.role === 'admin' ? sql`true` : sql`u.owner_id = ${user.sub}`);
+const visibleTo = (sql: Queryable, user: AccessClaims) => (user.role === 'admin' ? sql`true` : sql`u.owner_id = ${user.sub}`);
 
 export async function insertUpload(
-  sql: Sql,
+  sql: Queryable,
   u: { ownerId: string; contentType: string; totalBytes: number; expectedSha256: string | null; loOid: number; ttlSeconds: number },
 ): Promise<UploadRow> {
   const [row] = await sql<UploadRow[]>`
@@ -38,13 +38,13 @@ export async function insertUpload(
   return row!;
 }
 
-export async function countOpenUploads(sql: Sql, ownerId: string): Promise<number> {
+export async function countOpenUploads(sql: Queryable, ownerId: string): Promise<number> {
   const [row] = await sql<{ n: number }[]>`
     select count(*)::int as n from uploads where owner_id = ${ownerId} and status = 'open' and expires_at > now()`;
   return row!.n;
 }
 
-export async function findUpload(sql: Sql, id: string, user: AccessClaims): Promise<UploadRow | undefined> {
+export async function findUpload(sql: Queryable, id: string, user: AccessClaims): Promise<UploadRow | undefined> {
   const [row] = await sql<UploadRow[]>`
     select u.*, m.content_type as media_content_type, m.size_bytes as media_size_bytes
     from uploads u left join media m on m.sha256 = u.media_sha256
@@ -56,7 +56,7 @@ export async function findUpload(sql: Sql, id: string, user: AccessClaims): Prom
  * Locks the upload row for this transaction without waiting: a second request on the same upload
  * while one is writing gets `null` (and a 409) rather than queueing behind a slow client.
  */
-export async function lockUpload(tx: Sql, id: string, user: AccessClaims): Promise<UploadRow | undefined | 'busy'> {
+export async function lockUpload(tx: Queryable, id: string, user: AccessClaims): Promise<UploadRow | undefined | 'busy'> {
   try {
     const [row] = await tx<UploadRow[]>`
       select u.*, null as media_content_type, null as media_size_bytes
@@ -69,25 +69,25 @@ export async function lockUpload(tx: Sql, id: string, user: AccessClaims): Promi
   }
 }
 
-export async function setReceived(tx: Sql, id: string, received: number): Promise<void> {
+export async function setReceived(tx: Queryable, id: string, received: number): Promise<void> {
   await tx`update uploads set received_bytes = ${received} where id = ${id}`;
 }
 
-export async function markAborted(tx: Sql, id: string): Promise<void> {
+export async function markAborted(tx: Queryable, id: string): Promise<void> {
   await tx`update uploads set status = 'aborted' where id = ${id}`;
 }
 
-export async function markCompleted(tx: Sql, id: string, sha256: string): Promise<void> {
+export async function markCompleted(tx: Queryable, id: string, sha256: string): Promise<void> {
   await tx`update uploads set status = 'completed', media_sha256 = ${sha256} where id = ${id}`;
 }
 
-export async function findMedia(sql: Sql, sha256: string): Promise<MediaRow | undefined> {
+export async function findMedia(sql: Queryable, sha256: string): Promise<MediaRow | undefined> {
   const [row] = await sql<MediaRow[]>`select sha256, content_type, size_bytes, lo_oid from media where sha256 = ${sha256}`;
   return row;
 }
 
 /** Inserts the media row unless identical bytes are already stored; true if this call stored it. */
-export async function insertMediaIfNew(tx: Sql, m: { sha256: string; contentType: string; sizeBytes: number; loOid: number }): Promise<boolean> {
+export async function insertMediaIfNew(tx: Queryable, m: { sha256: string; contentType: string; sizeBytes: number; loOid: number }): Promise<boolean> {
   const rows = await tx`
     insert into media (sha256, content_type, size_bytes, lo_oid) values (${m.sha256}, ${m.contentType}, ${m.sizeBytes}, ${m.loOid})
     on conflict (sha256) do nothing returning sha256`;
@@ -95,7 +95,7 @@ export async function insertMediaIfNew(tx: Sql, m: { sha256: string; contentType
 }
 
 /** Open uploads past their expiry (anyone's), locked for cleanup by this transaction. */
-export async function lockExpiredUploads(tx: Sql, limit: number): Promise<{ id: string; lo_oid: number }[]> {
+export async function lockExpiredUploads(tx: Queryable, limit: number): Promise<{ id: string; lo_oid: number }[]> {
   return tx<{ id: string; lo_oid: number }[]>`
     select id, lo_oid from uploads where status = 'open' and expires_at < now()
     order by expires_at limit ${limit} for update skip locked`;

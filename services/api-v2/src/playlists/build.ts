@@ -49,8 +49,7 @@ export async function buildPlaylists(sql: Sql, displayIds: readonly string[], pu
   const from = now;
   const until = new Date(now.getTime() + PLAYLIST_HORIZON_MS);
   const base = publicBaseUrl.replace(/\/$/, '');
-  await sql.begin('isolation level repeatable read read only', async (t) => {
-    const tx = t as unknown as Sql;
+  await sql.begin('isolation level repeatable read read only', async (tx) => {
     const displays = await tx<{ id: string; loop_length_ms: number; slot_count: number; playlist_version: string }[]>`
       select id, loop_length_ms, slot_count, playlist_version from displays where id = any(${ids}::uuid[])`;
     if (displays.length === 0) return;
