@@ -18,7 +18,7 @@ export function createRouter() {
   });
 }
 
-export const ProblemSchema = z
+const ProblemSchema = z
   .object({
     type: z.string(),
     title: z.string(),
@@ -30,7 +30,8 @@ export const ProblemSchema = z
   .passthrough()
   .openapi('Problem');
 
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
+/** An error response in a route's `responses`: problem+json, described for this route. */
+export const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 
 /** Standard error responses, spread into each route's `responses`. */
 export const errorResponses = {

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { forwardedFor, requestContextOf, requireUser, type InternalClient, type InternalResponse, type TokenVerifier } from '@marquee/service-kit';
-import { bearerSecurity, createRouter, jsonBody, jsonResponse, pick } from '../openapi.ts';
+import { bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
 
 const UserSchema = z
   .object({ id: z.string().uuid(), username: z.string(), role: z.enum(['advertiser', 'operator', 'admin']), createdAt: z.string() })
@@ -39,7 +39,7 @@ export function authRoutes(deps: { account: InternalClient; verifier: TokenVerif
       request: { body: jsonBody(SignupSchema) },
       responses: {
         201: jsonResponse(UserSchema, 'Account created'),
-        409: { description: 'Username taken (any letter case); problem code `username-taken`' },
+        409: problem('Username taken (any letter case); problem code `username-taken`'),
         ...pick(400, 413, 415, 422, 503),
       },
     }),
@@ -55,7 +55,7 @@ export function authRoutes(deps: { account: InternalClient; verifier: TokenVerif
       request: { body: jsonBody(LoginSchema) },
       responses: {
         200: jsonResponse(TokensSchema, 'Logged in'),
-        429: { description: 'Too many failed attempts; see Retry-After' },
+        429: problem('Too many failed attempts; see Retry-After'),
         ...pick(400, 401, 413, 415, 422, 503),
       },
     }),

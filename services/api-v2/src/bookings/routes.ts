@@ -1,8 +1,8 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { NotFoundError, ValidationError } from '@marquee/service-kit';
 import type { ApiV2Deps } from '../app.ts';
 import { authenticated, requireRole } from '../authz.ts';
-import { IdParam, bearerSecurity, createRouter, jsonBody, jsonResponse, pick } from '../openapi.ts';
+import { IdParam, bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
 import { displayAvailability } from './availability.ts';
 import { createBooking } from './create.ts';
 import { cancelBooking, confirmBooking, swapCreative } from './lifecycle.ts';
@@ -20,8 +20,7 @@ import { findVisibleBooking, representBookings, visibleTo, type BookingRow } fro
 
 type BookingDeps = Pick<ApiV2Deps, 'sql' | 'bus' | 'verifier' | 'logger' | 'holdTtlSeconds' | 'publicBaseUrl'>;
 
-const conflict = (description: string) => ({ description, content: { 'application/problem+json': { schema: z.object({}).passthrough() } } });
-const forbidden = { description: 'Operators cannot change bookings' };
+const forbidden = problem('Operators cannot change bookings');
 
 export function bookingRoutes(deps: BookingDeps) {
   const app = createRouter();
@@ -45,7 +44,7 @@ export function bookingRoutes(deps: BookingDeps) {
         201: jsonResponse(BookingSchema, 'Hold created'),
         200: jsonResponse(BookingSchema, 'Retry of an earlier request with the same Idempotency-Key'),
         403: forbidden,
-        409: conflict('No free slot on some display; `conflicts` names each display, the times and what blocks them'),
+        409: problem('No free slot on some display; `conflicts` names each display, the times and what blocks them'),
         ...pick(400, 401, 404, 413, 415, 422, 503),
       },
     }),
@@ -132,7 +131,7 @@ export function bookingRoutes(deps: BookingDeps) {
       responses: {
         200: jsonResponse(BookingSchema, 'Updated; displays playing it get a new playlist version'),
         403: forbidden,
-        409: conflict('The booking is cancelled, expired or over'),
+        409: problem('The booking is cancelled, expired or over'),
         ...pick(400, 401, 404, 413, 415, 422, 503),
       },
     }),
@@ -151,7 +150,7 @@ export function bookingRoutes(deps: BookingDeps) {
       responses: {
         200: jsonResponse(BookingSchema, 'Booked'),
         403: forbidden,
-        409: conflict('The hold expired (code hold-expired) or the booking was cancelled'),
+        409: problem('The hold expired (code hold-expired) or the booking was cancelled'),
         ...pick(401, 404, 422, 503),
       },
     }),
@@ -170,7 +169,7 @@ export function bookingRoutes(deps: BookingDeps) {
       responses: {
         200: jsonResponse(BookingSchema, 'Cancelled'),
         403: forbidden,
-        409: conflict('The hold already expired or the booking is over'),
+        409: problem('The hold already expired or the booking is over'),
         ...pick(401, 404, 422, 503),
       },
     }),

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError, ValidationError, type MessageBus, type Sql, type TokenVerifier, type Logger } from '@marquee/service-kit';
 import { authenticated, requireRole } from '../authz.ts';
-import { bearerSecurity, createRouter, IdParam, jsonBody, jsonResponse, PageQuery, pick, ProblemSchema } from '../openapi.ts';
+import { bearerSecurity, createRouter, IdParam, jsonBody, jsonResponse, PageQuery, pick, problem } from '../openapi.ts';
 import { bumpPlaylistVersions, publishPlaylistChanges } from '../playlist-changes.ts';
 import { CreateCreativeSchema, CreativePageSchema, CreativeSchema, CREATIVE_TYPES, MEDIA_TYPES_FOR, UpdateCreativeSchema } from './schemas.ts';
 import * as db from './sql.ts';
@@ -14,7 +14,6 @@ export interface CreativeDeps {
   publicBaseUrl: string;
 }
 
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 const ListQuery = PageQuery.extend({ type: z.enum(CREATIVE_TYPES).optional().openapi({ param: { name: 'type', in: 'query' } }) });
 
 /** Cursor = the last item's creation time (µs) and id, opaque to clients. */

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ConflictError, NotFoundError, ValidationError, type Logger, type MessageBus, type Queryable, type Sql, type TokenVerifier } from '@marquee/service-kit';
 import { authenticated, requireRole } from '../authz.ts';
-import { bearerSecurity, createRouter, IdParam, jsonBody, jsonResponse, pick } from '../openapi.ts';
+import { bearerSecurity, createRouter, IdParam, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
 import { bumpPlaylistVersions, publishPlaylistChanges, TOPIC_DISPLAY_REVOKED, type PlaylistChange } from '../playlist-changes.ts';
 import { newDeviceSecret } from './credentials.ts';
 import {
@@ -66,7 +66,7 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
       request: { body: jsonBody(CreateDisplaySchema) },
       responses: {
         201: jsonResponse(CreatedDisplaySchema, 'Created (status pending). Store credential.secret on the device: it is never shown again.'),
-        403: { description: 'Only operators and admins register displays' },
+        403: problem('Only operators and admins register displays'),
         ...pick(400, 401, 413, 415, 422, 503),
       },
     }),
@@ -127,8 +127,8 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
       request: { params: IdParam, body: jsonBody(UpdateDisplaySchema) },
       responses: {
         200: jsonResponse(DisplaySchema, 'The updated display'),
-        403: { description: 'Only operators and admins change displays' },
-        409: { description: 'The new loop would strand bookings; `conflicts` lists them' },
+        403: problem('Only operators and admins change displays'),
+        409: problem('The new loop would strand bookings; `conflicts` lists them'),
         ...pick(400, 401, 404, 413, 415, 422, 503),
       },
     }),
@@ -173,7 +173,7 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
         security: bearerSecurity,
         middleware: [ownerOnly] as const,
         request: { params: IdParam },
-        responses: { 200: jsonResponse(DisplaySchema, 'The display'), 403: { description: 'Only operators and admins' }, ...pick(401, 404, 422, 503) },
+        responses: { 200: jsonResponse(DisplaySchema, 'The display'), 403: problem('Only operators and admins'), ...pick(401, 404, 422, 503) },
       }),
       async (c) => {
         const user = c.get('user');
@@ -203,7 +203,7 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
       request: { params: IdParam },
       responses: {
         201: jsonResponse(CredentialSchema, 'The new credential; shown only once'),
-        403: { description: 'Only operators and admins' },
+        403: problem('Only operators and admins'),
         ...pick(401, 404, 422, 503),
       },
     }),

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError, problemResponse, RangeNotSatisfiableError } from '@marquee/service-kit';
-import { createRouter, ProblemSchema } from '../openapi.ts';
+import { createRouter, problem } from '../openapi.ts';
 import { largeObjectStream } from './large-objects.ts';
 import { etagMatches, parseRangeHeader } from './ranges.ts';
 import { MediaHashParam } from './schemas.ts';
@@ -13,7 +13,6 @@ export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const binary = Object.fromEntries(UPLOAD_CONTENT_TYPES.map((t) => [t, { schema: z.string().openapi({ format: 'binary' }) }]));
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 
 /** Public, unauthenticated: displays fetch media by hash (unguessable, content-addressed). */
 export function mediaFileRoutes(deps: MediaDeps) {

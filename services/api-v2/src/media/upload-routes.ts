@@ -11,7 +11,7 @@ import {
   type Queryable,
 } from '@marquee/service-kit';
 import { authenticated, requireRole } from '../authz.ts';
-import { bearerSecurity, createRouter, jsonBody, jsonResponse, pick, ProblemSchema } from '../openapi.ts';
+import { bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
 import { createLargeObject, hashLargeObject, readBody, readLargeObject, unlinkLargeObject, writeBodyAt } from './large-objects.ts';
 import { parseContentRange } from './ranges.ts';
 import { CompletedUploadSchema, CreateUploadSchema, UploadIdParam, UploadSchema } from './schemas.ts';
@@ -33,7 +33,6 @@ export const MAX_OPEN_UPLOADS = 20;
  */
 export const MAX_CONCURRENT_CHUNKS = 8;
 
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 const offsetHeader = { 'Upload-Offset': { description: 'Bytes committed so far', schema: { type: 'integer' as const } } };
 
 export function uploadRoutes(deps: MediaDeps) {
