@@ -61,9 +61,3 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
 export const bearerSecurity = [{ bearerAuth: [] }];
 
 export const IdParam = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
-
-/** Opaque cursor pagination shared by every growing list. */
-export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ param: { name: 'limit', in: 'query' } }),
-  cursor: z.string().max(200).optional().openapi({ param: { name: 'cursor', in: 'query' }, description: 'nextCursor of the previous page' }),
-});

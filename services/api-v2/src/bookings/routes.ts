@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { NotFoundError, ValidationError } from '@marquee/service-kit';
+import { NotFoundError } from '@marquee/service-kit';
 import type { ApiV2Deps } from '../app.ts';
 import { authenticated, requireRole } from '../authz.ts';
 import { IdParam, bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
@@ -16,7 +16,7 @@ import {
   IdempotencyHeaders,
   PatchBookingSchema,
 } from './schemas.ts';
-import { findVisibleBooking, representBookings, visibleTo, type BookingRow } from './sql.ts';
+import { findVisibleBooking, listBookings, representBookings } from './sql.ts';
 
 type BookingDeps = Pick<ApiV2Deps, 'sql' | 'bus' | 'verifier' | 'logger' | 'holdTtlSeconds' | 'publicBaseUrl'>;
 
@@ -71,32 +71,7 @@ export function bookingRoutes(deps: BookingDeps) {
       request: { query: BookingListQuery },
       responses: { 200: jsonResponse(BookingPageSchema, 'One page'), ...pick(401, 422, 503) },
     }),
-    async (c) => {
-      const user = c.get('user');
-      const q = c.req.valid('query');
-      const after = q.cursor ? decodeCursor(q.cursor) : undefined;
-      const sql = deps.sql;
-      const rows = await sql<(BookingRow & { cursor_us: string })[]>`
-        select b.*, (extract(epoch from b.created_at) * 1000000)::bigint::text as cursor_us
-        from bookings b
-        where ${visibleTo(sql, user)}
-          ${q.status ? sql`and b.status = ${q.status}` : sql``}
-          ${q.displayId ? sql`and exists (select 1 from booking_displays bd join displays d on d.id = bd.display_id
-                                           where bd.booking_id = b.id and bd.display_id = ${q.displayId}
-                                             ${user.role === 'operator' ? sql`and d.operator_id = ${user.sub}` : sql``})` : sql``}
-          ${after ? sql`and (b.created_at, b.id) < (timestamptz 'epoch' + ${after.us}::bigint * interval '1 microsecond', ${after.id}::uuid)` : sql``}
-        order by b.created_at desc, b.id desc
-        limit ${q.limit + 1}`;
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return c.json(
-        {
-          items: await representBookings(sql, page, user),
-          nextCursor: rows.length > q.limit && last ? encodeCursor(last.cursor_us, last.id) : null,
-        },
-        200,
-      );
-    },
+    async (c) => c.json(await listBookings(deps.sql, c.get('user'), c.req.valid('query')), 200),
   );
 
   app.openapi(
@@ -194,15 +169,4 @@ export function bookingRoutes(deps: BookingDeps) {
   );
 
   return app;
-}
-
-/** Opaque to clients: the last row's created_at (µs since epoch) and id. */
-function encodeCursor(us: string, id: string) {
-  return Buffer.from(`${us}.${id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { us: string; id: string } {
-  const m = /^(\d{1,17})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!m) throw new ValidationError('Invalid cursor.', { errors: [{ field: 'cursor', message: 'not a cursor from this list' }] });
-  return { us: m[1]!, id: m[2]! };
 }

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { PageQuery, pageSchema } from '../pagination.ts';
 
 export const DAY_NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 
@@ -78,14 +79,13 @@ export const BookingSchema = z
   .openapi('Booking');
 export type Booking = z.infer<typeof BookingSchema>;
 
-export const BookingPageSchema = z.object({ items: z.array(BookingSchema), nextCursor: z.string().nullable() }).openapi('BookingPage');
+export const BookingPageSchema = pageSchema(BookingSchema, 'BookingPage');
 
-export const BookingListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ param: { name: 'limit', in: 'query' } }),
-  cursor: z.string().max(200).optional().openapi({ param: { name: 'cursor', in: 'query' }, description: 'nextCursor of the previous page' }),
+export const BookingListQuery = PageQuery.extend({
   status: BookingStatus.optional().openapi({ param: { name: 'status', in: 'query' } }),
   displayId: z.uuid().optional().openapi({ param: { name: 'displayId', in: 'query' } }),
 });
+export type BookingListFilters = z.infer<typeof BookingListQuery>;
 
 export const AvailabilityQuery = z.object({
   from: Instant.openapi({ param: { name: 'from', in: 'query' } }),

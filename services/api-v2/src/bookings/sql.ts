@@ -1,5 +1,6 @@
 import type { AccessClaims, Queryable } from '@marquee/service-kit';
-import type { Booking, Daypart } from './schemas.ts';
+import { keyset, type Page, type Positioned } from '../pagination.ts';
+import type { Booking, BookingListFilters, Daypart } from './schemas.ts';
 
 export interface BookingRow {
   id: string;
@@ -80,6 +81,23 @@ export async function representBookings(sql: Queryable, rows: BookingRow[], user
 export async function findVisibleBooking(sql: Queryable, id: string, user: AccessClaims): Promise<BookingRow | undefined> {
   const [row] = await sql<BookingRow[]>`select b.* from bookings b where b.id = ${id} and ${visibleTo(sql, user)}`;
   return row;
+}
+
+/** One page of the bookings the caller may see, newest first, by status and/or display if asked. */
+export async function listBookings(sql: Queryable, user: AccessClaims, q: BookingListFilters): Promise<Page<Booking>> {
+  const page = keyset(sql, 'b', q, 'newest first');
+  const rows = await sql<(BookingRow & Positioned)[]>`
+    select b.*, ${page.position}
+    from bookings b
+    where ${visibleTo(sql, user)} and ${page.after}
+      ${q.status ? sql`and b.status = ${q.status}` : sql``}
+      ${q.displayId ? sql`and exists (select 1 from booking_displays bd join displays d on d.id = bd.display_id
+                                       where bd.booking_id = b.id and bd.display_id = ${q.displayId}
+                                         ${user.role === 'operator' ? sql`and d.operator_id = ${user.sub}` : sql``})` : sql``}
+    order by ${page.orderBy}
+    limit ${page.limit}`;
+  const { items, nextCursor } = page.page(rows);
+  return { items: await representBookings(sql, items, user), nextCursor };
 }
 
 /**

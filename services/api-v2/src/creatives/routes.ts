@@ -1,9 +1,9 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { NotFoundError, ValidationError, type MessageBus, type Sql, type TokenVerifier, type Logger } from '@marquee/service-kit';
 import { authenticated, requireRole } from '../authz.ts';
-import { bearerSecurity, createRouter, IdParam, jsonBody, jsonResponse, PageQuery, pick, problem } from '../openapi.ts';
+import { bearerSecurity, createRouter, IdParam, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
 import { bumpPlaylistVersions, publishPlaylistChanges } from '../playlist-changes.ts';
-import { CreateCreativeSchema, CreativePageSchema, CreativeSchema, CREATIVE_TYPES, MEDIA_TYPES_FOR, UpdateCreativeSchema } from './schemas.ts';
+import { CreateCreativeSchema, CreativeListQuery, CreativePageSchema, CreativeSchema, MEDIA_TYPES_FOR, UpdateCreativeSchema } from './schemas.ts';
 import * as db from './sql.ts';
 
 export interface CreativeDeps {
@@ -14,15 +14,6 @@ export interface CreativeDeps {
   publicBaseUrl: string;
 }
 
-const ListQuery = PageQuery.extend({ type: z.enum(CREATIVE_TYPES).optional().openapi({ param: { name: 'type', in: 'query' } }) });
-
-/** Cursor = the last item's creation time (µs) and id, opaque to clients. */
-const encodeCursor = (r: db.CreativeRow) => Buffer.from(`${r.created_us}.${r.id}`).toString('base64url');
-function decodeCursor(cursor: string): { createdUs: string; id: string } {
-  const m = /^(\d{1,20})\.([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!m) throw new ValidationError('Invalid cursor: pass nextCursor from the previous page unchanged.', { errors: [{ field: 'cursor', message: 'invalid' }] });
-  return { createdUs: m[1]!, id: m[2]! };
-}
 
 export function creativeRoutes(deps: CreativeDeps) {
   const app = createRouter();
@@ -93,15 +84,12 @@ export function creativeRoutes(deps: CreativeDeps) {
       tags: ['creatives'],
       summary: 'List your creatives (admins: everyone\'s), newest first',
       security: bearerSecurity,
-      request: { query: ListQuery },
+      request: { query: CreativeListQuery },
       responses: { 200: jsonResponse(CreativePageSchema, 'A page; pass nextCursor to get the next'), 403: problem('Not an advertiser'), ...pick(401, 422, 503) },
     }),
     async (c) => {
-      const q = c.req.valid('query');
-      const after = q.cursor ? decodeCursor(q.cursor) : undefined;
-      const rows = await db.listCreatives(deps.sql, c.get('user'), { limit: q.limit + 1, after, type: q.type });
-      const page = rows.slice(0, q.limit);
-      return c.json({ items: page.map(toCreative), nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null }, 200);
+      const page = await db.listCreatives(deps.sql, c.get('user'), c.req.valid('query'));
+      return c.json({ items: page.items.map(toCreative), nextCursor: page.nextCursor }, 200);
     },
   );
 

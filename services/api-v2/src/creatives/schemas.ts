@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { Sha256Schema } from '../media/schemas.ts';
+import { PageQuery, pageSchema } from '../pagination.ts';
 
 export const CREATIVE_TYPES = ['image', 'video', 'html', 'text'] as const;
 export type CreativeType = (typeof CREATIVE_TYPES)[number];
@@ -62,6 +63,7 @@ export const CreativeSchema = z
   })
   .openapi('Creative');
 
-export const CreativePageSchema = z
-  .object({ items: z.array(CreativeSchema), nextCursor: z.string().nullable() })
-  .openapi('CreativePage');
+export const CreativePageSchema = pageSchema(CreativeSchema, 'CreativePage');
+
+export const CreativeListQuery = PageQuery.extend({ type: z.enum(CREATIVE_TYPES).optional().openapi({ param: { name: 'type', in: 'query' } }) });
+export type CreativeListFilters = z.infer<typeof CreativeListQuery>;

@@ -1,5 +1,6 @@
 import type { AccessClaims, Queryable } from '@marquee/service-kit';
-import type { CreativeType } from './schemas.ts';
+import { keyset, type Page, type Positioned } from '../pagination.ts';
+import type { CreativeListFilters, CreativeType } from './schemas.ts';
 
 export interface CreativeRow {
   id: string;
@@ -13,16 +14,12 @@ export interface CreativeRow {
   duration_ms: number;
   created_at: Date;
   updated_at: Date;
-  /** Microseconds since the epoch: the page cursor needs created_at at full precision. */
-  created_us: string;
 }
 
 /** Advertisers see their own creatives; admins see all. Anyone else's is "not found". */
 const visibleTo = (sql: Queryable, user: AccessClaims) => (user.role === 'admin' ? sql`true` : sql`c.owner_id = ${user.sub}`);
 
-const columns = (sql: Queryable) => sql`
-  c.*, m.content_type as media_content_type, m.size_bytes as media_size_bytes,
-  (extract(epoch from c.created_at) * 1000000)::bigint::text as created_us`;
+const columns = (sql: Queryable) => sql`c.*, m.content_type as media_content_type, m.size_bytes as media_size_bytes`;
 
 /**
  * The media's content type if `user` may use it: it exists and they completed an upload of it
@@ -57,19 +54,16 @@ export async function findCreative(sql: Queryable, id: string, user: AccessClaim
   return row;
 }
 
-/** Newest first; `after` is the last row of the previous page. */
-export async function listCreatives(
-  sql: Queryable,
-  user: AccessClaims,
-  q: { limit: number; after?: { createdUs: string; id: string }; type?: CreativeType },
-): Promise<CreativeRow[]> {
-  return sql<CreativeRow[]>`
-    select ${columns(sql)} from creatives c left join media m on m.sha256 = c.media_sha256
-    where ${visibleTo(sql, user)}
+/** One page of the creatives the caller may see, newest first, of one type if asked. */
+export async function listCreatives(sql: Queryable, user: AccessClaims, q: CreativeListFilters): Promise<Page<CreativeRow>> {
+  const page = keyset(sql, 'c', q, 'newest first');
+  const rows = await sql<(CreativeRow & Positioned)[]>`
+    select ${columns(sql)}, ${page.position} from creatives c left join media m on m.sha256 = c.media_sha256
+    where ${visibleTo(sql, user)} and ${page.after}
       ${q.type ? sql`and c.type = ${q.type}` : sql``}
-      ${q.after ? sql`and (c.created_at, c.id) < (timestamptz 'epoch' + ${q.after.createdUs}::bigint * interval '1 microsecond', ${q.after.id}::uuid)` : sql``}
-    order by c.created_at desc, c.id desc
-    limit ${q.limit}`;
+    order by ${page.orderBy}
+    limit ${page.limit}`;
+  return page.page(rows);
 }
 
 export async function updateCreative(

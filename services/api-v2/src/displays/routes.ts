@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { ConflictError, NotFoundError, ValidationError, type Logger, type MessageBus, type Queryable, type Sql, type TokenVerifier } from '@marquee/service-kit';
+import { ConflictError, NotFoundError, type Logger, type MessageBus, type Queryable, type Sql, type TokenVerifier } from '@marquee/service-kit';
 import { authenticated, requireRole } from '../authz.ts';
 import { bearerSecurity, createRouter, IdParam, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
+import { pageSchema } from '../pagination.ts';
 import { bumpPlaylistVersions, publishPlaylistChanges, TOPIC_DISPLAY_REVOKED, type PlaylistChange } from '../playlist-changes.ts';
 import { newDeviceSecret } from './credentials.ts';
 import {
@@ -15,7 +16,6 @@ import {
   type UpdateDisplayInput,
 } from './schemas.ts';
 import { DISPLAY_COLUMNS, findStrandedBookings, findVisibleDisplay, insertDisplay, listDisplays, toOwnerView, viewFor, type DisplayRow } from './sql.ts';
-import { isUuid } from '../ids.ts';
 
 export interface DisplayRoutesDeps {
   sql: Sql;
@@ -25,16 +25,8 @@ export interface DisplayRoutesDeps {
   publicBaseUrl: string;
 }
 
-/** Opaque cursor: base64url of the last row's id (the page order is (created_at, id)). */
-export const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!isUuid(id)) throw new ValidationError('Invalid query: cursor: not a cursor from this API', { errors: [{ field: 'cursor', message: 'not a cursor from this API' }] });
-  return id;
-}
-
 const AnyDisplaySchema = z.union([DisplaySchema, PublicDisplaySchema]);
-const DisplayPageSchema = z.object({ items: z.array(AnyDisplaySchema), nextCursor: z.string().nullable() }).openapi('DisplayPage');
+const DisplayPageSchema = pageSchema(AnyDisplaySchema, 'DisplayPage');
 const ownerOnly = requireRole('operator', 'admin');
 const tags = ['displays'];
 
@@ -90,11 +82,8 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
     }),
     async (c) => {
       const user = c.get('user');
-      const query = c.req.valid('query');
-      const rows = await listDisplays(sql, user, query, query.cursor ? decodeCursor(query.cursor) : undefined);
-      const page = rows.slice(0, query.limit);
-      const nextCursor = rows.length > query.limit ? encodeCursor(page[page.length - 1]!.id) : null;
-      return c.json({ items: page.map((r) => viewFor(user, r)), nextCursor }, 200);
+      const page = await listDisplays(sql, user, c.req.valid('query'));
+      return c.json({ items: page.items.map((r) => viewFor(user, r)), nextCursor: page.nextCursor }, 200);
     },
   );
 

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { PageQuery } from '../pagination.ts';
 
 /** IANA zone names only; Intl throws a RangeError for anything it doesn't know. */
 export function isValidTimeZone(name: string): boolean {
@@ -159,25 +160,21 @@ const bbox = z
 
 const MAX_AVAILABILITY_RANGE_MS = 400 * 24 * 3600 * 1000;
 
-export const ListDisplaysQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-    cursor: z.string().max(200).optional().openapi({ description: 'nextCursor of the previous page' }),
-    tag: csvOrRepeated.optional().openapi({ description: 'Repeatable or comma separated; every tag must match', type: 'string' }),
-    near: latLng.optional().openapi({ description: '"lat,lng"; use with radiusKm', type: 'string', example: '52.52,13.405' }),
-    radiusKm: z.coerce.number().gt(0).max(20_000).optional(),
-    bbox: bbox.optional().openapi({ description: '"minLng,minLat,maxLng,maxLat" (minLng > maxLng crosses the antimeridian)', type: 'string' }),
-    availableFrom: z.iso.datetime({ offset: true }).optional(),
-    availableTo: z.iso.datetime({ offset: true }).optional(),
-  })
-  .superRefine((q, ctx) => {
-    if ((q.near === undefined) !== (q.radiusKm === undefined)) ctx.addIssue({ code: 'custom', path: ['radiusKm'], message: 'near and radiusKm go together' });
-    if ((q.availableFrom === undefined) !== (q.availableTo === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['availableTo'], message: 'availableFrom and availableTo go together' });
-    } else if (q.availableFrom && q.availableTo) {
-      const span = Date.parse(q.availableTo) - Date.parse(q.availableFrom);
-      if (!(span > 0)) ctx.addIssue({ code: 'custom', path: ['availableTo'], message: 'availableTo must be after availableFrom' });
-      else if (span > MAX_AVAILABILITY_RANGE_MS) ctx.addIssue({ code: 'custom', path: ['availableTo'], message: 'availability range is at most 400 days' });
-    }
-  });
+export const ListDisplaysQuery = PageQuery.extend({
+  tag: csvOrRepeated.optional().openapi({ description: 'Repeatable or comma separated; every tag must match', type: 'string' }),
+  near: latLng.optional().openapi({ description: '"lat,lng"; use with radiusKm', type: 'string', example: '52.52,13.405' }),
+  radiusKm: z.coerce.number().gt(0).max(20_000).optional(),
+  bbox: bbox.optional().openapi({ description: '"minLng,minLat,maxLng,maxLat" (minLng > maxLng crosses the antimeridian)', type: 'string' }),
+  availableFrom: z.iso.datetime({ offset: true }).optional(),
+  availableTo: z.iso.datetime({ offset: true }).optional(),
+}).superRefine((q, ctx) => {
+  if ((q.near === undefined) !== (q.radiusKm === undefined)) ctx.addIssue({ code: 'custom', path: ['radiusKm'], message: 'near and radiusKm go together' });
+  if ((q.availableFrom === undefined) !== (q.availableTo === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['availableTo'], message: 'availableFrom and availableTo go together' });
+  } else if (q.availableFrom && q.availableTo) {
+    const span = Date.parse(q.availableTo) - Date.parse(q.availableFrom);
+    if (!(span > 0)) ctx.addIssue({ code: 'custom', path: ['availableTo'], message: 'availableTo must be after availableFrom' });
+    else if (span > MAX_AVAILABILITY_RANGE_MS) ctx.addIssue({ code: 'custom', path: ['availableTo'], message: 'availability range is at most 400 days' });
+  }
+});
 export type ListDisplaysFilters = z.infer<typeof ListDisplaysQuery>;

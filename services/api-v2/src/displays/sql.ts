@@ -1,4 +1,5 @@
 import type { AccessClaims, Queryable } from '@marquee/service-kit';
+import { keyset, type Page, type Positioned } from '../pagination.ts';
 import type { CreateDisplayInput, ListDisplaysFilters } from './schemas.ts';
 
 export interface DisplayRow {
@@ -129,13 +130,10 @@ function visibility(sql: Queryable, user: AccessClaims) {
 
 const EARTH_RADIUS_KM = 6371.0088;
 
-/** One page of the displays the caller may see, filtered, in (created_at, id) order. */
-export async function listDisplays(sql: Queryable, user: AccessClaims, f: ListDisplaysFilters, afterId: string | undefined): Promise<DisplayRow[]> {
-  const conditions = [visibility(sql, user)];
-  if (afterId) {
-    // The cursor names the last row seen; rows after it in (created_at, id) order follow.
-    conditions.push(sql`(created_at, id) > (select created_at, id from displays where id = ${afterId})`);
-  }
+/** One page of the displays the caller may see, filtered, oldest first. */
+export async function listDisplays(sql: Queryable, user: AccessClaims, f: ListDisplaysFilters): Promise<Page<DisplayRow>> {
+  const page = keyset(sql, 'd', f, 'oldest first');
+  const conditions = [visibility(sql, user), page.after];
   if (f.tag?.length) conditions.push(sql`tags @> ${f.tag}::text[]`);
   if (f.near && f.radiusKm !== undefined) {
     const [lat, lng] = f.near;
@@ -160,15 +158,16 @@ export async function listDisplays(sql: Queryable, user: AccessClaims, f: ListDi
       select 1 from generate_series(0, slot_count - 1) as s(slot)
       where not exists (
         select 1 from booking_slots bs
-        where bs.display_id = displays.id and bs.slot = s.slot and bs.active
+        where bs.display_id = d.id and bs.slot = s.slot and bs.active
           and bs.during && tstzrange(${f.availableFrom}::timestamptz, ${f.availableTo}::timestamptz, '[)')))`);
   }
   const where = conditions.reduce((acc, c) => sql`${acc} and ${c}`);
-  return sql<DisplayRow[]>`
-    select ${sql(DISPLAY_COLUMNS)} from displays
+  const rows = await sql<(DisplayRow & Positioned)[]>`
+    select ${sql(DISPLAY_COLUMNS)}, ${page.position} from displays d
     where ${where}
-    order by created_at, id
-    limit ${f.limit + 1}::int`;
+    order by ${page.orderBy}
+    limit ${page.limit}::int`;
+  return page.page(rows);
 }
 
 export interface StrandedBooking {

@@ -1,0 +1,173 @@
+/**
+ * Every list pages one way (src/pagination.ts): the same cursor format, the same 422 naming the
+ * `cursor` field for a cursor this API did not hand out, and no row missed or repeated when many
+ * rows share one creation instant. Through the app itself (app.request), on a scratch database.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AuthenticationError,
+  createDatabase,
+  createInternalClient,
+  createLogger,
+  createMemoryBus,
+  createMetrics,
+  migrate,
+  type AccessClaims,
+  type InternalClient,
+  type Role,
+  type Sql,
+} from '@marquee/service-kit';
+import { createApiV2App } from '../src/app.ts';
+import { API_V2_MIGRATIONS } from '../src/server.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../../test/support/infra.ts';
+
+let scratch: ScratchDatabase;
+let sql: Sql;
+let account: InternalClient;
+let app: ReturnType<typeof createApiV2App>;
+const claimsByToken = new Map<string, AccessClaims>();
+
+beforeAll(async () => {
+  scratch = await createScratchDatabase('v2pages');
+  sql = createDatabase({ url: scratch.url, applicationName: 'api-v2-pagination-test', max: 4 });
+  const logger = createLogger('api-v2', 'silent');
+  await migrate(sql, 'api-v2', API_V2_MIGRATIONS, logger);
+  // These routes never call the account service; a client for a closed port proves it.
+  account = createInternalClient({ name: 'account service', baseUrl: 'http://127.0.0.1:9', timeoutMs: 100 });
+  app = createApiV2App({
+    sql,
+    bus: createMemoryBus(logger),
+    account,
+    verifier: {
+      async verify(token) {
+        const claims = claimsByToken.get(token);
+        if (!claims) throw new AuthenticationError('Unknown test token.');
+        return claims;
+      },
+    },
+    logger,
+    metrics: createMetrics('api-v2'),
+    publicBaseUrl: 'http://localhost/v2',
+    holdTtlSeconds: 600,
+    maxUploadBytes: 1024 * 1024,
+  });
+});
+afterAll(async () => {
+  await account?.close();
+  await sql?.end();
+  await scratch?.drop();
+});
+
+function user(role: Role) {
+  const token = randomUUID();
+  const claims = { sub: randomUUID(), username: `${role}-${token.slice(0, 8)}`, role };
+  claimsByToken.set(token, claims);
+  return { ...claims, auth: { authorization: `Bearer ${token}` } };
+}
+
+async function get(path: string, who: { auth: Record<string, string> }) {
+  const res = await app.request(path, { headers: who.auth });
+  return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as any };
+}
+
+/** Follows nextCursor from the first page to the last; every id in the order the pages gave them. */
+async function pageThrough(path: string, who: { auth: Record<string, string> }, limit: number) {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  for (let pages = 0; pages < 50; pages++) {
+    const sep = path.includes('?') ? '&' : '?';
+    const res = await get(`${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, who);
+    expect(res.status).toBe(200);
+    ids.push(...res.body.items.map((i: { id: string }) => i.id));
+    cursor = res.body.nextCursor;
+    if (!cursor) return ids;
+  }
+  throw new Error('more than 50 pages');
+}
+
+/** Rows inserted by one statement share created_at (now() is the transaction's start). */
+async function sameInstantDisplays(operatorId: string, n: number): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    insert into displays (operator_id, name, lat, lng, timezone, width_px, height_px, orientation, loop_length_ms, slot_count,
+                          price_per_slot_hour, status, credential_hash)
+    select ${operatorId}, 'd' || i, 0, 0, 'UTC', 800, 600, 'landscape', 60000, 6, 10, 'active', '\\x00'::bytea
+    from generate_series(1, ${n}) i
+    returning id`;
+  return rows.map((r) => r.id);
+}
+
+async function sameInstantCreatives(ownerId: string, n: number): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    insert into creatives (owner_id, name, type, body, duration_ms)
+    select ${ownerId}, 'c' || i, 'text', 'hello', 5000 from generate_series(1, ${n}) i
+    returning id`;
+  return rows.map((r) => r.id);
+}
+
+async function sameInstantBookings(advertiserId: string, creativeId: string, n: number): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    insert into bookings (advertiser_id, creative_id, starts_at, ends_at, status, price_total, currency)
+    select ${advertiserId}, ${creativeId}, now() + interval '1 day', now() + interval '2 days', 'booked', 100, 'EUR'
+    from generate_series(1, ${n}) i
+    returning id`;
+  return rows.map((r) => r.id);
+}
+
+const lists = ['/displays', '/creatives', '/bookings'] as const;
+
+describe('cursor pagination, the same on every list', () => {
+  it('pages through rows that share a creation instant without missing or repeating one, in (created_at, id) order', async () => {
+    const operator = user('operator');
+    const advertiser = user('advertiser');
+    const displays = await sameInstantDisplays(operator.sub, 7);
+    const later = await sameInstantDisplays(operator.sub, 2);
+    const [creative] = await sameInstantCreatives(advertiser.sub, 1);
+    const creatives = [creative!, ...(await sameInstantCreatives(advertiser.sub, 6))];
+    const bookings = await sameInstantBookings(advertiser.sub, creative!, 7);
+
+    // Displays: oldest first; within one instant by id.
+    expect(await pageThrough('/displays', operator, 2)).toEqual([...[...displays].sort(), ...[...later].sort()]);
+    // Creatives and bookings: newest first; within one instant by id, descending.
+    expect(await pageThrough('/creatives', advertiser, 2)).toEqual([...creatives.slice(1).sort().reverse(), creative]);
+    expect(await pageThrough('/bookings', advertiser, 3)).toEqual([...bookings].sort().reverse());
+    // The same rows with filters on top: the cursor composes with them.
+    expect(await pageThrough('/creatives?type=text', advertiser, 4)).toHaveLength(7);
+    expect(await pageThrough('/bookings?status=booked', advertiser, 2)).toHaveLength(7);
+  });
+
+  it('answers a cursor it did not hand out with the same 422 naming the cursor field, on every list', async () => {
+    const who = { operator: user('operator'), advertiser: user('advertiser') };
+    const foreign = [
+      'bm9wZQ', // "nope"
+      Buffer.from(randomUUID()).toString('base64url'), // an id alone (an older displays cursor)
+      Buffer.from(`12.${randomUUID()}.x`).toString('base64url'),
+      Buffer.from(`-5.${randomUUID()}`).toString('base64url'),
+      '%00',
+    ];
+    for (const path of lists) {
+      const caller = path === '/displays' ? who.operator : who.advertiser;
+      for (const cursor of foreign) {
+        const res = await get(`${path}?cursor=${cursor}`, caller);
+        expect(res.status, `${path} cursor=${cursor}`).toBe(422);
+        expect(res.type).toMatch(/^application\/problem\+json/);
+        expect(res.body.detail).toBe('Invalid query: cursor: not a cursor from this list');
+        expect(res.body.errors).toEqual([{ field: 'cursor', message: 'not a cursor from this list' }]);
+      }
+      const long = await get(`${path}?cursor=${'x'.repeat(201)}`, caller);
+      expect(long.status).toBe(422);
+      expect(long.body.errors.map((e: { field: string }) => e.field)).toEqual(['cursor']);
+    }
+  });
+
+  it('a cursor from one list is no key into another user’s rows: it only positions, visibility still filters', async () => {
+    const owner = user('advertiser');
+    const other = user('advertiser');
+    await sameInstantCreatives(owner.sub, 3);
+    const first = await get('/creatives?limit=1', owner);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const theirs = await get(`/creatives?limit=10&cursor=${first.body.nextCursor}`, other);
+    expect(theirs.status).toBe(200);
+    expect(theirs.body.items).toEqual([]);
+  });
+});
