@@ -32,6 +32,8 @@ beforeAll(async () => {
     insert into bookings (advertiser_id, creative_id, starts_at, ends_at, status, price_total, currency)
     values (${adv.userId}, ${creativeId}, now() - interval '2 hours', now() + interval '2 hours', 'booked', 1000, 'EUR') returning id`;
   bookingId = b!.id;
+  // The rows POST /bookings writes: the booking's part on the display, and the slot it occupies.
+  await db`insert into booking_displays (booking_id, display_id, slot, price, window_count) values (${bookingId}, ${display.id}, 0, 1000, 1)`;
   await db`insert into booking_slots (booking_id, display_id, slot, during)
     values (${bookingId}, ${display.id}, 0, tstzrange(now() - interval '2 hours', now() + interval '2 hours'))`;
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError, type AccessClaims, type Queryable, type Sql, type TransactionSql } from '@marquee/service-kit';
+import { blockingBookingIdVisible, creativeVisible } from '../access.ts';
 import type { Booking, CreateBooking } from './schemas.ts';
 import { representBookings, sweepExpiredHolds, withDeadlockRetry, type BookingRow } from './sql.ts';
 import { quoteDisplays, type DisplayQuote } from './windows.ts';
@@ -79,10 +80,9 @@ async function createInTransaction(
     return { booking: seen.response, replayed: true };
   }
 
-  // Admins may book on behalf of the creative's owner; advertisers only with their own creatives.
+  // The booking is the creative owner's: an admin may book on their behalf.
   const [creative] = await sql<{ owner_id: string }[]>`
-    select owner_id from creatives
-    where id = ${body.creativeId} ${user.role === 'admin' ? sql`` : sql`and owner_id = ${user.sub}`}`;
+    select c.owner_id from creatives c where c.id = ${body.creativeId} and ${creativeVisible(sql, user)}`;
   if (!creative) throw new NotFoundError('No such creative.');
 
   const displayIds = body.displayIds.map((i) => i.toLowerCase()).sort();
@@ -194,25 +194,25 @@ async function claimSlot(tx: TransactionSql, bookingId: string, q: DisplayQuote)
   return null;
 }
 
-/** What blocks a display: status and times always, booking ids only for the caller's own. */
+/** What blocks a display: status and times always, booking ids only where the caller may see them. */
 async function describeConflict(sql: Queryable, q: DisplayQuote, user: AccessClaims, asked: CreateBooking): Promise<Conflict> {
-  const rows = await sql<{ booking_id: string; advertiser_id: string; status: string; slot: number; lo: Date; hi: Date; clip_lo: Date; clip_hi: Date }[]>`
-    select b.id as booking_id, b.advertiser_id, b.status, bs.slot, lower(bs.during) as lo, upper(bs.during) as hi,
+  const rows = await sql<{ booking_id: string; shows_id: boolean; status: string; slot: number; lo: Date; hi: Date; clip_lo: Date; clip_hi: Date }[]>`
+    select b.id as booking_id, ${blockingBookingIdVisible(sql, user)} as shows_id, b.status, bs.slot, lower(bs.during) as lo, upper(bs.during) as hi,
            min(lower(bs.during * w.r)) as clip_lo, max(upper(bs.during * w.r)) as clip_hi
     from booking_slots bs
     join bookings b on b.id = bs.booking_id
+    join displays d on d.id = bs.display_id
     join unnest(${q.ranges}::tstzrange[]) as w(r) on bs.during && w.r
     where bs.display_id = ${q.displayId} and bs.active and bs.during && ${q.span}::tstzrange
-    group by b.id, bs.slot, bs.during
+    group by b.id, d.id, bs.slot, bs.during
     order by lower(bs.during), bs.slot`;
   const listed = rows.slice(0, MAX_BLOCKERS_LISTED);
-  const showId = (r: { advertiser_id: string }) => user.role === 'admin' || r.advertiser_id === user.sub;
   return {
     displayId: q.displayId,
     from: rows.length ? new Date(Math.min(...rows.map((r) => r.clip_lo.getTime()))).toISOString() : new Date(asked.startsAt).toISOString(),
     to: rows.length ? new Date(Math.max(...rows.map((r) => r.clip_hi.getTime()))).toISOString() : new Date(asked.endsAt).toISOString(),
     blockedBy: listed.map((r) => ({
-      ...(showId(r) ? { bookingId: r.booking_id } : {}),
+      ...(r.shows_id ? { bookingId: r.booking_id } : {}),
       status: r.status,
       slot: r.slot,
       from: r.lo.toISOString(),

@@ -1,4 +1,5 @@
 import { ConflictError, NotFoundError, type AccessClaims, type Logger, type MessageBus, type Queryable, type Sql } from '@marquee/service-kit';
+import { bookingChangeable } from '../access.ts';
 import { bumpPlaylistVersions, publishPlaylistChanges, type PlaylistChange } from '../playlist-changes.ts';
 import type { Booking } from './schemas.ts';
 import { displayIdsOf, releaseBooking, withDeadlockRetry, representBookings, type BookingRow } from './sql.ts';
@@ -16,7 +17,7 @@ export interface LifecycleDeps {
 }
 
 /**
- * Runs one change to a booking the caller may change (advertiser: own; admin: any) with its row
+ * Runs one change to a booking the caller may change with its row
  * locked. Playlist versions are bumped inside the transaction; the bus hears of them only after
  * commit, so a display never fetches a playlist that is not there yet. A refusal decided inside
  * (e.g. the hold lapsed) is thrown after commit so its side effect (the expiry) sticks.
@@ -31,7 +32,7 @@ async function changeBooking(
     const [b] = await sql<LockedBooking[]>`
       select b.*, b.hold_expires_at <= now() as hold_lapsed, b.ends_at <= now() as ended
       from bookings b
-      where b.id = ${id} ${user.role === 'admin' ? sql`` : sql`and b.advertiser_id = ${user.sub}`}
+      where b.id = ${id} and ${bookingChangeable(sql, user)}
       for update`;
     if (!b) throw new NotFoundError('No such booking.');
     const outcome = await change(sql, b);

@@ -1,4 +1,5 @@
 import type { AccessClaims, Queryable } from '@marquee/service-kit';
+import { bookingDisplayVisible, bookingVisible } from '../access.ts';
 import { keyset, type Page, type Positioned } from '../pagination.ts';
 import type { Booking, BookingListFilters, Daypart } from './schemas.ts';
 
@@ -29,28 +30,14 @@ interface BookingDisplayRow {
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-/**
- * Who may see which booking: advertisers their own, operators those touching their displays,
- * admins all. Everything else is "not found".
- */
-export function visibleTo(sql: Queryable, user: AccessClaims) {
-  if (user.role === 'admin') return sql`true`;
-  if (user.role === 'operator') {
-    return sql`exists (select 1 from booking_displays bd join displays d on d.id = bd.display_id
-                       where bd.booking_id = b.id and d.operator_id = ${user.sub})`;
-  }
-  return sql`b.advertiser_id = ${user.sub}`;
-}
-
-/** Bookings as the API shows them; operators only see the displays of theirs a booking uses. */
+/** Bookings as the API shows them, with the parts (displays) the caller may see. */
 export async function representBookings(sql: Queryable, rows: BookingRow[], user: AccessClaims): Promise<Booking[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const parts = await sql<BookingDisplayRow[]>`
     select bd.booking_id, bd.display_id, bd.slot, bd.price, bd.window_count
     from booking_displays bd join displays d on d.id = bd.display_id
-    where bd.booking_id = any(${ids}::uuid[])
-      ${user.role === 'operator' ? sql`and d.operator_id = ${user.sub}` : sql``}
+    where bd.booking_id = any(${ids}::uuid[]) and ${bookingDisplayVisible(sql, user)}
     order by bd.booking_id, bd.display_id`;
   const byBooking = new Map<string, BookingDisplayRow[]>();
   for (const p of parts) byBooking.set(p.booking_id, [...(byBooking.get(p.booking_id) ?? []), p]);
@@ -79,7 +66,7 @@ export async function representBookings(sql: Queryable, rows: BookingRow[], user
 }
 
 export async function findVisibleBooking(sql: Queryable, id: string, user: AccessClaims): Promise<BookingRow | undefined> {
-  const [row] = await sql<BookingRow[]>`select b.* from bookings b where b.id = ${id} and ${visibleTo(sql, user)}`;
+  const [row] = await sql<BookingRow[]>`select b.* from bookings b where b.id = ${id} and ${bookingVisible(sql, user)}`;
   return row;
 }
 
@@ -89,11 +76,11 @@ export async function listBookings(sql: Queryable, user: AccessClaims, q: Bookin
   const rows = await sql<(BookingRow & Positioned)[]>`
     select b.*, ${page.position}
     from bookings b
-    where ${visibleTo(sql, user)} and ${page.after}
+    where ${bookingVisible(sql, user)} and ${page.after}
       ${q.status ? sql`and b.status = ${q.status}` : sql``}
       ${q.displayId ? sql`and exists (select 1 from booking_displays bd join displays d on d.id = bd.display_id
                                        where bd.booking_id = b.id and bd.display_id = ${q.displayId}
-                                         ${user.role === 'operator' ? sql`and d.operator_id = ${user.sub}` : sql``})` : sql``}
+                                         and ${bookingDisplayVisible(sql, user)})` : sql``}
     order by ${page.orderBy}
     limit ${page.limit}`;
   const { items, nextCursor } = page.page(rows);

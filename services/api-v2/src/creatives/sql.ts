@@ -1,4 +1,5 @@
 import type { AccessClaims, Queryable } from '@marquee/service-kit';
+import { creativeVisible, mediaUsable } from '../access.ts';
 import { keyset, type Page, type Positioned } from '../pagination.ts';
 import type { CreativeListFilters, CreativeType } from './schemas.ts';
 
@@ -16,21 +17,12 @@ export interface CreativeRow {
   updated_at: Date;
 }
 
-/** Advertisers see their own creatives; admins see all. Anyone else's is "not found". */
-const visibleTo = (sql: Queryable, user: AccessClaims) => (user.role === 'admin' ? sql`true` : sql`c.owner_id = ${user.sub}`);
-
 const columns = (sql: Queryable) => sql`c.*, m.content_type as media_content_type, m.size_bytes as media_size_bytes`;
 
-/**
- * The media's content type if `user` may use it: it exists and they completed an upload of it
- * (an admin may use any). Knowing a hash alone is not enough.
- */
+/** The media's content type if it exists and the caller may put it in a creative. */
 export async function usableMediaType(sql: Queryable, sha256: string, user: AccessClaims): Promise<string | undefined> {
   const [row] = await sql<{ content_type: string }[]>`
-    select m.content_type from media m
-    where m.sha256 = ${sha256}
-      and (${user.role === 'admin'} or exists (
-        select 1 from uploads u where u.media_sha256 = m.sha256 and u.owner_id = ${user.sub} and u.status = 'completed'))`;
+    select m.content_type from media m where m.sha256 = ${sha256} and ${mediaUsable(sql, user)}`;
   return row?.content_type;
 }
 
@@ -50,7 +42,7 @@ export async function insertCreative(
 export async function findCreative(sql: Queryable, id: string, user: AccessClaims): Promise<CreativeRow | undefined> {
   const [row] = await sql<CreativeRow[]>`
     select ${columns(sql)} from creatives c left join media m on m.sha256 = c.media_sha256
-    where c.id = ${id} and ${visibleTo(sql, user)}`;
+    where c.id = ${id} and ${creativeVisible(sql, user)}`;
   return row;
 }
 
@@ -59,7 +51,7 @@ export async function listCreatives(sql: Queryable, user: AccessClaims, q: Creat
   const page = keyset(sql, 'c', q, 'newest first');
   const rows = await sql<(CreativeRow & Positioned)[]>`
     select ${columns(sql)}, ${page.position} from creatives c left join media m on m.sha256 = c.media_sha256
-    where ${visibleTo(sql, user)} and ${page.after}
+    where ${creativeVisible(sql, user)} and ${page.after}
       ${q.type ? sql`and c.type = ${q.type}` : sql``}
     order by ${page.orderBy}
     limit ${page.limit}`;
@@ -73,7 +65,7 @@ export async function updateCreative(
   u: { name?: string; durationMs?: number },
 ): Promise<{ row: CreativeRow; durationChanged: boolean } | undefined> {
   const [row] = await sql<(CreativeRow & { old_duration_ms: number })[]>`
-    with old as (select c.id, c.duration_ms from creatives c where c.id = ${id} and ${visibleTo(sql, user)} for update),
+    with old as (select c.id, c.duration_ms from creatives c where c.id = ${id} and ${creativeVisible(sql, user)} for update),
     c as (
       update creatives set
         name = coalesce(${u.name ?? null}, creatives.name),

@@ -1,10 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { NotFoundError } from '@marquee/service-kit';
 import type { ApiV2Deps } from '../app.ts';
 import { authenticated, requireRole } from '../authz.ts';
-import { IdParam, bearerSecurity, createRouter, jsonBody, jsonResponse, pick } from '../openapi.ts';
-import { TOPIC_DISPLAY_COMMAND } from '../playlist-changes.ts';
-import { commandView, toDeviceCommand, type CommandRow } from './commands-sql.ts';
+import { IdParam, bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
+import { findCommand, recentCommands, sendCommand } from './display-commands.ts';
 
 const CommandBody = z
   .strictObject({
@@ -39,11 +37,6 @@ export function commandRoutes(deps: ApiV2Deps) {
   app.use('/displays/:id/commands', authenticated(deps.verifier), requireRole('operator', 'admin'));
   app.use('/displays/:id/commands/*', authenticated(deps.verifier), requireRole('operator', 'admin'));
 
-  const ownDisplay = async (displayId: string, user: { sub: string; role: string }) => {
-    const [row] = await deps.sql`select id from displays where id = ${displayId} and (${user.role === 'admin'} or operator_id = ${user.sub})`;
-    if (!row) throw new NotFoundError('No such display.');
-  };
-
   app.openapi(
     createRoute({
       method: 'post',
@@ -52,24 +45,13 @@ export function commandRoutes(deps: ApiV2Deps) {
       summary: 'Send a command to a display (kept until it expires if the display is offline)',
       security: bearerSecurity,
       request: { params: IdParam, body: jsonBody(CommandBody) },
-      responses: { 202: jsonResponse(Command, 'Accepted; poll GET …/commands/{commandId} for the result'), ...pick(400, 401, 404, 413, 415, 422) },
+      responses: {
+        202: jsonResponse(Command, 'Accepted; poll GET …/commands/{commandId} for the result'),
+        403: problem('Only operators and admins'),
+        ...pick(400, 401, 404, 413, 415, 422),
+      },
     }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const body = c.req.valid('json');
-      const user = c.get('user');
-      await ownDisplay(id, user);
-      const [row] = await deps.sql<CommandRow[]>`
-        insert into display_commands (display_id, kind, args, created_by, expires_at)
-        values (${id}, ${body.kind}, ${deps.sql.json(body.args as never)}, ${user.sub}, now() + ${body.ttlSeconds} * interval '1 second')
-        returning *`;
-      const view = commandView(row!);
-      // After commit; a display that misses this gets it from the pending list when it (re)connects.
-      await deps.bus
-        .publish(TOPIC_DISPLAY_COMMAND, toDeviceCommand(row!))
-        .catch((err) => c.get('logger').warn({ err }, 'command not published; delivered on reconnect'));
-      return c.json(view, 202);
-    },
+    async (c) => c.json(await sendCommand({ ...deps, logger: c.get('logger') }, c.get('user'), c.req.valid('param').id, c.req.valid('json')), 202),
   );
 
   app.openapi(
@@ -80,14 +62,11 @@ export function commandRoutes(deps: ApiV2Deps) {
       summary: 'A command and its result',
       security: bearerSecurity,
       request: { params: CommandParams },
-      responses: { 200: jsonResponse(Command, 'The command'), ...pick(401, 404, 422) },
+      responses: { 200: jsonResponse(Command, 'The command'), 403: problem('Only operators and admins'), ...pick(401, 404, 422) },
     }),
     async (c) => {
       const { id, commandId } = c.req.valid('param');
-      await ownDisplay(id, c.get('user'));
-      const [row] = await deps.sql<CommandRow[]>`select * from display_commands where id = ${commandId} and display_id = ${id}`;
-      if (!row) throw new NotFoundError('No such command.');
-      return c.json(commandView(row), 200);
+      return c.json(await findCommand(deps.sql, c.get('user'), id, commandId), 200);
     },
   );
 
@@ -99,14 +78,9 @@ export function commandRoutes(deps: ApiV2Deps) {
       summary: 'The 100 most recent commands of a display',
       security: bearerSecurity,
       request: { params: IdParam },
-      responses: { 200: jsonResponse(z.object({ items: z.array(Command) }), 'Recent commands'), ...pick(401, 404, 422) },
+      responses: { 200: jsonResponse(z.object({ items: z.array(Command) }), 'Recent commands'), 403: problem('Only operators and admins'), ...pick(401, 404, 422) },
     }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      await ownDisplay(id, c.get('user'));
-      const rows = await deps.sql<CommandRow[]>`select * from display_commands where display_id = ${id} order by created_at desc limit 100`;
-      return c.json({ items: rows.map(commandView) }, 200);
-    },
+    async (c) => c.json({ items: await recentCommands(deps.sql, c.get('user'), c.req.valid('param').id) }, 200),
   );
   return app;
 }

@@ -1,6 +1,7 @@
 import type { AccessClaims, Queryable } from '@marquee/service-kit';
+import { displayManaged, displayVisible, displayVisibleText, seesDisplayOwnerView } from '../access.ts';
 import { keyset, type Page, type Positioned } from '../pagination.ts';
-import type { CreateDisplayInput, ListDisplaysFilters } from './schemas.ts';
+import type { CreateDisplayInput, ListDisplaysFilters, UpdateDisplayInput } from './schemas.ts';
 
 export interface DisplayRow {
   id: string;
@@ -87,8 +88,8 @@ export function toOwnerView(r: DisplayRow) {
   };
 }
 
-/** Owner/admin get the full view; everyone else the catalogue view. */
-export const viewFor = (user: AccessClaims, row: DisplayRow) => (user.role === 'advertiser' ? toPublicView(row) : toOwnerView(row));
+/** The display as this caller is shown it: the owner's view or the catalogue view. */
+export const viewFor = (user: AccessClaims, row: DisplayRow) => (seesDisplayOwnerView(user) ? toOwnerView(row) : toPublicView(row));
 
 export async function insertDisplay(sql: Queryable, operatorId: string, d: CreateDisplayInput, credentialHash: Buffer): Promise<DisplayRow> {
   const orientation = d.orientation ?? (d.resolution.heightPx > d.resolution.widthPx ? 'portrait' : 'landscape');
@@ -102,30 +103,67 @@ export async function insertDisplay(sql: Queryable, operatorId: string, d: Creat
   return row!;
 }
 
-/** `select <every display column> from displays where id = $1`, quoted once (the names are constants). */
-const SELECT_DISPLAY_BY_ID = `select ${DISPLAY_COLUMNS.map((c) => `"${c}"`).join(', ')} from displays where id = $1`;
+/** `select <every display column> from displays d where d.id = $1 and `, quoted once (the names are constants). */
+const SELECT_DISPLAY_BY_ID = `select ${DISPLAY_COLUMNS.map((c) => `"${c}"`).join(', ')} from displays d where d.id = $1 and `;
 
 /**
- * One display as the caller may see it: operators only their own (any status), advertisers only
- * active ones, admins all. `forUpdate` locks the row for the caller's transaction.
- * Fixed SQL text per variant (a prepared statement each) rather than fragments: this is the read
- * behind GET /displays/{id}, and composing fragments re-escaped the column list on every call.
+ * One display, if the caller may see it. This is the read behind GET /displays/{id}, so it runs
+ * as fixed SQL text (one prepared statement per role) rather than composed fragments.
  */
-export async function findVisibleDisplay(sql: Queryable, user: AccessClaims, id: string, opts: { forUpdate?: boolean } = {}): Promise<DisplayRow | undefined> {
-  const lock = opts.forUpdate ? ' for update' : '';
-  const [row] =
-    user.role === 'admin'
-      ? await sql.unsafe<DisplayRow[]>(SELECT_DISPLAY_BY_ID + lock, [id], { prepare: true })
-      : user.role === 'operator'
-        ? await sql.unsafe<DisplayRow[]>(`${SELECT_DISPLAY_BY_ID} and operator_id = $2${lock}`, [id, user.sub], { prepare: true })
-        : await sql.unsafe<DisplayRow[]>(`${SELECT_DISPLAY_BY_ID} and status = 'active'${lock}`, [id], { prepare: true });
+export async function findVisibleDisplay(sql: Queryable, user: AccessClaims, id: string): Promise<DisplayRow | undefined> {
+  const visible = displayVisibleText(user);
+  const [row] = await sql.unsafe<DisplayRow[]>(SELECT_DISPLAY_BY_ID + visible.condition, [id, ...visible.params], { prepare: true });
   return row;
 }
 
-function visibility(sql: Queryable, user: AccessClaims) {
-  if (user.role === 'admin') return sql`true`;
-  if (user.role === 'operator') return sql`operator_id = ${user.sub}`;
-  return sql`status = 'active'`;
+/** One display the caller runs, locked for the rest of their transaction; undefined if they don't run it. */
+export async function lockManagedDisplay(tx: Queryable, user: AccessClaims, id: string): Promise<DisplayRow | undefined> {
+  const [row] = await tx<DisplayRow[]>`
+    select ${tx(DISPLAY_COLUMNS)} from displays d where d.id = ${id} and ${displayManaged(tx, user)} for update`;
+  return row;
+}
+
+/** Whether the caller runs this display (no lock: for reads of what belongs to it). */
+export async function isManagedDisplay(sql: Queryable, user: AccessClaims, id: string): Promise<boolean> {
+  const [row] = await sql`select 1 from displays d where d.id = ${id} and ${displayManaged(sql, user)}`;
+  return row !== undefined;
+}
+
+/** Writes the fields a PATCH gave (the loop as length and slot count). */
+export async function updateDisplayFields(tx: Queryable, id: string, p: UpdateDisplayInput): Promise<void> {
+  const set: Record<string, unknown> = {};
+  if (p.name !== undefined) set.name = p.name;
+  if (p.location) Object.assign(set, { address: p.location.address, lat: p.location.lat, lng: p.location.lng });
+  if (p.timezone !== undefined) set.timezone = p.timezone;
+  if (p.resolution) Object.assign(set, { width_px: p.resolution.widthPx, height_px: p.resolution.heightPx });
+  if (p.orientation !== undefined) set.orientation = p.orientation;
+  if (p.tags !== undefined) set.tags = p.tags;
+  if (p.loop) Object.assign(set, { loop_length_ms: p.loop.lengthMs, slot_count: p.loop.slotCount });
+  if (p.pricePerSlotHour !== undefined) set.price_per_slot_hour = p.pricePerSlotHour;
+  if (p.currency !== undefined) set.currency = p.currency;
+  if (p.audienceMultiplier !== undefined) set.audience_multiplier = p.audienceMultiplier;
+  await tx`update displays set ${tx(set as Record<string, any>, Object.keys(set))}, updated_at = now() where id = ${id}`;
+}
+
+/** A display by id, whoever asks: for code that has already checked access (or needs none). */
+export async function readDisplay(sql: Queryable, id: string): Promise<DisplayRow | undefined> {
+  const [row] = await sql<DisplayRow[]>`select ${sql(DISPLAY_COLUMNS)} from displays where id = ${id}`;
+  return row;
+}
+
+/** Sets the status; updated_at moves only if it changed (activating twice is a no-op). */
+export async function setDisplayStatus(tx: Queryable, id: string, status: 'active' | 'disabled'): Promise<DisplayRow> {
+  const [row] = await tx<DisplayRow[]>`
+    update displays set status = ${status}, updated_at = case when status = ${status} then updated_at else now() end
+    where id = ${id} returning ${tx(DISPLAY_COLUMNS)}`;
+  return row!;
+}
+
+export async function setCredentialHash(tx: Queryable, id: string, hash: Buffer): Promise<DisplayRow> {
+  const [row] = await tx<DisplayRow[]>`
+    update displays set credential_hash = ${hash}, credential_rotated_at = now(), updated_at = now()
+    where id = ${id} returning ${tx(DISPLAY_COLUMNS)}`;
+  return row!;
 }
 
 const EARTH_RADIUS_KM = 6371.0088;
@@ -133,7 +171,7 @@ const EARTH_RADIUS_KM = 6371.0088;
 /** One page of the displays the caller may see, filtered, oldest first. */
 export async function listDisplays(sql: Queryable, user: AccessClaims, f: ListDisplaysFilters): Promise<Page<DisplayRow>> {
   const page = keyset(sql, 'd', f, 'oldest first');
-  const conditions = [visibility(sql, user), page.after];
+  const conditions = [displayVisible(sql, user), page.after];
   if (f.tag?.length) conditions.push(sql`tags @> ${f.tag}::text[]`);
   if (f.near && f.radiusKm !== undefined) {
     const [lat, lng] = f.near;

@@ -1,4 +1,5 @@
 import type { AccessClaims, Queryable } from '@marquee/service-kit';
+import { uploadVisible } from '../access.ts';
 import type { UploadContentType } from './sniff.ts';
 
 export interface UploadRow {
@@ -24,9 +25,6 @@ export interface MediaRow {
   lo_oid: number;
 }
 
-/** Caller's own uploads only; admins reach every upload. Anyone else's is "not found". */
-const visibleTo = (sql: Queryable, user: AccessClaims) => (user.role === 'admin' ? sql`true` : sql`u.owner_id = ${user.sub}`);
-
 export async function insertUpload(
   sql: Queryable,
   u: { ownerId: string; contentType: string; totalBytes: number; expectedSha256: string | null; loOid: number; ttlSeconds: number },
@@ -48,7 +46,7 @@ export async function findUpload(sql: Queryable, id: string, user: AccessClaims)
   const [row] = await sql<UploadRow[]>`
     select u.*, m.content_type as media_content_type, m.size_bytes as media_size_bytes
     from uploads u left join media m on m.sha256 = u.media_sha256
-    where u.id = ${id} and ${visibleTo(sql, user)}`;
+    where u.id = ${id} and ${uploadVisible(sql, user)}`;
   return row;
 }
 
@@ -60,7 +58,7 @@ export async function lockUpload(tx: Queryable, id: string, user: AccessClaims):
   try {
     const [row] = await tx<UploadRow[]>`
       select u.*, null as media_content_type, null as media_size_bytes
-      from uploads u where u.id = ${id} and ${visibleTo(tx, user)}
+      from uploads u where u.id = ${id} and ${uploadVisible(tx, user)}
       for update nowait`;
     return row;
   } catch (err) {

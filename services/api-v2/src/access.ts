@@ -1,0 +1,111 @@
+import type { AccessClaims, Queryable } from '@marquee/service-kit';
+
+/**
+ * Who may see and change which objects: every such rule of api-v2, and the only place that asks
+ * for a caller's role (whole actions are gated by role with requireRole in authz.ts, 403).
+ *
+ * Each rule is a SQL condition over a fixed table alias — displays `d`, bookings `b`, creatives
+ * `c`, uploads `u`, media `m` — that domain queries AND into their WHERE clause. A row the caller
+ * may not reach is then simply not found, so routes answer 404 exactly as for a nonexistent id and
+ * ids never leak.
+ */
+
+/** Displays the caller sees: admins all, operators their own (any status), advertisers the active catalogue. */
+export function displayVisible(sql: Queryable, user: AccessClaims) {
+  switch (user.role) {
+    case 'admin':
+      return sql`true`;
+    case 'operator':
+      return sql`d.operator_id = ${user.sub}`;
+    case 'advertiser':
+      return sql`d.status = 'active'`;
+  }
+}
+
+/**
+ * `displayVisible` as fixed SQL text ($2 is the caller's id when `params` holds it), for the point
+ * read behind GET /displays/{id}: a prepared statement per role costs far less CPU per call than a
+ * query composed from fragments. Keep the two in step.
+ */
+export function displayVisibleText(user: AccessClaims): { condition: string; params: string[] } {
+  switch (user.role) {
+    case 'admin':
+      return { condition: 'true', params: [] };
+    case 'operator':
+      return { condition: 'd.operator_id = $2', params: [user.sub] };
+    case 'advertiser':
+      return { condition: "d.status = 'active'", params: [] };
+  }
+}
+
+/** Displays the caller runs (changes them, sends commands, rotates credentials): admins all, operators their own. */
+export function displayManaged(sql: Queryable, user: AccessClaims) {
+  switch (user.role) {
+    case 'admin':
+      return sql`true`;
+    case 'operator':
+      return sql`d.operator_id = ${user.sub}`;
+    case 'advertiser':
+      return sql`false`;
+  }
+}
+
+/** Displays whose availability the caller may read: the active catalogue, and any display they run. */
+export function displayAvailabilityVisible(sql: Queryable, user: AccessClaims) {
+  return sql`(d.status = 'active' or ${displayManaged(sql, user)})`;
+}
+
+/** Whether the caller gets the owner's view of the displays they see (advertisers get the catalogue view). */
+export const seesDisplayOwnerView = (user: AccessClaims): boolean => user.role !== 'advertiser';
+
+/** Bookings the caller sees: advertisers their own, operators those touching their displays, admins all. */
+export function bookingVisible(sql: Queryable, user: AccessClaims) {
+  switch (user.role) {
+    case 'admin':
+      return sql`true`;
+    case 'operator':
+      return sql`exists (select 1 from booking_displays bd join displays od on od.id = bd.display_id
+                         where bd.booking_id = b.id and od.operator_id = ${user.sub})`;
+    case 'advertiser':
+      return sql`b.advertiser_id = ${user.sub}`;
+  }
+}
+
+/** Which displays of a visible booking the caller sees (its parts, its plays): operators only their own. */
+export function bookingDisplayVisible(sql: Queryable, user: AccessClaims) {
+  return user.role === 'operator' ? sql`d.operator_id = ${user.sub}` : sql`true`;
+}
+
+/** Bookings the caller may change (confirm, cancel, swap the creative): advertisers their own, admins all. */
+export function bookingChangeable(sql: Queryable, user: AccessClaims) {
+  return user.role === 'admin' ? sql`true` : sql`b.advertiser_id = ${user.sub}`;
+}
+
+/**
+ * Whether the id of booking `b`, blocking a slot of display `d`, is shown to the caller (in
+ * availability and booking conflicts): their own bookings, any on displays they run. Everyone
+ * else learns only that the slot is taken.
+ */
+export function blockingBookingIdVisible(sql: Queryable, user: AccessClaims) {
+  return sql`(b.advertiser_id = ${user.sub} or ${displayManaged(sql, user)})`;
+}
+
+/** Creatives the caller sees, changes and books: their own; admins all (booking on the owner's behalf). */
+export function creativeVisible(sql: Queryable, user: AccessClaims) {
+  return user.role === 'admin' ? sql`true` : sql`c.owner_id = ${user.sub}`;
+}
+
+/** Uploads the caller sees, resumes, completes and abandons: their own; admins all. */
+export function uploadVisible(sql: Queryable, user: AccessClaims) {
+  return user.role === 'admin' ? sql`true` : sql`u.owner_id = ${user.sub}`;
+}
+
+/**
+ * Media the caller may put in a creative: bytes they completed an upload of (knowing a hash alone
+ * is not enough); admins any.
+ */
+export function mediaUsable(sql: Queryable, user: AccessClaims) {
+  return user.role === 'admin'
+    ? sql`true`
+    : sql`exists (select 1 from uploads mu where mu.media_sha256 = m.sha256 and mu.owner_id = ${user.sub} and mu.status = 'completed')`;
+}
