@@ -40,6 +40,7 @@ export const CreateCreativeSchema = z
     }
   })
   .openapi('CreateCreative');
+export type CreateCreativeInput = z.infer<typeof CreateCreativeSchema>;
 
 export const UpdateCreativeSchema = z
   .strictObject({ name: Name.optional(), durationMs: DurationMs.optional() })

@@ -46,6 +46,22 @@ export async function findCreative(sql: Queryable, id: string, user: AccessClaim
   return row;
 }
 
+/** A creative as the API shows it; media are served from `publicBaseUrl`/media/<sha256>. */
+export const creativeView = (r: CreativeRow, publicBaseUrl: string) => ({
+  id: r.id,
+  ownerId: r.owner_id,
+  name: r.name,
+  type: r.type,
+  mediaSha256: r.media_sha256,
+  mediaUrl: r.media_sha256 ? `${publicBaseUrl}/media/${r.media_sha256}` : null,
+  mediaContentType: r.media_content_type,
+  mediaSizeBytes: r.media_size_bytes === null ? null : Number(r.media_size_bytes),
+  body: r.body,
+  durationMs: r.duration_ms,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+});
+
 /** One page of the creatives the caller may see, newest first, of one type if asked. */
 export async function listCreatives(sql: Queryable, user: AccessClaims, q: CreativeListFilters): Promise<Page<CreativeRow>> {
   const page = keyset(sql, 'c', q, 'newest first');
@@ -58,7 +74,7 @@ export async function listCreatives(sql: Queryable, user: AccessClaims, q: Creat
   return page.page(rows);
 }
 
-export async function updateCreative(
+export async function updateCreativeFields(
   sql: Queryable,
   id: string,
   user: AccessClaims,

@@ -1,0 +1,50 @@
+import { NotFoundError, ValidationError, type AccessClaims, type Logger, type MessageBus, type Sql } from '@marquee/service-kit';
+import { bumpPlaylistVersions, publishPlaylistChanges } from '../playlist-changes.ts';
+import { MEDIA_TYPES_FOR, type CreateCreativeInput } from './schemas.ts';
+import { displaysPlaying, insertCreative, updateCreativeFields, usableMediaType, type CreativeRow } from './sql.ts';
+
+export interface CreativeDeps {
+  sql: Sql;
+  bus: MessageBus;
+  logger: Logger;
+  publicBaseUrl: string;
+}
+
+/** A creative of the caller's. Image and video creatives need media the caller uploaded, of a matching type. */
+export async function createCreative(sql: Sql, user: AccessClaims, input: CreateCreativeInput): Promise<CreativeRow> {
+  if (input.type === 'image' || input.type === 'video') {
+    const mediaType = await usableMediaType(sql, input.mediaSha256!, user);
+    if (!mediaType) {
+      throw new ValidationError('No media with this sha256 among your completed uploads.', { errors: [{ field: 'mediaSha256', message: 'unknown media' }] });
+    }
+    if (!MEDIA_TYPES_FOR[input.type].includes(mediaType)) {
+      throw new ValidationError(`An ${input.type} creative needs ${MEDIA_TYPES_FOR[input.type].join(' or ')} media; this is ${mediaType}.`, {
+        errors: [{ field: 'mediaSha256', message: `media is ${mediaType}` }],
+      });
+    }
+  }
+  return insertCreative(sql, {
+    ownerId: user.sub,
+    name: input.name,
+    type: input.type,
+    mediaSha256: input.mediaSha256 ?? null,
+    body: input.body ?? null,
+    durationMs: input.durationMs,
+  });
+}
+
+/**
+ * Renames a creative the caller may change or changes its duration. A new duration changes the
+ * playlists of the displays still to play it: their versions are bumped in the same transaction
+ * and published after commit.
+ */
+export async function updateCreative(deps: CreativeDeps, user: AccessClaims, id: string, changes: { name?: string; durationMs?: number }): Promise<CreativeRow> {
+  const result = await deps.sql.begin(async (tx) => {
+    const updated = await updateCreativeFields(tx, id, user, changes);
+    if (!updated) throw new NotFoundError('No such creative.');
+    const playlistChanges = updated.durationChanged ? await bumpPlaylistVersions(tx, await displaysPlaying(tx, id)) : [];
+    return { row: updated.row, playlistChanges };
+  });
+  publishPlaylistChanges(deps, result.playlistChanges);
+  return result.row;
+}
