@@ -1,37 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import {
-  ConflictError,
-  DependencyUnavailableError,
-  MalformedRequestError,
-  NotFoundError,
-  PayloadTooLargeError,
-  UnsupportedMediaTypeError,
-  ValidationError,
-  type AccessClaims,
-  type Queryable,
-} from '@marquee/service-kit';
+import { MalformedRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '@marquee/service-kit';
 import { authenticated, requireRole } from '../authz.ts';
 import { bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
-import { createLargeObject, hashLargeObject, readBody, readLargeObject, unlinkLargeObject, writeBodyAt } from './large-objects.ts';
 import { parseContentRange } from './ranges.ts';
 import { CompletedUploadSchema, CreateUploadSchema, UploadIdParam, UploadSchema } from './schemas.ts';
-import { isUploadContentType, SNIFF_BYTES, sniffContentType, UPLOAD_CONTENT_TYPES } from './sniff.ts';
-import * as db from './uploads-sql.ts';
+import { UPLOAD_CONTENT_TYPES } from './sniff.ts';
+import { createUploads, MAX_CHUNK_BYTES, MAX_CONCURRENT_CHUNKS, MAX_OPEN_UPLOADS } from './uploads.ts';
+import type { UploadRow } from './uploads-sql.ts';
 import type { MediaDeps } from './routes.ts';
-
-/** Largest single PUT; bigger files are sent as several chunks. */
-export const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
-/** An open upload may be resumed for this long, then its bytes are discarded. */
-export const UPLOAD_TTL_SECONDS = 24 * 3600;
-/** A chunk whose client sends nothing for this long is abandoned (its transaction rolls back). */
-export const CHUNK_IDLE_TIMEOUT_MS = 30_000;
-/** Open uploads per owner: each may hold up to maxUploadBytes of storage. */
-export const MAX_OPEN_UPLOADS = 20;
-/**
- * Chunks being written at once by this process. Each holds a pooled connection (its transaction)
- * for as long as its client takes to send, so slow uploaders must never take the whole pool (20).
- */
-export const MAX_CONCURRENT_CHUNKS = 8;
 
 const offsetHeader = { 'Upload-Offset': { description: 'Bytes committed so far', schema: { type: 'integer' as const } } };
 
@@ -40,10 +16,10 @@ export function uploadRoutes(deps: MediaDeps) {
   const gate = [authenticated(deps.verifier), requireRole('advertiser', 'admin')] as const;
   app.use('/uploads/*', ...gate); // Hono's /x/* also matches /x itself
 
-  let chunksInFlight = 0;
+  const uploads = createUploads(deps);
   const urlOf = (id: string) => `${deps.publicBaseUrl}/uploads/${id}`;
   const mediaUrlOf = (sha256: string) => `${deps.publicBaseUrl}/media/${sha256}`;
-  const toUpload = (r: db.UploadRow) => ({
+  const toUpload = (r: UploadRow) => ({
     id: r.id,
     uploadUrl: urlOf(r.id),
     contentType: r.content_type,
@@ -58,18 +34,6 @@ export function uploadRoutes(deps: MediaDeps) {
         ? { sha256: r.media_sha256, contentType: r.media_content_type, sizeBytes: Number(r.media_size_bytes), url: mediaUrlOf(r.media_sha256) }
         : null,
   });
-
-  /** The locked upload, open and unexpired; otherwise the matching 404/409. */
-  const lockOpenUpload = async (tx: Queryable, id: string, user: AccessClaims) => {
-    const row = await db.lockUpload(tx, id, user);
-    if (row === 'busy') throw new ConflictError('Another request on this upload (a chunk or completion) is in progress; retry when it has finished.', { code: 'upload-busy' });
-    if (!row) throw new NotFoundError('No such upload.');
-    return row;
-  };
-  const assertOpen = (row: db.UploadRow) => {
-    if (row.status !== 'open') throw new ConflictError(`This upload is ${row.status}.`, { code: `upload-${row.status}` });
-    if (row.expires_at.getTime() <= Date.now()) throw new ConflictError('This upload has expired; start a new one.', { code: 'upload-expired' });
-  };
 
   app.openapi(
     createRoute({
@@ -90,29 +54,7 @@ export function uploadRoutes(deps: MediaDeps) {
       },
     }),
     async (c) => {
-      const user = c.get('user');
-      const body = c.req.valid('json');
-      if (!isUploadContentType(body.contentType)) {
-        throw new UnsupportedMediaTypeError(`Content type "${body.contentType}" is not accepted.`, { supported: UPLOAD_CONTENT_TYPES });
-      }
-      if (body.totalBytes > deps.maxUploadBytes) {
-        throw new PayloadTooLargeError(`Files may be at most ${deps.maxUploadBytes} bytes; this one is ${body.totalBytes}.`, { maxUploadBytes: deps.maxUploadBytes });
-      }
-      if ((await db.countOpenUploads(deps.sql, user.sub)) >= MAX_OPEN_UPLOADS) {
-        throw new ConflictError(`At most ${MAX_OPEN_UPLOADS} uploads may be open at once; complete or delete some first.`, { code: 'too-many-open-uploads' });
-      }
-      const row = await deps.sql.begin(async (tx) => {
-        await discardExpiredUploads(tx);
-        const loOid = await createLargeObject(tx);
-        return db.insertUpload(tx, {
-          ownerId: user.sub,
-          contentType: body.contentType,
-          totalBytes: body.totalBytes,
-          expectedSha256: body.sha256 ?? null,
-          loOid,
-          ttlSeconds: UPLOAD_TTL_SECONDS,
-        });
-      });
+      const row = await uploads.start(c.get('user'), c.req.valid('json'));
       c.header('location', urlOf(row.id));
       return c.json(toUpload(row), 201);
     },
@@ -129,8 +71,7 @@ export function uploadRoutes(deps: MediaDeps) {
       responses: { 200: { ...jsonResponse(UploadSchema, 'The upload'), headers: offsetHeader }, 403: problem('Not an advertiser'), ...pick(401, 404, 422, 503) },
     }),
     async (c) => {
-      const row = await db.findUpload(deps.sql, c.req.valid('param').id, c.get('user'));
-      if (!row) throw new NotFoundError('No such upload.');
+      const row = await uploads.find(c.get('user'), c.req.valid('param').id);
       c.header('upload-offset', row.received_bytes);
       c.header('cache-control', 'no-store');
       return c.json(toUpload(row), 200);
@@ -166,8 +107,6 @@ export function uploadRoutes(deps: MediaDeps) {
       },
     }),
     async (c) => {
-      const user = c.get('user');
-      const { id } = c.req.valid('param');
       const range = parseContentRange(c.req.header('content-range'));
       const length = range.end - range.start + 1;
       if (length > MAX_CHUNK_BYTES) {
@@ -181,33 +120,7 @@ export function uploadRoutes(deps: MediaDeps) {
       if (contentLength !== undefined && Number(contentLength) !== length) {
         throw new MalformedRequestError(`Content-Length ${contentLength} differs from the ${length} bytes the Content-Range declares.`);
       }
-      if (chunksInFlight >= MAX_CONCURRENT_CHUNKS) {
-        throw new DependencyUnavailableError('The server is receiving as many chunks as it can; retry this one shortly.', 2);
-      }
-      chunksInFlight++;
-      const row = await deps.sql.begin(async (tx) => {
-        const row = await lockOpenUpload(tx, id, user);
-        assertOpen(row);
-        const total = Number(row.total_bytes);
-        const received = Number(row.received_bytes);
-        if (range.total !== total) throw new ValidationError(`Content-Range total ${range.total} differs from this upload's totalBytes ${total}.`);
-        if (range.end >= total) throw new ValidationError(`Content-Range end ${range.end} is past the file's last byte (${total - 1}).`);
-        if (range.start !== received) {
-          if (range.end < received) {
-            // A retry of a chunk that did arrive (its response was lost): fine if identical.
-            const sent = await readBody(c.req.raw.body, length, CHUNK_IDLE_TIMEOUT_MS);
-            const stored = await readLargeObject(tx, row.lo_oid, range.start, length);
-            if (sent.equals(stored)) return row;
-          }
-          throw new ConflictError(`This upload has ${received} bytes committed; send the chunk that starts at ${received}.`, {
-            code: 'offset-mismatch',
-            received,
-          });
-        }
-        await writeBodyAt(tx, row.lo_oid, range.start, c.req.raw.body, { expectedBytes: length, idleTimeoutMs: CHUNK_IDLE_TIMEOUT_MS });
-        await db.setReceived(tx, id, range.end + 1);
-        return { ...row, received_bytes: String(range.end + 1) };
-      }).finally(() => chunksInFlight--);
+      const row = await uploads.receiveChunk(c.get('user'), c.req.valid('param').id, range, () => c.req.raw.body);
       c.header('upload-offset', row.received_bytes);
       return c.json(toUpload(row), 200);
     },
@@ -234,53 +147,8 @@ export function uploadRoutes(deps: MediaDeps) {
       },
     }),
     async (c) => {
-      const user = c.get('user');
-      const { id } = c.req.valid('param');
-      const outcome = await deps.sql.begin(async (tx) => {
-        const row = await lockOpenUpload(tx, id, user);
-        if (row.status === 'completed') {
-          const media = (await db.findMedia(tx, row.media_sha256!))!;
-          return { kind: 'stored' as const, media, deduplicated: media.lo_oid !== row.lo_oid };
-        }
-        assertOpen(row);
-        const total = Number(row.total_bytes);
-        const received = Number(row.received_bytes);
-        if (received < total) {
-          throw new ConflictError(`Only ${received} of ${total} bytes have been received.`, { code: 'upload-incomplete', received, totalBytes: total });
-        }
-        const detected = sniffContentType(await readLargeObject(tx, row.lo_oid, 0, SNIFF_BYTES));
-        if (detected !== row.content_type) {
-          await discardUpload(tx, row);
-          return { kind: 'wrong-type' as const, declared: row.content_type, detected };
-        }
-        const sha256 = await hashLargeObject(tx, row.lo_oid, total);
-        if (row.expected_sha256 && row.expected_sha256 !== sha256) {
-          await discardUpload(tx, row);
-          return { kind: 'wrong-checksum' as const, expected: row.expected_sha256, actual: sha256 };
-        }
-        const stored = await db.insertMediaIfNew(tx, { sha256, contentType: row.content_type, sizeBytes: total, loOid: row.lo_oid });
-        if (!stored) await unlinkLargeObject(tx, row.lo_oid);
-        await db.markCompleted(tx, id, sha256);
-        return { kind: 'stored' as const, media: (await db.findMedia(tx, sha256))!, deduplicated: !stored };
-      });
-      // Refusals are thrown after the transaction so that aborting the upload is committed.
-      if (outcome.kind === 'wrong-type') {
-        throw new UnsupportedMediaTypeError(`The file was declared ${outcome.declared} but its content is ${outcome.detected ?? 'none of the accepted types'}; the upload was aborted.`, {
-          declared: outcome.declared,
-          detected: outcome.detected,
-        });
-      }
-      if (outcome.kind === 'wrong-checksum') {
-        throw new ValidationError(`The bytes' SHA-256 is ${outcome.actual}, not the declared ${outcome.expected}; the upload was aborted.`, {
-          expectedSha256: outcome.expected,
-          actualSha256: outcome.actual,
-        });
-      }
-      const m = outcome.media;
-      return c.json(
-        { sha256: m.sha256, contentType: m.content_type, sizeBytes: Number(m.size_bytes), url: mediaUrlOf(m.sha256), deduplicated: outcome.deduplicated },
-        200,
-      );
+      const { media: m, deduplicated } = await uploads.complete(c.get('user'), c.req.valid('param').id);
+      return c.json({ sha256: m.sha256, contentType: m.content_type, sizeBytes: Number(m.size_bytes), url: mediaUrlOf(m.sha256), deduplicated }, 200);
     },
   );
 
@@ -295,24 +163,10 @@ export function uploadRoutes(deps: MediaDeps) {
       responses: { 204: { description: 'Aborted' }, 403: problem('Not an advertiser'), 409: problem('Completed or busy'), ...pick(401, 404, 503) },
     }),
     async (c) => {
-      await deps.sql.begin(async (tx) => {
-        const row = await lockOpenUpload(tx, c.req.valid('param').id, c.get('user'));
-        if (row.status === 'completed') throw new ConflictError('This upload is completed; its media stay.', { code: 'upload-completed' });
-        if (row.status === 'open') await discardUpload(tx, row);
-      });
+      await uploads.abort(c.get('user'), c.req.valid('param').id);
       return c.body(null, 204);
     },
   );
 
   return app;
-}
-
-async function discardUpload(tx: Queryable, row: { id: string; lo_oid: number }) {
-  await unlinkLargeObject(tx, row.lo_oid);
-  await db.markAborted(tx, row.id);
-}
-
-/** Opportunistic cleanup on each new upload, so abandoned bytes never pile up. */
-async function discardExpiredUploads(tx: Queryable) {
-  for (const row of await db.lockExpiredUploads(tx, 20)) await discardUpload(tx, row);
 }
