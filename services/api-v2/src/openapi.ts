@@ -34,7 +34,7 @@ const ProblemSchema = z
 export const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 
 /** Standard error responses, spread into each route's `responses`. */
-export const errorResponses = {
+const errorResponses = {
   400: problem('Malformed request (e.g. invalid JSON)'),
   401: problem('Missing, invalid or expired access token'),
   404: problem('Not found (also for objects that belong to someone else)'),

@@ -31,10 +31,10 @@ export interface Positioned {
 
 const CURSOR = /^(\d{1,17})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
-export const encodeCursor = (row: Positioned) => Buffer.from(`${row.page_position}.${row.id}`).toString('base64url');
+const encodeCursor = (row: Positioned) => Buffer.from(`${row.page_position}.${row.id}`).toString('base64url');
 
 /** The last row a cursor names; a 422 naming the `cursor` field for anything this API did not hand out. */
-export function decodeCursor(cursor: string): { us: string; id: string } {
+function decodeCursor(cursor: string): { us: string; id: string } {
   const m = CURSOR.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!m) throw new ValidationError('Invalid query: cursor: not a cursor from this list', { errors: [{ field: 'cursor', message: 'not a cursor from this list' }] });
   return { us: m[1]!, id: m[2]! };

@@ -1,14 +1,6 @@
 import type { Queryable } from '@marquee/service-kit';
 import { DAY_NAMES, type Daypart } from './schemas.ts';
 
-export interface DisplayRow {
-  id: string;
-  status: string;
-  operator_id: string;
-  slot_count: number;
-  currency: string;
-}
-
 /** What one display of a booking would occupy and cost. */
 export interface DisplayQuote {
   displayId: string;

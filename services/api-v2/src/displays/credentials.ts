@@ -2,12 +2,6 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Sql } from '@marquee/service-kit';
 import { isUuid } from '../ids.ts';
 
-/** What a device presents: its display id and a secret shown once at creation or rotation. */
-export interface DeviceCredential {
-  displayId: string;
-  secret: string;
-}
-
 /** 256 random bits, base64url: 43 characters. Only its SHA-256 is ever stored. */
 export function newDeviceSecret(): { secret: string; hash: Buffer } {
   const secret = randomBytes(32).toString('base64url');
