@@ -5,74 +5,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AuthenticationError,
-  createDatabase,
-  createInternalClient,
-  createLogger,
-  createMemoryBus,
-  createMetrics,
-  migrate,
-  type AccessClaims,
-  type InternalClient,
-  type Role,
-  type Sql,
-} from '@marquee/service-kit';
-import { createApiV2App } from '../src/app.ts';
-import { API_V2_MIGRATIONS } from '../src/server.ts';
-import { createScratchDatabase, type ScratchDatabase } from '../../../test/support/infra.ts';
+import { startInProcessApiV2, type Caller, type InProcessApiV2 } from './in-process-app.ts';
 
-let scratch: ScratchDatabase;
-let sql: Sql;
-let account: InternalClient;
-let app: ReturnType<typeof createApiV2App>;
-const claimsByToken = new Map<string, AccessClaims>();
-
+let api: InProcessApiV2;
+let sql: InProcessApiV2['sql'];
 beforeAll(async () => {
-  scratch = await createScratchDatabase('v2pages');
-  sql = createDatabase({ url: scratch.url, applicationName: 'api-v2-pagination-test', max: 4 });
-  const logger = createLogger('api-v2', 'silent');
-  await migrate(sql, 'api-v2', API_V2_MIGRATIONS, logger);
-  // These routes never call the account service; a client for a closed port proves it.
-  account = createInternalClient({ name: 'account service', baseUrl: 'http://127.0.0.1:9', timeoutMs: 100 });
-  app = createApiV2App({
-    sql,
-    bus: createMemoryBus(logger),
-    account,
-    verifier: {
-      async verify(token) {
-        const claims = claimsByToken.get(token);
-        if (!claims) throw new AuthenticationError('Unknown test token.');
-        return claims;
-      },
-    },
-    logger,
-    metrics: createMetrics('api-v2'),
-    publicBaseUrl: 'http://localhost/v2',
-    holdTtlSeconds: 600,
-    maxUploadBytes: 1024 * 1024,
-  });
+  api = await startInProcessApiV2('v2pages');
+  sql = api.sql;
 });
-afterAll(async () => {
-  await account?.close();
-  await sql?.end();
-  await scratch?.drop();
-});
+afterAll(async () => api?.close());
 
-function user(role: Role) {
-  const token = randomUUID();
-  const claims = { sub: randomUUID(), username: `${role}-${token.slice(0, 8)}`, role };
-  claimsByToken.set(token, claims);
-  return { ...claims, auth: { authorization: `Bearer ${token}` } };
-}
-
-async function get(path: string, who: { auth: Record<string, string> }) {
-  const res = await app.request(path, { headers: who.auth });
-  return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as any };
-}
+const user = (role: Caller['role']) => api.user(role);
+const get = (path: string, who: Caller) => api.call('GET', path, who);
 
 /** Follows nextCursor from the first page to the last; every id in the order the pages gave them. */
-async function pageThrough(path: string, who: { auth: Record<string, string> }, limit: number) {
+async function pageThrough(path: string, who: Caller, limit: number) {
   const ids: string[] = [];
   let cursor: string | null = null;
   for (let pages = 0; pages < 50; pages++) {
