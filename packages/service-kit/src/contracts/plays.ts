@@ -18,7 +18,7 @@ export type PlayRecord = z.infer<typeof PlayRecordSchema>;
  * PlayRecordSchema on its own, so one malformed play is rejected without sinking the batch.
  */
 export const PlaysIngestRequestSchema = z.strictObject({
-  plays: z.array(z.unknown().meta({ description: 'A PlayRecord' })).min(1).max(10_000),
+  plays: z.array(z.unknown().meta({ description: 'A PlayRecord (#/components/schemas/PlayRecord), checked on its own' })).min(1).max(10_000),
 });
 export type PlaysIngestRequest = { plays: PlayRecord[] };
 

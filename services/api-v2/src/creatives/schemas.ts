@@ -1,7 +1,9 @@
 import { z } from '@hono/zod-openapi';
+import { CREATIVE_TYPES } from '@marquee/service-kit';
 import { Sha256Schema } from '../media/schemas.ts';
 
-export const CREATIVE_TYPES = ['image', 'video', 'html', 'text'] as const;
+/** The kit's: playlist entries carry the type to device-tcp and displays. */
+export { CREATIVE_TYPES };
 export type CreativeType = (typeof CREATIVE_TYPES)[number];
 
 /**

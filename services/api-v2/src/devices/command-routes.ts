@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { NotFoundError } from '@marquee/service-kit';
+import { COMMAND_KINDS, NotFoundError } from '@marquee/service-kit';
 import type { ApiV2Deps } from '../app.ts';
 import { authenticated, requireRole } from '../authz.ts';
 import { IdParam, bearerSecurity, createRouter, jsonBody, jsonResponse, pick } from '../openapi.ts';
@@ -8,7 +8,7 @@ import { commandView, toDeviceCommand, type CommandRow } from './commands-sql.ts
 
 const CommandBody = z
   .strictObject({
-    kind: z.enum(['reload', 'screenshot']),
+    kind: z.enum(COMMAND_KINDS),
     args: z.record(z.string(), z.unknown()).default({}).openapi({ description: 'Kind-specific options (≤ 4 KiB as JSON)' }),
     ttlSeconds: z.number().int().min(10).max(7 * 86_400).default(3_600).openapi({ description: 'Kept for an offline display until then' }),
   })
@@ -18,7 +18,7 @@ const Command = z
   .object({
     id: z.string().uuid(),
     displayId: z.string().uuid(),
-    kind: z.enum(['reload', 'screenshot']),
+    kind: z.enum(COMMAND_KINDS),
     args: z.record(z.string(), z.unknown()),
     status: z.enum(['pending', 'delivered', 'succeeded', 'failed', 'expired']),
     createdAt: z.string(),

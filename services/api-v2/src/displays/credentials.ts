@@ -1,12 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Sql } from '@marquee/service-kit';
+import type { CredentialCheck, Sql } from '@marquee/service-kit';
 import { isUuid } from '../ids.ts';
-
-/** What a device presents: its display id and a secret shown once at creation or rotation. */
-export interface DeviceCredential {
-  displayId: string;
-  secret: string;
-}
 
 /** 256 random bits, base64url: 43 characters. Only its SHA-256 is ever stored. */
 export function newDeviceSecret(): { secret: string; hash: Buffer } {
@@ -17,10 +11,6 @@ export function newDeviceSecret(): { secret: string; hash: Buffer } {
 export function hashDeviceSecret(secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest();
 }
-
-export type CredentialCheck =
-  | { ok: true; display: { id: string; status: string; playlistVersion: number } }
-  | { ok: false; code: 'unknown_display' | 'bad_secret' | 'disabled' };
 
 /**
  * Checks a device's credential. Hashes are compared in constant time; the secret is checked
