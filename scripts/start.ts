@@ -3,14 +3,15 @@
  * An embedded PostgreSQL (data under .data/), the in-process bus, all four services in this
  * process (the same start functions production's main.ts calls), one HTTP entry that routes /v1
  * and /v2 exactly like the production edge, and the display TCP port.
- * DATABASE_URL / REDIS_URL, when set, replace the embedded database / in-process bus.
+ * DATABASE_URL / REDIS_URL, when set, replace the embedded database / in-process bus (BUS_PREFIX
+ * names its channels on Redis).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, createLogger, createMemoryBus, createRedisBus, env, loadConfig, runSteps, type ShutdownStep } from '@marquee/service-kit';
+import { ConfigError, busPrefixSchema, createLogger, createMemoryBus, createRedisBus, env, loadConfig, runSteps, type ShutdownStep } from '@marquee/service-kit';
 import { loadAccountConfig, startAccount } from '@marquee/account';
 import { loadApiV2Config, startApiV2 } from '@marquee/api-v2';
 import { loadApiV1Config, startApiV1 } from '@marquee/api-v1';
@@ -26,6 +27,7 @@ const launcherShape = {
   MARQUEE_PG_PORT: env.port(54329),
   DATABASE_URL: z.string().optional(),
   REDIS_URL: z.string().optional(),
+  BUS_PREFIX: busPrefixSchema,
   LOG_LEVEL: env.logLevel().default('warn'),
   ADMIN_USERNAME: z.string().default('admin'),
 };
@@ -62,7 +64,7 @@ async function main() {
       steps.push({ name: 'embedded postgres', run: () => pg.stop() });
       databaseUrl = pg.url;
     }
-    const bus = cfg.REDIS_URL ? createRedisBus(cfg.REDIS_URL, logger) : createMemoryBus(logger);
+    const bus = cfg.REDIS_URL ? createRedisBus(cfg.REDIS_URL, { prefix: cfg.BUS_PREFIX, logger }) : createMemoryBus({ logger });
     steps.push({ name: 'bus', run: () => bus.close() });
 
     const jwtKey = await ensureSecret(path.join(dataDir, 'keys', 'jwt-es256.pem'), () =>

@@ -7,6 +7,7 @@ import http from 'node:http';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busChannel } from '@marquee/service-kit';
 import { loadDeviceTcpConfig, startDeviceTcp, type RunningDeviceTcp } from '@marquee/device-tcp';
 import { SimDisplay } from '../../tools/display-sim/display.ts';
 import { Wire, type Message } from '../../tools/display-sim/wire.ts';
@@ -33,6 +34,7 @@ async function startReplica(name: string, devicePort = 0) {
       DEVICE_HOST: '127.0.0.1',
       DEVICE_PORT: String(devicePort),
       REDIS_URL: ep.platform.redisUrl,
+      BUS_PREFIX: ep.platform.busPrefix,
       API_V2_URL: ep.apiV2InternalUrl,
       INSTANCE_ID: name,
       LOG_LEVEL: 'silent',
@@ -143,7 +145,7 @@ describe('the whole flow', () => {
     const redis = new Redis(ep.platform.redisUrl);
     const changes: { displayId: string; version: number }[] = [];
     redis.on('message', (_topic, message) => changes.push(...JSON.parse(message).changes));
-    await redis.subscribe('playlist.changed');
+    await redis.subscribe(busChannel(ep.platform.busPrefix, 'playlist.changed'));
 
     const hold = await api(
       ep.v2,

@@ -74,6 +74,7 @@ export async function startEdgePlatform(name: string): Promise<EdgePlatform> {
           LOG_LEVEL: logLevel,
           DATABASE_URL: platform.db.url,
           REDIS_URL: TEST_REDIS_URL,
+          BUS_PREFIX: platform.busPrefix,
           ACCOUNT_URL: platform.account.url,
         }),
       );

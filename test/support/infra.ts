@@ -37,6 +37,11 @@ export function generateSigningKeyPem(): string {
   return privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 
+/** A bus prefix of its own for one suite: suites sharing Redis never see each other's messages. */
+export function uniqueBusPrefix(suite: string): string {
+  return `test.${suite.replace(/[^A-Za-z0-9_-]/g, '-')}.${randomBytes(4).toString('hex')}`;
+}
+
 /** A unique-per-run name, so suites sharing Redis never see each other's counters. */
 export function uniqueName(prefix: string): string {
   return `${prefix}${randomBytes(4).toString('hex')}`;

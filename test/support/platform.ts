@@ -4,18 +4,21 @@
  */
 import { loadAccountConfig, startAccount, type RunningAccount } from '@marquee/account';
 import { loadApiV2Config, startApiV2, type RunningApiV2 } from '@marquee/api-v2';
-import { TEST_REDIS_URL, createScratchDatabase, generateSigningKeyPem, uniqueName, type ScratchDatabase } from './infra.ts';
+import { TEST_REDIS_URL, createScratchDatabase, generateSigningKeyPem, uniqueBusPrefix, uniqueName, type ScratchDatabase } from './infra.ts';
 
 export interface TestPlatform {
   db: ScratchDatabase;
   account: RunningAccount;
   apiV2: RunningApiV2;
   redisUrl: string;
+  /** This platform's BUS_PREFIX (unique per suite); give it to every service joining its bus. */
+  busPrefix: string;
   close(): Promise<void>;
 }
 
 export async function startTestPlatform(name: string, overrides: { apiV2?: Record<string, string> } = {}): Promise<TestPlatform> {
   const db = await createScratchDatabase(name);
+  const busPrefix = uniqueBusPrefix(name);
   const common = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' };
   const account = await startAccount(
     loadAccountConfig({ ...common, DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, JWT_PRIVATE_KEY: generateSigningKeyPem() }),
@@ -26,6 +29,7 @@ export async function startTestPlatform(name: string, overrides: { apiV2?: Recor
       INTERNAL_PORT: '0',
       DATABASE_URL: db.url,
       REDIS_URL: TEST_REDIS_URL,
+      BUS_PREFIX: busPrefix,
       ACCOUNT_URL: account.url,
       ...overrides.apiV2,
     }),
@@ -35,6 +39,7 @@ export async function startTestPlatform(name: string, overrides: { apiV2?: Recor
     account,
     apiV2,
     redisUrl: TEST_REDIS_URL,
+    busPrefix,
     async close() {
       await apiV2.close();
       await account.close();

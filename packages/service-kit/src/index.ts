@@ -14,5 +14,5 @@ export * from './bus.ts';
 export * from './throttle.ts';
 export * from './tokens.ts';
 export * from './docs.ts';
-export * from './contracts.ts';
+export * from './contracts/index.ts';
 export * from './client-address.ts';

@@ -4,10 +4,25 @@
  * fetch must still refresh the copy for the next caller.
  */
 import { describe, expect, it } from 'vitest';
-import { DependencyUnavailableError, type InternalClient, type InternalRequest } from '@marquee/service-kit';
+import { DependencyUnavailableError, type CatalogueDisplay, type InternalClient, type InternalRequest } from '@marquee/service-kit';
 import { createCatalogueCache } from '../src/devices/catalogue-cache.ts';
 
-const item = (name: string) => ({ id: '00000000-0000-4000-8000-000000000001', name, location: { address: 'A 1' }, pricePerSlotHour: 5, online: true });
+const item = (name: string): CatalogueDisplay => ({
+  id: '00000000-0000-4000-8000-000000000001',
+  name,
+  location: { address: 'A 1', lat: 52.5, lng: 13.4 },
+  timezone: 'Europe/Berlin',
+  resolution: { widthPx: 1920, heightPx: 1080 },
+  orientation: 'landscape',
+  tags: [],
+  loop: { lengthMs: 60_000, slotCount: 6, slotMs: 10_000 },
+  pricePerSlotHour: 5,
+  currency: 'EUR',
+  audienceMultiplier: 1,
+  status: 'active',
+  createdAt: '2030-01-01T00:00:00.000Z',
+  online: true,
+});
 
 /** A client whose answers the test releases by hand. */
 function scriptedClient() {
@@ -25,6 +40,7 @@ function scriptedClient() {
     client,
     calls: () => calls,
     answer: (name: string) => pending.shift()!.resolve({ status: 200, headers: {}, body: { items: [item(name)] } }),
+    answerBody: (body: unknown) => pending.shift()!.resolve({ status: 200, headers: {}, body }),
     fail: () => pending.shift()!.reject(new DependencyUnavailableError('down')),
   };
 }
@@ -72,5 +88,19 @@ describe('catalogue cache', () => {
     const answer = await failing;
     expect(answer.staleAgeSeconds).toBe(0);
     expect(performance.now() - started).toBeLessThan(100);
+  });
+
+  it('treats an answer off the catalogue contract as a failing api-v2: the copy is served, never the bad answer', async () => {
+    const api = scriptedClient();
+    const cache = createCatalogueCache({ apiV2Internal: api.client, staleAfterMs: 5_000 });
+    const cold = cache.get();
+    api.answerBody({ items: [{ id: 'not-a-uuid', name: 'x' }] });
+    await expect(cold).rejects.toBeInstanceOf(DependencyUnavailableError);
+    const warm = cache.get();
+    api.answer('one');
+    await warm;
+    const bad = cache.get();
+    api.answerBody({ devices: 'all' });
+    expect(await bad).toMatchObject({ devices: [{ name: 'one' }], staleAgeSeconds: 0 });
   });
 });

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { busChannel } from '@marquee/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEdgePlatform, type EdgePlatform } from '../../../test/support/edge-platform.ts';
 import {
@@ -37,7 +38,7 @@ beforeAll(async () => {
   single = await activeDisplay(ep.v2, operator, { slotCount: 1, price: 100 });
   [alice, bob] = await Promise.all([v1User(ep.v1), v1User(ep.v1)]);
   redis = new Redis(ep.platform.redisUrl);
-  await redis.subscribe('playlist.changed');
+  await redis.subscribe(busChannel(ep.platform.busPrefix, 'playlist.changed'));
   redis.on('message', (_topic, payload) => published.push(...JSON.parse(payload).changes));
 });
 afterAll(async () => {

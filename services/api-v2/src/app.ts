@@ -73,7 +73,10 @@ export function createApiV2App(deps: ApiV2Deps) {
   return app;
 }
 
-/** Internal endpoints for device-tcp, on a port the edge never routes. */
+/**
+ * Internal endpoints for device-tcp and api-v1, on a port the edge never routes. Their contracts are
+ * the kit's schemas (packages/service-kit/src/contracts/), documented at /internal/openapi.json.
+ */
 export function createApiV2InternalApp(deps: ApiV2Deps) {
   const app = createServiceApp(
     {
@@ -89,5 +92,15 @@ export function createApiV2InternalApp(deps: ApiV2Deps) {
   app.route('/', deviceInternalRoutes(deps));
   app.route('/', playInternalRoutes(deps));
   app.route('/', v1CatalogueInternalRoutes(deps));
+  app.doc31('/internal/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Marquee api-v2 internal endpoints',
+      version: '2.0.0',
+      description:
+        'For device-tcp and api-v1 only, on the internal port (never routed by the edge). Request and answer schemas are the ' +
+        "kit's contracts (packages/service-kit/src/contracts/), which the callers validate with too. Errors are RFC 9457 problem+json.",
+    },
+  });
   return app;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfigShape, env, loadConfig } from '@marquee/service-kit';
+import { busPrefixSchema, commonConfigShape, env, loadConfig } from '@marquee/service-kit';
 
 export const apiV2ConfigShape = {
   ...commonConfigShape,
@@ -8,6 +8,8 @@ export const apiV2ConfigShape = {
   DATABASE_URL: z.string().min(1),
   DATABASE_PASSWORD: z.string().optional(),
   REDIS_URL: z.string().optional(),
+  /** Bus channels are `<BUS_PREFIX>.<topic>` (deployments sharing one Redis stay apart). */
+  BUS_PREFIX: busPrefixSchema,
   ACCOUNT_URL: z.string().url(),
   /** Where clients reach this API, used in absolute links (media URLs in playlists). */
   PUBLIC_BASE_URL: z.string().url().default('http://127.0.0.1:8080/v2'),

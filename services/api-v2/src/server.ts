@@ -34,8 +34,13 @@ export interface RunningApiV2 {
 export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; bus?: MessageBus } = {}): Promise<RunningApiV2> {
   const logger = opts.logger ?? createLogger('api-v2', config.LOG_LEVEL);
   const sql = createDatabase({ url: config.DATABASE_URL, password: config.DATABASE_PASSWORD, applicationName: 'api-v2', max: 20 });
+  const metrics = createMetrics('api-v2');
   const ownsBus = !opts.bus;
-  const bus = opts.bus ?? (config.REDIS_URL ? createRedisBus(config.REDIS_URL, logger) : createMemoryBus(logger));
+  const bus =
+    opts.bus ??
+    (config.REDIS_URL
+      ? createRedisBus(config.REDIS_URL, { prefix: config.BUS_PREFIX, logger, registry: metrics.registry })
+      : createMemoryBus({ logger, registry: metrics.registry }));
   const account = createInternalClient({ name: 'account service', baseUrl: config.ACCOUNT_URL, timeoutMs: 3_000 });
   const verifier = createTokenVerifier({
     fetchJwks: async (context) => (await account.request<Jwks>({ method: 'GET', path: '/.well-known/jwks.json', context })).body,
@@ -53,7 +58,7 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
       account,
       verifier,
       logger,
-      metrics: createMetrics('api-v2'),
+      metrics,
       publicBaseUrl: config.PUBLIC_BASE_URL.replace(/\/$/, ''),
       holdTtlSeconds: config.HOLD_TTL_SECONDS,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@marquee/service-kit';
+import { busChannel, createLogger } from '@marquee/service-kit';
 import { api, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
 import { startHoldSweeper } from '../src/bookings/sweeper.ts';
 import { becomeAdmin, book, hoursFromNow, key, openSql, seedCreative, seedDisplay, signUpAndLogIn, type TestSql } from './bookings-fixtures.ts';
@@ -19,7 +19,7 @@ beforeAll(async () => {
   sql = openSql(p.db.url);
   [operator, advertiser] = await Promise.all([signUpAndLogIn(base, 'operator'), signUpAndLogIn(base, 'advertiser')]);
   redis = new Redis(p.redisUrl);
-  await redis.subscribe('playlist.changed');
+  await redis.subscribe(busChannel(p.busPrefix, 'playlist.changed'));
   // One message per batch of displays; each change names a display and its new version.
   redis.on('message', (_topic, payload) => messages.push(...JSON.parse(payload).changes));
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
+import { busChannel } from '@marquee/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createDisplay, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
 
@@ -133,7 +134,7 @@ describe('commands', () => {
   it('queues a command for the device, publishes it, takes the result, and hides it from others', async () => {
     const redis = new Redis(p.redisUrl);
     const published = new Promise<unknown>((resolve) => redis.on('message', (_t, m) => resolve(JSON.parse(m))));
-    await redis.subscribe('display.command');
+    await redis.subscribe(busChannel(p.busPrefix, 'display.command'));
     const sent = await api(p.apiV2.url, 'POST', `/displays/${display.id}/commands`, { kind: 'screenshot' }, op.auth);
     expect(sent.status).toBe(202);
     expect(sent.body.status).toBe('pending');

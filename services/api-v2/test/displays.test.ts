@@ -22,8 +22,8 @@ const seen: { topic: string; message: any }[] = [];
 beforeAll(async () => {
   p = await startTestPlatform('v2displays');
   db = postgres(p.db.url, { max: 2, onnotice: () => {} });
-  bus = createRedisBus(p.redisUrl);
-  for (const topic of [TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED]) await bus.subscribe(topic, (message: any) => {
+  bus = createRedisBus(p.redisUrl, { prefix: p.busPrefix });
+  for (const topic of [TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED] as const) await bus.subscribe(topic, (message: any) => {
       // playlist.changed carries a batch of changes: record each one like a single message.
       for (const m of topic === TOPIC_PLAYLIST_CHANGED ? message.changes : [message]) seen.push({ topic, message: m });
     });

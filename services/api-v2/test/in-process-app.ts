@@ -44,7 +44,7 @@ export async function startInProcessApiV2(name: string): Promise<InProcessApiV2>
   const claimsByToken = new Map<string, AccessClaims>();
   const app = createApiV2App({
     sql,
-    bus: createMemoryBus(logger),
+    bus: createMemoryBus({ logger }),
     account,
     verifier: {
       async verify(token) {

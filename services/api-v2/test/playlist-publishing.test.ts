@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryBus, type PlaylistsChanged, type Sql } from '@marquee/service-kit';
+import { busChannel, createMemoryBus, type PlaylistsChanged, type Sql } from '@marquee/service-kit';
 import { api, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
 import { buildPlaylist } from '../src/playlists/build.ts';
 import { publishPlaylistChanges } from '../src/playlist-changes.ts';
@@ -23,7 +23,7 @@ beforeAll(async () => {
   sql = openSql(p.db.url);
   [operator, advertiser] = await Promise.all([signUpAndLogIn(p.apiV2.url, 'operator'), signUpAndLogIn(p.apiV2.url, 'advertiser')]);
   redis = new Redis(p.redisUrl);
-  await redis.subscribe('playlist.changed');
+  await redis.subscribe(busChannel(p.busPrefix, 'playlist.changed'));
   redis.on('message', (_topic, payload) => messages.push(JSON.parse(payload)));
 });
 afterAll(async () => {

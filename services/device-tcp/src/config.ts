@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { ConfigError, commonConfigShape, env, loadConfig } from '@marquee/service-kit';
+import { ConfigError, busPrefixSchema, commonConfigShape, env, loadConfig } from '@marquee/service-kit';
 import type { DeviceServerOptions } from './device-server.ts';
 
 export const deviceTcpConfigShape = {
@@ -8,6 +8,8 @@ export const deviceTcpConfigShape = {
   DEVICE_HOST: z.string().default('0.0.0.0'),
   DEVICE_PORT: env.port(7000),
   REDIS_URL: z.string().optional(),
+  /** Bus channels are `<BUS_PREFIX>.<topic>`; must match api-v2's. */
+  BUS_PREFIX: busPrefixSchema,
   /** api-v2's internal port (its INTERNAL_PORT), e.g. http://api-v2:3001. */
   API_V2_URL: z.string().url(),
   PROXY_PROTOCOL: z.enum(['off', 'v1', 'v2', 'any']).default('off'),

@@ -15,6 +15,7 @@ import {
   TOPIC_PLAYLIST_CHANGED,
   TOPIC_SESSION_OPENED,
   type DisplayDirectory,
+  type DisplayRevoked,
   type HandshakeResult,
   type SessionOpened,
 } from './directory.ts';
@@ -468,9 +469,7 @@ export class DeviceServer implements SessionIO {
    * same order, so "the later announcement wins" is decided identically everywhere: a local
    * session closes only for an announcement that arrives after its own came back.
    */
-  private onSessionOpened(raw: unknown): void {
-    const msg = raw as Partial<SessionOpened>;
-    if (typeof msg?.displayId !== 'string' || typeof msg.sessionId !== 'string') return;
+  private onSessionOpened(msg: SessionOpened): void {
     const conn = this.sessions.get(msg.displayId);
     if (!conn) return;
     if (conn.sessionId === msg.sessionId) {
@@ -480,9 +479,7 @@ export class DeviceServer implements SessionIO {
     if (conn.announced) this.fail(conn, 'replaced', 'a newer connection for this display was accepted elsewhere');
   }
 
-  private onRevoked(raw: unknown): void {
-    const msg = raw as { displayId?: unknown; reason?: unknown };
-    if (typeof msg?.displayId !== 'string') return;
+  private onRevoked(msg: DisplayRevoked): void {
     const conn = this.sessions.get(msg.displayId);
     if (!conn) return;
     if (msg.reason === 'disabled') this.fail(conn, 'display_disabled', 'this display was disabled');

@@ -4,7 +4,7 @@
  */
 import { ConnState, type Connection } from './connection.ts';
 import type { SessionIO } from './session-io.ts';
-import type { Playlist, PlaylistChangeNotice, PlaylistsChanged } from './directory.ts';
+import type { Playlist, PlaylistChangedMessage, PlaylistChangeNotice, PlaylistsChanged } from './directory.ts';
 
 const VERSION_BATCH = 1_000;
 
@@ -24,57 +24,47 @@ export class PlaylistPusher {
   }
 
   /** A TOPIC_PLAYLIST_CHANGED message: a batch (usually carrying the playlists) or one bare notice. */
-  onPlaylistChanged(raw: unknown): void {
-    const msg = raw as Partial<PlaylistsChanged> & Partial<PlaylistChangeNotice>;
-    if (Array.isArray(msg?.changes)) this.onChanges(msg as PlaylistsChanged);
-    else this.onNotice(msg, msg?.publishedAt);
+  onPlaylistChanged(msg: PlaylistChangedMessage): void {
+    if ('changes' in msg) this.onChanges(msg);
+    else this.onNotice(msg, msg.publishedAt);
   }
 
   /**
    * Pushes the carried playlists straight to the displays connected here, each frame assembled
-   * from its entry set serialised once per message; bare notices (and malformed content) fall
-   * back to a fetch.
+   * from its entry set serialised once per message (the message matched its schema on receipt);
+   * bare notices, and changes naming an entry set the message lacks, fall back to a fetch.
    */
   private onChanges(msg: PlaylistsChanged): void {
-    const publishedAt = typeof msg.publishedAt === 'number' ? msg.publishedAt : Date.now();
-    const entrySets = Array.isArray(msg.entrySets) ? msg.entrySets : [];
-    const w = msg.window;
-    const windowJson =
-      w && typeof w.generatedAt === 'string' && typeof w.validFrom === 'string' && typeof w.validUntil === 'string'
-        ? `"generatedAt":${JSON.stringify(w.generatedAt)},"validFrom":${JSON.stringify(w.validFrom)},"validUntil":${JSON.stringify(w.validUntil)}`
-        : null;
+    const { publishedAt, entrySets = [], window: w } = msg;
+    const windowJson = w
+      ? `"generatedAt":${JSON.stringify(w.generatedAt)},"validFrom":${JSON.stringify(w.validFrom)},"validUntil":${JSON.stringify(w.validUntil)}`
+      : null;
     const entriesJson: string[] = [];
     for (const change of msg.changes) {
-      if (typeof change?.displayId !== 'string') continue;
       const conn = this.io.sessionFor(change.displayId);
       if (!conn) continue;
-      const set = change.entrySet;
-      const loop = change.loop;
-      const carried =
-        windowJson !== null && Number.isSafeInteger(change.version) && typeof set === 'number' && Array.isArray(entrySets[set]) &&
-        Number.isFinite(loop?.lengthMs) && Number.isFinite(loop?.slotCount) && Number.isFinite(loop?.slotMs);
-      if (!carried) {
+      const { entrySet: set, loop } = change;
+      if (windowJson === null || set === undefined || !entrySets[set] || !loop) {
         this.onNotice(change, publishedAt);
         continue;
       }
       this.know(conn.displayId, change.version);
       if (change.version <= conn.appliedVersion || change.version <= conn.sentVersion) continue;
       if (conn.pushStartedAt === 0) conn.pushStartedAt = publishedAt;
-      const { lengthMs, slotCount, slotMs } = loop!;
+      const { lengthMs, slotCount, slotMs } = loop;
       const loopJson = `{"lengthMs":${lengthMs},"slotCount":${slotCount},"slotMs":${slotMs}}`;
       const json = `{"type":"playlist","playlist":{"displayId":${JSON.stringify(conn.displayId)},"version":${change.version},${windowJson},"loop":${loopJson},"entries":${(entriesJson[set] ??= JSON.stringify(entrySets[set]))}}}`;
       this.sent(conn, change.version, this.io.sendJson(conn, 'playlist', json));
     }
   }
 
-  private onNotice(msg: Partial<PlaylistChangeNotice> | undefined, publishedAt: unknown): void {
-    if (typeof msg?.displayId !== 'string' || !Number.isSafeInteger(msg.version)) return;
+  private onNotice(msg: PlaylistChangeNotice, publishedAt: number | undefined): void {
     const conn = this.io.sessionFor(msg.displayId);
     if (!conn) return;
-    const version = msg.version as number;
+    const { version } = msg;
     if (version <= (this.latestVersion.get(conn.displayId) ?? 0) && version <= conn.sentVersion) return;
     this.latestVersion.set(conn.displayId, Math.max(version, this.latestVersion.get(conn.displayId) ?? 0));
-    if (conn.pushStartedAt === 0) conn.pushStartedAt = typeof publishedAt === 'number' ? publishedAt : Date.now();
+    if (conn.pushStartedAt === 0) conn.pushStartedAt = publishedAt ?? Date.now();
     // A change makes any earlier "already sent" moot: the newer version must go out now.
     void this.pushIfBehind(conn, true);
   }

@@ -87,11 +87,9 @@ export class PlaysAndCommands {
     }
   }
 
-  onBusCommand(raw: unknown): void {
-    const cmd = raw as Partial<DisplayCommand>;
-    if (typeof cmd?.displayId !== 'string' || typeof cmd.commandId !== 'string' || typeof cmd.kind !== 'string') return;
+  onBusCommand(cmd: DisplayCommand): void {
     const conn = this.io.sessionFor(cmd.displayId);
-    if (conn?.isOpen) this.sendCommand(conn, cmd as DisplayCommand);
+    if (conn?.isOpen) this.sendCommand(conn, cmd);
   }
 
   sendCommand(conn: Connection, cmd: DisplayCommand): void {

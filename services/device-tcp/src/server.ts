@@ -33,13 +33,17 @@ export async function startDeviceTcp(
   opts: { logger?: Logger; bus?: MessageBus; directory?: DisplayDirectory } = {},
 ): Promise<RunningDeviceTcp> {
   const logger = opts.logger ?? createLogger('device-tcp', config.LOG_LEVEL);
+  const metrics = createMetrics('device-tcp');
   const ownsBus = !opts.bus;
-  const bus = opts.bus ?? (config.REDIS_URL ? createRedisBus(config.REDIS_URL, logger) : createMemoryBus(logger));
+  const bus =
+    opts.bus ??
+    (config.REDIS_URL
+      ? createRedisBus(config.REDIS_URL, { prefix: config.BUS_PREFIX, logger, registry: metrics.registry })
+      : createMemoryBus({ logger, registry: metrics.registry }));
   const apiV2 = opts.directory
     ? null
     : createInternalClient({ name: 'api-v2', baseUrl: config.API_V2_URL, timeoutMs: 3_000, connections: 64 });
   const directory = opts.directory ?? new HttpDisplayDirectory(apiV2!);
-  const metrics = createMetrics('device-tcp');
   const server = new DeviceServer(deviceServerOptions(config), { directory, bus, logger, metrics: createDeviceMetrics(metrics.registry) });
   const releaseAll = async () => {
     await apiV2?.close();

@@ -27,6 +27,7 @@ function replica(name: string) {
       DEVICE_HOST: '127.0.0.1',
       DEVICE_PORT: '0',
       REDIS_URL: p.redisUrl,
+      BUS_PREFIX: p.busPrefix,
       API_V2_URL: p.apiV2.internalUrl,
       INSTANCE_ID: name,
       LOG_LEVEL: 'silent',

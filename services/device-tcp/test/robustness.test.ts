@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildProxyV1, buildProxyV2Ipv4, parseProxyHeader } from '../src/proxy-protocol.ts';
@@ -107,7 +108,7 @@ describe('admission limits', () => {
     c.socket.pause(); // stop reading: kernel buffers fill, then the server-side queue
     const big = 'x'.repeat(200 * 1024);
     for (let i = 0; i < 200 && h.server.sessionCount > 0; i++) {
-      await h.bus.publish('display.command', { commandId: `c${i}`, displayId: 'd-1', kind: 'reload', args: { big }, expiresAt: new Date(Date.now() + 60_000).toISOString() });
+      await h.bus.publish('display.command', { commandId: randomUUID(), displayId: 'd-1', kind: 'reload', args: { big }, expiresAt: new Date(Date.now() + 60_000).toISOString() });
       await sleep(2);
     }
     await until(() => h.server.sessionCount === 0);

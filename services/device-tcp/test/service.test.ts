@@ -4,22 +4,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createLogger, createRedisBus } from '@marquee/service-kit';
+import { TEST_REDIS_URL, uniqueBusPrefix } from '../../../test/support/infra.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDeviceTcpConfig } from '../src/config.ts';
 import { startDeviceTcp, type RunningDeviceTcp } from '../src/server.ts';
-import { MemoryDirectory } from './support/memory-directory.ts';
+import { MemoryDirectory, bookingIdOf, creativeIdOf } from './support/memory-directory.ts';
 import { startFakeApiV2, type FakeApiV2 } from './support/fake-api-v2.ts';
 import { RawClient } from './support/raw-client.ts';
 import { sleep, until } from './support/harness.ts';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
+const BUS_PREFIX = uniqueBusPrefix('device-tcp-service');
 let directory: MemoryDirectory;
 let api: FakeApiV2;
 let a: RunningDeviceTcp;
 let b: RunningDeviceTcp;
 const clients: RawClient[] = [];
-// Unique ids per run: other suites share this Redis and the topics are global.
-const id = (n: number) => `svc-${process.pid}-${n}`;
+// Unique ids per run (UUIDs, as api-v2 issues them).
+const run = randomUUID().slice(0, 24);
+const id = (n: number) => `${run}${n.toString(16).padStart(12, '0')}`;
 
 function config(instance: string) {
   return loadDeviceTcpConfig({
@@ -28,6 +31,7 @@ function config(instance: string) {
     DEVICE_HOST: '127.0.0.1',
     DEVICE_PORT: '0',
     REDIS_URL,
+    BUS_PREFIX,
     API_V2_URL: api.url,
     INSTANCE_ID: instance,
     LOG_LEVEL: 'silent',
@@ -79,7 +83,7 @@ describe('device-tcp service over Redis and HTTP', () => {
     const c = await connect(a);
     await c.hello(id(1), 's-1', 1);
     directory.setPlaylist(id(1), 2);
-    const publisher = createRedisBus(REDIS_URL);
+    const publisher = createRedisBus(REDIS_URL, { prefix: BUS_PREFIX });
     try {
       // The kit's publisher refuses commands until connected (no offline queue).
       await until(() => publisher.ping().then(() => true, () => false));
@@ -89,7 +93,7 @@ describe('device-tcp service over Redis and HTTP', () => {
     }
     expect((await c.next('playlist')).playlist).toMatchObject({ version: 2 });
     const playId = randomUUID();
-    c.send({ type: 'plays', batchId: 'p1', plays: [{ playId, bookingId: 'b-0', creativeId: 'c-0', startedAt: new Date().toISOString(), durationMs: 9000 }] });
+    c.send({ type: 'plays', batchId: 'p1', plays: [{ playId, bookingId: bookingIdOf(0), creativeId: creativeIdOf(0, 1), startedAt: new Date().toISOString(), durationMs: 9000 }] });
     expect(await c.next('plays_ack')).toMatchObject({ accepted: [playId], rejected: [] });
     await until(() => directory.presence.some((e) => e.kind === 'connected' && e.displayId === id(1)));
     expect(api.requests).toEqual(expect.arrayContaining(['POST /internal/displays/handshakes', 'POST /internal/playlists', 'POST /internal/presence']));
@@ -103,7 +107,7 @@ describe('device-tcp service over Redis and HTTP', () => {
       directory.addDisplay(d, 's');
       directory.setPlaylist(d, 3);
     }
-    const command = { commandId: randomUUID(), displayId: crowd[0]!, kind: 'reload', args: {}, expiresAt: new Date(Date.now() + 60_000).toISOString() };
+    const command = { commandId: randomUUID(), displayId: crowd[0]!, kind: 'reload' as const, args: {}, expiresAt: new Date(Date.now() + 60_000).toISOString() };
     directory.pending.set(crowd[0]!, [command]);
     const count = (path: string) => api.requests.filter((r) => r === path).length;
     const before = { handshakes: count('POST /internal/displays/handshakes'), playlists: count('POST /internal/playlists') };
@@ -128,7 +132,7 @@ describe('device-tcp service over Redis and HTTP', () => {
       const d = id(200);
       directory.addDisplay(d, 's');
       directory.setPlaylist(d, 4);
-      const command = { commandId: randomUUID(), displayId: d, kind: 'reload', args: {}, expiresAt: new Date(Date.now() + 60_000).toISOString() };
+      const command = { commandId: randomUUID(), displayId: d, kind: 'reload' as const, args: {}, expiresAt: new Date(Date.now() + 60_000).toISOString() };
       directory.pending.set(d, [command]);
       const c = await connect(legacy);
       c.send({ type: 'hello', protocol: 1, displayId: d, secret: 's', playlistVersion: 0 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createMemoryBus } from '@marquee/service-kit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryDirectory } from './support/memory-directory.ts';
+import { MemoryDirectory, bookingIdOf, creativeIdOf } from './support/memory-directory.ts';
 import { sleep, startHarness, until, type Harness } from './support/harness.ts';
 
 const open: Harness[] = [];
@@ -46,7 +46,7 @@ describe('playlist sync', () => {
     await c1.hello('d-1', 's-1', 1);
     await c2.hello('d-2', 's-2', 1);
     const fetchesBefore = h.directory.calls.getPlaylist;
-    const entry = { slot: 0, bookingId: 'b-1', creativeId: 'c-1', type: 'text', mediaSha256: '', mediaUrl: '', body: 'Hi', durationMs: 5000, validFrom: '2026-01-01T00:00:00.000Z', validUntil: '2026-01-02T00:00:00.000Z' };
+    const entry = { slot: 0, bookingId: bookingIdOf(1), creativeId: creativeIdOf(1, 1), type: 'text' as const, mediaSha256: '', mediaUrl: '', body: 'Hi', durationMs: 5000, validFrom: '2026-01-01T00:00:00.000Z', validUntil: '2026-01-02T00:00:00.000Z' };
     const window = { generatedAt: '2026-01-01T00:00:00.000Z', validFrom: '2026-01-01T00:00:00.000Z', validUntil: '2026-01-03T00:00:00.000Z' };
     const loop = { lengthMs: 60000, slotCount: 6, slotMs: 10000 };
     h.directory.setPlaylist('d-2', 3);
@@ -68,9 +68,11 @@ describe('playlist sync', () => {
     await h.bus.publish('playlist.changed', { publishedAt: Date.now(), window, entrySets: [], changes: [{ displayId: 'd-1', version: 2, loop, entrySet: 5 }] });
     await sleep(100);
     expect(c1.frames.filter((f) => f.type === 'playlist')).toEqual([]);
-    // Content that cannot be framed as JSON (here NaN through the in-process bus) is fetched instead.
+    // A message off its schema (here NaN, null once serialised) is dropped whole and counted; the next is handled.
     const fetched = h.directory.setPlaylist('d-1', 6);
     await h.bus.publish('playlist.changed', { publishedAt: Date.now(), window, entrySets: [[entry]], changes: [{ displayId: 'd-1', version: 6, loop: { ...loop, slotMs: NaN }, entrySet: 0 }] });
+    await until(async () => (await h.metrics.registry.getSingleMetric('bus_messages_rejected_total')?.get())?.values.some((v) => v.labels.topic === 'playlist.changed' && v.value === 1));
+    await h.bus.publish('playlist.changed', { publishedAt: Date.now(), changes: [{ displayId: 'd-1', version: 6 }] });
     expect((await c1.next('playlist')).playlist).toEqual(fetched);
   });
 
@@ -81,7 +83,7 @@ describe('playlist sync', () => {
     await c.hello('d-1', 's-1', 5);
     await h.bus.publish('playlist.changed', { displayId: 'd-1', version: 4 });
     await h.bus.publish('playlist.changed', { displayId: 'other', version: 9 });
-    await h.bus.publish('playlist.changed', { garbage: true });
+    await h.bus.publish('playlist.changed', { garbage: true } as never); // off its schema: dropped
     await sleep(100);
     expect(c.frames.filter((f) => f.type === 'playlist')).toEqual([]);
     expect(h.directory.calls.getPlaylist).toBe(0);
@@ -121,8 +123,8 @@ describe('playlist sync', () => {
 describe('proof of play', () => {
   const play = (over: Record<string, unknown> = {}) => ({
     playId: randomUUID(),
-    bookingId: 'b-0',
-    creativeId: 'c-0',
+    bookingId: bookingIdOf(0),
+    creativeId: creativeIdOf(0, 1),
     startedAt: new Date().toISOString(),
     durationMs: 10_000,
     ...over,
@@ -130,13 +132,15 @@ describe('proof of play', () => {
 
   it('acks only plays that api-v2 committed, and reports invalid and refused ones as rejected', async () => {
     const h = await harness();
-    h.directory.rejectBookings.add('b-gone');
+    h.directory.rejectBookings.add(bookingIdOf(99));
     const c = await h.connect();
     await c.hello('d-1', 's-1');
     const good = [play(), play()];
     const invalid = play({ durationMs: -5 });
-    const refused = play({ bookingId: 'b-gone' });
-    c.send({ type: 'plays', batchId: 'batch-1', plays: [...good, invalid, refused, { nonsense: true }] });
+    const refused = play({ bookingId: bookingIdOf(99) });
+    // Ids that are not UUIDs would be refused by api-v2's play contract: refused here already.
+    const notUuid = play({ bookingId: 'b-0' });
+    c.send({ type: 'plays', batchId: 'batch-1', plays: [...good, invalid, refused, notUuid, { nonsense: true }] });
     const ack = await c.next('plays_ack');
     expect(ack.batchId).toBe('batch-1');
     expect(new Set(ack.accepted as string[])).toEqual(new Set(good.map((p) => p.playId)));
@@ -144,6 +148,7 @@ describe('proof of play', () => {
       expect.arrayContaining([
         { playId: invalid.playId, reason: 'invalid' },
         { playId: refused.playId, reason: 'unknown_booking' },
+        { playId: notUuid.playId, reason: 'invalid' },
       ]),
     );
     expect(ack.retryAfterMs).toBeUndefined();
@@ -184,6 +189,7 @@ describe('commands', () => {
 
   it('delivers pending commands on connect and live ones from the bus; records results', async () => {
     const h = await harness();
+    const live = randomUUID();
     h.directory.pending.set('d-1', [
       { commandId: 'cmd-1', displayId: 'd-1', kind: 'reload', args: {}, expiresAt: future() },
       { commandId: 'cmd-old', displayId: 'd-1', kind: 'reload', args: {}, expiresAt: new Date(Date.now() - 1000).toISOString() },
@@ -191,11 +197,11 @@ describe('commands', () => {
     const c = await h.connect();
     await c.hello('d-1', 's-1');
     expect(await c.next('command')).toMatchObject({ commandId: 'cmd-1', kind: 'reload', args: {} });
-    await h.bus.publish('display.command', { commandId: 'cmd-2', displayId: 'd-1', kind: 'screenshot', args: { maxWidth: 640 }, expiresAt: future() });
-    expect(await c.next('command')).toMatchObject({ commandId: 'cmd-2', kind: 'screenshot', args: { maxWidth: 640 } });
-    c.send({ type: 'command_result', commandId: 'cmd-2', ok: true, result: { mimeType: 'image/png', dataBase64: 'iVBORw0K', width: 1, height: 1 } });
-    expect(await c.next('command_result_ack')).toMatchObject({ commandId: 'cmd-2', recorded: true });
-    expect(h.directory.results).toEqual([expect.objectContaining({ commandId: 'cmd-2', displayId: 'd-1', ok: true })]);
+    await h.bus.publish('display.command', { commandId: live, displayId: 'd-1', kind: 'screenshot', args: { maxWidth: 640 }, expiresAt: future() });
+    expect(await c.next('command')).toMatchObject({ commandId: live, kind: 'screenshot', args: { maxWidth: 640 } });
+    c.send({ type: 'command_result', commandId: live, ok: true, result: { mimeType: 'image/png', dataBase64: 'iVBORw0K', width: 1, height: 1 } });
+    expect(await c.next('command_result_ack')).toMatchObject({ commandId: live, recorded: true });
+    expect(h.directory.results).toEqual([expect.objectContaining({ commandId: live, displayId: 'd-1', ok: true })]);
     expect(c.frames.some((f) => f.type === 'command')).toBe(false); // expired one never sent
   });
 

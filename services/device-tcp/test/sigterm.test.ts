@@ -1,5 +1,6 @@
 /** The real entry point (src/main.ts) as a process: SIGTERM drains displays and exits cleanly. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -28,7 +29,8 @@ function freePort(): Promise<number> {
 describe('device-tcp process', () => {
   it('on SIGTERM: stops being ready, tells displays to reconnect, and exits 0 within the grace period', async () => {
     const directory = new MemoryDirectory();
-    directory.addDisplay('d-1', 's-1');
+    const displayId = randomUUID(); // api-v2 issues UUIDs
+    directory.addDisplay(displayId, 's-1');
     api = await startFakeApiV2(directory);
     const [devicePort, opsPort] = [await freePort(), await freePort()];
     child = spawn(process.execPath, ['--conditions=marquee-source', '--import', 'tsx', 'services/device-tcp/src/main.ts'], {
@@ -52,7 +54,7 @@ describe('device-tcp process', () => {
     await until(() => output.includes('device-tcp listening'), 20_000);
 
     const c = await RawClient.connect(devicePort);
-    await c.hello('d-1', 's-1');
+    await c.hello(displayId, 's-1');
     const started = Date.now();
     child.kill('SIGTERM');
     const advice = await c.next('reconnect', 5_000);
@@ -62,6 +64,6 @@ describe('device-tcp process', () => {
     c.close(); // the display follows the advice
     expect(await exited).toBe(0);
     expect(Date.now() - started).toBeLessThan(4_000);
-    await until(() => directory.presence.some((e) => e.kind === 'disconnected' && e.displayId === 'd-1'));
+    await until(() => directory.presence.some((e) => e.kind === 'disconnected' && e.displayId === displayId));
   });
 });

@@ -2,8 +2,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimDisplay } from '../../../tools/display-sim/display.ts';
 import { startHarness, until, type Harness } from './support/harness.ts';
+import { bookingIdOf, creativeIdOf } from './support/memory-directory.ts';
 
 let h: Harness;
+const SHOT = '00000000-0000-4000-8000-00000000c0de';
 const sims: SimDisplay[] = [];
 afterEach(async () => {
   for (const s of sims.splice(0)) s.stop();
@@ -24,17 +26,17 @@ describe('display simulator', () => {
     const d = sim({ displayId: 'd-1', secret: 's-1', plays: true, speed: 100, batchEveryMs: 50, log: (l) => lines.push(l) });
     await d.start();
     await until(() => h.directory.plays.size >= 4);
-    expect([...h.directory.plays.values()].map((p) => p.bookingId)).toEqual(expect.arrayContaining(['b-0', 'b-1', 'b-2']));
-    expect(lines.some((l) => l.startsWith('▶') && l.includes('c-1-v1'))).toBe(true);
+    expect([...h.directory.plays.values()].map((p) => p.bookingId)).toEqual(expect.arrayContaining([0, 1, 2].map(bookingIdOf)));
+    expect(lines.some((l) => l.startsWith('▶') && l.includes(creativeIdOf(1, 1)))).toBe(true);
 
     h.directory.setPlaylist('d-1', 2, 3);
     await h.bus.publish('playlist.changed', { displayId: 'd-1', version: 2 });
-    await until(() => [...h.directory.plays.values()].some((p) => p.creativeId.endsWith('-v2')));
+    await until(() => [...h.directory.plays.values()].some((p) => [0, 1, 2].some((slot) => p.creativeId === creativeIdOf(slot, 2))));
     expect(d.playlistVersion).toBe(2);
     await until(async () => (await h.metrics.registry.getSingleMetricAsString('device_tcp_displays_behind')).endsWith(' 0'));
 
-    await h.bus.publish('display.command', { commandId: 'shot-1', displayId: 'd-1', kind: 'screenshot', args: {}, expiresAt: new Date(Date.now() + 60_000).toISOString() });
-    await until(() => h.directory.results.find((r) => r.commandId === 'shot-1'));
+    await h.bus.publish('display.command', { commandId: SHOT, displayId: 'd-1', kind: 'screenshot', args: {}, expiresAt: new Date(Date.now() + 60_000).toISOString() });
+    await until(() => h.directory.results.find((r) => r.commandId === SHOT));
     expect(h.directory.results[0]).toMatchObject({ ok: true, result: { mimeType: 'image/png' } });
     // Every ack the display received stands for a recorded play (never more).
     expect(d.stats.playsAcked).toBeGreaterThanOrEqual(4);

@@ -1,4 +1,4 @@
-import { DependencyUnavailableError, type InternalClient, type RequestContext } from '@marquee/service-kit';
+import { CatalogueAnswerSchema, DependencyUnavailableError, type CatalogueDisplay, type InternalClient, type RequestContext } from '@marquee/service-kit';
 
 /** One v1 device: what api-v2's internal catalogue says about an active display, in v1 words. */
 export interface V1Device {
@@ -7,14 +7,6 @@ export interface V1Device {
   location: string;
   online: boolean;
   price: number;
-}
-
-interface CatalogueItem {
-  id: string;
-  name: string;
-  location: { address: string };
-  pricePerSlotHour: number;
-  online: boolean;
 }
 
 export interface CatalogueAnswer {
@@ -45,9 +37,12 @@ export function createCatalogueCache(opts: CatalogueCacheOptions) {
   const fetchFresh = (context: RequestContext | undefined) =>
     (inflight ??= (async () => {
       try {
-        const res = await opts.apiV2Internal.request<{ items: CatalogueItem[] }>({ method: 'GET', path: '/internal/displays/catalogue', context });
-        if (res.status !== 200 || !Array.isArray(res.body?.items)) throw new DependencyUnavailableError(`api-v2's catalogue answered ${res.status}.`, 2);
-        const devices = res.body.items.map(toV1Device);
+        const res = await opts.apiV2Internal.request({ method: 'GET', path: '/internal/displays/catalogue', context });
+        if (res.status !== 200) throw new DependencyUnavailableError(`api-v2's catalogue answered ${res.status}.`, 2);
+        // Checked against the contract api-v2 serves it by: anything else is a failing dependency.
+        const answer = CatalogueAnswerSchema.safeParse(res.body);
+        if (!answer.success) throw new DependencyUnavailableError("api-v2's catalogue answered an unexpected body.", 2);
+        const devices = answer.data.items.map(toV1Device);
         last = { devices, fetchedAt: now() };
         return devices;
       } finally {
@@ -76,7 +71,7 @@ export function createCatalogueCache(opts: CatalogueCacheOptions) {
   };
 }
 
-function toV1Device(item: CatalogueItem): V1Device {
+function toV1Device(item: CatalogueDisplay): V1Device {
   return {
     deviceid: item.id,
     name: item.name,

@@ -3,18 +3,11 @@
  * an image URL an `html` creative whose body shows that image. The html is generated from one
  * fixed template with a marker, so it can be read back as `{type:"image", url}`.
  */
+import type { Creative } from '@marquee/api-v2';
+
 export type V1Content = { type: 'text'; text: string } | { type: 'image'; url: string };
 /** What GET /v1/orders shows for a creative v1 cannot express (made through v2: video, own html...). */
 export type V1ShownContent = V1Content | { type: 'other'; name: string };
-
-export interface V2Creative {
-  id: string;
-  name: string;
-  type: 'image' | 'video' | 'html' | 'text';
-  mediaUrl: string | null;
-  body: string | null;
-  durationMs: number;
-}
 
 const MARKER = '<!-- marquee-v1-image -->';
 const TEMPLATE_HEAD = `<!doctype html>${MARKER}<html><body style="margin:0;background:#000"><img alt="" style="width:100vw;height:100vh;object-fit:contain" src="`;
@@ -25,7 +18,7 @@ export function toCreativeInput(content: V1Content, durationMs: number) {
   return { name: 'v1 order image', type: 'html' as const, body: TEMPLATE_HEAD + escapeAttribute(content.url) + TEMPLATE_TAIL, durationMs };
 }
 
-export function toV1Content(creative: V2Creative | undefined): V1ShownContent {
+export function toV1Content(creative: Creative | undefined): V1ShownContent {
   if (!creative) return { type: 'other', name: '' };
   if (creative.type === 'text' && creative.body !== null) return { type: 'text', text: creative.body };
   if (creative.type === 'image' && creative.mediaUrl) return { type: 'image', url: creative.mediaUrl };

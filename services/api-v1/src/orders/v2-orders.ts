@@ -1,25 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { Booking, BookingPage, CreateBooking, CreateCreative, Creative, PatchBooking, PublicDisplay } from '@marquee/api-v2';
 import type { InternalClient, InternalRequest, RequestContext } from '@marquee/service-kit';
 import { v1ErrorFrom } from '../errors.ts';
-import { toCreativeInput, toV1Content, type V1Content, type V2Creative } from './content.ts';
+import { toCreativeInput, toV1Content, type V1Content } from './content.ts';
 import type { V1Order } from './schemas.ts';
 
-/** The parts of api-v2's Booking this facade reads (see services/api-v2/src/bookings/schemas.ts). */
-export interface V2Booking {
-  id: string;
-  creativeId: string;
-  status: 'held' | 'booked' | 'cancelled' | 'expired';
-  startsAt: string;
-  endsAt: string;
-  priceTotal: number;
-  displays: { displayId: string }[];
-}
-
-interface V2Display {
-  loop: { slotMs: number };
-}
-
-const STATUS_IN_V1: Record<V2Booking['status'], V1Order['status']> = {
+const STATUS_IN_V1: Record<Booking['status'], V1Order['status']> = {
   held: 'pending',
   booked: 'confirmed',
   cancelled: 'cancelled',
@@ -39,26 +25,27 @@ export type Auth = { authorization: string; context?: RequestContext };
  * may see and change what (another user's booking is 404 there, hence here).
  */
 export function createV2Orders(apiV2: InternalClient) {
-  async function call<T>(auth: Auth, req: InternalRequest, notFound = 'not found'): Promise<T> {
+  /** `B`: the request body's type, from api-v2's schemas (api-v2 validates it; so does the compiler here). */
+  async function call<T, B = never>(auth: Auth, req: Omit<InternalRequest, 'body'> & { body?: B }, notFound = 'not found'): Promise<T> {
     const res = await apiV2.request<T>({ ...req, headers: { ...req.headers, authorization: auth.authorization }, context: auth.context });
     if (res.status >= 400) throw v1ErrorFrom(res, `api-v2 refused (${res.status})`, { 404: notFound });
     return res.body;
   }
 
-  const getBooking = (auth: Auth, id: string) => call<V2Booking>(auth, { method: 'GET', path: `/bookings/${id}` }, 'no such order');
+  const getBooking = (auth: Auth, id: string) => call<Booking>(auth, { method: 'GET', path: `/bookings/${id}` }, 'no such order');
 
   /** A creative, or undefined if the caller may not read it (then the content shows as "other"). */
-  async function findCreative(auth: Auth, id: string): Promise<V2Creative | undefined> {
-    const res = await apiV2.request<V2Creative>({ method: 'GET', path: `/creatives/${id}`, headers: { authorization: auth.authorization }, context: auth.context });
+  async function findCreative(auth: Auth, id: string): Promise<Creative | undefined> {
+    const res = await apiV2.request<Creative>({ method: 'GET', path: `/creatives/${id}`, headers: { authorization: auth.authorization }, context: auth.context });
     if (res.status === 200) return res.body;
     if (res.status === 404 || res.status === 403) return undefined;
     throw v1ErrorFrom(res, `api-v2 refused (${res.status})`);
   }
 
   const createCreative = (auth: Auth, content: V1Content, durationMs: number) =>
-    call<V2Creative>(auth, { method: 'POST', path: '/creatives', body: toCreativeInput(content, clampDuration(durationMs)) });
+    call<Creative, CreateCreative>(auth, { method: 'POST', path: '/creatives', body: toCreativeInput(content, clampDuration(durationMs)) });
 
-  const toOrder = (b: V2Booking, creative: V2Creative | undefined): V1Order => ({
+  const toOrder = (b: Booking, creative: Creative | undefined): V1Order => ({
     orderid: b.id,
     deviceid: b.displays[0]?.displayId ?? '',
     start: b.startsAt,
@@ -71,10 +58,10 @@ export function createV2Orders(apiV2: InternalClient) {
   return {
     /** Books one slot on one display and confirms it at once: v1 has no holds. */
     async create(auth: Auth, o: { deviceid: string; start: string; end: string; content: V1Content }): Promise<V1Order> {
-      const display = await call<V2Display>(auth, { method: 'GET', path: `/displays/${o.deviceid}` }, 'no such device');
+      const display = await call<PublicDisplay>(auth, { method: 'GET', path: `/displays/${o.deviceid}` }, 'no such device');
       // Playlists cut a creative at its slot anyway; give it exactly the slot's length.
       const creative = await createCreative(auth, o.content, display.loop.slotMs);
-      const hold = await call<V2Booking>(auth, {
+      const hold = await call<Booking, CreateBooking>(auth, {
         method: 'POST',
         path: '/bookings',
         body: { displayIds: [o.deviceid], creativeId: creative.id, startsAt: o.start, endsAt: o.end },
@@ -83,7 +70,7 @@ export function createV2Orders(apiV2: InternalClient) {
         idempotent: true,
       });
       try {
-        const booked = await call<V2Booking>(auth, { method: 'POST', path: `/bookings/${hold.id}/confirm`, idempotent: true });
+        const booked = await call<Booking>(auth, { method: 'POST', path: `/bookings/${hold.id}/confirm`, idempotent: true });
         return toOrder(booked, creative);
       } catch (err) {
         // Don't leave inventory blocked until the hold lapses; if this fails too, the TTL frees it.
@@ -93,11 +80,11 @@ export function createV2Orders(apiV2: InternalClient) {
     },
 
     async list(auth: Auth): Promise<V1Order[]> {
-      const bookings: V2Booking[] = [];
+      const bookings: Booking[] = [];
       let cursor: string | null = null;
       do {
         const query: string = `limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-        const page: { items: V2Booking[]; nextCursor: string | null } = await call(auth, { method: 'GET', path: `/bookings?${query}` });
+        const page: BookingPage = await call(auth, { method: 'GET', path: `/bookings?${query}` });
         bookings.push(...page.items);
         cursor = page.nextCursor;
       } while (cursor && bookings.length < MAX_LISTED_ORDERS);
@@ -115,7 +102,7 @@ export function createV2Orders(apiV2: InternalClient) {
       const booking = await getBooking(auth, id);
       const previous = await findCreative(auth, booking.creativeId);
       const creative = await createCreative(auth, content, previous?.durationMs ?? 10_000);
-      const updated = await call<V2Booking>(
+      const updated = await call<Booking, PatchBooking>(
         auth,
         { method: 'PATCH', path: `/bookings/${id}`, body: { creativeId: creative.id }, idempotent: true },
         'no such order',
@@ -124,7 +111,7 @@ export function createV2Orders(apiV2: InternalClient) {
     },
 
     async cancel(auth: Auth, id: string): Promise<V1Order> {
-      const cancelled = await call<V2Booking>(auth, { method: 'POST', path: `/bookings/${id}/cancel`, idempotent: true }, 'no such order');
+      const cancelled = await call<Booking>(auth, { method: 'POST', path: `/bookings/${id}/cancel`, idempotent: true }, 'no such order');
       return toOrder(cancelled, await findCreative(auth, cancelled.creativeId));
     },
   };

@@ -1,8 +1,10 @@
 import { z } from '@hono/zod-openapi';
+import { CREATIVE_TYPES } from '@marquee/service-kit';
 import { Sha256Schema } from '../media/schemas.ts';
 import { PageQuery, pageSchema } from '../pagination.ts';
 
-export const CREATIVE_TYPES = ['image', 'video', 'html', 'text'] as const;
+/** The kit's: playlist entries carry the type to device-tcp and displays. */
+export { CREATIVE_TYPES };
 export type CreativeType = (typeof CREATIVE_TYPES)[number];
 
 /**

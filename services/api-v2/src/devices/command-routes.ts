@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { COMMAND_KINDS } from '@marquee/service-kit';
 import type { ApiV2Deps } from '../app.ts';
 import { authenticated, requireRole } from '../authz.ts';
 import { IdParam, bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
@@ -6,7 +7,7 @@ import { findCommand, recentCommands, sendCommand } from './display-commands.ts'
 
 const CommandBody = z
   .strictObject({
-    kind: z.enum(['reload', 'screenshot']),
+    kind: z.enum(COMMAND_KINDS),
     args: z.record(z.string(), z.unknown()).default({}).openapi({ description: 'Kind-specific options (≤ 4 KiB as JSON)' }),
     ttlSeconds: z.number().int().min(10).max(7 * 86_400).default(3_600).openapi({ description: 'Kept for an offline display until then' }),
   })
@@ -16,7 +17,7 @@ const Command = z
   .object({
     id: z.string().uuid(),
     displayId: z.string().uuid(),
-    kind: z.enum(['reload', 'screenshot']),
+    kind: z.enum(COMMAND_KINDS),
     args: z.record(z.string(), z.unknown()),
     status: z.enum(['pending', 'delivered', 'succeeded', 'failed', 'expired']),
     createdAt: z.string(),

@@ -1,9 +1,10 @@
-import type { Sql } from '@marquee/service-kit';
+import type { CommandResult, DisplayCommand, Sql } from '@marquee/service-kit';
+import { COMMAND_KINDS } from '@marquee/service-kit';
 
 export interface CommandRow {
   id: string;
   display_id: string;
-  kind: 'reload' | 'screenshot';
+  kind: (typeof COMMAND_KINDS)[number];
   args: Record<string, unknown>;
   status: 'pending' | 'delivered' | 'succeeded' | 'failed' | 'expired';
   created_at: Date;
@@ -31,14 +32,13 @@ export const commandView = (r: CommandRow) => {
 };
 
 /** A command as device-tcp receives it (bus message, handshake answer, pending list). */
-export const toDeviceCommand = (r: CommandRow) => ({
+export const toDeviceCommand = (r: CommandRow): DisplayCommand => ({
   commandId: r.id,
   displayId: r.display_id,
   kind: r.kind,
   args: r.args,
   expiresAt: r.expires_at.toISOString(),
 });
-export type DeviceCommand = ReturnType<typeof toDeviceCommand>;
 
 /** Unexpired, unanswered commands for these displays, oldest first; marks them delivered (they stay until answered). */
 export async function takePendingCommands(sql: Sql, displayIds: readonly string[]): Promise<CommandRow[]> {
@@ -52,10 +52,7 @@ export async function takePendingCommands(sql: Sql, displayIds: readonly string[
 
 export type CommandResultOutcome = 'recorded' | 'unknown' | 'already-answered';
 
-export async function recordCommandResult(
-  sql: Sql,
-  r: { commandId: string; displayId: string; ok: boolean; result?: Record<string, unknown>; error?: string; completedAt: string },
-): Promise<CommandResultOutcome> {
+export async function recordCommandResult(sql: Sql, r: CommandResult): Promise<CommandResultOutcome> {
   const updated = await sql`
     update display_commands
     set status = ${r.ok ? 'succeeded' : 'failed'}, completed_at = ${r.completedAt},

@@ -1,24 +1,8 @@
-import type { Playlist, Sql } from '@marquee/service-kit';
-import { credentialVerdict, hashDeviceSecret, type CredentialCheck, type CredentialRow } from '../displays/credentials.ts';
+import type { HandshakeAnswer, HandshakeHello, Sql } from '@marquee/service-kit';
+import { credentialVerdict, hashDeviceSecret, type CredentialRow } from '../displays/credentials.ts';
 import { buildPlaylists } from '../playlists/build.ts';
-import { takePendingCommands, toDeviceCommand, type CommandRow, type DeviceCommand } from './commands-sql.ts';
+import { takePendingCommands, toDeviceCommand, type CommandRow } from './commands-sql.ts';
 import { isUuid } from '../ids.ts';
-
-export interface Hello {
-  displayId: string;
-  secret: string;
-  /** The version the display says it shows. */
-  playlistVersion: number;
-}
-
-export type HandshakeAnswer =
-  | (Extract<CredentialCheck, { ok: true }> & {
-      /** Unexpired, unanswered commands (now marked delivered). */
-      commands: DeviceCommand[];
-      /** The current playlist when it is newer than the one the display shows; otherwise absent. */
-      playlist?: Playlist;
-    })
-  | Extract<CredentialCheck, { ok: false }>;
 
 /**
  * Everything a display's hello needs, for many hellos at once (a reconnect storm is thousands in a
@@ -27,7 +11,7 @@ export type HandshakeAnswer =
  * Secrets are hashed for every hello, real id or not, so timing does not say which ids exist, and
  * are checked before the status so an id alone reveals nothing about a display's state.
  */
-export async function handshakeDisplays(sql: Sql, hellos: readonly Hello[], publicBaseUrl: string): Promise<HandshakeAnswer[]> {
+export async function handshakeDisplays(sql: Sql, hellos: readonly HandshakeHello[], publicBaseUrl: string): Promise<HandshakeAnswer[]> {
   const presented = hellos.map((h) => hashDeviceSecret(h.secret));
   const ids = [...new Set(hellos.map((h) => h.displayId).filter(isUuid))];
   const rows = ids.length

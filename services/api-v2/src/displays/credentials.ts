@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Sql } from '@marquee/service-kit';
+import type { CredentialCheck, Sql } from '@marquee/service-kit';
 import { isUuid } from '../ids.ts';
 
 /** 256 random bits, base64url: 43 characters. Only its SHA-256 is ever stored. */
@@ -11,10 +11,6 @@ export function newDeviceSecret(): { secret: string; hash: Buffer } {
 export function hashDeviceSecret(secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest();
 }
-
-export type CredentialCheck =
-  | { ok: true; display: { id: string; status: string; playlistVersion: number } }
-  | { ok: false; code: 'unknown_display' | 'bad_secret' | 'disabled' };
 
 /**
  * Checks a device's credential. Hashes are compared in constant time; the secret is checked

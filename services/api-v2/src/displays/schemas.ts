@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { PublicDisplaySchema } from '@marquee/service-kit';
 import { PageQuery } from '../pagination.ts';
 
 /** IANA zone names only; Intl throws a RangeError for anything it doesn't know. */
@@ -95,26 +96,8 @@ export const UpdateDisplaySchema = z
   .openapi('UpdateDisplay');
 export type UpdateDisplayInput = z.infer<typeof UpdateDisplaySchema>;
 
-const LoopSchema = z.object({ lengthMs: z.number().int(), slotCount: z.number().int(), slotMs: z.number().int() }).openapi('DisplayLoop');
-
-/** What anyone signed in may see (the advertisers' catalogue). */
-export const PublicDisplaySchema = z
-  .object({
-    id: z.string().uuid(),
-    name: z.string(),
-    location: z.object({ address: z.string(), lat: z.number(), lng: z.number() }),
-    timezone: z.string(),
-    resolution: z.object({ widthPx: z.number().int(), heightPx: z.number().int() }),
-    orientation: z.enum(['landscape', 'portrait']),
-    tags: z.array(z.string()),
-    loop: LoopSchema,
-    pricePerSlotHour: z.number().int(),
-    currency: z.string(),
-    audienceMultiplier: z.number(),
-    status: z.enum(['pending', 'active', 'disabled']),
-    createdAt: z.string(),
-  })
-  .openapi('PublicDisplay');
+/** What anyone signed in may see (the advertisers' catalogue); the kit's, since api-v1 reads it too. */
+export { PublicDisplaySchema };
 
 /** The owner's (and admins') view: adds ownership, presence and credential metadata. */
 export const DisplaySchema = PublicDisplaySchema.extend({

@@ -1,13 +1,19 @@
-import { createRoute, z } from '@hono/zod-openapi';
-import { NotFoundError, type Sql } from '@marquee/service-kit';
+import { createRoute } from '@hono/zod-openapi';
+import {
+  NotFoundError,
+  PlaylistParamsSchema,
+  PlaylistSchema,
+  PlaylistsAnswerSchema,
+  PlaylistsRequestSchema,
+  PlaylistVersionsAnswerSchema,
+  PlaylistVersionsRequestSchema,
+  type Sql,
+} from '@marquee/service-kit';
 import { createRouter, jsonBody, jsonResponse, pick } from '../openapi.ts';
 import { buildPlaylist, buildPlaylists, playlistVersions } from './build.ts';
 import { isUuid } from '../ids.ts';
 
-const VersionsRequest = z.strictObject({ displayIds: z.array(z.string().max(64)).max(10_000) });
-const VersionsResponse = z.object({ versions: z.record(z.string(), z.number().int()) });
-const PlaylistsRequest = z.strictObject({ displayIds: z.array(z.string().max(64)).min(1).max(1_000) });
-const PlaylistsResponse = z.object({ playlists: z.record(z.string(), z.looseObject({})) });
+const tags = ['device-tcp'];
 
 /** device-tcp's playlist endpoints, mounted on the internal app only (never routed by the edge). */
 export function playlistInternalRoutes(deps: { sql: Sql; publicBaseUrl: string }) {
@@ -17,9 +23,10 @@ export function playlistInternalRoutes(deps: { sql: Sql; publicBaseUrl: string }
     createRoute({
       method: 'get',
       path: '/internal/displays/{id}/playlist',
+      tags,
       summary: "A display's current playlist (the next 48 h)",
-      request: { params: z.object({ id: z.string().max(64) }) },
-      responses: { 200: jsonResponse(z.looseObject({}), 'The playlist'), ...pick(404, 503) },
+      request: { params: PlaylistParamsSchema },
+      responses: { 200: jsonResponse(PlaylistSchema, 'The playlist'), ...pick(404, 503) },
     }),
     async (c) => {
       const id = c.req.valid('param').id;
@@ -34,9 +41,10 @@ export function playlistInternalRoutes(deps: { sql: Sql; publicBaseUrl: string }
     createRoute({
       method: 'post',
       path: '/internal/playlists/versions',
+      tags,
       summary: 'Current playlist versions of up to 10 000 displays; unknown ids are absent',
-      request: { body: jsonBody(VersionsRequest) },
-      responses: { 200: jsonResponse(VersionsResponse, 'Versions by display id'), ...pick(400, 413, 415, 422, 503) },
+      request: { body: jsonBody(PlaylistVersionsRequestSchema) },
+      responses: { 200: jsonResponse(PlaylistVersionsAnswerSchema, 'Versions by display id'), ...pick(400, 413, 415, 422, 503) },
     }),
     async (c) => {
       const { displayIds } = c.req.valid('json');
@@ -48,9 +56,10 @@ export function playlistInternalRoutes(deps: { sql: Sql; publicBaseUrl: string }
     createRoute({
       method: 'post',
       path: '/internal/playlists',
+      tags,
       summary: 'Current playlists of up to 1 000 displays at once (device-tcp batches its fetches); unknown ids are absent',
-      request: { body: jsonBody(PlaylistsRequest) },
-      responses: { 200: jsonResponse(PlaylistsResponse, 'Playlists by display id'), ...pick(400, 413, 415, 422, 503) },
+      request: { body: jsonBody(PlaylistsRequestSchema) },
+      responses: { 200: jsonResponse(PlaylistsAnswerSchema, 'Playlists by display id'), ...pick(400, 413, 415, 422, 503) },
     }),
     async (c) => {
       const { displayIds } = c.req.valid('json');

@@ -1,17 +1,4 @@
-import type { Sql } from '@marquee/service-kit';
-
-export interface PlayInput {
-  playId: string;
-  bookingId: string;
-  creativeId: string;
-  startedAt: string;
-  durationMs: number;
-}
-
-export interface IngestOutcome {
-  acceptedPlayIds: string[];
-  rejected: { playId: string; reason: string }[];
-}
+import type { PlayRecord, PlaysIngestAnswer, Sql } from '@marquee/service-kit';
 
 /**
  * Stores a batch of plays from one display in one statement, once each: the device's play id is
@@ -19,7 +6,7 @@ export interface IngestOutcome {
  * then delete it). A play is refused if its booking never occupied this display. The caller
  * acknowledges only after this resolves, i.e. after commit.
  */
-export async function ingestPlays(sql: Sql, displayId: string, plays: readonly PlayInput[]): Promise<IngestOutcome> {
+export async function ingestPlays(sql: Sql, displayId: string, plays: readonly PlayRecord[]): Promise<PlaysIngestAnswer> {
   if (plays.length === 0) return { acceptedPlayIds: [], rejected: [] };
   const valid = await sql<{ play_id: string }[]>`
     with input as (

@@ -1,10 +1,7 @@
-import { createRoute, z } from '@hono/zod-openapi';
-import type { Sql } from '@marquee/service-kit';
-import { PublicDisplaySchema } from '../displays/schemas.ts';
+import { createRoute } from '@hono/zod-openapi';
+import { CatalogueAnswerSchema, type Sql } from '@marquee/service-kit';
 import { DISPLAY_COLUMNS, toPublicView, type DisplayRow } from '../displays/sql.ts';
 import { createRouter, jsonResponse, pick } from '../openapi.ts';
-
-const CatalogueSchema = z.object({ items: z.array(PublicDisplaySchema.extend({ online: z.boolean() })) });
 
 /**
  * The active catalogue with presence, for the v1 facade (api-v1's GET /v1/devices needs `online`,
@@ -17,8 +14,9 @@ export function v1CatalogueInternalRoutes(deps: { sql: Sql }) {
     createRoute({
       method: 'get',
       path: '/internal/displays/catalogue',
+      tags: ['api-v1'],
       summary: 'Every active display (catalogue view) with its online flag, in creation order',
-      responses: { 200: jsonResponse(CatalogueSchema, 'The active catalogue'), ...pick(503) },
+      responses: { 200: jsonResponse(CatalogueAnswerSchema, 'The active catalogue'), ...pick(503) },
     }),
     async (c) => {
       const rows = await deps.sql<DisplayRow[]>`

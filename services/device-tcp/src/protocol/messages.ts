@@ -1,5 +1,6 @@
 /** Message shapes of protocol v1 (docs/display-protocol.md §5–§6, §9). */
 import { z } from 'zod';
+import { PlayRecordSchema } from '@marquee/service-kit';
 import type { Playlist } from '../directory.ts';
 import type { TypedMessage } from './framing.ts';
 
@@ -11,7 +12,6 @@ export const SUPPORTED_PROTOCOLS = [1] as const;
 export const PRE_AUTH_MAX_FRAME_BYTES = 4096;
 
 const id = z.string().min(1).max(128);
-const timestamp = z.iso.datetime({ offset: true });
 const version = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const helloSchema = z.object({
@@ -27,14 +27,12 @@ export type Hello = z.infer<typeof helloSchema>;
 export const heartbeatSchema = z.object({ type: z.literal('heartbeat'), playlistVersion: version });
 export const playlistAckSchema = z.object({ type: z.literal('playlist_ack'), version });
 
-export const playRecordSchema = z.object({
-  playId: z.uuid(),
-  bookingId: id,
-  creativeId: id,
-  startedAt: timestamp,
-  durationMs: z.number().int().min(0).max(86_400_000),
-});
-export type PlayRecord = z.infer<typeof playRecordSchema>;
+/**
+ * A play record goes on to api-v2 as is, so the protocol's schema is the kit's contract (every id
+ * a UUID): a record that api-v2 would refuse is rejected here already, as `invalid`.
+ */
+export const playRecordSchema = PlayRecordSchema;
+export type { PlayRecord } from '@marquee/service-kit';
 
 /** The batch envelope is checked strictly; single plays are checked one by one so one bad record does not sink the batch. */
 export const playsSchema = z.object({

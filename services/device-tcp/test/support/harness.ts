@@ -29,8 +29,8 @@ export async function startHarness(
   shared: { directory?: MemoryDirectory; bus?: MessageBus } = {},
 ): Promise<Harness> {
   const directory = shared.directory ?? new MemoryDirectory();
-  const bus = shared.bus ?? createMemoryBus();
   const metrics = createMetrics('device-tcp');
+  const bus = shared.bus ?? createMemoryBus({ registry: metrics.registry });
   const server = new DeviceServer(
     { ...fastOptions, ...options },
     { directory, bus, logger: createLogger('device-tcp', 'silent'), metrics: createDeviceMetrics(metrics.registry) },

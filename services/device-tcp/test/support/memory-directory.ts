@@ -13,6 +13,12 @@ import type {
 } from '../../src/directory.ts';
 import { DirectoryUnavailableError } from '../../src/directory.ts';
 
+const hex = (n: number, digits: number) => n.toString(16).padStart(digits, '0');
+/** The booking of a slot in setPlaylist's playlists (ids are UUIDs, as api-v2 issues them). */
+export const bookingIdOf = (slot: number) => `00000000-0000-4000-8000-${hex(slot, 12)}`;
+/** The creative of a slot in the playlist of a given version. */
+export const creativeIdOf = (slot: number, version: number) => `00000000-0000-4000-9000-${hex(version, 8)}${hex(slot, 4)}`;
+
 interface DisplayRecord {
   secret: string;
   status: 'active' | 'disabled';
@@ -47,8 +53,8 @@ export class MemoryDirectory implements DisplayDirectory {
       loop: { lengthMs: slots * 10_000, slotCount: slots, slotMs: 10_000 },
       entries: Array.from({ length: slots }, (_, slot) => ({
         slot,
-        bookingId: `b-${slot}`,
-        creativeId: `c-${slot}-v${version}`,
+        bookingId: bookingIdOf(slot),
+        creativeId: creativeIdOf(slot, version),
         type: 'image' as const,
         mediaSha256: 'a'.repeat(64),
         mediaUrl: `http://127.0.0.1/media/c-${slot}`,

@@ -1,0 +1,13 @@
+/**
+ * Every payload that crosses a service boundary or the bus, as one zod schema each; producer and
+ * consumer both use it (types from z.infer, validation on receipt). Public API shapes live with
+ * api-v2 (exported from @marquee/api-v2); the display protocol's own frames live in device-tcp.
+ */
+export * from './common.ts';
+export * from './playlists.ts';
+export * from './commands.ts';
+export * from './handshakes.ts';
+export * from './presence.ts';
+export * from './plays.ts';
+export * from './catalogue.ts';
+export * from './bus-topics.ts';

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { DisplayKeySchema, InstantSchema, UuidSchema, VersionSchema } from './common.ts';
+
+export const CREATIVE_TYPES = ['image', 'video', 'html', 'text'] as const;
+
+export const PlaylistEntrySchema = z
+  .object({
+    slot: z.number().int().min(0),
+    bookingId: UuidSchema,
+    creativeId: UuidSchema,
+    type: z.enum(CREATIVE_TYPES),
+    /** Empty for html/text creatives, which carry their `body` instead of media. */
+    mediaSha256: z.string().regex(/^(?:[0-9a-f]{64})?$/, '64 lowercase hex digits, or empty'),
+    mediaUrl: z.string().max(2048),
+    body: z.string().optional(),
+    durationMs: z.number().int().min(0),
+    validFrom: InstantSchema,
+    validUntil: InstantSchema,
+  })
+  .meta({ id: 'PlaylistEntry' });
+export type PlaylistEntry = z.infer<typeof PlaylistEntrySchema>;
+
+export const PlaylistLoopSchema = z
+  .object({ lengthMs: z.number().int().positive(), slotCount: z.number().int().positive(), slotMs: z.number().int().positive() })
+  .meta({ id: 'PlaylistLoop' });
+
+const PlaylistWindowShape = { generatedAt: InstantSchema, validFrom: InstantSchema, validUntil: InstantSchema };
+
+/** What a display plays: the next 48 h of its loop. device-tcp forwards it to the display as is. */
+export const PlaylistSchema = z
+  .object({
+    displayId: DisplayKeySchema,
+    version: VersionSchema,
+    ...PlaylistWindowShape,
+    loop: PlaylistLoopSchema,
+    entries: z.array(PlaylistEntrySchema),
+  })
+  .meta({ id: 'Playlist' });
+export type Playlist = z.infer<typeof PlaylistSchema>;
+
+/** One display's change. With `loop` and `entrySet` it carries the playlist (see PlaylistsChangedSchema); without, it is a bare notice and device-tcp fetches. */
+export const PlaylistChangeNoticeSchema = z.object({
+  displayId: DisplayKeySchema,
+  version: VersionSchema,
+  loop: PlaylistLoopSchema.optional(),
+  entrySet: z.number().int().min(0).optional(),
+  /** Epoch ms set by the publisher; device-tcp's push-latency histogram starts here. */
+  publishedAt: z.number().optional(),
+});
+export type PlaylistChangeNotice = z.infer<typeof PlaylistChangeNoticeSchema>;
+
+/**
+ * api-v2 → device-tcp on TOPIC_PLAYLIST_CHANGED, published after commit: displays whose playlist
+ * changed, normally with the new playlists themselves so device-tcp pushes them without asking
+ * back (one edit can change thousands of playlists, most sharing the same entries: each distinct
+ * entry list travels once, in `entrySets`). A carried playlist is
+ * `{ displayId, version, ...window, loop, entries: entrySets[entrySet] }`.
+ */
+export const PlaylistsChangedSchema = z.object({
+  publishedAt: z.number(),
+  changes: z.array(PlaylistChangeNoticeSchema),
+  /** The window of every playlist carried here (they were built together); set with entrySets. */
+  window: z.object(PlaylistWindowShape).optional(),
+  entrySets: z.array(z.array(PlaylistEntrySchema)).optional(),
+});
+export type PlaylistsChanged = z.infer<typeof PlaylistsChangedSchema>;
+
+/** The whole TOPIC_PLAYLIST_CHANGED message: a batch, or (older publishers) one bare notice. */
+export const PlaylistChangedMessageSchema = z.union([PlaylistsChangedSchema, PlaylistChangeNoticeSchema]);
+export type PlaylistChangedMessage = z.infer<typeof PlaylistChangedMessageSchema>;
+
+// ---- api-v2's internal endpoints for device-tcp
+
+/** Path of GET /internal/displays/{id}/playlist: a malformed id names no display (404, "none"). */
+export const PlaylistParamsSchema = z.object({ id: z.string().max(64) });
+
+/** POST /internal/playlists/versions: current versions (heals missed bus messages). */
+export const PlaylistVersionsRequestSchema = z.strictObject({ displayIds: z.array(z.string().max(64)).max(10_000) });
+export type PlaylistVersionsRequest = z.infer<typeof PlaylistVersionsRequestSchema>;
+export const PlaylistVersionsAnswerSchema = z.object({ versions: z.record(z.string(), VersionSchema) });
+export type PlaylistVersionsAnswer = z.infer<typeof PlaylistVersionsAnswerSchema>;
+
+/** POST /internal/playlists: many playlists at once (device-tcp batches its fetches). Unknown ids are absent. */
+export const PlaylistsRequestSchema = z.strictObject({ displayIds: z.array(z.string().max(64)).min(1).max(1_000) });
+export type PlaylistsRequest = z.infer<typeof PlaylistsRequestSchema>;
+export const PlaylistsAnswerSchema = z.object({ playlists: z.record(z.string(), PlaylistSchema) });
+export type PlaylistsAnswer = z.infer<typeof PlaylistsAnswerSchema>;
