@@ -4,7 +4,10 @@
  */
 import { loadAccountConfig, startAccount, type RunningAccount } from '@marquee/account';
 import { loadApiV2Config, startApiV2, type RunningApiV2 } from '@marquee/api-v2';
+import { api, type Target } from './http.ts';
 import { TEST_REDIS_URL, createScratchDatabase, generateSigningKeyPem, uniqueName, type ScratchDatabase } from './infra.ts';
+
+export { api };
 
 export interface TestPlatform {
   db: ScratchDatabase;
@@ -69,29 +72,12 @@ export async function signUpAndLogIn(apiUrl: string, accountType: 'advertiser' |
   return { userId: body.user.id, username, token: body.accessToken, auth: { authorization: `Bearer ${body.accessToken}` } };
 }
 
-/** JSON request helper returning status, headers and parsed body. */
-export async function api(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(base + path, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: any = undefined;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = text;
-  }
-  return { status: res.status, headers: res.headers, body: parsed };
-}
-
 /**
  * Creates a display through the public API as an operator (and activates it if asked); returns
  * the device credential. Overrides replace the defaults field by field.
  */
 export async function createDisplay(
-  apiUrl: string,
+  apiUrl: Target,
   auth: Record<string, string>,
   overrides: Record<string, unknown> = {},
   opts: { activate?: boolean } = {},

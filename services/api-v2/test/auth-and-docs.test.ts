@@ -64,17 +64,18 @@ describe('docs', () => {
 });
 
 describe('account service down', () => {
-  it('answers 503 problem+json quickly instead of hanging, and the breaker then fails fast', async () => {
+  it('answers 503 problem+json instead of hanging, and the breaker then fails fast without calling', async () => {
     await p.account.close();
-    const timings: number[] = [];
+    const details: string[] = [];
     for (let i = 0; i < 8; i++) {
-      const started = performance.now();
       const res = await api(p.apiV2.url, 'POST', '/auth/login', { username: 'someone', password: 'whatever-pass' });
-      timings.push(performance.now() - started);
       expect(res.status).toBe(503);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      details.push(res.body.detail);
     }
-    expect(Math.max(...timings)).toBeLessThan(3_000);
+    // The first calls found nobody listening; then the breaker opened and calls stopped going out.
+    expect(details[0]).not.toMatch(/circuit open/);
+    expect(details.at(-1)).toMatch(/circuit open/);
   });
 });
