@@ -7,7 +7,7 @@
 import { loadApiV1Config, startApiV1, type RunningApiV1 } from '@marquee/api-v1';
 import { loadApiV2Config, startApiV2, type RunningApiV2 } from '@marquee/api-v2';
 import { startEdge, type Edge } from '../../scripts/local/edge.ts';
-import { TEST_REDIS_URL } from './infra.ts';
+import { TEST_REDIS_URL, deleteRedisKeys } from './infra.ts';
 import { startTestPlatform, type TestPlatform } from './platform.ts';
 
 export interface EdgePlatform {
@@ -85,6 +85,7 @@ export async function startEdgePlatform(name: string): Promise<EdgePlatform> {
       // Not platform.close(): it would close the first api-v2 again after a restart.
       await platform.account.close();
       await platform.db.drop();
+      await deleteRedisKeys(platform.redisKeyPrefix);
     },
   };
 }

@@ -5,12 +5,14 @@
 import { loadAccountConfig, startAccount, type RunningAccount } from '@marquee/account';
 import { loadApiV2Config, startApiV2, type RunningApiV2 } from '@marquee/api-v2';
 import { api, type Target } from './http.ts';
-import { TEST_REDIS_URL, createScratchDatabase, generateSigningKeyPem, uniqueName, type ScratchDatabase } from './infra.ts';
+import { TEST_REDIS_URL, createScratchDatabase, deleteRedisKeys, generateSigningKeyPem, redisKeyPrefix, uniqueName, type ScratchDatabase } from './infra.ts';
 
 export { api };
 
 export interface TestPlatform {
   db: ScratchDatabase;
+  /** The suite's own Redis key prefix (deleted on close). */
+  redisKeyPrefix: string;
   account: RunningAccount;
   apiV2: RunningApiV2;
   redisUrl: string;
@@ -19,9 +21,10 @@ export interface TestPlatform {
 
 export async function startTestPlatform(name: string, overrides: { apiV2?: Record<string, string> } = {}): Promise<TestPlatform> {
   const db = await createScratchDatabase(name);
+  const keyPrefix = redisKeyPrefix(name);
   const common = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' };
   const account = await startAccount(
-    loadAccountConfig({ ...common, DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, JWT_PRIVATE_KEY: generateSigningKeyPem() }),
+    loadAccountConfig({ ...common, DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: keyPrefix, JWT_PRIVATE_KEY: generateSigningKeyPem() }),
   );
   const apiV2 = await startApiV2(
     loadApiV2Config({
@@ -37,11 +40,13 @@ export async function startTestPlatform(name: string, overrides: { apiV2?: Recor
     db,
     account,
     apiV2,
+    redisKeyPrefix: keyPrefix,
     redisUrl: TEST_REDIS_URL,
     async close() {
       await apiV2.close();
       await account.close();
       await db.drop();
+      await deleteRedisKeys(keyPrefix);
     },
   };
 }
