@@ -66,21 +66,19 @@ describe('handshake', () => {
     await c.waitClosed();
   });
 
-  it('closes a connection that does not say hello in time', async () => {
+  it('closes a connection that does not say hello in time, not before', async () => {
+    const started = Date.now(); // before connecting: the server's 400 ms cannot start earlier
     const c = await h.connect();
-    const started = Date.now();
-    expect(await c.next('error', 2_000)).toMatchObject({ code: 'hello_timeout', fatal: true });
+    expect(await c.next('error', 10_000)).toMatchObject({ code: 'hello_timeout', fatal: true });
     await c.waitClosed();
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(380);
-    expect(elapsed).toBeLessThan(1_500);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(390);
   });
 
   it('closes a connection whose hello trickles in too slowly', async () => {
     const c = await h.connect();
     const frame = encodeFrame(hello());
     c.write(frame.subarray(0, 10)); // started, never finished
-    expect(await c.next('error', 2_000)).toMatchObject({ code: 'hello_timeout' });
+    expect(await c.next('error', 10_000)).toMatchObject({ code: 'hello_timeout' });
     await c.waitClosed();
   });
 
@@ -171,17 +169,17 @@ describe('framing on a real socket', () => {
 
 describe('liveness and duplicates', () => {
   it('closes a silent session after the heartbeat timeout but keeps a chatty one', async () => {
+    const started = Date.now(); // before its hello: its 500 ms cannot start earlier
     const silent = await h.connect();
     await silent.hello('d-1', 'secret-1');
     h.directory.addDisplay('d-2', 'secret-2');
     const chatty = await h.connect();
     await chatty.hello('d-2', 'secret-2');
-    const started = Date.now();
     const beat = setInterval(() => chatty.send({ type: 'heartbeat', playlistVersion: 0 }), 150);
     try {
-      expect(await silent.next('error', 2_000)).toMatchObject({ code: 'heartbeat_timeout', fatal: true });
+      expect(await silent.next('error', 10_000)).toMatchObject({ code: 'heartbeat_timeout', fatal: true });
       await silent.waitClosed();
-      expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(490);
       await sleep(600);
       expect(chatty.closed).toBe(false);
     } finally {
