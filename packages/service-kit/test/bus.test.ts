@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryBus, createRedisBus, type MessageBus } from '../src/index.ts';
 import { TEST_REDIS_URL, uniqueName } from '../../../test/support/infra.ts';
 
+/** The next message on `topic`, and when the subscription is live (subscribe resolves then). */
 function nextMessage(bus: MessageBus, topic: string) {
-  return new Promise<unknown>((resolve) => {
-    void bus.subscribe(topic, (msg) => resolve(msg));
-  });
+  let deliver!: (message: unknown) => void;
+  const message = new Promise<unknown>((resolve) => (deliver = resolve));
+  return { live: bus.subscribe(topic, (msg) => deliver(msg)), message };
 }
 
 describe('message bus', () => {
@@ -30,9 +31,9 @@ describe('message bus', () => {
     const topic = uniqueName('test.topic.');
     const onA = nextMessage(a, topic);
     const onB = nextMessage(b, topic);
-    await new Promise((r) => setTimeout(r, 100)); // subscriptions become live
+    await Promise.all([onA.live, onB.live]);
     await a.publish(topic, { displayId: 'd9', version: 7 });
-    await expect(Promise.all([onA, onB])).resolves.toEqual([{ displayId: 'd9', version: 7 }, { displayId: 'd9', version: 7 }]);
+    await expect(Promise.all([onA.message, onB.message])).resolves.toEqual([{ displayId: 'd9', version: 7 }, { displayId: 'd9', version: 7 }]);
     await Promise.all([a.close(), b.close()]);
   });
 });

@@ -139,7 +139,7 @@ describe('graceful drain', () => {
     });
     expect(refused).toBe('ECONNREFUSED');
     await drained;
-    await stubborn.waitClosed(500);
+    await stubborn.waitClosed();
     expect(stubborn.frames.some((f) => f.type === 'error')).toBe(false); // cut by the drain deadline, not a timeout
     expect(Date.now() - started).toBeGreaterThanOrEqual(550);
     expect(h.server.connectionCount).toBe(0);
