@@ -132,7 +132,8 @@ describe('scripts/deploy.sh', () => {
 
   const shellcheck = spawnSync('shellcheck', ['--version']).status === 0;
   it.skipIf(!shellcheck)('is shellcheck clean (apt-get install shellcheck)', () => {
-    const res = spawnSync('shellcheck', [deploy, ...readdirSync(path.join(root, 'scripts/swarm')).filter((f) => f.endsWith('.sh')).map((f) => path.join(root, 'scripts/swarm', f))], { encoding: 'utf8' });
+    const swarmScripts = readdirSync(path.join(root, 'scripts/swarm')).filter((f) => f.endsWith('.sh')).map((f) => path.join(root, 'scripts/swarm', f));
+    const res = spawnSync('shellcheck', [deploy, ...swarmScripts, path.join(root, 'scripts/apt-get.sh'), path.join(root, '.ci/run')], { encoding: 'utf8' });
     expect(res.stdout + res.stderr).toBe('');
     expect(res.status).toBe(0);
   });
