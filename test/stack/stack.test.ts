@@ -5,8 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkStack } from './traefik-wiring.ts';
-import { parseYaml, type YamlValue } from './yaml-subset.ts';
+import { checkStack, parseYaml, type YamlValue } from './traefik-wiring.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const stackFile = path.join(root, 'stacks/marquee.yml');
