@@ -69,6 +69,18 @@ async function waitFor<T>(find: () => T | undefined, ms = 10_000): Promise<T> {
   }
 }
 
+/** Waits until a statement of this database matching `like` waits for a lock: a race staged, not hoped for. */
+async function waitingOnLock(like: string) {
+  for (let i = 0; i < 500; i++) {
+    const [row] = await h.sql<{ n: number }[]>`
+      select count(*)::int as n from pg_stat_activity
+      where datname = current_database() and wait_event_type = 'Lock' and query ilike ${like}`;
+    if (row!.n > 0) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no statement like ${like} waited for a lock within 10 s`);
+}
+
 /** A booked (or other status) booking occupying `slot` of a display over [from, to). */
 async function seedBooking(displayId: string, slot: number, from: Date, to: Date, opts: { status?: string; active?: boolean; durationMs?: number } = {}) {
   const [creative] = await db`
@@ -328,7 +340,7 @@ describe('updating displays', () => {
     });
     while (!bookingId) await new Promise((r) => setTimeout(r, 10));
     const patch = api(h.v2, 'PATCH', `/displays/${first}`, { loop: { lengthMs: 50_000, slotCount: 5 } }, op.auth);
-    await new Promise((r) => setTimeout(r, 200));
+    await waitingOnLock('%displays%'); // the loop change waits for the booking's transaction
     release();
     await booking;
     const refused = await patch;
@@ -351,7 +363,7 @@ describe('updating displays', () => {
       () => 'inserted',
       (err: Error) => err.message,
     );
-    await new Promise((r) => setTimeout(r, 200));
+    await waitingOnLock('%insert into booking_slots%'); // the booking waits for the loop change
     releaseLoop();
     await loopChange;
     expect(await late).toMatch(/slot 5 does not exist/);
