@@ -8,7 +8,7 @@ import { loadApiV1Config, startApiV1, type RunningApiV1 } from '@marquee/api-v1'
 import { loadApiV2Config, startApiV2, type RunningApiV2 } from '@marquee/api-v2';
 import { startEdge, type Edge } from '../../scripts/local/edge.ts';
 import { TEST_REDIS_URL, deleteRedisKeys } from './infra.ts';
-import { startTestPlatform, type TestPlatform } from './platform.ts';
+import { ACCOUNT_TIMEOUT_MS, startTestPlatform, type TestPlatform } from './platform.ts';
 
 export interface EdgePlatform {
   platform: TestPlatform;
@@ -39,6 +39,7 @@ export async function startEdgePlatform(name: string): Promise<EdgePlatform> {
       PORT: '0',
       LOG_LEVEL: logLevel,
       ACCOUNT_URL: platform.account.url,
+      ACCOUNT_TIMEOUT_MS,
       API_V2_URL: apiV2Urls.url,
       API_V2_INTERNAL_URL: apiV2Urls.internalUrl,
     }),
@@ -75,6 +76,7 @@ export async function startEdgePlatform(name: string): Promise<EdgePlatform> {
           DATABASE_URL: platform.db.url,
           REDIS_URL: TEST_REDIS_URL,
           ACCOUNT_URL: platform.account.url,
+          ACCOUNT_TIMEOUT_MS,
         }),
       );
     },

@@ -19,6 +19,13 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
+/**
+ * Signup and login cost a password hash each; on a machine other jobs keep busy that has taken
+ * longer than the services' 3 s default, failing suites in their setup. No suite tests that
+ * timeout's value (outages are tested with a stopped account service).
+ */
+export const ACCOUNT_TIMEOUT_MS = '20000';
+
 export async function startTestPlatform(name: string, overrides: { apiV2?: Record<string, string> } = {}): Promise<TestPlatform> {
   const db = await createScratchDatabase(name);
   const keyPrefix = redisKeyPrefix(name);
@@ -33,6 +40,7 @@ export async function startTestPlatform(name: string, overrides: { apiV2?: Recor
       DATABASE_URL: db.url,
       REDIS_URL: TEST_REDIS_URL,
       ACCOUNT_URL: account.url,
+      ACCOUNT_TIMEOUT_MS,
       ...overrides.apiV2,
     }),
   );
@@ -73,6 +81,7 @@ export async function signUpAndLogIn(apiUrl: string, accountType: 'advertiser' |
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username, password }),
   });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
   const body = (await login.json()) as { accessToken: string; user: { id: string } };
   return { userId: body.user.id, username, token: body.accessToken, auth: { authorization: `Bearer ${body.accessToken}` } };
 }

@@ -36,7 +36,7 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
   const sql = createDatabase({ url: config.DATABASE_URL, password: config.DATABASE_PASSWORD, applicationName: 'api-v2', max: 20 });
   const ownsBus = !opts.bus;
   const bus = opts.bus ?? (config.REDIS_URL ? createRedisBus(config.REDIS_URL, logger) : createMemoryBus(logger));
-  const account = createInternalClient({ name: 'account service', baseUrl: config.ACCOUNT_URL, timeoutMs: 3_000 });
+  const account = createInternalClient({ name: 'account service', baseUrl: config.ACCOUNT_URL, timeoutMs: config.ACCOUNT_TIMEOUT_MS });
   const verifier = createTokenVerifier({
     fetchJwks: async (context) => (await account.request<Jwks>({ method: 'GET', path: '/.well-known/jwks.json', context })).body,
   });

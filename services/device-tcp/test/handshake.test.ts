@@ -95,6 +95,10 @@ describe('handshake', () => {
 
 describe('framing on a real socket', () => {
   it('accepts a hello delivered one byte per write', async () => {
+    // A hello timeout the trickle cannot outlast, however slow the machine: this is about framing.
+    await h.close();
+    h = await startHarness({ helloTimeoutMs: 30_000 });
+    h.directory.addDisplay('d-1', 'secret-1');
     const c = await h.connect();
     c.socket.setNoDelay(true);
     const frame = encodeFrame(hello());
