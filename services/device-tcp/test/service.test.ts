@@ -32,7 +32,8 @@ function config(instance: string) {
     INSTANCE_ID: instance,
     LOG_LEVEL: 'silent',
     SHUTDOWN_GRACE_MS: '2500',
-    HEARTBEAT_INTERVAL_MS: '1000',
+    // The raw test clients send no heartbeats: a long timeout, so none is cut for silence.
+    HEARTBEAT_INTERVAL_MS: '10000',
   });
 }
 
@@ -58,7 +59,7 @@ afterAll(async () => {
 describe('device-tcp service over Redis and HTTP', () => {
   it('parses configuration once and derives the heartbeat timeout', () => {
     const c = config('x');
-    expect(c.HEARTBEAT_TIMEOUT_MS).toBe(2500);
+    expect(c.HEARTBEAT_TIMEOUT_MS).toBe(25_000);
     expect(c.PROXY_PROTOCOL).toBe('off');
     expect(() => loadDeviceTcpConfig({ API_V2_URL: 'not a url', PROXY_PROTOCOL: 'v3' })).toThrow(/API_V2_URL[\s\S]*PROXY_PROTOCOL/);
   });
