@@ -333,9 +333,9 @@ describe('updating displays', () => {
       const [b] = await tx`
         insert into bookings (advertiser_id, creative_id, starts_at, ends_at, status, price_total, currency)
         values (${adv.userId}, ${creative!.id}, ${new Date(now + 3600_000)}, ${new Date(now + 7200_000)}, 'booked', 1, 'EUR') returning id`;
-      bookingId = b!.id;
       await tx`insert into booking_slots (booking_id, display_id, slot, during)
         values (${b!.id}, ${first}, 5, tstzrange(${new Date(now + 3600_000)}::timestamptz, ${new Date(now + 7200_000)}::timestamptz))`;
+      bookingId = b!.id; // only now: the slot row (and its lock on the display) exists
       await gate;
     });
     while (!bookingId) await new Promise((r) => setTimeout(r, 10));
