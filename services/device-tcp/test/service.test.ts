@@ -108,11 +108,22 @@ describe('device-tcp service over Redis and HTTP', () => {
     directory.pending.set(crowd[0]!, [command]);
     const playlistCalls = () => api.requests.filter((r) => r === 'POST /internal/playlists').length;
     const before = { handshakeCalls: api.handshakeCalls.length, playlistCalls: playlistCalls() };
-    // api-v2 answers slowly, so calls overlap and the concurrency bound is exercised.
-    directory.authDelayMs = 30;
+    const callsSince = () => api.handshakeCalls.length - before.handshakeCalls;
+    // api-v2 holds every answer until released, so the calls device-tcp makes stay open.
+    const release = directory.holdAuthentication();
     try {
       const cs = await Promise.all(crowd.map(() => connect(a)));
-      cs.forEach((c, i) => c.send({ type: 'hello', protocol: 1, displayId: crowd[i], secret: 's', playlistVersion: 0 }));
+      // Eight waves of five hellos; each of the first four waits until a call carrying it is out.
+      for (let wave = 0; wave < 8; wave++) {
+        cs.slice(wave * 5, wave * 5 + 5).forEach((c, i) => c.send({ type: 'hello', protocol: 1, displayId: crowd[wave * 5 + i], secret: 's', playlistVersion: 0 }));
+        if (wave < 4) await until(() => callsSince() >= wave + 1);
+      }
+      // Four calls are open: the later waves must wait in device-tcp. This pause only gives a
+      // batcher without that bound the chance to send a fifth call (the test cannot pass
+      // because of it).
+      await sleep(100);
+      expect(api.maxHandshakesInFlight).toBeLessThanOrEqual(4);
+      release();
       for (const [i, c] of cs.entries()) {
         expect(await c.next('welcome')).toMatchObject({ displayId: crowd[i] });
         expect((await c.next('playlist')).playlist).toMatchObject({ displayId: crowd[i], version: 3 });
@@ -120,7 +131,7 @@ describe('device-tcp service over Redis and HTTP', () => {
       expect(await cs[0]!.next('command')).toMatchObject({ commandId: command.commandId, kind: 'reload' });
       for (const c of cs) c.close();
     } finally {
-      directory.authDelayMs = 0;
+      release();
     }
     // What the batcher guarantees, whatever the timing: every hello was checked exactly once, in
     // calls of 1 to 1 000 hellos, with at most 4 calls out at once; the playlists came with the
