@@ -101,7 +101,7 @@ build_postgres() {
   local tag=marquee-test/postgres:15
   if have_image "$tag"; then return; fi
   local pg=/usr/lib/postgresql/15 rootfs bins=() so
-  [[ -x "$pg/bin/postgres" ]] || { log "installing Debian's postgresql-15"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; }
+  [[ -x "$pg/bin/postgres" ]] || { log "installing Debian's postgresql-15"; "$ROOT/scripts/apt-get.sh" install -y -qq postgresql-15 >/dev/null; }
   rootfs="$(mktemp -d)"
   base_rootfs "$rootfs"
   bins=("$pg/bin/postgres" "$pg/bin/initdb" "$pg/bin/pg_isready" "$pg/bin/pg_ctl")
@@ -131,7 +131,7 @@ build_redis() {
   local tag=marquee-test/redis:7
   if have_image "$tag"; then return; fi
   local rootfs
-  [[ -x /usr/bin/redis-server ]] || { log "installing Debian's redis-server"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+  [[ -x /usr/bin/redis-server ]] || { log "installing Debian's redis-server"; "$ROOT/scripts/apt-get.sh" install -y -qq redis-server >/dev/null; }
   rootfs="$(mktemp -d)"
   base_rootfs "$rootfs"
   copy_with_libs "$rootfs" /usr/bin/redis-server /usr/bin/redis-cli

@@ -80,8 +80,8 @@ trap on_exit EXIT
 ensure_docker() {
   if ! command -v dockerd >/dev/null; then
     log "installing Debian's docker.io"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+    "$ROOT/scripts/apt-get.sh" update -qq
+    "$ROOT/scripts/apt-get.sh" install -y -qq docker.io >/dev/null
   fi
   if docker info >/dev/null 2>&1; then return; fi
   log "starting dockerd"

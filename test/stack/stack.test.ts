@@ -5,8 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkStack } from './traefik-wiring.ts';
-import { parseYaml, type YamlValue } from './yaml-subset.ts';
+import { checkStack, parseYaml, type YamlValue } from './traefik-wiring.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const stackFile = path.join(root, 'stacks/marquee.yml');
@@ -132,7 +131,8 @@ describe('scripts/deploy.sh', () => {
 
   const shellcheck = spawnSync('shellcheck', ['--version']).status === 0;
   it.skipIf(!shellcheck)('is shellcheck clean (apt-get install shellcheck)', () => {
-    const res = spawnSync('shellcheck', [deploy, ...readdirSync(path.join(root, 'scripts/swarm')).filter((f) => f.endsWith('.sh')).map((f) => path.join(root, 'scripts/swarm', f))], { encoding: 'utf8' });
+    const swarmScripts = readdirSync(path.join(root, 'scripts/swarm')).filter((f) => f.endsWith('.sh')).map((f) => path.join(root, 'scripts/swarm', f));
+    const res = spawnSync('shellcheck', [deploy, ...swarmScripts, path.join(root, 'scripts/apt-get.sh'), path.join(root, '.ci/run')], { encoding: 'utf8' });
     expect(res.stdout + res.stderr).toBe('');
     expect(res.status).toBe(0);
   });

@@ -1,7 +1,15 @@
 // Static checks of the stack's Traefik wiring and deploy policy, run on `docker stack config`
 // output (the real Docker CLI's view of the files, anchors and interpolation resolved) plus
 // Traefik's static and dynamic files. Returns human-readable problems; empty means sound.
-import type { YamlValue } from './yaml-subset.ts';
+import { parse } from 'yaml';
+
+/** YAML as these checks read it: every scalar a string (numbers and booleans too), null/~/empty null. */
+export type YamlValue = string | null | YamlValue[] | { [key: string]: YamlValue };
+
+/** Stack and Traefik YAML through the yaml package's failsafe schema (strings only) plus null. */
+export function parseYaml(source: string): YamlValue {
+  return parse(source, { schema: 'failsafe', customTags: ['null'] }) as YamlValue;
+}
 
 type Obj = { [key: string]: YamlValue };
 

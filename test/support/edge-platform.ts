@@ -7,8 +7,8 @@
 import { loadApiV1Config, startApiV1, type RunningApiV1 } from '@marquee/api-v1';
 import { loadApiV2Config, startApiV2, type RunningApiV2 } from '@marquee/api-v2';
 import { startEdge, type Edge } from '../../scripts/local/edge.ts';
-import { TEST_REDIS_URL } from './infra.ts';
-import { startTestPlatform, type TestPlatform } from './platform.ts';
+import { TEST_REDIS_URL, deleteRedisKeys } from './infra.ts';
+import { ACCOUNT_TIMEOUT_MS, startTestPlatform, type TestPlatform } from './platform.ts';
 
 export interface EdgePlatform {
   platform: TestPlatform;
@@ -39,6 +39,7 @@ export async function startEdgePlatform(name: string): Promise<EdgePlatform> {
       PORT: '0',
       LOG_LEVEL: logLevel,
       ACCOUNT_URL: platform.account.url,
+      ACCOUNT_TIMEOUT_MS,
       API_V2_URL: apiV2Urls.url,
       API_V2_INTERNAL_URL: apiV2Urls.internalUrl,
     }),
@@ -76,6 +77,7 @@ export async function startEdgePlatform(name: string): Promise<EdgePlatform> {
           REDIS_URL: TEST_REDIS_URL,
           BUS_PREFIX: platform.busPrefix,
           ACCOUNT_URL: platform.account.url,
+          ACCOUNT_TIMEOUT_MS,
         }),
       );
     },
@@ -86,6 +88,7 @@ export async function startEdgePlatform(name: string): Promise<EdgePlatform> {
       // Not platform.close(): it would close the first api-v2 again after a restart.
       await platform.account.close();
       await platform.db.drop();
+      await deleteRedisKeys(platform.redisKeyPrefix);
     },
   };
 }

@@ -3,6 +3,7 @@
  * PostgreSQL, and the machine's Redis. Override with TEST_DATABASE_URL / TEST_REDIS_URL.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import postgres from 'postgres';
 
 export const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -45,4 +46,27 @@ export function uniqueBusPrefix(suite: string): string {
 /** A unique-per-run name, so suites sharing Redis never see each other's counters. */
 export function uniqueName(prefix: string): string {
   return `${prefix}${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * A Redis key prefix of a suite's own (REDIS_KEY_PREFIX), so counters such as the login throttle's
+ * per-address count never leak between suites sharing one Redis, and can be deleted afterwards.
+ */
+export function redisKeyPrefix(name: string): string {
+  return `test:${name}:${randomBytes(4).toString('hex')}:`;
+}
+
+/** Deletes every key under `prefix` (what a suite's services wrote to Redis). */
+export async function deleteRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }

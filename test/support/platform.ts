@@ -4,10 +4,15 @@
  */
 import { loadAccountConfig, startAccount, type RunningAccount } from '@marquee/account';
 import { loadApiV2Config, startApiV2, type RunningApiV2 } from '@marquee/api-v2';
-import { TEST_REDIS_URL, createScratchDatabase, generateSigningKeyPem, uniqueBusPrefix, uniqueName, type ScratchDatabase } from './infra.ts';
+import { api, type Target } from './http.ts';
+import { TEST_REDIS_URL, createScratchDatabase, deleteRedisKeys, generateSigningKeyPem, redisKeyPrefix, uniqueBusPrefix, uniqueName, type ScratchDatabase } from './infra.ts';
+
+export { api };
 
 export interface TestPlatform {
   db: ScratchDatabase;
+  /** The suite's own Redis key prefix (deleted on close). */
+  redisKeyPrefix: string;
   account: RunningAccount;
   apiV2: RunningApiV2;
   redisUrl: string;
@@ -16,12 +21,20 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
+/**
+ * Signup and login cost a password hash each; on a machine other jobs keep busy that has taken
+ * longer than the services' 3 s default, failing suites in their setup. No suite tests that
+ * timeout's value (outages are tested with a stopped account service).
+ */
+export const ACCOUNT_TIMEOUT_MS = '20000';
+
 export async function startTestPlatform(name: string, overrides: { apiV2?: Record<string, string> } = {}): Promise<TestPlatform> {
   const db = await createScratchDatabase(name);
   const busPrefix = uniqueBusPrefix(name);
+  const keyPrefix = redisKeyPrefix(name);
   const common = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' };
   const account = await startAccount(
-    loadAccountConfig({ ...common, DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, JWT_PRIVATE_KEY: generateSigningKeyPem() }),
+    loadAccountConfig({ ...common, DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: keyPrefix, JWT_PRIVATE_KEY: generateSigningKeyPem() }),
   );
   const apiV2 = await startApiV2(
     loadApiV2Config({
@@ -31,6 +44,7 @@ export async function startTestPlatform(name: string, overrides: { apiV2?: Recor
       REDIS_URL: TEST_REDIS_URL,
       BUS_PREFIX: busPrefix,
       ACCOUNT_URL: account.url,
+      ACCOUNT_TIMEOUT_MS,
       ...overrides.apiV2,
     }),
   );
@@ -38,12 +52,14 @@ export async function startTestPlatform(name: string, overrides: { apiV2?: Recor
     db,
     account,
     apiV2,
+    redisKeyPrefix: keyPrefix,
     redisUrl: TEST_REDIS_URL,
     busPrefix,
     async close() {
       await apiV2.close();
       await account.close();
       await db.drop();
+      await deleteRedisKeys(keyPrefix);
     },
   };
 }
@@ -70,25 +86,9 @@ export async function signUpAndLogIn(apiUrl: string, accountType: 'advertiser' |
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username, password }),
   });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
   const body = (await login.json()) as { accessToken: string; user: { id: string } };
   return { userId: body.user.id, username, token: body.accessToken, auth: { authorization: `Bearer ${body.accessToken}` } };
-}
-
-/** JSON request helper returning status, headers and parsed body. */
-export async function api(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(base + path, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: any = undefined;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = text;
-  }
-  return { status: res.status, headers: res.headers, body: parsed };
 }
 
 /**
@@ -96,7 +96,7 @@ export async function api(base: string, method: string, path: string, body?: unk
  * the device credential. Overrides replace the defaults field by field.
  */
 export async function createDisplay(
-  apiUrl: string,
+  apiUrl: Target,
   auth: Record<string, string>,
   overrides: Record<string, unknown> = {},
   opts: { activate?: boolean } = {},

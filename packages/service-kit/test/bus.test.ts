@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { busChannel, createMemoryBus, createMetrics, createRedisBus, type BusMessage, type BusTopic, type MessageBus } from '../src/index.ts';
 import { TEST_REDIS_URL, uniqueBusPrefix } from '../../../test/support/infra.ts';
 
+/** The next message on `topic`, and when the subscription is live (subscribe resolves then). */
 function nextMessage<T extends BusTopic>(bus: MessageBus, topic: T) {
-  return new Promise<BusMessage<T>>((resolve) => {
-    void bus.subscribe(topic, (msg) => resolve(msg));
-  });
+  let deliver!: (message: BusMessage<T>) => void;
+  const message = new Promise<BusMessage<T>>((resolve) => (deliver = resolve));
+  return { live: bus.subscribe(topic, (msg) => deliver(msg)), message };
 }
 
 const rejectedCount = async (registry: ReturnType<typeof createMetrics>['registry'], topic: string) =>
@@ -56,9 +57,9 @@ describe('message bus', () => {
     });
     const onA = nextMessage(a, 'playlist.changed');
     const onB = nextMessage(b, 'playlist.changed');
-    await new Promise((r) => setTimeout(r, 100)); // subscriptions become live
+    await Promise.all([onA.live, onB.live]);
     await a.publish('playlist.changed', { displayId: 'd9', version: 7 });
-    await expect(Promise.all([onA, onB])).resolves.toEqual([{ displayId: 'd9', version: 7 }, { displayId: 'd9', version: 7 }]);
+    await expect(Promise.all([onA.message, onB.message])).resolves.toEqual([{ displayId: 'd9', version: 7 }, { displayId: 'd9', version: 7 }]);
     // Redis orders one server's messages: had the other prefix shared the channel, its own later
     // message would arrive after a's.
     await elsewhere.publish('playlist.changed', { displayId: 'd9', version: 8 });

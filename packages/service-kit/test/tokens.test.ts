@@ -1,6 +1,6 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER, createTokenVerifier, type Jwks } from '../src/index.ts';
 
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -31,10 +31,26 @@ describe('token verifier cache', () => {
     await expect(verifier.verify(old)).rejects.toThrow(/unknown key/);
   });
 
-  it('stays bounded', async () => {
+  it('keeps at most cacheSize tokens, evicting the least recently used', async () => {
+    // A cache hit skips the ES256 verification; counting verifications shows what is cached.
+    const verifications = vi.spyOn(jwt, 'verify');
     const verifier = createTokenVerifier({ fetchJwks: async () => jwks('k1'), cacheSize: 3 });
-    for (let i = 0; i < 10; i++) await verifier.verify(sign('k1', 60 + i));
-    // Nothing to observe from outside but correctness: every token still verifies after eviction.
-    await expect(verifier.verify(sign('k1', 60))).resolves.toBeTruthy();
+    const tokens = Array.from({ length: 5 }, (_, i) => sign('k1', 60 + i));
+    const verify = async (token: string) => {
+      const before = verifications.mock.calls.length;
+      await expect(verifier.verify(token)).resolves.toMatchObject({ sub: 'u1' });
+      return verifications.mock.calls.length - before; // 1 = verified afresh, 0 = from cache
+    };
+    for (const t of tokens) expect(await verify(t)).toBe(1);
+    // Cached: the last three. Using tokens[2] makes it the most recent, so tokens[3] goes next.
+    expect(await verify(tokens[2]!)).toBe(0);
+    expect(await verify(tokens[4]!)).toBe(0);
+    expect(await verify(tokens[0]!)).toBe(1); // evicted long ago; back in, evicting tokens[3]
+    expect(await verify(tokens[3]!)).toBe(1);
+    expect(await verify(tokens[2]!)).toBe(1); // evicted by tokens[3] coming back
   });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
 });

@@ -6,6 +6,8 @@ export const accountConfigShape = {
   DATABASE_URL: z.string().min(1),
   DATABASE_PASSWORD: z.string().optional(),
   REDIS_URL: z.string().optional(),
+  /** Start of every Redis key this service writes (login throttling), so several deployments or test suites can share one Redis. */
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/).default('marquee:'),
   /** PEM (PKCS#8 or SEC1) EC P-256 private key; give it as JWT_PRIVATE_KEY_FILE in production. */
   JWT_PRIVATE_KEY: z.string().min(1),
   /** Defaults to the key's RFC 7638 thumbprint, so a new key gets a new kid by itself. */

@@ -41,7 +41,7 @@ export async function startAccount(config: AccountConfig, opts: { logger?: Logge
       keys,
       logger,
       metrics: createMetrics('account'),
-      failureCounters: redis ? createRedisCounterStore(redis, 'marquee:throttle:') : createMemoryCounterStore(),
+      failureCounters: redis ? createRedisCounterStore(redis, `${config.REDIS_KEY_PREFIX}throttle:`) : createMemoryCounterStore(),
       limits: {
         maxPerUser: config.LOGIN_MAX_FAILURES_PER_USER,
         maxPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,

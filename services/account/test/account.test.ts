@@ -4,12 +4,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier, type Jwks } from '@marquee/service-kit';
 import { loadAccountConfig, startAccount, type RunningAccount } from '../src/index.ts';
-import { TEST_REDIS_URL, createScratchDatabase, generateSigningKeyPem, uniqueName, type ScratchDatabase } from '../../../test/support/infra.ts';
+import { TEST_REDIS_URL, createScratchDatabase, deleteRedisKeys, generateSigningKeyPem, redisKeyPrefix, uniqueName, type ScratchDatabase } from '../../../test/support/infra.ts';
 
 let db: ScratchDatabase;
 const signingPem = generateSigningKeyPem();
 let account: RunningAccount;
 const redisPrefixProbe = new Redis(TEST_REDIS_URL);
+const keyPrefix = redisKeyPrefix('account');
 
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(account.url + path, {
@@ -26,6 +27,7 @@ beforeAll(async () => {
   const config = loadAccountConfig({
     DATABASE_URL: db.url,
     REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: keyPrefix,
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'silent',
@@ -43,6 +45,7 @@ afterAll(async () => {
   await account?.close();
   await redisPrefixProbe.quit();
   await db?.drop();
+  await deleteRedisKeys(keyPrefix);
 });
 
 describe('signup', () => {
@@ -176,7 +179,7 @@ describe('login, refresh, logout', () => {
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect(blocked.headers.get('content-type')).toBe('application/problem+json');
-    expect(Number(await redisPrefixProbe.get(`marquee:throttle:login:user:${victim.toLowerCase()}`))).toBe(3);
+    expect(Number(await redisPrefixProbe.get(`${keyPrefix}throttle:login:user:${victim.toLowerCase()}`))).toBe(3);
   });
 });
 

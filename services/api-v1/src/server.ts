@@ -13,7 +13,7 @@ export interface RunningApiV1 {
  */
 export async function startApiV1(config: ApiV1Config, opts: { logger?: Logger } = {}): Promise<RunningApiV1> {
   const logger = opts.logger ?? createLogger('api-v1', config.LOG_LEVEL);
-  const account = createInternalClient({ name: 'account service', baseUrl: config.ACCOUNT_URL, timeoutMs: 3_000, retries: 1 });
+  const account = createInternalClient({ name: 'account service', baseUrl: config.ACCOUNT_URL, timeoutMs: config.ACCOUNT_TIMEOUT_MS, retries: 1 });
   const apiV2 = createInternalClient({ name: 'api-v2', baseUrl: config.API_V2_URL, timeoutMs: 2_000, retries: 1, breakerHalfOpenAfterMs: 1_000 });
   const apiV2Internal = createInternalClient({
     name: 'api-v2 (internal)',

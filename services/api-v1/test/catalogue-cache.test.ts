@@ -3,7 +3,7 @@
  * end-to-end suite cannot stage cheaply: the stale copy must come at the deadline, and the slow
  * fetch must still refresh the copy for the next caller.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DependencyUnavailableError, type CatalogueDisplay, type InternalClient, type InternalRequest } from '@marquee/service-kit';
 import { createCatalogueCache } from '../src/devices/catalogue-cache.ts';
 
@@ -45,6 +45,21 @@ function scriptedClient() {
   };
 }
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Whether a promise has settled by now (after pending microtasks and zero-delay work). */
+async function settled(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await vi.advanceTimersByTimeAsync(0);
+  return done;
+}
+
 describe('catalogue cache', () => {
   it('waits for the first copy, then serves the last good copy at the deadline while api-v2 hangs', async () => {
     const api = scriptedClient();
@@ -55,13 +70,16 @@ describe('catalogue cache', () => {
     api.answer('one');
     expect(await first).toEqual({ devices: [{ deviceid: item('').id, name: 'one', location: 'A 1', online: true, price: 5 }] });
 
-    const started = performance.now();
-    const hung = await cache.get();
-    const waited = performance.now() - started;
-    expect(hung.devices[0]!.name).toBe('one');
-    expect(hung.staleAgeSeconds).toBe(0);
-    expect(waited).toBeGreaterThanOrEqual(95);
-    expect(waited).toBeLessThan(500); // the hang never ends: anything near the deadline proves it
+    // api-v2 hangs: the caller waits exactly until the deadline, then gets the last good copy.
+    vi.useFakeTimers();
+    const hung = cache.get();
+    await vi.advanceTimersByTimeAsync(99);
+    expect(await settled(hung)).toBe(false);
+    expect(stale).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await settled(hung)).toBe(true);
+    expect((await hung).devices[0]!.name).toBe('one');
+    expect((await hung).staleAgeSeconds).toBe(0);
     expect(stale).toBe(1);
 
     // A second caller shares the fetch still in flight instead of starting another.
@@ -82,12 +100,27 @@ describe('catalogue cache', () => {
     const warm = cache.get();
     api.answer('one');
     await warm;
-    const started = performance.now();
+    // A failure is answered from the copy at once: no time passes, no deadline is waited for.
+    vi.useFakeTimers();
     const failing = cache.get();
     api.fail();
-    const answer = await failing;
-    expect(answer.staleAgeSeconds).toBe(0);
-    expect(performance.now() - started).toBeLessThan(100);
+    expect(await settled(failing)).toBe(true);
+    expect((await failing).staleAgeSeconds).toBe(0);
+  });
+
+  it('reports the age of the copy it serves in whole seconds (the v1 Age header)', async () => {
+    const api = scriptedClient();
+    let clock = 1_000_000;
+    const cache = createCatalogueCache({ apiV2Internal: api.client, staleAfterMs: 5_000, now: () => clock });
+    const warm = cache.get();
+    api.answer('one');
+    await warm;
+    for (const [elapsedMs, age] of [[999, 0], [1_000, 1], [2_500, 2], [61_000, 61]] as const) {
+      clock = 1_000_000 + elapsedMs;
+      const failing = cache.get();
+      api.fail();
+      expect((await failing).staleAgeSeconds).toBe(age);
+    }
   });
 
   it('treats an answer off the catalogue contract as a failing api-v2: the copy is served, never the bad answer', async () => {

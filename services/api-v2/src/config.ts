@@ -11,6 +11,8 @@ export const apiV2ConfigShape = {
   /** Bus channels are `<BUS_PREFIX>.<topic>` (deployments sharing one Redis stay apart). */
   BUS_PREFIX: busPrefixSchema,
   ACCOUNT_URL: z.string().url(),
+  /** How long a call to the account service (signup, login: a password hash each) may take before it answers 503. */
+  ACCOUNT_TIMEOUT_MS: env.int(3_000, 100, 60_000),
   /** Where clients reach this API, used in absolute links (media URLs in playlists). */
   PUBLIC_BASE_URL: z.string().url().default('http://127.0.0.1:8080/v2'),
   HOLD_TTL_SECONDS: env.int(900, 10, 86_400),

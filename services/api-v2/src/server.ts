@@ -41,7 +41,7 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
     (config.REDIS_URL
       ? createRedisBus(config.REDIS_URL, { prefix: config.BUS_PREFIX, logger, registry: metrics.registry })
       : createMemoryBus({ logger, registry: metrics.registry }));
-  const account = createInternalClient({ name: 'account service', baseUrl: config.ACCOUNT_URL, timeoutMs: 3_000 });
+  const account = createInternalClient({ name: 'account service', baseUrl: config.ACCOUNT_URL, timeoutMs: config.ACCOUNT_TIMEOUT_MS });
   const verifier = createTokenVerifier({
     fetchJwks: async (context) => (await account.request<Jwks>({ method: 'GET', path: '/.well-known/jwks.json', context })).body,
   });

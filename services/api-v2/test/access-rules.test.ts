@@ -10,7 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInProcessApiV2, type Caller, type InProcessApiV2 } from './in-process-app.ts';
+import { api as request } from '../../../test/support/http.ts';
+import { startApiV2TestApp, type ApiV2TestApp } from '../../../test/support/api-v2-app.ts';
+import type { Session as Caller } from '../../../test/support/platform.ts';
 
 const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src');
 const ALLOWED = new Set(['access.ts', 'authz.ts']);
@@ -30,7 +32,7 @@ it('no source file outside access.ts and authz.ts reads a role', async () => {
 });
 
 describe('what each caller sees of one two-display booking (rules from access.ts, through the app)', () => {
-  let api: InProcessApiV2;
+  let api: InProcess;
   let who: Record<'opA' | 'opB' | 'advA' | 'advB' | 'admin', Caller>;
   let dA: string; // run by opA, fully booked by advA's booking
   let dB: string; // run by opB, also in advA's booking
@@ -39,7 +41,7 @@ describe('what each caller sees of one two-display booking (rules from access.ts
   const window = { startsAt: new Date(Date.now() + 2 * 3600_000).toISOString(), endsAt: new Date(Date.now() + 3 * 3600_000).toISOString() };
 
   beforeAll(async () => {
-    api = await startInProcessApiV2('v2access');
+    api = await inProcess('v2access');
     who = { opA: api.user('operator'), opB: api.user('operator'), advA: api.user('advertiser'), advB: api.user('advertiser'), admin: api.user('admin') };
     const display = async (op: Caller) => {
       const created = await api.call('POST', '/displays', op, {
@@ -124,3 +126,18 @@ describe('what each caller sees of one two-display booking (rules from access.ts
     expect(await listed(who.advA)).not.toContain(theirCreative);
   });
 });
+
+/** The app harness with a JSON call as `who` (content type and parsed body, null when empty). */
+type InProcess = ApiV2TestApp & {
+  call(method: string, path: string, who?: Caller, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; type: string | null; body: any }>;
+};
+
+async function inProcess(name: string): Promise<InProcess> {
+  const h = await startApiV2TestApp(name);
+  return Object.assign(h, {
+    async call(method: string, path: string, who?: Caller, body?: unknown, headers: Record<string, string> = {}) {
+      const res = await request(h.v2, method, path, body, { ...who?.auth, ...headers });
+      return { status: res.status, type: res.headers.get('content-type'), body: res.body ?? null };
+    },
+  });
+}

@@ -1,3 +1,7 @@
+/**
+ * The auth front door as it runs: api-v2 relaying to a real account service. What api-v2 decides
+ * alone (bad input, docs) is tested on the app in front-door-input.test.ts.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, signUpAndLogIn, startTestPlatform, type TestPlatform } from '../../../test/support/platform.ts';
 
@@ -30,51 +34,21 @@ describe('auth front door', () => {
     expect(weak.status).toBe(422);
     expect(weak.body.code).toBe('weak-password');
   });
-
-  it('refuses bad input before calling anyone: malformed JSON, wrong types, unknown fields, no token', async () => {
-    const malformed = await api(p.apiV2.url, 'POST', '/auth/login', '{"username":');
-    expect(malformed.status).toBe(400);
-    expect(malformed.headers.get('content-type')).toBe('application/problem+json');
-    const wrongTypes = await api(p.apiV2.url, 'POST', '/auth/login', { username: 1, password: true });
-    expect(wrongTypes.status).toBe(422);
-    const unknown = await api(p.apiV2.url, 'POST', '/auth/signup', { username: 'abc-def', password: 'x-long-pass', accountType: 'operator', admin: true });
-    expect(unknown.status).toBe(422);
-    const huge = await api(p.apiV2.url, 'POST', '/auth/login', { username: 'a', password: 'b'.repeat(200_000) });
-    expect(huge.status).toBe(413);
-    const noToken = await api(p.apiV2.url, 'GET', '/me');
-    expect(noToken.status).toBe(401);
-    expect(noToken.headers.get('content-type')).toBe('application/problem+json');
-  });
-});
-
-describe('docs', () => {
-  it('serves an OpenAPI 3.1 document and a docs page with its assets', async () => {
-    const doc = await api(p.apiV2.url, 'GET', '/openapi.json');
-    expect(doc.status).toBe(200);
-    expect(doc.body.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/auth/signup', '/auth/login', '/me']));
-    const page = await fetch(p.apiV2.url + '/docs');
-    expect(page.headers.get('content-type')).toMatch(/text\/html/);
-    const html = await page.text();
-    expect(html).toContain('swagger-ui');
-    const asset = await fetch(p.apiV2.url + '/docs/assets/swagger-ui-bundle.js');
-    expect(asset.status).toBe(200);
-    expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
-  });
 });
 
 describe('account service down', () => {
-  it('answers 503 problem+json quickly instead of hanging, and the breaker then fails fast', async () => {
+  it('answers 503 problem+json instead of hanging, and the breaker then fails fast without calling', async () => {
     await p.account.close();
-    const timings: number[] = [];
+    const details: string[] = [];
     for (let i = 0; i < 8; i++) {
-      const started = performance.now();
       const res = await api(p.apiV2.url, 'POST', '/auth/login', { username: 'someone', password: 'whatever-pass' });
-      timings.push(performance.now() - started);
       expect(res.status).toBe(503);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      details.push(res.body.detail);
     }
-    expect(Math.max(...timings)).toBeLessThan(3_000);
+    // The first calls found nobody listening; then the breaker opened and calls stopped going out.
+    expect(details[0]).not.toMatch(/circuit open/);
+    expect(details.at(-1)).toMatch(/circuit open/);
   });
 });

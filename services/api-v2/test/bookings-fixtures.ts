@@ -4,7 +4,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import postgres from 'postgres';
-import { api, signUpAndLogIn, type Session } from '../../../test/support/platform.ts';
+import { api, type Target } from '../../../test/support/http.ts';
+import type { Session } from '../../../test/support/platform.ts';
 
 export type TestSql = postgres.Sql;
 
@@ -38,15 +39,6 @@ export async function seedCreative(sql: TestSql, ownerId: string): Promise<strin
   return row!.id;
 }
 
-/** Promotes a user in the shared scratch database and logs in again for a token with the new role. */
-export async function becomeAdmin(sql: TestSql, apiUrl: string, s: Session): Promise<Session> {
-  await sql`update users set role = 'admin' where id = ${s.userId}`;
-  const login = await api(apiUrl, 'POST', '/auth/login', { username: s.username, password: 'a-long-enough-passphrase' });
-  return { ...s, token: login.body.accessToken, auth: { authorization: `Bearer ${login.body.accessToken}` } };
-}
-
-export { signUpAndLogIn };
-
 /** The start of the current hour when the suite loaded: one fixed base, so repeated calls agree. */
 const HOUR_BASE = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 
@@ -58,6 +50,6 @@ export function hoursFromNow(h: number): string {
 export const key = () => randomUUID();
 
 /** POST /bookings with a fresh (or the given) Idempotency-Key. */
-export function book(base: string, s: Session, body: unknown, idempotencyKey: string = key()) {
+export function book(base: Target, s: Session, body: unknown, idempotencyKey: string = key()) {
   return api(base, 'POST', '/bookings', body, { ...s.auth, 'idempotency-key': idempotencyKey });
 }

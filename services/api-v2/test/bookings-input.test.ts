@@ -1,21 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
-import { book, hoursFromNow, key, openSql, seedCreative, seedDisplay, signUpAndLogIn, type TestSql } from './bookings-fixtures.ts';
+import { api, request, type Target } from '../../../test/support/http.ts';
+import { startApiV2TestApp, type ApiV2TestApp } from '../../../test/support/api-v2-app.ts';
+import type { Session } from '../../../test/support/platform.ts';
+import { book, hoursFromNow, key, openSql, seedCreative, seedDisplay, type TestSql } from './bookings-fixtures.ts';
 
-let p: TestPlatform;
+let h: ApiV2TestApp;
 let sql: TestSql;
 let operator: Session;
 let advertiser: Session;
-let base: string;
+let base: Target;
 let display: string;
 let creativeId: string;
 let heldId: string;
 
 beforeAll(async () => {
-  p = await startTestPlatform('v2bookin');
-  base = p.apiV2.url;
-  sql = openSql(p.db.url);
-  [operator, advertiser] = await Promise.all([signUpAndLogIn(base, 'operator'), signUpAndLogIn(base, 'advertiser')]);
+  h = await startApiV2TestApp('v2bookin');
+  base = h.v2;
+  sql = openSql(h.db.url);
+  [operator, advertiser] = [h.user('operator'), h.user('advertiser')];
   display = await seedDisplay(sql, operator.userId);
   creativeId = await seedCreative(sql, advertiser.userId);
   const held = await book(base, advertiser, valid());
@@ -23,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await sql?.end();
-  await p?.close();
+  await h?.close();
 });
 
 const valid = () => ({ displayIds: [display], creativeId, startsAt: hoursFromNow(2), endsAt: hoursFromNow(3) });
@@ -83,10 +85,10 @@ describe('POST /bookings refuses bad input with 4xx problem+json and books nothi
     const headers = { ...advertiser.auth, 'idempotency-key': key() };
     expectProblem(await api(base, 'POST', '/bookings', '{"displayIds": [', headers), 400);
     expectProblem(await api(base, 'POST', '/bookings', { ...valid(), pad: 'x'.repeat(100_000) }, headers), 413);
-    const form = await fetch(base + '/bookings', { method: 'POST', headers: { ...headers, 'content-type': 'text/plain' }, body: JSON.stringify(valid()) });
+    const form = await request(base, '/bookings', { method: 'POST', headers: { ...headers, 'content-type': 'text/plain' }, body: JSON.stringify(valid()) });
     expect(form.status).toBe(415);
     expect(form.headers.get('content-type')).toBe('application/problem+json');
-    const none = await fetch(base + '/bookings', { method: 'POST', headers });
+    const none = await request(base, '/bookings', { method: 'POST', headers });
     expect(none.status).toBeGreaterThanOrEqual(400);
     expect(none.status).toBeLessThan(500);
   });

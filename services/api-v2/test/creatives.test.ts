@@ -1,9 +1,11 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
+import { api } from '../../../test/support/http.ts';
+import { startApiV2TestApp, type ApiV2TestApp } from '../../../test/support/api-v2-app.ts';
+import type { Session } from '../../../test/support/platform.ts';
 import { JPEG_HEAD, mp4, PNG_1X1, uploadFile } from './media-fixtures.ts';
 
-let p: TestPlatform;
+let h: ApiV2TestApp;
 let db: postgres.Sql;
 let adv: Session;
 let other: Session;
@@ -13,34 +15,20 @@ let pngSha: string;
 let mp4Sha: string;
 let othersJpegSha: string;
 
-/** Signs up an advertiser and promotes it in the account database (as ADMIN_USERNAME bootstrap would). */
-async function adminSession(): Promise<Session> {
-  const s = await signUpAndLogIn(p.apiV2.url, 'advertiser');
-  await db`update users set role = 'admin' where id = ${s.userId}`;
-  const login = await api(p.apiV2.url, 'POST', '/auth/login', { username: s.username, password: 'a-long-enough-passphrase' });
-  expect(login.body.user.role).toBe('admin');
-  return { ...s, token: login.body.accessToken, auth: { authorization: `Bearer ${login.body.accessToken}` } };
-}
-
 beforeAll(async () => {
-  p = await startTestPlatform('v2creatives');
-  db = postgres(p.db.url, { max: 2, onnotice: () => {} });
-  [adv, other, operator] = await Promise.all([
-    signUpAndLogIn(p.apiV2.url, 'advertiser'),
-    signUpAndLogIn(p.apiV2.url, 'advertiser'),
-    signUpAndLogIn(p.apiV2.url, 'operator'),
-  ]);
-  admin = await adminSession();
-  pngSha = (await uploadFile(p.apiV2.url, adv.auth, PNG_1X1, 'image/png')).body.sha256;
-  mp4Sha = (await uploadFile(p.apiV2.url, adv.auth, mp4(5000), 'video/mp4')).body.sha256;
-  othersJpegSha = (await uploadFile(p.apiV2.url, other.auth, JPEG_HEAD, 'image/jpeg')).body.sha256;
+  h = await startApiV2TestApp('v2creatives');
+  db = postgres(h.db.url, { max: 2, onnotice: () => {} });
+  [adv, other, operator, admin] = [h.user('advertiser'), h.user('advertiser'), h.user('operator'), h.user('admin')];
+  pngSha = (await uploadFile(h.v2, adv.auth, PNG_1X1, 'image/png')).body.sha256;
+  mp4Sha = (await uploadFile(h.v2, adv.auth, mp4(5000), 'video/mp4')).body.sha256;
+  othersJpegSha = (await uploadFile(h.v2, other.auth, JPEG_HEAD, 'image/jpeg')).body.sha256;
 });
 afterAll(async () => {
   await db?.end();
-  await p?.close();
+  await h?.close();
 });
 
-const create = (s: Session, body: unknown) => api(p.apiV2.url, 'POST', '/creatives', body, s.auth);
+const create = (s: Session, body: unknown) => api(h.v2, 'POST', '/creatives', body, s.auth);
 
 describe('creating creatives', () => {
   it('creates image, video, text and html creatives', async () => {
@@ -69,7 +57,7 @@ describe('creating creatives', () => {
     const html = await create(adv, { name: 'Card', type: 'html', body: '<h1>Hello</h1>', durationMs: 5000 });
     expect(html.status).toBe(201);
 
-    const read = await api(p.apiV2.url, 'GET', `/creatives/${image.body.id}`, undefined, adv.auth);
+    const read = await api(h.v2, 'GET', `/creatives/${image.body.id}`, undefined, adv.auth);
     expect(read.status).toBe(200);
     expect(read.body).toEqual(image.body);
   });
@@ -109,8 +97,8 @@ describe('creating creatives', () => {
 
   it('lets only advertisers and admins in: operators 403, anonymous 401', async () => {
     expect((await create(operator, { name: 'x', type: 'text', body: 'hi', durationMs: 5000 })).status).toBe(403);
-    expect((await api(p.apiV2.url, 'GET', '/creatives', undefined, operator.auth)).status).toBe(403);
-    expect((await api(p.apiV2.url, 'POST', '/creatives', { name: 'x', type: 'text', body: 'hi', durationMs: 5000 })).status).toBe(401);
+    expect((await api(h.v2, 'GET', '/creatives', undefined, operator.auth)).status).toBe(403);
+    expect((await api(h.v2, 'POST', '/creatives', { name: 'x', type: 'text', body: 'hi', durationMs: 5000 })).status).toBe(401);
     const byAdmin = await create(admin, { name: 'House ad', type: 'image', mediaSha256: othersJpegSha, durationMs: 5000 });
     expect(byAdmin.status).toBe(201);
     expect(byAdmin.body.ownerId).toBe(admin.userId);
@@ -121,35 +109,35 @@ describe('reading and changing creatives', () => {
   it("answers 404 for another advertiser's creative on every object route; admins reach all", async () => {
     const mine = await create(adv, { name: 'Private', type: 'text', body: 'mine', durationMs: 5000 });
     const id = mine.body.id as string;
-    expect((await api(p.apiV2.url, 'GET', `/creatives/${id}`, undefined, other.auth)).status).toBe(404);
-    const patch = await api(p.apiV2.url, 'PATCH', `/creatives/${id}`, { name: 'Stolen' }, other.auth);
+    expect((await api(h.v2, 'GET', `/creatives/${id}`, undefined, other.auth)).status).toBe(404);
+    const patch = await api(h.v2, 'PATCH', `/creatives/${id}`, { name: 'Stolen' }, other.auth);
     expect(patch.status).toBe(404);
     expect(patch.headers.get('content-type')).toBe('application/problem+json');
-    expect((await api(p.apiV2.url, 'GET', `/creatives/${id}`, undefined, operator.auth)).status).toBe(403);
-    expect((await api(p.apiV2.url, 'GET', '/creatives/00000000-0000-4000-8000-000000000000', undefined, adv.auth)).status).toBe(404);
-    expect((await api(p.apiV2.url, 'GET', '/creatives/not-a-uuid', undefined, adv.auth)).status).toBe(422);
+    expect((await api(h.v2, 'GET', `/creatives/${id}`, undefined, operator.auth)).status).toBe(403);
+    expect((await api(h.v2, 'GET', '/creatives/00000000-0000-4000-8000-000000000000', undefined, adv.auth)).status).toBe(404);
+    expect((await api(h.v2, 'GET', '/creatives/not-a-uuid', undefined, adv.auth)).status).toBe(422);
 
-    const othersList = await api(p.apiV2.url, 'GET', '/creatives?limit=200', undefined, other.auth);
+    const othersList = await api(h.v2, 'GET', '/creatives?limit=200', undefined, other.auth);
     expect(othersList.body.items.map((c: { id: string }) => c.id)).not.toContain(id);
-    expect((await api(p.apiV2.url, 'GET', `/creatives/${id}`, undefined, admin.auth)).body.name).toBe('Private');
-    const byAdmin = await api(p.apiV2.url, 'PATCH', `/creatives/${id}`, { name: 'Renamed by admin' }, admin.auth);
+    expect((await api(h.v2, 'GET', `/creatives/${id}`, undefined, admin.auth)).body.name).toBe('Private');
+    const byAdmin = await api(h.v2, 'PATCH', `/creatives/${id}`, { name: 'Renamed by admin' }, admin.auth);
     expect(byAdmin.status).toBe(200);
     expect(byAdmin.body.ownerId).toBe(adv.userId);
-    const all = await api(p.apiV2.url, 'GET', '/creatives?limit=200', undefined, admin.auth);
+    const all = await api(h.v2, 'GET', '/creatives?limit=200', undefined, admin.auth);
     expect(new Set(all.body.items.map((c: { ownerId: string }) => c.ownerId))).toEqual(new Set([adv.userId, admin.userId]));
   });
 
   it('renames and re-times a creative; content and type cannot be patched', async () => {
     const c = await create(adv, { name: 'Before', type: 'text', body: 'hi', durationMs: 5000 });
     const id = c.body.id as string;
-    const renamed = await api(p.apiV2.url, 'PATCH', `/creatives/${id}`, { name: 'After', durationMs: 8000 }, adv.auth);
+    const renamed = await api(h.v2, 'PATCH', `/creatives/${id}`, { name: 'After', durationMs: 8000 }, adv.auth);
     expect(renamed.status).toBe(200);
     expect(renamed.body).toMatchObject({ name: 'After', durationMs: 8000, body: 'hi' });
     expect(new Date(renamed.body.updatedAt).getTime()).toBeGreaterThanOrEqual(new Date(c.body.updatedAt).getTime());
     for (const bad of [{}, { body: 'new' }, { type: 'html' }, { name: '' }, { durationMs: 10 }, { durationMs: 'long' }]) {
-      expect((await api(p.apiV2.url, 'PATCH', `/creatives/${id}`, bad, adv.auth)).status).toBe(422);
+      expect((await api(h.v2, 'PATCH', `/creatives/${id}`, bad, adv.auth)).status).toBe(422);
     }
-    expect((await api(p.apiV2.url, 'GET', `/creatives/${id}`, undefined, adv.auth)).body).toMatchObject({ name: 'After', durationMs: 8000, body: 'hi', type: 'text' });
+    expect((await api(h.v2, 'GET', `/creatives/${id}`, undefined, adv.auth)).body).toMatchObject({ name: 'After', durationMs: 8000, body: 'hi', type: 'text' });
   });
 
   it('bumps the playlist version of displays with upcoming bookings when the duration changes', async () => {
@@ -165,21 +153,21 @@ describe('reading and changing creatives', () => {
     const version = async () => Number((await db`select playlist_version from displays where id = ${display!.id}`)[0]!.playlist_version);
     const before = await version();
 
-    expect((await api(p.apiV2.url, 'PATCH', `/creatives/${c.body.id}`, { name: 'Only a new name' }, adv.auth)).status).toBe(200);
+    expect((await api(h.v2, 'PATCH', `/creatives/${c.body.id}`, { name: 'Only a new name' }, adv.auth)).status).toBe(200);
     expect(await version()).toBe(before);
-    expect((await api(p.apiV2.url, 'PATCH', `/creatives/${c.body.id}`, { durationMs: 7000 }, adv.auth)).status).toBe(200);
+    expect((await api(h.v2, 'PATCH', `/creatives/${c.body.id}`, { durationMs: 7000 }, adv.auth)).status).toBe(200);
     expect(await version()).toBe(before + 1);
   });
 
   it('pages through the list newest first with an opaque cursor, filtered by type', async () => {
-    const s = await signUpAndLogIn(p.apiV2.url, 'advertiser');
+    const s = h.user('advertiser');
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await create(s, { name: `c${i}`, type: i % 2 ? 'html' : 'text', body: `b${i}`, durationMs: 5000 })).body.id);
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res = await api(p.apiV2.url, 'GET', `/creatives?limit=2${cursor ? `&cursor=${cursor}` : ''}`, undefined, s.auth);
+      const res = await api(h.v2, 'GET', `/creatives?limit=2${cursor ? `&cursor=${cursor}` : ''}`, undefined, s.auth);
       expect(res.status).toBe(200);
       expect(res.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...res.body.items.map((c: { id: string }) => c.id));
@@ -188,10 +176,10 @@ describe('reading and changing creatives', () => {
     } while (cursor);
     expect(pages).toBe(3);
     expect(seen).toEqual([...ids].reverse());
-    const html = await api(p.apiV2.url, 'GET', '/creatives?type=html', undefined, s.auth);
+    const html = await api(h.v2, 'GET', '/creatives?type=html', undefined, s.auth);
     expect(html.body.items.map((c: { id: string }) => c.id)).toEqual([ids[3], ids[1]]);
     for (const q of ['cursor=bogus', 'limit=0', 'limit=201', 'limit=x', 'type=gif']) {
-      expect((await api(p.apiV2.url, 'GET', `/creatives?${q}`, undefined, s.auth)).status, q).toBe(422);
+      expect((await api(h.v2, 'GET', `/creatives?${q}`, undefined, s.auth)).status, q).toBe(422);
     }
   });
 });

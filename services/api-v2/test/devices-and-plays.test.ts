@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
-import { Redis } from 'ioredis';
-import { busChannel } from '@marquee/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, createDisplay, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
+import { api } from '../../../test/support/http.ts';
+import { startApiV2TestApp, type ApiV2TestApp } from '../../../test/support/api-v2-app.ts';
+import { createDisplay, type Session } from '../../../test/support/platform.ts';
+import { startPresenceSweeper } from '../src/devices/presence.ts';
 
 const HOUR = 3_600_000;
-let p: TestPlatform;
+let h: ApiV2TestApp;
 let db: postgres.Sql;
 let op: Session;
 let otherOp: Session;
@@ -15,18 +16,13 @@ let otherAdv: Session;
 let display: { id: string; secret: string };
 let bookingId: string;
 let creativeId: string;
-const internal = (method: string, path: string, body?: unknown) => api(p.apiV2.internalUrl, method, path, body);
+const internal = (method: string, path: string, body?: unknown) => api(h.internal, method, path, body);
 
 beforeAll(async () => {
-  p = await startTestPlatform('v2devices', { apiV2: { PRESENCE_STALE_MS: '2000' } });
-  db = postgres(p.db.url, { max: 2, onnotice: () => {} });
-  [op, otherOp, adv, otherAdv] = await Promise.all([
-    signUpAndLogIn(p.apiV2.url, 'operator'),
-    signUpAndLogIn(p.apiV2.url, 'operator'),
-    signUpAndLogIn(p.apiV2.url, 'advertiser'),
-    signUpAndLogIn(p.apiV2.url, 'advertiser'),
-  ]);
-  display = await createDisplay(p.apiV2.url, op.auth, { name: 'Lobby', pricePerSlotHour: 250, audienceMultiplier: 2.5 });
+  h = await startApiV2TestApp('v2devices');
+  db = postgres(h.db.url, { max: 2, onnotice: () => {} });
+  [op, otherOp, adv, otherAdv] = [h.user('operator'), h.user('operator'), h.user('advertiser'), h.user('advertiser')];
+  display = await createDisplay(h.v2, op.auth, { name: 'Lobby', pricePerSlotHour: 250, audienceMultiplier: 2.5 });
   const [c] = await db`insert into creatives (owner_id, name, type, body, duration_ms) values (${adv.userId}, 'card', 'text', 'Hello', 5000) returning id`;
   creativeId = c!.id;
   const [b] = await db`
@@ -40,7 +36,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await db?.end();
-  await p?.close();
+  await h?.close();
 });
 
 describe('device handshakes (internal)', () => {
@@ -68,7 +64,7 @@ describe('device handshakes (internal)', () => {
     expect((await internal('POST', '/internal/displays/handshakes', { hellos: Array.from({ length: 1001 }, () => hello()) })).status).toBe(422);
     expect((await internal('POST', '/internal/displays/handshakes', '{oops')).status).toBe(400);
 
-    const rotated = await api(p.apiV2.url, 'POST', `/displays/${display.id}/credentials`, undefined, op.auth);
+    const rotated = await api(h.v2, 'POST', `/displays/${display.id}/credentials`, undefined, op.auth);
     expect(rotated.status).toBe(201);
     expect((await handshake(hello())).body.answers[0]).toEqual({ ok: false, code: 'bad_secret' });
     display.secret = rotated.body.secret;
@@ -86,7 +82,7 @@ describe('device handshakes (internal)', () => {
   });
 
   it('is not reachable on the public port', async () => {
-    const res = await api(p.apiV2.url, 'POST', '/internal/displays/handshakes', { hellos: [hello()] });
+    const res = await api(h.v2, 'POST', '/internal/displays/handshakes', { hellos: [hello()] });
     expect(res.status).toBe(404);
   });
 });
@@ -101,27 +97,40 @@ describe('presence', () => {
     await internal('POST', '/internal/presence', { events: [{ kind: 'disconnected', ...first, at: at(), reason: 'replaced' }] });
     await internal('POST', '/internal/presence', { events: [{ kind: 'seen', displayId: display.id, sessionId: 's2', at: at(), playlistVersion: 2 }] });
 
-    const seen = await api(p.apiV2.url, 'GET', `/displays/${display.id}`, undefined, op.auth);
+    const seen = await api(h.v2, 'GET', `/displays/${display.id}`, undefined, op.auth);
     expect(seen.body.presence).toMatchObject({ online: true, appliedVersion: 2 });
     expect(Date.now() - Date.parse(seen.body.presence.lastSeenAt)).toBeLessThan(10_000);
 
     await internal('POST', '/internal/presence', { events: [{ kind: 'disconnected', ...second, at: at(), reason: 'closed by display' }] });
-    const gone = await api(p.apiV2.url, 'GET', `/displays/${display.id}`, undefined, op.auth);
+    const gone = await api(h.v2, 'GET', `/displays/${display.id}`, undefined, op.auth);
     expect(gone.body.presence.online).toBe(false);
     const events = await db`select kind, detail from display_events where display_id = ${display.id} order by id`;
     expect(events.map((e) => e.kind)).toEqual(['connected', 'connected', 'disconnected']);
   });
 
-  it('marks a display offline when its replica vanished without a word (sweeper)', async () => {
+  it('marks a display offline when its replica vanished without a word (sweeper), and only such displays', async () => {
+    // Two displays online on a replica that then dies: one last heard of long ago, one just now.
+    const fresh = await createDisplay(h.v2, op.auth, { name: 'Heard from just now' });
+    const longAgo = new Date(Date.now() - 10 * 60_000).toISOString();
     await internal('POST', '/internal/presence', {
-      events: [{ kind: 'connected', displayId: display.id, sessionId: 's3', instanceId: 'tcp-c', at: new Date().toISOString(), remoteAddress: 'x', playlistVersion: 1 }],
+      events: [
+        { kind: 'connected', displayId: display.id, sessionId: 's3', instanceId: 'tcp-c', at: longAgo, remoteAddress: 'x', playlistVersion: 1 },
+        { kind: 'connected', displayId: fresh.id, sessionId: 's4', instanceId: 'tcp-c', at: new Date().toISOString(), remoteAddress: 'x', playlistVersion: 1 },
+      ],
     });
-    let online = true;
-    for (let i = 0; i < 40 && online; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      online = (await api(p.apiV2.url, 'GET', `/displays/${display.id}`, undefined, op.auth)).body.presence.online;
+    const presence = async (id: string) => (await api(h.v2, 'GET', `/displays/${id}`, undefined, op.auth)).body.presence;
+    expect((await presence(display.id)).online).toBe(true);
+    // The sweeper as api-v2 runs it, with a 60 s staleness window, on a short period.
+    const stopSweeper = startPresenceSweeper(h.sql, h.deps.logger, 60_000, 20);
+    try {
+      for (let i = 0; i < 500 && (await presence(display.id)).online; i++) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      stopSweeper();
     }
-    expect(online).toBe(false);
+    expect((await presence(display.id)).online).toBe(false);
+    expect((await presence(fresh.id)).online).toBe(true);
+    const [event] = await db`select detail from display_events where display_id = ${display.id} and kind = 'disconnected' order by id desc limit 1`;
+    expect(event!.detail).toMatchObject({ sessionId: 's3', reason: 'presence timeout' });
   });
 
   it('refuses malformed presence batches', async () => {
@@ -132,51 +141,51 @@ describe('presence', () => {
 
 describe('commands', () => {
   it('queues a command for the device, publishes it, takes the result, and hides it from others', async () => {
-    const redis = new Redis(p.redisUrl);
-    const published = new Promise<unknown>((resolve) => redis.on('message', (_t, m) => resolve(JSON.parse(m))));
-    await redis.subscribe(busChannel(p.busPrefix, 'display.command'));
-    const sent = await api(p.apiV2.url, 'POST', `/displays/${display.id}/commands`, { kind: 'screenshot' }, op.auth);
+    let announce!: (message: unknown) => void;
+    const published = new Promise<unknown>((resolve) => (announce = resolve));
+    const unsubscribe = await h.bus.subscribe('display.command', (message) => announce(message));
+    const sent = await api(h.v2, 'POST', `/displays/${display.id}/commands`, { kind: 'screenshot' }, op.auth);
     expect(sent.status).toBe(202);
     expect(sent.body.status).toBe('pending');
     await expect(published).resolves.toMatchObject({ commandId: sent.body.id, displayId: display.id, kind: 'screenshot' });
-    await redis.quit();
+    await unsubscribe();
 
     // The display's next handshake takes it (marking it delivered).
     const pending = (await internal('POST', '/internal/displays/handshakes', { hellos: [{ displayId: display.id, secret: display.secret, playlistVersion: 0 }] })).body.answers[0];
     expect(pending.commands.map((c: { commandId: string }) => c.commandId)).toContain(sent.body.id);
-    expect((await api(p.apiV2.url, 'GET', `/displays/${display.id}/commands/${sent.body.id}`, undefined, op.auth)).body.status).toBe('delivered');
+    expect((await api(h.v2, 'GET', `/displays/${display.id}/commands/${sent.body.id}`, undefined, op.auth)).body.status).toBe('delivered');
     const result = { displayId: display.id, commandId: sent.body.id, ok: true, result: { imageSha256: 'ab'.repeat(32) }, completedAt: new Date().toISOString() };
     expect((await internal('POST', `/internal/commands/${sent.body.id}/result`, result)).status).toBe(204);
     expect((await internal('POST', `/internal/commands/${sent.body.id}/result`, result)).status).toBe(409);
     expect((await internal('POST', `/internal/commands/${randomUUID()}/result`, { ...result, commandId: undefined })).status).toBe(422);
 
-    const read = await api(p.apiV2.url, 'GET', `/displays/${display.id}/commands/${sent.body.id}`, undefined, op.auth);
+    const read = await api(h.v2, 'GET', `/displays/${display.id}/commands/${sent.body.id}`, undefined, op.auth);
     expect(read.body).toMatchObject({ status: 'succeeded', result: { imageSha256: 'ab'.repeat(32) } });
 
     // Ownership: another operator sees nothing; advertisers may not send commands.
-    expect((await api(p.apiV2.url, 'GET', `/displays/${display.id}/commands/${sent.body.id}`, undefined, otherOp.auth)).status).toBe(404);
-    expect((await api(p.apiV2.url, 'POST', `/displays/${display.id}/commands`, { kind: 'reload' }, otherOp.auth)).status).toBe(404);
-    expect((await api(p.apiV2.url, 'GET', `/displays/${display.id}/commands`, undefined, otherOp.auth)).status).toBe(404);
-    expect((await api(p.apiV2.url, 'POST', `/displays/${display.id}/commands`, { kind: 'reload' }, adv.auth)).status).toBe(403);
+    expect((await api(h.v2, 'GET', `/displays/${display.id}/commands/${sent.body.id}`, undefined, otherOp.auth)).status).toBe(404);
+    expect((await api(h.v2, 'POST', `/displays/${display.id}/commands`, { kind: 'reload' }, otherOp.auth)).status).toBe(404);
+    expect((await api(h.v2, 'GET', `/displays/${display.id}/commands`, undefined, otherOp.auth)).status).toBe(404);
+    expect((await api(h.v2, 'POST', `/displays/${display.id}/commands`, { kind: 'reload' }, adv.auth)).status).toBe(403);
   });
 
   it('keeps a command for an offline display until it expires', async () => {
-    const sent = await api(p.apiV2.url, 'POST', `/displays/${display.id}/commands`, { kind: 'reload', ttlSeconds: 10 }, op.auth);
+    const sent = await api(h.v2, 'POST', `/displays/${display.id}/commands`, { kind: 'reload', ttlSeconds: 10 }, op.auth);
     await db`update display_commands set expires_at = now() - interval '1 second' where id = ${sent.body.id}`;
     const pending = (await internal('POST', '/internal/displays/handshakes', { hellos: [{ displayId: display.id, secret: display.secret, playlistVersion: 0 }] })).body.answers[0];
     expect(pending.ok).toBe(true);
     expect(pending.commands.map((c: { commandId: string }) => c.commandId)).not.toContain(sent.body.id);
-    const read = await api(p.apiV2.url, 'GET', `/displays/${display.id}/commands/${sent.body.id}`, undefined, op.auth);
+    const read = await api(h.v2, 'GET', `/displays/${display.id}/commands/${sent.body.id}`, undefined, op.auth);
     expect(read.body.status).toBe('expired');
   });
 
   it('refuses bad command input', async () => {
     for (const body of [{ kind: 'selfdestruct' }, { kind: 'reload', ttlSeconds: 1 }, { kind: 'reload', extra: 1 }, { kind: 'reload', args: { big: 'x'.repeat(5000) } }, {}]) {
-      const res = await api(p.apiV2.url, 'POST', `/displays/${display.id}/commands`, body, op.auth);
+      const res = await api(h.v2, 'POST', `/displays/${display.id}/commands`, body, op.auth);
       expect(res.status, JSON.stringify(body)).toBe(422);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
     }
-    expect((await api(p.apiV2.url, 'POST', `/displays/not-a-uuid/commands`, { kind: 'reload' }, op.auth)).status).toBe(422);
+    expect((await api(h.v2, 'POST', `/displays/not-a-uuid/commands`, { kind: 'reload' }, op.auth)).status).toBe(422);
   });
 });
 
@@ -208,7 +217,7 @@ describe('proof of play', () => {
 
     const from = new Date(hourStart.getTime() - HOUR).toISOString();
     const to = new Date(hourStart.getTime() + 3 * HOUR).toISOString();
-    const report = await api(p.apiV2.url, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}&bucket=hour`, undefined, adv.auth);
+    const report = await api(h.v2, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}&bucket=hour`, undefined, adv.auth);
     expect(report.status).toBe(200);
     expect(report.body.totals).toEqual({ plays: 3, impressions: 7.5 });
     expect(report.body.displays[0].buckets).toEqual([
@@ -216,13 +225,13 @@ describe('proof of play', () => {
       { start: new Date(hourStart.getTime() + HOUR).toISOString(), plays: 1, impressions: 2.5 },
     ]);
     // The display's operator may read it; another advertiser or operator may not know it exists.
-    expect((await api(p.apiV2.url, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}`, undefined, op.auth)).body.totals.plays).toBe(3);
-    expect((await api(p.apiV2.url, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}`, undefined, otherAdv.auth)).status).toBe(404);
-    expect((await api(p.apiV2.url, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}`, undefined, otherOp.auth)).status).toBe(404);
+    expect((await api(h.v2, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}`, undefined, op.auth)).body.totals.plays).toBe(3);
+    expect((await api(h.v2, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}`, undefined, otherAdv.auth)).status).toBe(404);
+    expect((await api(h.v2, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}`, undefined, otherOp.auth)).status).toBe(404);
   });
 
   it('refuses bad report queries and bad batches', async () => {
-    const q = (s: string) => api(p.apiV2.url, 'GET', `/bookings/${bookingId}/plays?${s}`, undefined, adv.auth);
+    const q = (s: string) => api(h.v2, 'GET', `/bookings/${bookingId}/plays?${s}`, undefined, adv.auth);
     expect((await q('from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z')).status).toBe(422);
     expect((await q('from=yesterday&to=today')).status).toBe(422);
     expect((await q('from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&bucket=hour')).status).toBe(422);

@@ -1,43 +1,36 @@
 import { createHash, randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisBus, type MessageBus } from '@marquee/service-kit';
 import { verifyDisplayCredential } from '../src/displays/credentials.ts';
 import { displayRoutes } from '../src/displays/routes.ts';
 import { createRouter } from '../src/openapi.ts';
 import { TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED } from '../src/playlist-changes.ts';
-import { api, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
+import { api, request } from '../../../test/support/http.ts';
+import { startApiV2TestApp, type ApiV2TestApp } from '../../../test/support/api-v2-app.ts';
+import type { Session } from '../../../test/support/platform.ts';
 
-let p: TestPlatform;
+let h: ApiV2TestApp;
 let db: postgres.Sql;
-let bus: MessageBus;
 let op: Session;
 let otherOp: Session;
 let adv: Session;
 let admin: Session;
 
-/** Messages seen on a topic by a real Redis subscriber, for `waitFor`. */
+/** Messages api-v2 published on a topic (its in-process bus), for `waitFor`. */
 const seen: { topic: string; message: any }[] = [];
 
 beforeAll(async () => {
-  p = await startTestPlatform('v2displays');
-  db = postgres(p.db.url, { max: 2, onnotice: () => {} });
-  bus = createRedisBus(p.redisUrl, { prefix: p.busPrefix });
-  for (const topic of [TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED] as const) await bus.subscribe(topic, (message: any) => {
+  h = await startApiV2TestApp('v2displays');
+  db = postgres(h.db.url, { max: 2, onnotice: () => {} });
+  for (const topic of [TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED] as const) await h.bus.subscribe(topic, (message: any) => {
       // playlist.changed carries a batch of changes: record each one like a single message.
       for (const m of topic === TOPIC_PLAYLIST_CHANGED ? message.changes : [message]) seen.push({ topic, message: m });
     });
-  [op, otherOp, adv] = await Promise.all([signUpAndLogIn(p.apiV2.url, 'operator'), signUpAndLogIn(p.apiV2.url, 'operator'), signUpAndLogIn(p.apiV2.url, 'advertiser')]);
-  // There is no admin signup: promote a fresh user in the shared scratch database, then log in again.
-  const promoted = await signUpAndLogIn(p.apiV2.url, 'operator');
-  await db`update users set role = 'admin' where id = ${promoted.userId}`;
-  const login = await api(p.apiV2.url, 'POST', '/auth/login', { username: promoted.username, password: 'a-long-enough-passphrase' });
-  admin = { ...promoted, token: login.body.accessToken, auth: { authorization: `Bearer ${login.body.accessToken}` } };
+  [op, otherOp, adv, admin] = [h.user('operator'), h.user('operator'), h.user('advertiser'), h.user('admin')];
 });
 afterAll(async () => {
-  await bus?.close();
   await db?.end();
-  await p?.close();
+  await h?.close();
 });
 
 const validDisplay = (over: Record<string, unknown> = {}) => ({
@@ -55,18 +48,18 @@ const validDisplay = (over: Record<string, unknown> = {}) => ({
 });
 
 async function createDisplay(s: Session, over: Record<string, unknown> = {}) {
-  const res = await api(p.apiV2.url, 'POST', '/displays', validDisplay(over), s.auth);
+  const res = await api(h.v2, 'POST', '/displays', validDisplay(over), s.auth);
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body as { display: any; credential: { displayId: string; secret: string } };
 }
 
 async function activate(s: Session, id: string) {
-  const res = await api(p.apiV2.url, 'POST', `/displays/${id}/activate`, undefined, s.auth);
+  const res = await api(h.v2, 'POST', `/displays/${id}/activate`, undefined, s.auth);
   expect(res.status).toBe(200);
   return res.body;
 }
 
-async function waitFor<T>(find: () => T | undefined, ms = 3_000): Promise<T> {
+async function waitFor<T>(find: () => T | undefined, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const found = find();
@@ -74,6 +67,18 @@ async function waitFor<T>(find: () => T | undefined, ms = 3_000): Promise<T> {
     if (Date.now() > deadline) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Waits until a statement of this database matching `like` waits for a lock: a race staged, not hoped for. */
+async function waitingOnLock(like: string) {
+  for (let i = 0; i < 500; i++) {
+    const [row] = await h.sql<{ n: number }[]>`
+      select count(*)::int as n from pg_stat_activity
+      where datname = current_database() and wait_event_type = 'Lock' and query ilike ${like}`;
+    if (row!.n > 0) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no statement like ${like} waited for a lock within 10 s`);
 }
 
 /** A booked (or other status) booking occupying `slot` of a display over [from, to). */
@@ -115,7 +120,7 @@ describe('creating displays', () => {
     const [row] = await db`select credential_hash from displays where id = ${display.id}`;
     expect(Buffer.from(row!.credential_hash).equals(createHash('sha256').update(credential.secret).digest())).toBe(true);
 
-    const again = await api(p.apiV2.url, 'GET', `/displays/${display.id}`, undefined, op.auth);
+    const again = await api(h.v2, 'GET', `/displays/${display.id}`, undefined, op.auth);
     expect(again.status).toBe(200);
     expect(JSON.stringify(again.body)).not.toContain(credential.secret);
     expect(again.body).not.toHaveProperty('credential');
@@ -151,17 +156,17 @@ describe('creating displays', () => {
       ['missing loop', { loop: undefined }, 'loop'],
     ];
     for (const [what, over, field] of cases) {
-      const res = await api(p.apiV2.url, 'POST', '/displays', validDisplay(over), op.auth);
+      const res = await api(h.v2, 'POST', '/displays', validDisplay(over), op.auth);
       expect(res.status, what).toBe(422);
       expect(res.headers.get('content-type'), what).toBe('application/problem+json');
       expect(res.body.errors.map((e: any) => e.field), what).toContain(field);
     }
-    const malformed = await api(p.apiV2.url, 'POST', '/displays', '{"name": "x",', op.auth);
+    const malformed = await api(h.v2, 'POST', '/displays', '{"name": "x",', op.auth);
     expect(malformed.status).toBe(400);
     expect(malformed.headers.get('content-type')).toBe('application/problem+json');
-    const notJson = await fetch(p.apiV2.url + '/displays', { method: 'POST', headers: { ...op.auth, 'content-type': 'text/plain' }, body: 'hi' });
+    const notJson = await request(h.v2, '/displays', { method: 'POST', headers: { ...op.auth, 'content-type': 'text/plain' }, body: 'hi' });
     expect([400, 415]).toContain(notJson.status);
-    const array = await api(p.apiV2.url, 'POST', '/displays', [validDisplay()], op.auth);
+    const array = await api(h.v2, 'POST', '/displays', [validDisplay()], op.auth);
     expect(array.status).toBe(422);
   });
 });
@@ -177,27 +182,27 @@ describe('ownership and roles', () => {
       ['POST', `/displays/${id}/activate`, undefined],
       ['POST', `/displays/${id}/credentials`, undefined],
     ] as const) {
-      const res = await api(p.apiV2.url, method, path, body, otherOp.auth);
+      const res = await api(h.v2, method, path, body, otherOp.auth);
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
     }
-    expect((await api(p.apiV2.url, 'POST', '/displays', validDisplay(), adv.auth)).status).toBe(403);
-    expect((await api(p.apiV2.url, 'PATCH', `/displays/${id}`, { name: 'x' }, adv.auth)).status).toBe(403);
-    expect((await api(p.apiV2.url, 'POST', `/displays/${id}/credentials`, undefined, adv.auth)).status).toBe(403);
-    expect((await api(p.apiV2.url, 'POST', `/displays/${id}/disable`, undefined, adv.auth)).status).toBe(403);
+    expect((await api(h.v2, 'POST', '/displays', validDisplay(), adv.auth)).status).toBe(403);
+    expect((await api(h.v2, 'PATCH', `/displays/${id}`, { name: 'x' }, adv.auth)).status).toBe(403);
+    expect((await api(h.v2, 'POST', `/displays/${id}/credentials`, undefined, adv.auth)).status).toBe(403);
+    expect((await api(h.v2, 'POST', `/displays/${id}/disable`, undefined, adv.auth)).status).toBe(403);
     // Nothing changed.
     const [row] = await db`select name, status from displays where id = ${id}`;
     expect(row).toEqual({ name: 'Hauptbahnhof north entrance', status: 'pending' });
-    expect((await api(p.apiV2.url, 'GET', `/displays/${id}`)).status).toBe(401);
-    expect((await api(p.apiV2.url, 'GET', `/displays/${randomUUID()}`, undefined, op.auth)).status).toBe(404);
-    expect((await api(p.apiV2.url, 'GET', `/displays/not-a-uuid`, undefined, op.auth)).status).toBe(422);
+    expect((await api(h.v2, 'GET', `/displays/${id}`)).status).toBe(401);
+    expect((await api(h.v2, 'GET', `/displays/${randomUUID()}`, undefined, op.auth)).status).toBe(404);
+    expect((await api(h.v2, 'GET', `/displays/not-a-uuid`, undefined, op.auth)).status).toBe(422);
   });
 
   it('shows advertisers only active displays, without presence, ownership or credential details', async () => {
     const { display } = await createDisplay(op);
-    expect((await api(p.apiV2.url, 'GET', `/displays/${display.id}`, undefined, adv.auth)).status).toBe(404);
+    expect((await api(h.v2, 'GET', `/displays/${display.id}`, undefined, adv.auth)).status).toBe(404);
     await activate(op, display.id);
-    const res = await api(p.apiV2.url, 'GET', `/displays/${display.id}`, undefined, adv.auth);
+    const res = await api(h.v2, 'GET', `/displays/${display.id}`, undefined, adv.auth);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: display.id, status: 'active', loop: { slotMs: 10_000 } });
     for (const hidden of ['presence', 'operatorId', 'credentialRotatedAt', 'credential', 'updatedAt']) expect(res.body).not.toHaveProperty(hidden);
@@ -205,13 +210,13 @@ describe('ownership and roles', () => {
 
   it('lets admins see and change any display', async () => {
     const { display } = await createDisplay(otherOp);
-    const got = await api(p.apiV2.url, 'GET', `/displays/${display.id}`, undefined, admin.auth);
+    const got = await api(h.v2, 'GET', `/displays/${display.id}`, undefined, admin.auth);
     expect(got.status).toBe(200);
     expect(got.body.operatorId).toBe(otherOp.userId);
-    const patched = await api(p.apiV2.url, 'PATCH', `/displays/${display.id}`, { name: 'Renamed by admin' }, admin.auth);
+    const patched = await api(h.v2, 'PATCH', `/displays/${display.id}`, { name: 'Renamed by admin' }, admin.auth);
     expect(patched.status).toBe(200);
     expect(patched.body.name).toBe('Renamed by admin');
-    const list = await api(p.apiV2.url, 'GET', '/displays?limit=200', undefined, admin.auth);
+    const list = await api(h.v2, 'GET', '/displays?limit=200', undefined, admin.auth);
     const owners = new Set(list.body.items.map((d: any) => d.operatorId));
     expect(owners.has(op.userId) && owners.has(otherOp.userId)).toBe(true);
   });
@@ -232,7 +237,7 @@ describe('device credentials', () => {
 
   it('rotation replaces the credential at once and announces the revocation on the bus', async () => {
     const { display, credential: old } = await createDisplay(op);
-    const res = await api(p.apiV2.url, 'POST', `/displays/${display.id}/credentials`, undefined, op.auth);
+    const res = await api(h.v2, 'POST', `/displays/${display.id}/credentials`, undefined, op.auth);
     expect(res.status).toBe(201);
     expect(res.body.displayId).toBe(display.id);
     expect(res.body.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -249,15 +254,15 @@ describe('device credentials', () => {
   it('disabling revokes the device (bus message, credential refused); re-activating restores it', async () => {
     const { display, credential } = await createDisplay(op);
     await activate(op, display.id);
-    const disabled = await api(p.apiV2.url, 'POST', `/displays/${display.id}/disable`, undefined, op.auth);
+    const disabled = await api(h.v2, 'POST', `/displays/${display.id}/disable`, undefined, op.auth);
     expect(disabled.status).toBe(200);
     expect(disabled.body.status).toBe('disabled');
     await waitFor(() => seen.find((m) => m.topic === TOPIC_DISPLAY_REVOKED && m.message.displayId === display.id));
     expect(await verifyDisplayCredential(db as never, display.id, credential.secret)).toEqual({ ok: false, code: 'disabled' });
-    expect((await api(p.apiV2.url, 'GET', `/displays/${display.id}`, undefined, adv.auth)).status).toBe(404);
+    expect((await api(h.v2, 'GET', `/displays/${display.id}`, undefined, adv.auth)).status).toBe(404);
     // The owner still sees it; disabling twice is harmless.
-    expect((await api(p.apiV2.url, 'POST', `/displays/${display.id}/disable`, undefined, op.auth)).status).toBe(200);
-    const list = await api(p.apiV2.url, 'GET', '/displays?limit=200', undefined, op.auth);
+    expect((await api(h.v2, 'POST', `/displays/${display.id}/disable`, undefined, op.auth)).status).toBe(200);
+    const list = await api(h.v2, 'GET', '/displays?limit=200', undefined, op.auth);
     expect(list.body.items.find((d: any) => d.id === display.id)?.status).toBe('disabled');
     await activate(op, display.id);
     expect((await verifyDisplayCredential(db as never, display.id, credential.secret)).ok).toBe(true);
@@ -267,26 +272,26 @@ describe('device credentials', () => {
 describe('updating displays', () => {
   it('changes plain fields without bumping the playlist version, validating like create', async () => {
     const { display } = await createDisplay(op);
-    const res = await api(p.apiV2.url, 'PATCH', `/displays/${display.id}`, { name: 'Platform 3', tags: ['rail'], timezone: 'America/New_York' }, op.auth);
+    const res = await api(h.v2, 'PATCH', `/displays/${display.id}`, { name: 'Platform 3', tags: ['rail'], timezone: 'America/New_York' }, op.auth);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ name: 'Platform 3', tags: ['rail'], timezone: 'America/New_York', presence: { playlistVersion: 1 } });
     for (const bad of [{}, { timezone: 'Nowhere/Land' }, { loop: { lengthMs: 60_000, slotCount: 7 } }, { status: 'active' }, { name: null }]) {
-      const r = await api(p.apiV2.url, 'PATCH', `/displays/${display.id}`, bad, op.auth);
+      const r = await api(h.v2, 'PATCH', `/displays/${display.id}`, bad, op.auth);
       expect(r.status, JSON.stringify(bad)).toBe(422);
     }
-    expect((await api(p.apiV2.url, 'PATCH', `/displays/${display.id}`, '{', op.auth)).status).toBe(400);
+    expect((await api(h.v2, 'PATCH', `/displays/${display.id}`, '{', op.auth)).status).toBe(400);
   });
 
   it('a loop change bumps the playlist version in the same transaction and publishes it', async () => {
     const { display } = await createDisplay(op);
-    const res = await api(p.apiV2.url, 'PATCH', `/displays/${display.id}`, { loop: { lengthMs: 120_000, slotCount: 8 } }, op.auth);
+    const res = await api(h.v2, 'PATCH', `/displays/${display.id}`, { loop: { lengthMs: 120_000, slotCount: 8 } }, op.auth);
     expect(res.status).toBe(200);
     expect(res.body.loop).toEqual({ lengthMs: 120_000, slotCount: 8, slotMs: 15_000 });
     expect(res.body.presence.playlistVersion).toBe(2);
     const msg = await waitFor(() => seen.find((m) => m.topic === TOPIC_PLAYLIST_CHANGED && m.message.displayId === display.id));
     expect(msg.message.version).toBe(2);
     // The same loop again is not a change.
-    const same = await api(p.apiV2.url, 'PATCH', `/displays/${display.id}`, { loop: { lengthMs: 120_000, slotCount: 8 } }, op.auth);
+    const same = await api(h.v2, 'PATCH', `/displays/${display.id}`, { loop: { lengthMs: 120_000, slotCount: 8 } }, op.auth);
     expect(same.body.presence.playlistVersion).toBe(2);
   });
 
@@ -298,7 +303,7 @@ describe('updating displays', () => {
     // A past booking in a removed slot does not block.
     await seedBooking(display.id, 4, new Date(now - 7200_000), new Date(now - 3600_000));
 
-    const res = await api(p.apiV2.url, 'PATCH', `/displays/${display.id}`, { loop: { lengthMs: 40_000, slotCount: 5 } }, op.auth);
+    const res = await api(h.v2, 'PATCH', `/displays/${display.id}`, { loop: { lengthMs: 40_000, slotCount: 5 } }, op.auth);
     expect(res.status).toBe(409);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(res.body.conflicts).toEqual(
@@ -312,7 +317,7 @@ describe('updating displays', () => {
     expect(row).toEqual({ slot_count: 6, loop_length_ms: 60_000, playlist_version: '1' });
 
     // Shrinking to 6 x 9 s keeps slot 5 and the 9 s creative: allowed.
-    const ok = await api(p.apiV2.url, 'PATCH', `/displays/${display.id}`, { loop: { lengthMs: 54_000, slotCount: 6 } }, op.auth);
+    const ok = await api(h.v2, 'PATCH', `/displays/${display.id}`, { loop: { lengthMs: 54_000, slotCount: 6 } }, op.auth);
     expect(ok.status).toBe(200);
   });
 
@@ -328,14 +333,14 @@ describe('updating displays', () => {
       const [b] = await tx`
         insert into bookings (advertiser_id, creative_id, starts_at, ends_at, status, price_total, currency)
         values (${adv.userId}, ${creative!.id}, ${new Date(now + 3600_000)}, ${new Date(now + 7200_000)}, 'booked', 1, 'EUR') returning id`;
-      bookingId = b!.id;
       await tx`insert into booking_slots (booking_id, display_id, slot, during)
         values (${b!.id}, ${first}, 5, tstzrange(${new Date(now + 3600_000)}::timestamptz, ${new Date(now + 7200_000)}::timestamptz))`;
+      bookingId = b!.id; // only now: the slot row (and its lock on the display) exists
       await gate;
     });
     while (!bookingId) await new Promise((r) => setTimeout(r, 10));
-    const patch = api(p.apiV2.url, 'PATCH', `/displays/${first}`, { loop: { lengthMs: 50_000, slotCount: 5 } }, op.auth);
-    await new Promise((r) => setTimeout(r, 200));
+    const patch = api(h.v2, 'PATCH', `/displays/${first}`, { loop: { lengthMs: 50_000, slotCount: 5 } }, op.auth);
+    await waitingOnLock('%displays%'); // the loop change waits for the booking's transaction
     release();
     await booking;
     const refused = await patch;
@@ -358,7 +363,7 @@ describe('updating displays', () => {
       () => 'inserted',
       (err: Error) => err.message,
     );
-    await new Promise((r) => setTimeout(r, 200));
+    await waitingOnLock('%insert into booking_slots%'); // the booking waits for the loop change
     releaseLoop();
     await loopChange;
     expect(await late).toMatch(/slot 5 does not exist/);
@@ -373,7 +378,7 @@ describe('updating displays', () => {
 
 describe('listing and the catalogue', () => {
   it('pages with an opaque cursor without duplicates or misses', async () => {
-    const owner = await signUpAndLogIn(p.apiV2.url, 'operator');
+    const owner = h.user('operator');
     const created: string[] = [];
     for (let i = 0; i < 7; i++) created.push((await createDisplay(owner, { name: `Screen ${i}` })).display.id);
     const seenIds: string[] = [];
@@ -381,7 +386,7 @@ describe('listing and the catalogue', () => {
     let pages = 0;
     do {
       const q: string = `/displays?limit=3${cursor ? `&cursor=${cursor}` : ''}`;
-      const res = await api(p.apiV2.url, 'GET', q, undefined, owner.auth);
+      const res = await api(h.v2, 'GET', q, undefined, owner.auth);
       expect(res.status).toBe(200);
       expect(res.body.items.length).toBeLessThanOrEqual(3);
       seenIds.push(...res.body.items.map((d: any) => d.id));
@@ -390,9 +395,9 @@ describe('listing and the catalogue', () => {
     } while (cursor && pages < 10);
     expect(pages).toBe(3);
     expect(seenIds).toEqual(created);
-    expect((await api(p.apiV2.url, 'GET', '/displays?limit=201', undefined, owner.auth)).status).toBe(422);
-    expect((await api(p.apiV2.url, 'GET', '/displays?limit=0', undefined, owner.auth)).status).toBe(422);
-    expect((await api(p.apiV2.url, 'GET', '/displays?cursor=bm9wZQ', undefined, owner.auth)).status).toBe(422);
+    expect((await api(h.v2, 'GET', '/displays?limit=201', undefined, owner.auth)).status).toBe(422);
+    expect((await api(h.v2, 'GET', '/displays?limit=0', undefined, owner.auth)).status).toBe(422);
+    expect((await api(h.v2, 'GET', '/displays?cursor=bm9wZQ', undefined, owner.auth)).status).toBe(422);
   });
 
   it('filters the catalogue by tags (all must match), area and availability', async () => {
@@ -409,7 +414,7 @@ describe('listing and the catalogue', () => {
     const pending = (await createDisplay(op, { name: 'pending', tags: [t, 'big'] })).display.id;
 
     const names = async (query: string, who = adv) => {
-      const res = await api(p.apiV2.url, 'GET', `/displays?limit=200&tag=${t}${query}`, undefined, who.auth);
+      const res = await api(h.v2, 'GET', `/displays?limit=200&tag=${t}${query}`, undefined, who.auth);
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       return res.body.items.map((d: any) => d.name).sort();
     };
@@ -467,7 +472,7 @@ describe('listing and the catalogue', () => {
       'availableFrom=2030-01-01T00:00:00Z&availableTo=2032-01-01T00:00:00Z',
       'limit=abc',
     ]) {
-      const res = await api(p.apiV2.url, 'GET', `/displays?${q}`, undefined, adv.auth);
+      const res = await api(h.v2, 'GET', `/displays?${q}`, undefined, adv.auth);
       expect(res.status, q).toBe(422);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
     }
@@ -478,7 +483,7 @@ describe('docs', () => {
   it('documents every display route and list filter in the OpenAPI document', async () => {
     // The display router on its own, so this checks this module's schemas, not its neighbours'.
     const router = createRouter();
-    router.route('/', displayRoutes({ sql: db as never, bus, verifier: { verify: async () => ({}) as never }, logger: {} as never, publicBaseUrl: 'http://localhost' }));
+    router.route('/', displayRoutes({ sql: db as never, bus: h.bus, verifier: { verify: async () => ({}) as never }, logger: {} as never, publicBaseUrl: 'http://localhost' }));
     const doc = router.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'displays', version: '1' } });
     expect(Object.keys(doc.paths!)).toEqual(
       expect.arrayContaining(['/displays', '/displays/{id}', '/displays/{id}/activate', '/displays/{id}/disable', '/displays/{id}/credentials']),

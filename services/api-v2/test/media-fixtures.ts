@@ -1,6 +1,6 @@
 /** Tiny but real-looking media files and upload helpers for the media and creatives suites. */
 import { createHash, randomBytes } from 'node:crypto';
-import { api } from '../../../test/support/platform.ts';
+import { api, request, type Target } from '../../../test/support/http.ts';
 
 /** A real 1x1 PNG. */
 export const PNG_1X1 = Buffer.from(
@@ -24,13 +24,13 @@ export const sha256Hex = (b: Buffer) => createHash('sha256').update(b).digest('h
 
 type Auth = { authorization: string };
 
-export async function createUpload(base: string, auth: Auth, body: Record<string, unknown>) {
+export async function createUpload(base: Target, auth: Auth, body: Record<string, unknown>) {
   return api(base, 'POST', '/uploads', body, auth);
 }
 
 /** PUTs bytes [start, start + chunk.length) of a file of `total` bytes. */
-export async function putChunk(base: string, auth: Auth, id: string, chunk: Buffer, start: number, total: number, headers: Record<string, string> = {}) {
-  const res = await fetch(`${base}/uploads/${id}`, {
+export async function putChunk(base: Target, auth: Auth, id: string, chunk: Buffer, start: number, total: number, headers: Record<string, string> = {}) {
+  const res = await request(base, `/uploads/${id}`, {
     method: 'PUT',
     headers: {
       ...auth,
@@ -45,7 +45,7 @@ export async function putChunk(base: string, auth: Auth, id: string, chunk: Buff
 }
 
 /** Uploads a whole file in chunks of `chunkBytes` and completes it; returns the completion answer. */
-export async function uploadFile(base: string, auth: Auth, file: Buffer, contentType: string, chunkBytes = 1024 * 1024) {
+export async function uploadFile(base: Target, auth: Auth, file: Buffer, contentType: string, chunkBytes = 1024 * 1024) {
   const created = await createUpload(base, auth, { contentType, totalBytes: file.length, sha256: sha256Hex(file) });
   if (created.status !== 201) throw new Error(`create upload: ${created.status} ${JSON.stringify(created.body)}`);
   for (let start = 0; start < file.length; start += chunkBytes) {

@@ -6,27 +6,24 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PNG_1X1, createUpload, sha256Hex } from './media-fixtures.ts';
-import { api, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
+import { api, request } from '../../../test/support/http.ts';
+import { startApiV2TestApp, type ApiV2TestApp } from '../../../test/support/api-v2-app.ts';
+import type { Session } from '../../../test/support/platform.ts';
 
-let p: TestPlatform;
+let h: ApiV2TestApp;
 let owners: { operator: Session; advertiser: Session };
 let intruders: { operator: Session; advertiser: Session };
 const ids: Record<string, string> = {};
 let intruderCreative: string;
 
 beforeAll(async () => {
-  p = await startTestPlatform('v2matrix');
-  const [opA, opB, advA, advB] = await Promise.all([
-    signUpAndLogIn(p.apiV2.url, 'operator'),
-    signUpAndLogIn(p.apiV2.url, 'operator'),
-    signUpAndLogIn(p.apiV2.url, 'advertiser'),
-    signUpAndLogIn(p.apiV2.url, 'advertiser'),
-  ]);
+  h = await startApiV2TestApp('v2matrix');
+  const [opA, opB, advA, advB] = [h.user('operator'), h.user('operator'), h.user('advertiser'), h.user('advertiser')];
   owners = { operator: opA, advertiser: advA };
   intruders = { operator: opB, advertiser: advB };
   const display = (name: string) =>
     api(
-      p.apiV2.url,
+      h.v2,
       'POST',
       '/displays',
       { name, location: { lat: 1, lng: 2 }, timezone: 'UTC', resolution: { widthPx: 800, heightPx: 600 }, loop: { lengthMs: 60_000, slotCount: 6 }, pricePerSlotHour: 10 },
@@ -35,13 +32,13 @@ beforeAll(async () => {
   // A pending display is not in the public catalogue: only its operator (and admins) may see it.
   ids.pendingDisplay = (await display('pending')).body.display.id;
   const active = (await display('active')).body.display.id;
-  await api(p.apiV2.url, 'POST', `/displays/${active}/activate`, undefined, opA.auth);
-  ids.command = (await api(p.apiV2.url, 'POST', `/displays/${ids.pendingDisplay}/commands`, { kind: 'reload' }, opA.auth)).body.id;
-  const creative = (who: Session) => api(p.apiV2.url, 'POST', '/creatives', { name: 'c', type: 'text', body: 'hi', durationMs: 5_000 }, who.auth);
+  await api(h.v2, 'POST', `/displays/${active}/activate`, undefined, opA.auth);
+  ids.command = (await api(h.v2, 'POST', `/displays/${ids.pendingDisplay}/commands`, { kind: 'reload' }, opA.auth)).body.id;
+  const creative = (who: Session) => api(h.v2, 'POST', '/creatives', { name: 'c', type: 'text', body: 'hi', durationMs: 5_000 }, who.auth);
   ids.creative = (await creative(advA)).body.id;
   intruderCreative = (await creative(advB)).body.id;
   const booking = await api(
-    p.apiV2.url,
+    h.v2,
     'POST',
     '/bookings',
     { displayIds: [active], creativeId: ids.creative, startsAt: new Date(Date.now() + 60_000).toISOString(), endsAt: new Date(Date.now() + 3_660_000).toISOString() },
@@ -49,9 +46,9 @@ beforeAll(async () => {
   );
   expect(booking.status).toBe(201);
   ids.booking = booking.body.id;
-  ids.upload = (await createUpload(p.apiV2.url, advA.auth, { contentType: 'image/png', totalBytes: PNG_1X1.length, sha256: sha256Hex(PNG_1X1) })).body.id;
+  ids.upload = (await createUpload(h.v2, advA.auth, { contentType: 'image/png', totalBytes: PNG_1X1.length, sha256: sha256Hex(PNG_1X1) })).body.id;
 });
-afterAll(async () => p?.close());
+afterAll(async () => h?.close());
 
 const window = `from=${new Date(Date.now() - 3_600_000).toISOString()}&to=${new Date(Date.now() + 3_600_000).toISOString()}`;
 
@@ -104,7 +101,7 @@ function fixture(method: string, path: string): { owner: 'operator' | 'advertise
 }
 
 async function call(method: string, url: string, who: Session, f: NonNullable<ReturnType<typeof fixture>>) {
-  const res = await fetch(p.apiV2.url + url, {
+  const res = await request(h.v2, url, {
     method,
     headers: { ...who.auth, ...(f.body !== undefined ? { 'content-type': 'application/json' } : {}), ...f.headers },
     body: f.raw ?? (f.body !== undefined ? JSON.stringify(f.body) : undefined),
@@ -114,7 +111,7 @@ async function call(method: string, url: string, who: Session, f: NonNullable<Re
 }
 
 it('covers every object route, and other users get what a nonexistent id gets (404 for peers)', async () => {
-  const doc = (await api(p.apiV2.url, 'GET', '/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+  const doc = (await api(h.v2, 'GET', '/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
   const routes = Object.entries(doc.paths)
     .filter(([path]) => path.includes('{') && !path.startsWith('/media/')) // media is public by design: content-addressed
     .flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path })));

@@ -5,17 +5,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInProcessApiV2, type Caller, type InProcessApiV2 } from './in-process-app.ts';
+import { api as request } from '../../../test/support/http.ts';
+import { startApiV2TestApp, type ApiV2TestApp } from '../../../test/support/api-v2-app.ts';
+import type { Session as Caller } from '../../../test/support/platform.ts';
 
-let api: InProcessApiV2;
-let sql: InProcessApiV2['sql'];
+let api: InProcess;
+let sql: InProcess['sql'];
 beforeAll(async () => {
-  api = await startInProcessApiV2('v2pages');
+  api = await inProcess('v2pages');
   sql = api.sql;
 });
 afterAll(async () => api?.close());
 
-const user = (role: Caller['role']) => api.user(role);
+const user = (role: 'advertiser' | 'operator' | 'admin') => api.user(role);
 const get = (path: string, who: Caller) => api.call('GET', path, who);
 
 /** Follows nextCursor from the first page to the last; every id in the order the pages gave them. */
@@ -67,11 +69,11 @@ describe('cursor pagination, the same on every list', () => {
   it('pages through rows that share a creation instant without missing or repeating one, in (created_at, id) order', async () => {
     const operator = user('operator');
     const advertiser = user('advertiser');
-    const displays = await sameInstantDisplays(operator.sub, 7);
-    const later = await sameInstantDisplays(operator.sub, 2);
-    const [creative] = await sameInstantCreatives(advertiser.sub, 1);
-    const creatives = [creative!, ...(await sameInstantCreatives(advertiser.sub, 6))];
-    const bookings = await sameInstantBookings(advertiser.sub, creative!, 7);
+    const displays = await sameInstantDisplays(operator.userId, 7);
+    const later = await sameInstantDisplays(operator.userId, 2);
+    const [creative] = await sameInstantCreatives(advertiser.userId, 1);
+    const creatives = [creative!, ...(await sameInstantCreatives(advertiser.userId, 6))];
+    const bookings = await sameInstantBookings(advertiser.userId, creative!, 7);
 
     // Displays: oldest first; within one instant by id.
     expect(await pageThrough('/displays', operator, 2)).toEqual([...[...displays].sort(), ...[...later].sort()]);
@@ -110,7 +112,7 @@ describe('cursor pagination, the same on every list', () => {
   it('a cursor from one list is no key into another user’s rows: it only positions, visibility still filters', async () => {
     const owner = user('advertiser');
     const other = user('advertiser');
-    await sameInstantCreatives(owner.sub, 3);
+    await sameInstantCreatives(owner.userId, 3);
     const first = await get('/creatives?limit=1', owner);
     expect(first.body.nextCursor).toEqual(expect.any(String));
     const theirs = await get(`/creatives?limit=10&cursor=${first.body.nextCursor}`, other);
@@ -118,3 +120,18 @@ describe('cursor pagination, the same on every list', () => {
     expect(theirs.body.items).toEqual([]);
   });
 });
+
+/** The app harness with a JSON call as `who` (content type and parsed body, null when empty). */
+type InProcess = ApiV2TestApp & {
+  call(method: string, path: string, who?: Caller, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; type: string | null; body: any }>;
+};
+
+async function inProcess(name: string): Promise<InProcess> {
+  const h = await startApiV2TestApp(name);
+  return Object.assign(h, {
+    async call(method: string, path: string, who?: Caller, body?: unknown, headers: Record<string, string> = {}) {
+      const res = await request(h.v2, method, path, body, { ...who?.auth, ...headers });
+      return { status: res.status, type: res.headers.get('content-type'), body: res.body ?? null };
+    },
+  });
+}

@@ -2,38 +2,35 @@
  * What api-v2 publishes on playlist.changed after a booking change: the new playlists themselves,
  * each distinct entry list once per message, so device-tcp can push without asking back.
  */
-import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busChannel, createMemoryBus, type PlaylistsChanged, type Sql } from '@marquee/service-kit';
-import { api, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
+import { createMemoryBus, type PlaylistsChanged, type Sql } from '@marquee/service-kit';
+import { api } from '../../../test/support/http.ts';
+import { startApiV2TestApp, type ApiV2TestApp } from '../../../test/support/api-v2-app.ts';
+import type { Session } from '../../../test/support/platform.ts';
 import { buildPlaylist } from '../src/playlists/build.ts';
 import { publishPlaylistChanges } from '../src/playlist-changes.ts';
-import { book, hoursFromNow, openSql, seedCreative, seedDisplay, signUpAndLogIn, type TestSql } from './bookings-fixtures.ts';
+import { book, hoursFromNow, openSql, seedCreative, seedDisplay, type TestSql } from './bookings-fixtures.ts';
 
-let p: TestPlatform;
+let h: ApiV2TestApp;
 let sql: TestSql;
-let redis: Redis;
 let operator: Session;
 let advertiser: Session;
 const messages: PlaylistsChanged[] = [];
 
 beforeAll(async () => {
-  p = await startTestPlatform('v2publish');
-  sql = openSql(p.db.url);
-  [operator, advertiser] = await Promise.all([signUpAndLogIn(p.apiV2.url, 'operator'), signUpAndLogIn(p.apiV2.url, 'advertiser')]);
-  redis = new Redis(p.redisUrl);
-  await redis.subscribe(busChannel(p.busPrefix, 'playlist.changed'));
-  redis.on('message', (_topic, payload) => messages.push(JSON.parse(payload)));
+  h = await startApiV2TestApp('v2publish');
+  sql = openSql(h.db.url);
+  [operator, advertiser] = [h.user('operator'), h.user('advertiser')];
+  await h.bus.subscribe('playlist.changed', (message) => void messages.push(message as PlaylistsChanged));
 });
 afterAll(async () => {
-  redis?.disconnect();
   await sql?.end();
-  await p?.close();
+  await h?.close();
 });
 
 async function messageNaming(displayId: string, version: number): Promise<PlaylistsChanged> {
-  for (let i = 0; i < 150; i++) {
+  for (let i = 0; i < 250; i++) {
     const found = messages.find((m) => m.changes.some((c) => c.displayId === displayId && c.version === version));
     if (found) return found;
     await new Promise((r) => setTimeout(r, 20));
@@ -52,9 +49,9 @@ describe('playlist.changed', () => {
     const sameLoop = [await seedDisplay(sql, operator.userId), await seedDisplay(sql, operator.userId)];
     const otherLoop = await seedDisplay(sql, operator.userId, { slotCount: 4, loopLengthMs: 20_000 });
     const creativeId = await seedCreative(sql, advertiser.userId);
-    const held = await book(p.apiV2.url, advertiser, { displayIds: [...sameLoop, otherLoop], creativeId, startsAt: hoursFromNow(1), endsAt: hoursFromNow(3) });
+    const held = await book(h.v2, advertiser, { displayIds: [...sameLoop, otherLoop], creativeId, startsAt: hoursFromNow(1), endsAt: hoursFromNow(3) });
     expect(held.status).toBe(201);
-    const confirmed = await api(p.apiV2.url, 'POST', `/bookings/${held.body.id}/confirm`, undefined, advertiser.auth);
+    const confirmed = await api(h.v2, 'POST', `/bookings/${held.body.id}/confirm`, undefined, advertiser.auth);
     expect(confirmed.status).toBe(200);
 
     const [version] = await sql<{ v: string }[]>`select playlist_version as v from displays where id = ${sameLoop[0]!}`;
@@ -77,7 +74,7 @@ describe('playlist.changed', () => {
   });
 
   it('still announces the versions (bare notices device-tcp fetches) when the playlists cannot be built', async () => {
-    const broken = postgres(p.db.url, { max: 1, onnotice: () => {} });
+    const broken = postgres(h.db.url, { max: 1, onnotice: () => {} });
     await broken.end();
     const bus = createMemoryBus();
     const got: PlaylistsChanged[] = [];

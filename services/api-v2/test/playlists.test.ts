@@ -3,27 +3,29 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '@marquee/service-kit';
 import { buildPlaylist } from '../src/playlists/build.ts';
-import { api, createDisplay as createDisplayVia, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
+import { api } from '../../../test/support/http.ts';
+import { startApiV2TestApp, type ApiV2TestApp } from '../../../test/support/api-v2-app.ts';
+import { createDisplay as createDisplayVia, type Session } from '../../../test/support/platform.ts';
 
 const BASE = 'https://screens.example/v2';
 const HOUR = 3600_000;
-let p: TestPlatform;
+let h: ApiV2TestApp;
 let db: postgres.Sql;
 let op: Session;
 let adv: Session;
 
 beforeAll(async () => {
-  p = await startTestPlatform('v2playlists', { apiV2: { PUBLIC_BASE_URL: BASE } });
-  db = postgres(p.db.url, { max: 2, onnotice: () => {} });
-  [op, adv] = await Promise.all([signUpAndLogIn(p.apiV2.url, 'operator'), signUpAndLogIn(p.apiV2.url, 'advertiser')]);
+  h = await startApiV2TestApp('v2playlists', { publicBaseUrl: BASE });
+  db = postgres(h.db.url, { max: 2, onnotice: () => {} });
+  [op, adv] = [h.user('operator'), h.user('advertiser')];
 });
 afterAll(async () => {
   await db?.end();
-  await p?.close();
+  await h?.close();
 });
 
 async function createDisplay(loop = { lengthMs: 60_000, slotCount: 6 }) {
-  return (await createDisplayVia(p.apiV2.url, op.auth, { name: 'Playlist screen', loop })).id;
+  return (await createDisplayVia(h.v2, op.auth, { name: 'Playlist screen', loop })).id;
 }
 
 const sha = (n: number) => n.toString(16).padStart(2, '0').repeat(32);
@@ -138,24 +140,24 @@ describe('internal playlist routes', () => {
     const creative = await textCreative('hi');
     await book(displayId, creative, 5, new Date(Date.now() - HOUR), new Date(Date.now() + HOUR));
 
-    const first = await api(p.apiV2.internalUrl, 'GET', `/internal/displays/${displayId}/playlist`);
+    const first = await api(h.internal, 'GET', `/internal/displays/${displayId}/playlist`);
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ displayId, version: 1, loop: { slotCount: 6 } });
     expect(first.body.entries.map((e: any) => e.slot)).toEqual([5]);
     expect(Date.parse(first.body.validUntil) - Date.parse(first.body.validFrom)).toBe(48 * HOUR);
 
-    const patch = await api(p.apiV2.url, 'PATCH', `/displays/${displayId}`, { loop: { lengthMs: 120_000, slotCount: 6 } }, op.auth);
+    const patch = await api(h.v2, 'PATCH', `/displays/${displayId}`, { loop: { lengthMs: 120_000, slotCount: 6 } }, op.auth);
     expect(patch.status).toBe(200);
-    const second = await api(p.apiV2.internalUrl, 'GET', `/internal/displays/${displayId}/playlist`);
+    const second = await api(h.internal, 'GET', `/internal/displays/${displayId}/playlist`);
     expect(second.body).toMatchObject({ version: 2, loop: { lengthMs: 120_000, slotCount: 6, slotMs: 20_000 } });
 
     // Not on the public app.
-    expect((await api(p.apiV2.url, 'GET', `/internal/displays/${displayId}/playlist`)).status).toBe(404);
+    expect((await api(h.v2, 'GET', `/internal/displays/${displayId}/playlist`)).status).toBe(404);
   });
 
   it('answers 404 problem+json for unknown or malformed display ids', async () => {
     for (const id of [randomUUID(), 'not-a-uuid']) {
-      const res = await api(p.apiV2.internalUrl, 'GET', `/internal/displays/${id}/playlist`);
+      const res = await api(h.internal, 'GET', `/internal/displays/${id}/playlist`);
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
     }
@@ -164,38 +166,38 @@ describe('internal playlist routes', () => {
   it('reports many playlist versions at once; unknown ids are absent', async () => {
     const a = await createDisplay();
     const b = await createDisplay();
-    await api(p.apiV2.url, 'PATCH', `/displays/${b}`, { loop: { lengthMs: 30_000, slotCount: 3 } }, op.auth);
+    await api(h.v2, 'PATCH', `/displays/${b}`, { loop: { lengthMs: 30_000, slotCount: 3 } }, op.auth);
     for (const path of ['/internal/playlists/versions']) {
-      const res = await api(p.apiV2.internalUrl, 'POST', path, { displayIds: [a, b, randomUUID(), 'junk', a] });
+      const res = await api(h.internal, 'POST', path, { displayIds: [a, b, randomUUID(), 'junk', a] });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ versions: { [a]: 1, [b]: 2 } });
     }
     const many: string[] = Array.from({ length: 10_000 }, () => randomUUID());
     many[1234] = a;
-    const big = await api(p.apiV2.internalUrl, 'POST', '/internal/playlists/versions', { displayIds: many });
+    const big = await api(h.internal, 'POST', '/internal/playlists/versions', { displayIds: many });
     expect(big.body).toEqual({ versions: { [a]: 1 } });
-    const tooMany = await api(p.apiV2.internalUrl, 'POST', '/internal/playlists/versions', { displayIds: [...many, a] });
+    const tooMany = await api(h.internal, 'POST', '/internal/playlists/versions', { displayIds: [...many, a] });
     expect(tooMany.status).toBe(422);
     for (const bad of [{}, { displayIds: 'x' }, { displayIds: [1] }, { displayIds: [], extra: 1 }]) {
-      expect((await api(p.apiV2.internalUrl, 'POST', '/internal/playlists/versions', bad)).status, JSON.stringify(bad)).toBe(422);
+      expect((await api(h.internal, 'POST', '/internal/playlists/versions', bad)).status, JSON.stringify(bad)).toBe(422);
     }
-    expect((await api(p.apiV2.internalUrl, 'POST', '/internal/playlists/versions', '{"displayIds":[')).status).toBe(400);
+    expect((await api(h.internal, 'POST', '/internal/playlists/versions', '{"displayIds":[')).status).toBe(400);
   });
 });
 
 describe('batched playlists (device-tcp fetches many at once)', () => {
   it('POST /internal/playlists answers the same playlists as the single fetch, unknown ids absent', async () => {
     const [a, b] = [await createDisplay(), await createDisplay({ lengthMs: 30_000, slotCount: 3 })];
-    const batch = await api(p.apiV2.internalUrl, 'POST', '/internal/playlists', { displayIds: [a, b, randomUUID(), 'not-a-uuid'] });
+    const batch = await api(h.internal, 'POST', '/internal/playlists', { displayIds: [a, b, randomUUID(), 'not-a-uuid'] });
     expect(batch.status).toBe(200);
     expect(Object.keys(batch.body.playlists).sort()).toEqual([a, b].sort());
     for (const id of [a, b]) {
-      const single = await api(p.apiV2.internalUrl, 'GET', `/internal/displays/${id}/playlist`);
+      const single = await api(h.internal, 'GET', `/internal/displays/${id}/playlist`);
       expect({ ...batch.body.playlists[id], generatedAt: 0, validFrom: 0, validUntil: 0 }).toEqual({ ...single.body, generatedAt: 0, validFrom: 0, validUntil: 0 });
     }
     expect(batch.body.playlists[b].loop).toEqual({ lengthMs: 30_000, slotCount: 3, slotMs: 10_000 });
     for (const bad of [{ displayIds: [] }, { displayIds: Array(1001).fill(a) }, { ids: [a] }, { displayIds: 'x' }]) {
-      expect((await api(p.apiV2.internalUrl, 'POST', '/internal/playlists', bad)).status).toBe(422);
+      expect((await api(h.internal, 'POST', '/internal/playlists', bad)).status).toBe(422);
     }
   });
 });

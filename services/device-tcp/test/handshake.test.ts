@@ -16,7 +16,7 @@ describe('handshake', () => {
   it('welcomes a display with valid credentials and announces timings', async () => {
     const c = await h.connect();
     const welcome = await c.hello('d-1', 'secret-1');
-    expect(welcome).toMatchObject({ protocol: 1, displayId: 'd-1', heartbeatIntervalMs: 200, heartbeatTimeoutMs: 500, maxFrameBytes: 262144, maxPlaysPerBatch: 500 });
+    expect(welcome).toMatchObject({ protocol: 1, displayId: 'd-1', heartbeatIntervalMs: 200, heartbeatTimeoutMs: 10_000, maxFrameBytes: 262144, maxPlaysPerBatch: 500 });
     expect(welcome.sessionId).toMatch(/^[0-9a-f-]{36}$/);
     expect(Date.parse(welcome.serverTime as string)).toBeGreaterThan(Date.now() - 5_000);
     expect(h.server.sessionCount).toBe(1);
@@ -66,21 +66,19 @@ describe('handshake', () => {
     await c.waitClosed();
   });
 
-  it('closes a connection that does not say hello in time', async () => {
+  it('closes a connection that does not say hello in time, not before', async () => {
+    const started = Date.now(); // before connecting: the server's 400 ms cannot start earlier
     const c = await h.connect();
-    const started = Date.now();
-    expect(await c.next('error', 2_000)).toMatchObject({ code: 'hello_timeout', fatal: true });
+    expect(await c.next('error', 10_000)).toMatchObject({ code: 'hello_timeout', fatal: true });
     await c.waitClosed();
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(380);
-    expect(elapsed).toBeLessThan(1_500);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(390);
   });
 
   it('closes a connection whose hello trickles in too slowly', async () => {
     const c = await h.connect();
     const frame = encodeFrame(hello());
     c.write(frame.subarray(0, 10)); // started, never finished
-    expect(await c.next('error', 2_000)).toMatchObject({ code: 'hello_timeout' });
+    expect(await c.next('error', 10_000)).toMatchObject({ code: 'hello_timeout' });
     await c.waitClosed();
   });
 
@@ -97,6 +95,10 @@ describe('handshake', () => {
 
 describe('framing on a real socket', () => {
   it('accepts a hello delivered one byte per write', async () => {
+    // A hello timeout the trickle cannot outlast, however slow the machine: this is about framing.
+    await h.close();
+    h = await startHarness({ helloTimeoutMs: 30_000 });
+    h.directory.addDisplay('d-1', 'secret-1');
     const c = await h.connect();
     c.socket.setNoDelay(true);
     const frame = encodeFrame(hello());
@@ -171,18 +173,22 @@ describe('framing on a real socket', () => {
 
 describe('liveness and duplicates', () => {
   it('closes a silent session after the heartbeat timeout but keeps a chatty one', async () => {
+    await h.close();
+    h = await startHarness({ heartbeatTimeoutMs: 1_500 });
+    h.directory.addDisplay('d-1', 'secret-1');
+    const started = Date.now(); // before its hello: its 1.5 s cannot start earlier
     const silent = await h.connect();
     await silent.hello('d-1', 'secret-1');
     h.directory.addDisplay('d-2', 'secret-2');
     const chatty = await h.connect();
     await chatty.hello('d-2', 'secret-2');
-    const started = Date.now();
-    const beat = setInterval(() => chatty.send({ type: 'heartbeat', playlistVersion: 0 }), 150);
+    // Every 100 ms: fifteen beats per timeout, so only a stall of the whole machine cuts it.
+    const beat = setInterval(() => chatty.send({ type: 'heartbeat', playlistVersion: 0 }), 100);
     try {
-      expect(await silent.next('error', 2_000)).toMatchObject({ code: 'heartbeat_timeout', fatal: true });
+      expect(await silent.next('error', 10_000)).toMatchObject({ code: 'heartbeat_timeout', fatal: true });
       await silent.waitClosed();
-      expect(Date.now() - started).toBeGreaterThanOrEqual(450);
-      await sleep(600);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_490);
+      await sleep(1_600); // longer than a timeout: the chatty one would have been cut by now
       expect(chatty.closed).toBe(false);
     } finally {
       clearInterval(beat);
@@ -231,10 +237,10 @@ describe('api-v2 slow or saturated', () => {
     await h.close();
     h = await startHarness({ maxHandshakesWaiting: 16 });
     for (let i = 0; i < 20; i++) h.directory.addDisplay(`q-${i}`, 's');
-    h.directory.authDelayMs = 300;
+    const release = h.directory.holdAuthentication(); // api-v2 stalls until the test lets it answer
     const clients = await Promise.all(Array.from({ length: 20 }, () => h.connect()));
     clients.forEach((c, i) => c.send({ type: 'hello', protocol: 1, displayId: `q-${i}`, secret: 's', playlistVersion: 0 }));
-    await until(() => clients.filter((c) => c.frames.some((f) => f.code === 'unavailable')).length >= 4, 2_000);
+    await until(() => clients.filter((c) => c.frames.some((f) => f.code === 'unavailable')).length === 4);
     expect(h.directory.calls.authenticate).toBe(16);
     // Told when to come back: at least a second, at most 30 s plus jitter.
     for (const refusal of clients.flatMap((c) => c.frames.filter((f) => f.code === 'unavailable'))) {
@@ -242,6 +248,7 @@ describe('api-v2 slow or saturated', () => {
       expect(refusal.retryAfterMs).toBeLessThanOrEqual(45_000);
     }
     // The 16 that waited are let in once api-v2 answers.
-    await until(() => clients.filter((c) => c.frames.some((f) => f.type === 'welcome')).length === 16, 3_000);
+    release();
+    await until(() => clients.filter((c) => c.frames.some((f) => f.type === 'welcome')).length === 16);
   });
 });

@@ -102,7 +102,8 @@ describe('admission limits', () => {
   });
 
   it('disconnects a display that does not read while frames pile up', async () => {
-    const h = await harness({ writeQueueLimitBytes: 256 * 1024 });
+    // A long heartbeat timeout: the silent display must be cut for not reading, not for silence.
+    const h = await harness({ writeQueueLimitBytes: 256 * 1024, heartbeatTimeoutMs: 60_000 });
     const c = await h.connect();
     await c.hello('d-1', 's-1');
     c.socket.pause(); // stop reading: kernel buffers fill, then the server-side queue
@@ -140,7 +141,7 @@ describe('graceful drain', () => {
     });
     expect(refused).toBe('ECONNREFUSED');
     await drained;
-    await stubborn.waitClosed(500);
+    await stubborn.waitClosed();
     expect(stubborn.frames.some((f) => f.type === 'error')).toBe(false); // cut by the drain deadline, not a timeout
     expect(Date.now() - started).toBeGreaterThanOrEqual(550);
     expect(h.server.connectionCount).toBe(0);

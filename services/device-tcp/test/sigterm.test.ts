@@ -55,15 +55,15 @@ describe('device-tcp process', () => {
 
     const c = await RawClient.connect(devicePort);
     await c.hello(displayId, 's-1');
-    const started = Date.now();
     child.kill('SIGTERM');
     const advice = await c.next('reconnect', 5_000);
     expect(advice).toMatchObject({ reason: 'draining' });
     const ready = await fetch(`http://127.0.0.1:${opsPort}/readyz`);
     expect(ready.status).toBe(503);
     c.close(); // the display follows the advice
+    // 0 only if the drain finished within the grace period (after it the process exits 1).
     expect(await exited).toBe(0);
-    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(output).not.toContain('grace period exceeded');
     await until(() => directory.presence.some((e) => e.kind === 'disconnected' && e.displayId === displayId));
   });
 });

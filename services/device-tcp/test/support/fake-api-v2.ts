@@ -9,6 +9,10 @@ import type { MemoryDirectory } from './memory-directory.ts';
 export interface FakeApiV2 {
   url: string;
   requests: string[];
+  /** The display ids of each POST /internal/displays/handshakes call, in arrival order. */
+  handshakeCalls: string[][];
+  /** The most handshake calls that were open at the same time. */
+  maxHandshakesInFlight: number;
   close(): Promise<void>;
 }
 
@@ -21,6 +25,9 @@ async function readJson(req: IncomingMessage): Promise<any> {
 /** `legacy`: answer like api-v2 before batched hellos (no /internal/displays/handshakes). */
 export async function startFakeApiV2(directory: MemoryDirectory, options: { legacy?: boolean } = {}): Promise<FakeApiV2> {
   const requests: string[] = [];
+  const handshakeCalls: string[][] = [];
+  let handshakesInFlight = 0;
+  let maxHandshakesInFlight = 0;
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     requests.push(`${req.method} ${url.pathname}`);
@@ -44,7 +51,13 @@ export async function startFakeApiV2(directory: MemoryDirectory, options: { lega
       if (!Array.isArray(body?.hellos) || body.hellos.some((h: any) => typeof h?.displayId !== 'string' || h.displayId.length > 64 || typeof h.secret !== 'string' || h.secret.length > 256)) {
         return send(422, { status: 422, title: 'invalid hellos' });
       }
-      return send(200, { answers: await Promise.all(body.hellos.map((h: any) => directory.handshake(h))) });
+      handshakeCalls.push(body.hellos.map((h: { displayId: string }) => h.displayId));
+      maxHandshakesInFlight = Math.max(maxHandshakesInFlight, ++handshakesInFlight);
+      try {
+        return send(200, { answers: await Promise.all(body.hellos.map((h: any) => directory.handshake(h))) });
+      } finally {
+        handshakesInFlight--;
+      }
     }
     if (req.method === 'GET' && (m = url.pathname.match(/^\/internal\/displays\/([^/]+)\/playlist$/))) {
       const playlist = await directory.getPlaylist(decodeURIComponent(m[1]!));
@@ -81,6 +94,10 @@ export async function startFakeApiV2(directory: MemoryDirectory, options: { lega
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    handshakeCalls,
+    get maxHandshakesInFlight() {
+      return maxHandshakesInFlight;
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

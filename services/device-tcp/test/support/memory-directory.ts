@@ -33,9 +33,20 @@ export class MemoryDirectory implements DisplayDirectory {
   readonly results: (CommandResult & { displayId: string })[] = [];
   /** Test knobs. */
   authDelayMs = 0;
+  private authGate: Promise<void> | null = null;
   down = false;
   rejectBookings = new Set<string>();
   calls = { authenticate: 0, getPlaylist: 0, getPlaylistVersions: 0, ingestPlays: 0 };
+
+  /** Holds every authentication (as a stalled api-v2 would) until the returned function is called. */
+  holdAuthentication(): () => void {
+    let release!: () => void;
+    this.authGate = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.authGate = null;
+      release();
+    };
+  }
 
   addDisplay(id: string, secret: string, status: 'active' | 'disabled' = 'active'): void {
     this.displays.set(id, { secret, status, playlist: null });
@@ -74,6 +85,7 @@ export class MemoryDirectory implements DisplayDirectory {
   async authenticate(displayId: string, secret: string): Promise<AuthResult> {
     this.calls.authenticate++;
     if (this.authDelayMs) await new Promise((r) => setTimeout(r, this.authDelayMs));
+    if (this.authGate) await this.authGate;
     this.check();
     const d = this.displays.get(displayId);
     if (!d) return { ok: false, code: 'unknown_display' };

@@ -42,7 +42,7 @@ export class RawClient {
   }
 
   /** Resolves with the first not-yet-consumed frame of that type (frames stay in `frames`). */
-  async next(type: string, timeoutMs = 3_000): Promise<TypedMessage> {
+  async next(type: string, timeoutMs = 10_000): Promise<TypedMessage> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const i = this.frames.findIndex((f) => f.type === type);
@@ -59,7 +59,7 @@ export class RawClient {
     }
   }
 
-  async waitClosed(timeoutMs = 3_000): Promise<void> {
+  async waitClosed(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.closed) {
       if (Date.now() > deadline) throw new Error('connection still open');
