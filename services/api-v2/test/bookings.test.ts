@@ -26,6 +26,11 @@ afterAll(async () => {
   await h?.close();
 });
 
+/** The creatives a booking has shown on a display, oldest first. */
+const shownOn = async (bookingId: string, displayId: string) =>
+  (await sql<{ creative_id: string }[]>`
+    select creative_id from booking_display_creatives where booking_id = ${bookingId} and display_id = ${displayId} order by since`).map((r) => r.creative_id);
+
 const versionOf = async (displayId: string) =>
   Number((await sql<{ v: string }[]>`select playlist_version as v from displays where id = ${displayId}`)[0]!.v);
 
@@ -85,6 +90,12 @@ describe('holds, prices and the booking lifecycle', () => {
     expect(patched.body.creativeId).toBe(other);
     expect(await versionOf(d1)).toBe(v1 + 2);
     await waitForMessage(d1, v1 + 2);
+    // Each display's history keeps what it showed before the swap, for plays that started then.
+    expect(await shownOn(held.body.id, d1)).toEqual([creativeId, other]);
+    expect(await shownOn(held.body.id, d2)).toEqual([creativeId, other]);
+    // Swapping back and forth records only changes.
+    expect((await api(base, 'PATCH', `/bookings/${held.body.id}`, { creativeId: other }, advertiser.auth)).status).toBe(200);
+    expect(await shownOn(held.body.id, d1)).toEqual([creativeId, other]);
 
     const cancelled = await api(base, 'POST', `/bookings/${held.body.id}/cancel`, undefined, advertiser.auth);
     expect(cancelled.status).toBe(200);
@@ -110,6 +121,8 @@ describe('holds, prices and the booking lifecycle', () => {
     expect((await api(base, 'PATCH', `/bookings/${held.body.id}`, { creativeId: other }, advertiser.auth)).body.creativeId).toBe(other);
     expect((await api(base, 'POST', `/bookings/${held.body.id}/cancel`, undefined, advertiser.auth)).body.status).toBe('cancelled');
     expect(await versionOf(d)).toBe(v);
+    // A hold never showed anything.
+    expect(await shownOn(held.body.id, d)).toEqual([]);
     // The only slot is free again.
     expect((await book(base, advertiser, body)).status).toBe(201);
   });

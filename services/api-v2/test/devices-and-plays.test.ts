@@ -33,6 +33,7 @@ beforeAll(async () => {
   await db`insert into booking_displays (booking_id, display_id, slot, price, window_count) values (${bookingId}, ${display.id}, 0, 1000, 1)`;
   await db`insert into booking_slots (booking_id, display_id, slot, during)
     values (${bookingId}, ${display.id}, 0, tstzrange(now() - interval '2 hours', now() + interval '2 hours'))`;
+  await db`insert into booking_display_creatives (booking_id, display_id, creative_id, since) values (${bookingId}, ${display.id}, ${creativeId}, now() - interval '2 hours')`;
 });
 afterAll(async () => {
   await db?.end();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '@marquee/service-kit';
+import { recordShownCreative } from '../src/bookings/shown-creatives.ts';
 import { buildPlaylist } from '../src/playlists/build.ts';
 import { api } from '../../../test/support/http.ts';
 import { startApiV2TestApp, type ApiV2TestApp } from '../../../test/support/api-v2-app.ts';
@@ -51,6 +52,11 @@ async function book(displayId: string, creativeId: string, slot: number, from: D
   await db`
     insert into booking_slots (booking_id, display_id, slot, during, active)
     values (${b!.id}, ${displayId}, ${slot}, tstzrange(${from}::timestamptz, ${to}::timestamptz, '[)'), ${opts.active ?? true})`;
+  // What confirmation records: the booking shows its creative on the display from then on.
+  await db`insert into booking_displays (booking_id, display_id, slot, price, window_count) values (${b!.id}, ${displayId}, ${slot}, 100, 1)`;
+  if (opts.status !== 'held') {
+    await db`insert into booking_display_creatives (booking_id, display_id, creative_id, since) values (${b!.id}, ${displayId}, ${creativeId}, ${from})`;
+  }
   return b!.id as string;
 }
 
@@ -118,9 +124,10 @@ describe('buildPlaylist', () => {
       },
     ]);
 
-    // The booking's creative is read at build time: swapping it shows up in the next playlist.
+    // What the booking shows is read at build time: a swap recorded for this display shows up in
+    // the next playlist.
     const replacement = await imageCreative(2, 4_000);
-    await db`update bookings set creative_id = ${replacement} where id = ${spanning}`;
+    await db.begin((tx) => recordShownCreative(tx, spanning, replacement));
     const next = await buildPlaylist(db as unknown as Sql, displayId, BASE, now);
     expect(next!.entries.find((e) => e.bookingId === spanning)).toMatchObject({ creativeId: replacement, mediaSha256: sha(2), durationMs: 4_000 });
   });

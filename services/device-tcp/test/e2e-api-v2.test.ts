@@ -71,6 +71,8 @@ beforeAll(async () => {
     values (${adv.userId}, ${c!.id}, now() - interval '1 hour', now() + interval '3 hours', 'booked', 1000, 'EUR') returning id`;
   await db`insert into booking_slots (booking_id, display_id, slot, during)
     values (${b!.id}, ${display.id}, 0, tstzrange(now() - interval '1 hour', now() + interval '3 hours'))`;
+  await db`insert into booking_displays (booking_id, display_id, slot, price, window_count) values (${b!.id}, ${display.id}, 0, 1000, 1)`;
+  await db`insert into booking_display_creatives (booking_id, display_id, creative_id, since) values (${b!.id}, ${display.id}, ${c!.id}, now() - interval '1 hour')`;
   replicas = [await replica('a'), await replica('b')];
 }, 60_000);
 

@@ -2,6 +2,7 @@ import { ConflictError, NotFoundError, type AccessClaims, type Logger, type Mess
 import { bookingChangeable } from '../access.ts';
 import { bumpPlaylistVersions, publishPlaylistChanges, type PlaylistChange } from '../playlist-changes.ts';
 import type { Booking } from './schemas.ts';
+import { recordShownCreative } from './shown-creatives.ts';
 import { displayIdsOf, releaseBooking, withDeadlockRetry, representBookings, type BookingRow } from './sql.ts';
 
 interface LockedBooking extends BookingRow {
@@ -72,7 +73,9 @@ export function confirmBooking(deps: LifecycleDeps, user: AccessClaims, id: stri
     if (b.ended) throw new ConflictError('The booked time is already over.', { code: 'booking-ended' });
     await tx`
       update bookings set status = 'booked', hold_expires_at = null, confirmed_at = now(), updated_at = now() where id = ${b.id}`;
-    return { changes: await bumpDisplaysOf(tx, b.id) };
+    const changes = await bumpDisplaysOf(tx, b.id);
+    await recordShownCreative(tx, b.id, b.creative_id);
+    return { changes };
   });
 }
 
@@ -103,6 +106,9 @@ export function swapCreative(deps: LifecycleDeps, user: AccessClaims, id: string
     if (!creative) throw new NotFoundError('No such creative.');
     if (b.creative_id === creativeId.toLowerCase()) return {};
     await sql`update bookings set creative_id = ${creativeId}, updated_at = now() where id = ${b.id}`;
-    return { changes: b.status === 'booked' ? await bumpDisplaysOf(sql, b.id) : [] };
+    if (b.status !== 'booked') return {};
+    const changes = await bumpDisplaysOf(sql, b.id);
+    await recordShownCreative(sql, b.id, creativeId);
+    return { changes };
   });
 }

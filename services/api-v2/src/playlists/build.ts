@@ -16,6 +16,7 @@ interface SlotRow {
 
 interface ContentRow {
   booking_id: string;
+  display_id: string;
   creative_id: string;
   type: PlaylistEntry['type'];
   media_sha256: string | null;
@@ -63,16 +64,22 @@ export async function buildPlaylists(sql: Sql, displayIds: readonly string[], pu
       where display_id = any(${displays.map((d) => d.id)}::uuid[]) and active
         and during && tstzrange(${from}::timestamptz, ${until}::timestamptz, '[)')`;
     const bookingIds = [...new Set(slots.map((r) => r.booking_id))];
+    // What each booking shows on each display is the latest row of its history (nothing yet: the
+    // slot stays empty).
     const contents = bookingIds.length
       ? await tx<ContentRow[]>`
-          select b.id as booking_id, c.id as creative_id, c.type, c.media_sha256, c.body, c.duration_ms
-          from bookings b join creatives c on c.id = b.creative_id
-          where b.id = any(${bookingIds}::uuid[]) and b.status = 'booked'`
+          select distinct on (bdc.booking_id, bdc.display_id)
+            bdc.booking_id, bdc.display_id, c.id as creative_id, c.type, c.media_sha256, c.body, c.duration_ms
+          from booking_display_creatives bdc
+            join bookings b on b.id = bdc.booking_id and b.status = 'booked'
+            join creatives c on c.id = bdc.creative_id
+          where bdc.booking_id = any(${bookingIds}::uuid[]) and bdc.display_id = any(${displays.map((d) => d.id)}::uuid[])
+          order by bdc.booking_id, bdc.display_id, bdc.since desc`
       : [];
-    const contentOf = new Map(contents.map((c) => [c.booking_id, c]));
+    const contentOf = new Map(contents.map((c) => [`${c.booking_id}/${c.display_id}`, c]));
     const rows: EntryRow[] = [];
     for (const slot of slots) {
-      const content = contentOf.get(slot.booking_id);
+      const content = contentOf.get(`${slot.booking_id}/${slot.display_id}`);
       if (content) rows.push({ ...slot, ...content });
     }
     rows.sort(
