@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { readDisplaySecret, secretOnCommandLine } from '@marquee/display-client';
 
 export const USAGE = `Simulated displays for Marquee's device-tcp (docs/display-protocol.md).
 
@@ -101,21 +102,9 @@ function int(name: string, value: string | undefined, min: number): number {
   return n;
 }
 
-function readSecretFile(file: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read --secret-file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  const secret = text.replace(/\r?\n$/, '');
-  if (!secret) throw new UsageError(`--secret-file ${file} is empty`);
-  return secret;
-}
-
 /** Parses argv; throws UsageError with a one-line reason on anything wrong. */
 export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): SimArgs {
-  if (argv.some((a) => a === '--secret' || a.startsWith('--secret='))) {
+  if (secretOnCommandLine(argv)) {
     throw new UsageError('--secret is not accepted: a secret on the command line shows in ps and shell history. Use --secret-file PATH or MARQUEE_DISPLAY_SECRET.');
   }
   let values: Record<string, string | boolean | undefined>;
@@ -161,9 +150,11 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): SimArgs {
     if (base.proxy) throw new UsageError('--proxy cannot be combined with TLS (a load balancer adds PROXY headers outside TLS)');
   }
   const secretSource = () => {
-    if (values['secret-file']) return readSecretFile(values['secret-file'] as string);
-    if (env.MARQUEE_DISPLAY_SECRET) return env.MARQUEE_DISPLAY_SECRET;
-    return null;
+    try {
+      return readDisplaySecret(values['secret-file'] as string | undefined, env);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
   };
 
   if (values.count === undefined) {

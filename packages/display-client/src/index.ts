@@ -7,3 +7,4 @@ export * from './plays.ts';
 export * from './client.ts';
 export { compileSchedule, slotAt, showingAt } from './schedule.js';
 export type { Schedule, Showing, SchedulablePlaylist } from './schedule.js';
+export * from './secret.ts';

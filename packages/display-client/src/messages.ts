@@ -139,10 +139,12 @@ function media(raw: Record<string, unknown>, slotMs: number, where: string): Med
     durationMs: Math.min(raw.durationMs, slotMs),
     scripts: raw.scripts === true,
   };
-  // compat: remove once the server serves text/html as media (spec D.1).
-  if (!m.mediaUrl && typeof raw.body === 'string' && (type === 'html' || type === 'text')) {
-    m.inlineBody = raw.body;
-    m.mediaSha256 = createHash('sha256').update(raw.body, 'utf8').digest('hex');
+  // compat: remove once the server serves text/html as media (spec D.1). `inlineBody` is this
+  // client's own name for it, so a playlist it stored normalises the same way again.
+  const inline = typeof raw.body === 'string' ? raw.body : typeof raw.inlineBody === 'string' ? raw.inlineBody : undefined;
+  if (!m.mediaUrl && inline !== undefined && (type === 'html' || type === 'text')) {
+    m.inlineBody = inline;
+    m.mediaSha256 = createHash('sha256').update(inline, 'utf8').digest('hex');
   } else {
     if (!/^https?:\/\//i.test(m.mediaUrl)) throw new PlaylistError(`${where}: mediaUrl must be an http(s) URL`);
   }
