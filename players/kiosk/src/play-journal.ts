@@ -48,9 +48,9 @@ export class FilePlayStore implements PlayStore {
     if (this.lines > 1_000 && this.lines > 4 * this.live.size) await this.compact();
   }
 
-  /** Plays stored now (for tests and the status line). */
-  get size(): number {
-    return this.live.size;
+  /** Plays stored now, not yet acknowledged. */
+  get records(): PlayRecord[] {
+    return [...this.live.values()];
   }
 
   async close(): Promise<void> {
