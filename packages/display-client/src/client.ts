@@ -143,6 +143,16 @@ export class DisplayClient extends EventEmitter<DisplayClientEvents> {
     this.conn?.close();
   }
 
+  /**
+   * The display no longer shows its playlist (its validity window ended): from now on hello and
+   * heartbeats report version 0, which is behind any real version, so the server sends the
+   * current playlist again.
+   */
+  resetPlaylist(): void {
+    this.playlist = null;
+    this.playlistVersion = 0;
+  }
+
   /** The server's clock now (epoch ms). */
   serverNow(): number {
     return this.clock.now();

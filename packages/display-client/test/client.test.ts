@@ -221,6 +221,22 @@ describe('playlists', () => {
     expect(conn.count('playlist_ack')).toBe(1);
   });
 
+  it('after resetPlaylist (expired) reports version 0 and applies the same version again', async () => {
+    server = await FakeServer.start();
+    const applied: number[] = [];
+    const c = client({ applyPlaylist: (p) => void applied.push(p.version) });
+    await c.start();
+    const conn = await server.connection();
+    await conn.welcome({ heartbeatIntervalMs: 50 });
+    conn.send({ type: 'playlist', playlist: playlist(5) });
+    await conn.next('playlist_ack');
+    c.resetPlaylist();
+    await until('a heartbeat with version 0', () => conn.received.some((m) => m.type === 'heartbeat' && m.playlistVersion === 0));
+    conn.send({ type: 'playlist', playlist: playlist(5) });
+    await conn.next('playlist_ack', 1);
+    expect(applied).toEqual([5, 5]);
+  });
+
   it('keeps the good entries of a playlist with one malformed entry, and refuses a playlist without a loop', async () => {
     server = await FakeServer.start();
     const applied: Playlist[] = [];

@@ -71,9 +71,11 @@ export async function startPlayer(config: PlayerConfig): Promise<RunningPlayer> 
   let current: Playlist | null = null;
   let previous: Playlist | null = null;
   const stored = await state.loadPlaylist();
+  const savedOffset = await state.loadClockOffset();
   if (stored) {
     const intact = (await Promise.all(mediaOf(stored).map((m) => cache.verify(m.mediaSha256)))).every(Boolean);
-    if (intact) {
+    if (Date.now() + (savedOffset ?? 0) >= Date.parse(stored.validUntil)) log(`stored playlist v${stored.version} expired at ${stored.validUntil}; waiting for the server`);
+    else if (intact) {
       current = stored;
       log(`restored playlist v${stored.version} from disk (valid until ${stored.validUntil})`);
     } else log(`stored playlist v${stored.version} has missing or damaged media; waiting for the server`);
@@ -127,7 +129,6 @@ export async function startPlayer(config: PlayerConfig): Promise<RunningPlayer> 
   }
 
   // Offline after a restart, the loop stays in step with the server's clock as last measured.
-  const savedOffset = await state.loadClockOffset();
   const client = new DisplayClient({
     host: config.host,
     port: config.port,
@@ -174,6 +175,15 @@ export async function startPlayer(config: PlayerConfig): Promise<RunningPlayer> 
   await pageServer.listen();
   pageServer.setPlaylist(current);
 
+  // Past its validity window a playlist shows nothing; report version 0 so the server sends a fresh one.
+  const expiryCheck = setInterval(() => {
+    if (current && client.playlistVersion === current.version && client.serverNow() >= Date.parse(current.validUntil)) {
+      log(`playlist v${current.version} expired at ${current.validUntil}; asking the server for the current one`);
+      client.resetPlaylist();
+    }
+  }, 30_000);
+  expiryCheck.unref();
+
   if (config.chromiumPath) {
     browser = new KioskBrowser({ executablePath: config.chromiumPath, headless: config.headless, width: config.width, height: config.height, url: pageServer.url, log });
     await browser.start();
@@ -193,6 +203,7 @@ export async function startPlayer(config: PlayerConfig): Promise<RunningPlayer> 
     },
     async stop() {
       // Close the screen first: what it showed last becomes a (shorter) play, stored before we exit.
+      clearInterval(expiryCheck);
       await browser?.close();
       proof.pageGone();
       await Promise.allSettled([...pending]);
