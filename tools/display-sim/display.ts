@@ -47,6 +47,8 @@ const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 
 export class SimDisplay {
   readonly client: DisplayClient;
+  /** The playlist being applied or on screen, and its compiled form. */
+  private latest: Playlist | null = null;
   private schedule: Schedule<Playlist> | null = null;
   private current: { showing: Showing<Playlist>; startedAt: number } | null = null;
   private loopTimer: NodeJS.Timeout | null = null;
@@ -131,15 +133,23 @@ export class SimDisplay {
   }
 
   private apply(p: Playlist): void {
-    this.log(`playlist v${p.version}: ${p.loop.slotCount} slots × ${p.loop.slotMs / 1000} s, ${p.entries.length} entries, valid until ${p.validUntil}`);
     if (this.opts.log) {
+      this.log(`playlist v${p.version}: ${p.loop.slotCount} slots × ${p.loop.slotMs / 1000} s, ${p.entries.length} entries, valid until ${p.validUntil}`);
       for (const e of p.entries) this.log(`  slot ${e.slot}: ${describeMedia(e)} (booking ${e.bookingId.slice(0, 8)}) ${e.durationMs / 1000} s`);
       if (p.house) this.log(`  house: ${describeMedia(p.house)}`);
       if (p.emergency) this.log(`  EMERGENCY: ${describeMedia(p.emergency)}`);
     }
-    this.schedule = compileSchedule(p);
+    // Compiled when needed (playing, screenshot): a fleet of idle simulators only applies and acks.
+    this.latest = p;
     // Not a restart: whatever the loop shows now continues if the new playlist shows the same.
     if (this.playing) this.step();
+  }
+
+  private compiled(): Schedule<Playlist> | null {
+    const p = this.latest;
+    if (!p) return null;
+    if (this.schedule?.playlist !== p) this.schedule = compileSchedule(p);
+    return this.schedule;
   }
 
   private restartLoop(): void {
@@ -165,9 +175,10 @@ export class SimDisplay {
   private step(): void {
     if (this.loopTimer) clearTimeout(this.loopTimer);
     this.loopTimer = null;
-    if (!this.playing || !this.schedule) return;
+    const schedule = this.compiled();
+    if (!this.playing || !schedule) return;
     const v = this.virtualNow();
-    const showing = showingAt(this.schedule, v);
+    const showing = showingAt(schedule, v);
     if (this.current?.showing.key !== showing.key) {
       // A showing that ran its course ended exactly at its end (a timer may fire late); one cut
       // short (new playlist, reload) ends now.
@@ -197,7 +208,8 @@ export class SimDisplay {
   }
 
   private screenshot(): Record<string, unknown> {
-    const media = this.schedule ? showingAt(this.schedule, this.virtualNow()).media : null;
+    const schedule = this.compiled();
+    const media = schedule ? showingAt(schedule, this.virtualNow()).media : null;
     const hash = media?.mediaSha256 ?? '000000';
     const rgb: [number, number, number] = [0, 2, 4].map((i) => parseInt(hash.slice(i, i + 2), 16)) as [number, number, number];
     this.log(`command screenshot: ${media ? describeMedia(media) : 'a blank screen'} as a 160×90 solid colour`);

@@ -125,6 +125,19 @@ const isTime = (v: unknown): v is string => typeof v === 'string' && /[zZ]|[+-]\
 const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 128;
 const SHA256 = /^[0-9a-f]{64}$/;
 
+// compat: remove once the server serves text/html as media (spec D.1). The same body arrives in
+// every playlist (and, in a simulator, for thousands of displays): hash it once.
+const inlineHashes = new Map<string, string>();
+function inlineHash(body: string): string {
+  let hash = inlineHashes.get(body);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(body, 'utf8').digest('hex');
+    if (inlineHashes.size >= 256) inlineHashes.delete(inlineHashes.keys().next().value!);
+    inlineHashes.set(body, hash);
+  }
+  return hash;
+}
+
 function media(raw: Record<string, unknown>, slotMs: number, where: string): Media {
   const type = raw.type;
   if (type !== 'image' && type !== 'video' && type !== 'html' && type !== 'text') throw new PlaylistError(`${where}: unknown type ${JSON.stringify(type)}`);
@@ -144,7 +157,7 @@ function media(raw: Record<string, unknown>, slotMs: number, where: string): Med
   const inline = typeof raw.body === 'string' ? raw.body : typeof raw.inlineBody === 'string' ? raw.inlineBody : undefined;
   if (!m.mediaUrl && inline !== undefined && (type === 'html' || type === 'text')) {
     m.inlineBody = inline;
-    m.mediaSha256 = createHash('sha256').update(inline, 'utf8').digest('hex');
+    m.mediaSha256 = inlineHash(inline);
   } else {
     if (!/^https?:\/\//i.test(m.mediaUrl)) throw new PlaylistError(`${where}: mediaUrl must be an http(s) URL`);
   }
