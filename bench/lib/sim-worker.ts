@@ -21,17 +21,6 @@ const displays: Tracked[] = [];
 const byId = new Map<string, Tracked>();
 let launching: NodeJS.Timeout | null = null;
 
-/**
- * The simulator has no "stop playing" switch; a display whose playlist is cleared plays filler and
- * records nothing, while still flushing what it recorded (needed to end a run with zero unsent).
- */
-function stopRecordingPlays(d: SimDisplay): void {
-  const internals = d as unknown as { playlist: unknown; loopTimer: NodeJS.Timeout | null };
-  internals.playlist = null;
-  if (internals.loopTimer) clearTimeout(internals.loopTimer);
-}
-
-
 function status(): SimStatus {
   const s: SimStatus = { total: displays.length, online: 0, welcomes: 0, connects: 0, playlists: 0, plays: 0, playsAcked: 0, playsRejected: 0, unacked: 0, errors: {} };
   for (const t of displays) {
@@ -70,16 +59,12 @@ function handle(cmd: SimCommand): unknown {
             speed,
             batchEveryMs,
             reconnect: true,
-            log: (line) => {
-              if (line.startsWith('playlist v')) {
-                const v = Number(line.slice(10, line.indexOf(':')));
-                if (!tracked.appliedAt.has(v)) tracked.appliedAt.set(v, now());
-              } else if (line.startsWith('welcome')) {
-                if (tracked.firstWelcomeAt === 0) tracked.firstWelcomeAt = now();
-              }
-            },
+            playlistVersion: playlistVersion ?? 0,
           });
-          display.playlistVersion = playlistVersion ?? 0;
+          display.client.on('playlist', (p) => {
+            if (!tracked.appliedAt.has(p.version)) tracked.appliedAt.set(p.version, now());
+          });
+          display.client.once('welcome', () => (tracked.firstWelcomeAt = now()));
           tracked.display = display;
           displays.push(tracked);
           byId.set(id, tracked);
@@ -110,7 +95,8 @@ function handle(cmd: SimCommand): unknown {
     case 'welcomes':
       return { times: displays.map((t) => t.firstWelcomeAt || null) };
     case 'stopPlays':
-      for (const t of displays) stopRecordingPlays(t.display);
+      // Displays stop playing but keep flushing what they recorded (a run ends with zero unsent).
+      for (const t of displays) t.display.stopPlaying();
       return { ok: true };
     case 'stopAll':
       if (launching) clearInterval(launching);

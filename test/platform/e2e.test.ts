@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busChannel } from '@marquee/service-kit';
 import { loadDeviceTcpConfig, startDeviceTcp, type RunningDeviceTcp } from '@marquee/device-tcp';
 import { SimDisplay } from '../../tools/display-sim/display.ts';
-import { Wire, type Message } from '../../tools/display-sim/wire.ts';
+import { FrameConnection, type Message } from '@marquee/display-client';
 import { PNG_1X1, createUpload, putChunk, sha256Hex } from '../../services/api-v2/test/media-fixtures.ts';
 import { startEdgePlatform, type EdgePlatform } from '../support/edge-platform.ts';
 import { api, createDisplay, signUpAndLogIn, type Session } from '../support/platform.ts';
@@ -201,9 +201,11 @@ describe('proof of play', () => {
 
     async function session(port: number) {
       const inbox: Message[] = [];
-      const wire = await Wire.open({ host: '127.0.0.1', port }, { onMessage: (m) => inbox.push(m), onClose: () => {} });
+      // A raw session (not the client library), so the test can resend a batch it already sent.
+      const wire = await FrameConnection.open({ host: '127.0.0.1', port }, { onMessage: (m) => inbox.push(m), onClose: () => {} }, 4096);
       wire.send({ type: 'hello', protocol: 1, displayId: display.id, secret: display.secret, playlistVersion: 0 });
-      await until('welcome', () => inbox.find((m) => m.type === 'welcome'));
+      const welcome = await until('welcome', () => inbox.find((m) => m.type === 'welcome'));
+      wire.maxOutgoingBytes = welcome.maxFrameBytes as number;
       const send = async (plays: ReturnType<typeof play>[]) => {
         const batchId = randomUUID().slice(0, 8);
         wire.send({ type: 'plays', batchId, plays });

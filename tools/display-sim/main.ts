@@ -1,66 +1,24 @@
 /**
- * Simulated displays for Marquee's device-tcp (docs/display-protocol.md).
- *
- *   npm run display -- --id d-1 --secret s3cret [--host 127.0.0.1] [--port 7000] [--speed 10]
- *       one display: prints what it would show, reports plays, executes commands
- *   npm run display -- --count 30000 [--id-pattern 'sim-{n}'] [--secret-pattern 'secret-{n}']
- *       many displays, source addresses spread over 127.0.0.x (--per-address) so more than the
- *       ~28k ephemeral ports of one address are possible; a progress line while connecting
- *
- * Other options: --credentials file.csv (lines "id,secret"), --first N, --rate N (connects/s),
- * --per-address N, --duration S, --plays / --no-plays, --batch-every MS, --proxy v1|v2,
- * --no-reconnect.
+ * Simulated displays for Marquee's device-tcp: `npm run display -- --help`.
+ * Built on packages/display-client, like the kiosk player.
  */
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { SimDisplay, type SimDisplayOptions } from './display.ts';
+import { USAGE, UsageError, parseSimArgs, type SimArgs } from './cli.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    host: { type: 'string', default: '127.0.0.1' },
-    port: { type: 'string', default: '7000' },
-    id: { type: 'string' },
-    secret: { type: 'string' },
-    count: { type: 'string' },
-    'id-pattern': { type: 'string', default: 'sim-{n}' },
-    'secret-pattern': { type: 'string', default: 'secret-{n}' },
-    credentials: { type: 'string' },
-    first: { type: 'string', default: '1' },
-    rate: { type: 'string', default: '1000' },
-    'per-address': { type: 'string', default: '20000' },
-    duration: { type: 'string' },
-    plays: { type: 'boolean' },
-    'no-plays': { type: 'boolean' },
-    speed: { type: 'string', default: '1' },
-    'batch-every': { type: 'string', default: '10000' },
-    proxy: { type: 'string' },
-    'no-reconnect': { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  },
-  strict: true,
-});
-
-function usage(message?: string): never {
-  if (message) console.error(`display-sim: ${message}\n`);
-  console.error(readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0]!.replace(/^\/\*\*?|^ \* ?/gm, ''));
-  process.exit(message ? 2 : 0);
+let args: SimArgs;
+try {
+  args = parseSimArgs(process.argv.slice(2), process.env);
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  process.stderr.write(`display-sim: ${err.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (args.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
 }
 
-function int(name: string, value: string | undefined, min = 0): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) usage(`--${name} must be an integer ≥ ${min}`);
-  return n;
-}
-
-if (args.help) usage();
-const host = args.host!;
-const port = int('port', args.port, 1);
-const speed = Number(args.speed);
-if (!(speed > 0)) usage('--speed must be a positive number');
-const batchEveryMs = int('batch-every', args['batch-every'], 100);
-const reconnect = !args['no-reconnect'];
-const proxy = args.proxy;
-if (proxy && proxy !== 'v1' && proxy !== 'v2') usage('--proxy must be v1 or v2');
+const { host, port, proxy } = args;
 
 /** PROXY header claiming a source in 198.18.0.0/15 (benchmark range), as a balancer would send. */
 function proxyHeader(index: number): () => Buffer {
@@ -85,6 +43,17 @@ function stamp(): string {
   return new Date().toISOString().slice(11, 23);
 }
 
+function common(): Omit<SimDisplayOptions, 'displayId' | 'secret'> {
+  return {
+    host,
+    port,
+    ...(args.tls ? { tls: args.tls } : {}),
+    speed: args.speed,
+    batchEveryMs: args.batchEveryMs,
+    reconnect: args.reconnect,
+  };
+}
+
 function finishAfter(displays: SimDisplay[], summary: () => void): void {
   const stop = () => {
     summary();
@@ -93,47 +62,31 @@ function finishAfter(displays: SimDisplay[], summary: () => void): void {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  if (args.duration) setTimeout(stop, int('duration', args.duration, 1) * 1000);
+  if (args.durationS) setTimeout(stop, args.durationS * 1000);
 }
 
-if (args.count === undefined) {
+if (args.single) {
   // ------------------------------------------------------------- one display, verbose
-  if (!args.id || !args.secret) usage('give --id and --secret for one display, or --count N for many');
+  const { id } = args.single;
   const display = new SimDisplay({
-    host,
-    port,
-    displayId: args.id,
-    secret: args.secret,
-    plays: !args['no-plays'],
-    speed,
-    batchEveryMs,
-    reconnect,
+    ...common(),
+    displayId: id,
+    secret: args.single.secret,
+    plays: args.plays ?? true,
     ...(proxy ? { preamble: proxyHeader(1) } : {}),
     log: (line) => console.log(`${stamp()} ${line}`),
   });
-  console.log(`${stamp()} display ${args.id} connecting to ${host}:${port}`);
+  console.log(`${stamp()} display ${id} connecting to ${host}:${port}${args.tls ? ' (TLS)' : ''}`);
   await display.start();
   finishAfter([display], () => {
     const s = display.stats;
-    console.log(`${stamp()} summary: ${s.welcomes} sessions, playlist v${display.playlistVersion}, ${s.plays} plays (${s.playsAcked} recorded, ${s.playsRejected} rejected, ${display.unackedPlays} unacked), ${s.commands} commands, errors ${JSON.stringify(s.errors)}`);
+    console.log(
+      `${stamp()} summary: ${s.welcomes} sessions, playlist v${display.playlistVersion}, ${s.plays} plays (${s.playsAcked} recorded, ${s.playsRejected} rejected, ${display.unackedPlays} unacked), ${s.commands} commands, errors ${JSON.stringify(s.errors)}`,
+    );
   });
 } else {
   // ------------------------------------------------------------- many displays, one progress line
-  const count = int('count', args.count, 1);
-  const first = int('first', args.first);
-  const rate = int('rate', args.rate, 1);
-  const perAddress = int('per-address', args['per-address'], 1);
-  if (Math.ceil(count / perAddress) > 254) usage('too many displays for 127.0.0.1–254 at this --per-address');
-  let credentials: [string, string][] | null = null;
-  if (args.credentials) {
-    credentials = readFileSync(args.credentials, 'utf8')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l && !l.startsWith('#'))
-      .map((l) => l.split(',').map((s) => s.trim()) as [string, string]);
-    if (credentials.length < count) usage(`${args.credentials} has only ${credentials.length} credentials`);
-  }
-  const fill = (pattern: string, n: number) => pattern.replaceAll('{n}', String(n));
+  const { count, first, rate, perAddress, credentials } = args.fleet!;
   const displays: SimDisplay[] = [];
   const started = Date.now();
   let launched = 0;
@@ -143,20 +96,15 @@ if (args.count === undefined) {
     for (let k = 0; k < batch && launched < count; k++, launched++) {
       const i = launched;
       const n = first + i;
-      const [displayId, secret] = credentials ? credentials[i]! : [fill(args['id-pattern']!, n), fill(args['secret-pattern']!, n)];
-      const opts: SimDisplayOptions = {
-        host,
-        port,
+      const [displayId, secret] = credentials(n, i);
+      const d = new SimDisplay({
+        ...common(),
         displayId,
         secret,
         localAddress: `127.0.0.${1 + Math.floor(i / perAddress)}`,
-        plays: !!args.plays,
-        speed,
-        batchEveryMs,
-        reconnect,
+        plays: args.plays ?? false,
         ...(proxy ? { preamble: proxyHeader(n) } : {}),
-      };
-      const d = new SimDisplay(opts);
+      });
       displays.push(d);
       void d.start();
     }

@@ -44,7 +44,8 @@ function sim(on: RunningDeviceTcp, lines: string[] = []) {
     displayId: display.id,
     secret: display.secret,
     plays: true,
-    speed: 20,
+    // The simulator follows the loop's time origin: slot 0 comes once per loop, so run it fast.
+    speed: 60,
     batchEveryMs: 200,
     reconnect: false,
     log: (l) => lines.push(l),

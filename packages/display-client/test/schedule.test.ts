@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { normalizePlaylist, type Playlist } from '../src/messages.ts';
+import { compileSchedule, showingAt, slotAt } from '../src/schedule.js';
+import { playlist } from './support/fake-server.ts';
+
+const T0 = Date.parse('2030-01-01T00:00:00.000Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function make(overrides: Record<string, unknown> = {}): Playlist {
+  return normalizePlaylist(playlist(1, { validFrom: iso(T0 - 3600_000), validUntil: iso(T0 + 3600_000), ...overrides })).playlist;
+}
+
+function entry(slot: number, id: string, from = T0 - 3600_000, until = T0 + 3600_000, durationMs = 10_000) {
+  return { slot, bookingId: `b-${id}`, creativeId: `c-${id}`, type: 'image', mediaUrl: `http://x/${id}`, mediaSha256: Buffer.from(id).toString('hex').padEnd(64, '0'), durationMs, validFrom: iso(from), validUntil: iso(until) };
+}
+const house = { creativeId: null, type: 'text', mediaUrl: 'http://x/h', mediaSha256: 'f'.repeat(64), durationMs: 5_000, mimeType: 'text/plain; charset=utf-8' };
+
+describe('the loop on the server clock (spec D.4)', () => {
+  it('puts slot s of occurrence n at anchorAt + n·lengthMs + s·slotMs, the same for every display', () => {
+    const s = compileSchedule(make({ loop: { lengthMs: 30_000, slotCount: 3, slotMs: 10_000, anchorAt: iso(T0 + 5_000) } }));
+    expect(slotAt(s, T0 + 5_000)).toMatchObject({ occurrence: 0, slot: 0, startMs: T0 + 5_000 });
+    expect(slotAt(s, T0 + 5_000 + 30_000 * 4 + 25_000)).toMatchObject({ occurrence: 4, slot: 2, startMs: T0 + 5_000 + 120_000 + 20_000 });
+    // Before the anchor the loop runs backwards in whole occurrences.
+    expect(slotAt(s, T0 + 4_999)).toMatchObject({ occurrence: -1, slot: 2, startMs: T0 - 5_000 });
+    // Without anchorAt (today's server) the origin is the Unix epoch.
+    const epoch = compileSchedule(make({ loop: { lengthMs: 30_000, slotCount: 3, slotMs: 10_000 } }));
+    expect(slotAt(epoch, T0 + 12_345).slot).toBe(Math.floor(((T0 + 12_345) % 30_000) / 10_000));
+  });
+
+  it('shows an entry for its durationMs, then house content; idle without house; nothing after validUntil', () => {
+    const p = make({ loop: { lengthMs: 20_000, slotCount: 2, slotMs: 10_000 }, entries: [entry(0, 'a', undefined, undefined, 4_000)] });
+    const s = compileSchedule(p);
+    const a = showingAt(s, T0 + 1_000);
+    expect(a).toMatchObject({ kind: 'booked', slot: 0, slotStartMs: T0, untilMs: T0 + 4_000 });
+    expect(a.entry!.bookingId).toBe('b-a');
+    expect(showingAt(s, T0 + 3_999).key).toBe(a.key); // one uninterrupted showing
+    expect(showingAt(s, T0 + 20_000 + 1).key).not.toBe(a.key); // the next occurrence is a new showing
+    expect(showingAt(s, T0 + 5_000)).toMatchObject({ kind: 'idle', untilMs: T0 + 10_000 });
+    const withHouse = compileSchedule({ ...p, house: normalizePlaylist(playlist(1, { house })).playlist.house });
+    expect(showingAt(withHouse, T0 + 5_000)).toMatchObject({ kind: 'house', key: `house:${'f'.repeat(64)}` });
+    expect(showingAt(withHouse, T0 + 15_000).key).toBe(showingAt(withHouse, T0 + 5_000).key); // house continues across slots
+    expect(showingAt(s, T0 + 3600_000)).toMatchObject({ kind: 'idle', untilMs: Infinity });
+  });
+
+  it('honours entry windows within a slot and lets an emergency replace everything', () => {
+    const p = make({ loop: { lengthMs: 20_000, slotCount: 2, slotMs: 10_000 }, entries: [entry(1, 'early', T0, T0 + 15_000), entry(1, 'late', T0 + 15_000, T0 + 3600_000)] });
+    const s = compileSchedule(p);
+    expect(showingAt(s, T0 + 12_000)).toMatchObject({ kind: 'booked', untilMs: T0 + 15_000 });
+    expect(showingAt(s, T0 + 12_000).entry!.bookingId).toBe('b-early');
+    expect(showingAt(s, T0 + 16_000).entry!.bookingId).toBe('b-late');
+    const e = compileSchedule({ ...p, emergency: normalizePlaylist(playlist(1, { emergency: house })).playlist.emergency });
+    expect(showingAt(e, T0 + 12_000)).toMatchObject({ kind: 'emergency', entry: null });
+  });
+});
