@@ -1,21 +1,23 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { MalformedRequestError, UnsupportedMediaTypeError, ValidationError } from './errors.ts';
+import { fieldsDetail, issuesOf, validationDetail, type FieldError, type ValidationTarget } from './validation-messages.ts';
 
-/** Turns zod issues into a stable, readable list for the problem document. */
-export function issuesOf(error: z.ZodError): { field: string; message: string }[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.length ? issue.path.join('.') : '(body)',
-    message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
-  }));
+export { fieldsDetail, issuesOf, validationDetail, type FieldError, type ValidationTarget } from './validation-messages.ts';
+
+/** The 422 for a value that failed its schema: `errors` lists each field, `detail` says it in words. */
+export function validationFailure(error: z.ZodError, input: unknown, target: ValidationTarget = 'json'): ValidationError {
+  return new ValidationError(validationDetail(error, input, target), { errors: issuesOf(error, input, target) });
 }
 
-export function validate<T extends z.ZodType>(schema: T, value: unknown, what = 'request body'): z.infer<T> {
+/** The 422 for values a domain rule refused: each message is the rule, read after the field's name. */
+export function invalidFields(errors: FieldError[], target: ValidationTarget = 'json', extra: Record<string, unknown> = {}): ValidationError {
+  return new ValidationError(fieldsDetail(errors, target), { errors, ...extra });
+}
+
+export function validate<T extends z.ZodType>(schema: T, value: unknown, target: ValidationTarget = 'json'): z.infer<T> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const errors = issuesOf(parsed.error);
-    throw new ValidationError(`Invalid ${what}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, { errors });
-  }
+  if (!parsed.success) throw validationFailure(parsed.error, value, target);
   return parsed.data;
 }
 

@@ -1,15 +1,13 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
-import { issuesOf, type ServiceEnv } from '@marquee/service-kit';
+import { validationDetail, type ServiceEnv } from '@marquee/service-kit';
 import { V1Error } from './errors.ts';
 
 /** Invalid input (wrong types, missing or unknown fields) is 400 `{status:-1, message}` in v1. */
 export function createV1Router() {
   return new OpenAPIHono<ServiceEnv>({
     defaultHook: (result) => {
-      if (!result.success) {
-        const issues = issuesOf(result.error as never);
-        throw new V1Error(400, `invalid ${result.target}: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
-      }
+      // @hono/zod-validator hands the hook the value it validated as `data` (absent from its type).
+      if (!result.success) throw new V1Error(400, validationDetail(result.error as never, (result as { data?: unknown }).data, result.target));
     },
   });
 }

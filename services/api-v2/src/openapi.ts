@@ -1,5 +1,5 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
-import { ValidationError, issuesOf, type AuthEnv, type ServiceEnv } from '@marquee/service-kit';
+import { validationFailure, type AuthEnv, type ServiceEnv } from '@marquee/service-kit';
 
 export type ApiEnv = ServiceEnv & AuthEnv;
 
@@ -10,10 +10,8 @@ export type ApiEnv = ServiceEnv & AuthEnv;
 export function createRouter() {
   return new OpenAPIHono<ApiEnv>({
     defaultHook: (result) => {
-      if (!result.success) {
-        const errors = issuesOf(result.error as never);
-        throw new ValidationError(`Invalid ${result.target}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, { errors });
-      }
+      // @hono/zod-validator hands the hook the value it validated as `data` (absent from its type).
+      if (!result.success) throw validationFailure(result.error as never, (result as { data?: unknown }).data, result.target);
     },
   });
 }

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { ValidationError, type Queryable } from '@marquee/service-kit';
+import { invalidFields, type Queryable } from '@marquee/service-kit';
 
 /**
  * Keyset pagination, the one way every growing list pages. A list is ordered by its table's
@@ -36,7 +36,7 @@ const encodeCursor = (row: Positioned) => Buffer.from(`${row.page_position}.${ro
 /** The last row a cursor names; a 422 naming the `cursor` field for anything this API did not hand out. */
 function decodeCursor(cursor: string): { us: string; id: string } {
   const m = CURSOR.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!m) throw new ValidationError('Invalid query: cursor: not a cursor from this list', { errors: [{ field: 'cursor', message: 'not a cursor from this list' }] });
+  if (!m) throw invalidFields([{ field: 'cursor', message: 'is not a nextCursor this list handed out' }], 'query');
   return { us: m[1]!, id: m[2]! };
 }
 

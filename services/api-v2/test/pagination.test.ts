@@ -100,12 +100,12 @@ describe('cursor pagination, the same on every list', () => {
         const res = await get(`${path}?cursor=${cursor}`, caller);
         expect(res.status, `${path} cursor=${cursor}`).toBe(422);
         expect(res.type).toMatch(/^application\/problem\+json/);
-        expect(res.body.detail).toBe('Invalid query: cursor: not a cursor from this list');
-        expect(res.body.errors).toEqual([{ field: 'cursor', message: 'not a cursor from this list' }]);
+        expect(res.body.detail).toBe('Check the query string: cursor is not a nextCursor this list handed out.');
+        expect(res.body.errors).toEqual([{ field: 'cursor', message: 'is not a nextCursor this list handed out' }]);
       }
       const long = await get(`${path}?cursor=${'x'.repeat(201)}`, caller);
       expect(long.status).toBe(422);
-      expect(long.body.errors.map((e: { field: string }) => e.field)).toEqual(['cursor']);
+      expect(long.body.errors).toEqual([{ field: 'cursor', message: 'must have at most 200 characters' }]);
     }
   });
 

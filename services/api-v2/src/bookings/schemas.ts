@@ -42,10 +42,13 @@ export const PatchBookingSchema = z.strictObject({ creativeId: z.uuid() }).opena
 
 export const IdempotencyHeaders = z.object({
   'idempotency-key': z
-    .string()
+    .string({
+      error: (issue) =>
+        issue.input === undefined ? 'Send an Idempotency-Key header (any unique string up to 200 characters) so a retried booking is not made twice.' : undefined,
+    })
     .min(1)
     .max(200)
-    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
     .openapi({ description: 'Unique per intended booking; a retry with the same key returns the same booking' }),
 });
 
