@@ -42,13 +42,14 @@ export interface ApiV2TestApp {
    * client that stalls or drops its connection mid-body. Closed with the harness.
    */
   listen(): Promise<string>;
-  /** A user of this role with a valid access token (a fresh id unless `userId` is given). */
-  user(role: Role, opts?: { userId?: string; username?: string }): Session;
+  /** A user of this role with a valid access token (a fresh id unless `userId` is given; `ttlSeconds` < 0: already expired). */
+  user(role: Role, opts?: { userId?: string; username?: string; ttlSeconds?: number }): Session;
   close(): Promise<void>;
 }
 
 export interface ApiV2TestAppOptions {
   holdTtlSeconds?: number;
+  bookingStartGraceSeconds?: number;
   maxUploadBytes?: number;
   publicBaseUrl?: string;
 }
@@ -77,6 +78,7 @@ export async function startApiV2TestApp(name: string, opts: ApiV2TestAppOptions 
     metrics: createMetrics('api-v2'),
     publicBaseUrl: opts.publicBaseUrl ?? 'http://127.0.0.1:8080/v2',
     holdTtlSeconds: opts.holdTtlSeconds ?? 900,
+    bookingStartGraceSeconds: opts.bookingStartGraceSeconds,
     maxUploadBytes: opts.maxUploadBytes ?? 512 * 1024 * 1024,
   };
   const publicApp = createApiV2App(deps);
@@ -96,7 +98,7 @@ export async function startApiV2TestApp(name: string, opts: ApiV2TestAppOptions 
     user(role, o = {}) {
       const userId = o.userId ?? randomUUID();
       const username = o.username ?? uniqueName(`${role.slice(0, 3)}-`);
-      const token = signAccessToken(keys, { sub: userId, username, role }, 3_600);
+      const token = signAccessToken(keys, { sub: userId, username, role }, o.ttlSeconds ?? 3_600);
       return { userId, username, token, auth: { authorization: `Bearer ${token}` } };
     },
     async close() {

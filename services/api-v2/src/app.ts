@@ -32,6 +32,8 @@ export interface ApiV2Deps {
   metrics: ServiceMetrics;
   publicBaseUrl: string;
   holdTtlSeconds: number;
+  /** How far in the past a new booking may start (BOOKING_START_GRACE_SECONDS); default 300. */
+  bookingStartGraceSeconds?: number;
   maxUploadBytes: number;
   readiness?: Record<string, ReadinessCheck>;
 }

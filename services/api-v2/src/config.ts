@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { busPrefixSchema, commonConfigShape, env, loadConfig } from '@marquee/service-kit';
 
+export const DEFAULT_BOOKING_START_GRACE_SECONDS = 300;
+
 export const apiV2ConfigShape = {
   ...commonConfigShape,
   /** Internal-only port (device-tcp's endpoints); the edge routes only PORT. */
@@ -16,6 +18,8 @@ export const apiV2ConfigShape = {
   /** Where clients reach this API, used in absolute links (media URLs in playlists). */
   PUBLIC_BASE_URL: z.string().url().default('http://127.0.0.1:8080/v2'),
   HOLD_TTL_SECONDS: env.int(900, 10, 86_400),
+  /** How far in the past a new booking's startsAt may lie (a booking "from now" survives clock skew and slow clients). */
+  BOOKING_START_GRACE_SECONDS: env.int(DEFAULT_BOOKING_START_GRACE_SECONDS, 0, 3_600),
   /** A display not heard from for this long is marked offline (covers a device-tcp replica killed -9). */
   PRESENCE_STALE_MS: env.int(90_000, 2_000, 3_600_000),
   MAX_UPLOAD_BYTES: env.int(512 * 1024 * 1024, 1024, 8 * 1024 * 1024 * 1024),

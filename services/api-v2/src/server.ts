@@ -61,6 +61,7 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
       metrics,
       publicBaseUrl: config.PUBLIC_BASE_URL.replace(/\/$/, ''),
       holdTtlSeconds: config.HOLD_TTL_SECONDS,
+      bookingStartGraceSeconds: config.BOOKING_START_GRACE_SECONDS,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
     };
     const publicServer = await listen(createApiV2App(deps), config.HOST, config.PORT);

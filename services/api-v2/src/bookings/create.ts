@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { ConflictError, NotFoundError, ValidationError, type AccessClaims, type Queryable, type Sql, type TransactionSql } from '@marquee/service-kit';
+import { ConflictError, invalidFields, NotFoundError, ValidationError, type AccessClaims, type Queryable, type Sql, type TransactionSql } from '@marquee/service-kit';
+import { DEFAULT_BOOKING_START_GRACE_SECONDS } from '../config.ts';
 import { blockingBookingIdVisible, creativeVisible } from '../access.ts';
 import type { Booking, CreateBooking } from './schemas.ts';
 import { representBookings, sweepExpiredHolds, withDeadlockRetry, type BookingRow } from './sql.ts';
 import { quoteDisplays, type DisplayQuote } from './windows.ts';
 
-export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 export const MAX_BOOKING_MS = 366 * 86_400_000;
 export const MAX_LEAD_MS = 2 * 366 * 86_400_000;
 const MAX_BLOCKERS_LISTED = 20;
@@ -17,16 +17,21 @@ export interface Conflict {
   blockedBy: { bookingId?: string; status: string; slot: number; from: string; to: string }[];
 }
 
-/** Time limits that depend on "now"; the schema already checked shapes. */
-export function checkTimes(body: CreateBooking, now = Date.now()) {
+/**
+ * Time limits that depend on "now"; the schema already checked shapes. `startsAt` may lie up to
+ * `startGraceSeconds` in the past, so a booking "from now" survives clock skew and a slow client.
+ */
+export function checkTimes(body: CreateBooking, startGraceSeconds: number, now = Date.now()) {
   const starts = Date.parse(body.startsAt);
   const ends = Date.parse(body.endsAt);
   const errors: { field: string; message: string }[] = [];
   if (!(ends > starts)) errors.push({ field: 'endsAt', message: 'must be after startsAt' });
-  if (starts < now - MAX_CLOCK_SKEW_MS) errors.push({ field: 'startsAt', message: 'must not be in the past' });
+  if (starts < now - startGraceSeconds * 1000) {
+    errors.push({ field: 'startsAt', message: `must not be more than ${startGraceSeconds} seconds in the past` });
+  }
   if (starts > now + MAX_LEAD_MS) errors.push({ field: 'startsAt', message: 'must be within 2 years from now' });
   if (ends - starts > MAX_BOOKING_MS) errors.push({ field: 'endsAt', message: 'a booking may last at most 366 days' });
-  if (errors.length) throw new ValidationError(errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
+  if (errors.length) throw invalidFields(errors);
 }
 
 /** What makes two requests "the same" for idempotency: the normalised body. */
@@ -55,8 +60,9 @@ export async function createBooking(
   idempotencyKey: string,
   body: CreateBooking,
   holdTtlSeconds: number,
+  startGraceSeconds = DEFAULT_BOOKING_START_GRACE_SECONDS,
 ): Promise<CreateResult> {
-  checkTimes(body);
+  checkTimes(body, startGraceSeconds);
   const hash = requestHash(body);
   return withDeadlockRetry(() => sql.begin((tx) => createInTransaction(tx, user, idempotencyKey, hash, body, holdTtlSeconds)));
 }

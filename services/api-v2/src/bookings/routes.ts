@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { NotFoundError } from '@marquee/service-kit';
 import type { ApiV2Deps } from '../app.ts';
 import { authenticated, requireRole } from '../authz.ts';
+import { DEFAULT_BOOKING_START_GRACE_SECONDS } from '../config.ts';
 import { IdParam, bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
 import { displayAvailability } from './availability.ts';
 import { createBooking } from './create.ts';
@@ -18,7 +19,7 @@ import {
 } from './schemas.ts';
 import { findVisibleBooking, listBookings, representBookings } from './sql.ts';
 
-type BookingDeps = Pick<ApiV2Deps, 'sql' | 'bus' | 'verifier' | 'logger' | 'holdTtlSeconds' | 'publicBaseUrl'>;
+type BookingDeps = Pick<ApiV2Deps, 'sql' | 'bus' | 'verifier' | 'logger' | 'holdTtlSeconds' | 'bookingStartGraceSeconds' | 'publicBaseUrl'>;
 
 const forbidden = problem('Operators cannot change bookings');
 
@@ -26,6 +27,7 @@ export function bookingRoutes(deps: BookingDeps) {
   const app = createRouter();
   const signedIn = authenticated(deps.verifier);
   const buyer = [signedIn, requireRole('advertiser', 'admin')];
+  const startGraceSeconds = deps.bookingStartGraceSeconds ?? DEFAULT_BOOKING_START_GRACE_SECONDS;
 
   app.openapi(
     createRoute({
@@ -36,7 +38,10 @@ export function bookingRoutes(deps: BookingDeps) {
       description:
         'Creates a hold that blocks the inventory until `holdExpiresAt`; confirm it to book. With a `daypart` the booking occupies only ' +
         "those local windows (in each display's timezone) within [startsAt, endsAt). Price = price_per_slot_hour × booked hours, rounded up per display. " +
-        'Retrying with the same Idempotency-Key and body returns the same booking (200).',
+        'Retrying with the same Idempotency-Key and body returns the same booking (200).\n\n' +
+        `\`startsAt\` may lie at most ${startGraceSeconds} seconds in the past (this server's \`BOOKING_START_GRACE_SECONDS\`), so a booking ` +
+        'that starts "now" survives clock skew and a slow request; an earlier start is refused (422 naming `startsAt`). The whole ' +
+        '[startsAt, endsAt) is booked and priced, including any part already past. `startsAt` may be at most 2 years ahead and a booking lasts at most 366 days.',
       security: bearerSecurity,
       middleware: buyer,
       request: { headers: IdempotencyHeaders, body: jsonBody(CreateBookingSchema) },
@@ -55,6 +60,7 @@ export function bookingRoutes(deps: BookingDeps) {
         c.req.valid('header')['idempotency-key'],
         c.req.valid('json'),
         deps.holdTtlSeconds,
+        startGraceSeconds,
       );
       return c.json(booking, replayed ? 200 : 201);
     },
