@@ -18,8 +18,27 @@ export abstract class AppError extends Error {
 export class MalformedRequestError extends AppError {}
 /** Parsed, but fails validation (wrong types, missing or unknown fields, absurd values). */
 export class ValidationError extends AppError {}
-/** No credentials, bad credentials, expired token. */
-export class AuthenticationError extends AppError {}
+/**
+ * No credentials, bad credentials, expired token: 401 with a `WWW-Authenticate: Bearer` challenge.
+ * `bearerError` is RFC 6750's code when a token was sent but refused (`invalid_token`) or the
+ * Authorization header is not a bearer token (`invalid_request`); absent when none was sent.
+ */
+export class AuthenticationError extends AppError {
+  constructor(
+    message: string,
+    extra: Record<string, unknown> = {},
+    readonly bearerError?: 'invalid_request' | 'invalid_token',
+  ) {
+    super(message, extra);
+  }
+}
+
+/** RFC 6750 §3: the challenge of a 401; the description is limited to the characters it allows. */
+export function bearerChallenge(err: AuthenticationError): string {
+  if (!err.bearerError) return 'Bearer';
+  const description = err.message.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '').slice(0, 200);
+  return `Bearer error="${err.bearerError}", error_description="${description}"`;
+}
 /** Authenticated but not allowed. Object routes prefer NotFoundError so ids don't leak. */
 export class ForbiddenError extends AppError {}
 export class NotFoundError extends AppError {}
@@ -75,6 +94,7 @@ export function problemFor(err: unknown, instance?: string): { problem: Problem;
   const headers: Record<string, string> = {};
   if (err instanceof AppError) {
     const kind = statusByKind.get(err.constructor) ?? findKind(err);
+    if (err instanceof AuthenticationError) headers['www-authenticate'] = bearerChallenge(err);
     if (err instanceof TooManyRequestsError) headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterSeconds)));
     if (err instanceof DependencyUnavailableError && err.retryAfterSeconds !== undefined) {
       headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterSeconds)));

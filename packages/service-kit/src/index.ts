@@ -16,3 +16,4 @@ export * from './tokens.ts';
 export * from './docs.ts';
 export * from './contracts/index.ts';
 export * from './client-address.ts';
+export * from './public-path.ts';

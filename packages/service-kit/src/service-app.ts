@@ -5,6 +5,7 @@ import { acceptRequestId, continueTrace, requestContextOf, type RequestContext }
 import { NotFoundError, PayloadTooLargeError, problemFor } from './errors.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import { requestHeader, setResponseHeader } from './node-http.ts';
+import { publicPath } from './public-path.ts';
 
 export interface ServiceEnv {
   Variables: { requestId: string; logger: Logger; requestContext: RequestContext };
@@ -70,7 +71,7 @@ export function createServiceApp<A extends Hono<any> = Hono<ServiceEnv>>(opts: S
     return c.body(await opts.metrics.registry.metrics());
   });
 
-  app.notFound((c) => sendProblem(c, new NotFoundError(`No route for ${c.req.method} ${c.req.path}.`)));
+  app.notFound((c) => sendProblem(c, new NotFoundError(`No route for ${c.req.method} ${publicPath(c)}.`)));
   app.onError((err, c) => sendProblem(c, err));
   return app;
 }
@@ -105,7 +106,7 @@ function isProbe(path: string) {
 
 /** Renders any error as problem+json; unexpected errors are logged with their stack. */
 export function sendProblem(c: Context, err: unknown): Response {
-  const { problem, headers } = problemFor(err, c.req.path);
+  const { problem, headers } = problemFor(err, publicPath(c));
   if (problem.status >= 500) {
     const logger = (c.get('logger') as Logger | undefined) ?? undefined;
     logger?.error({ err }, 'request failed');

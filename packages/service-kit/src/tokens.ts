@@ -64,13 +64,13 @@ export function createTokenVerifier(opts: {
 
   async function verifyUncached(token: string, context: RequestContext | undefined): Promise<{ claims: AccessClaims; kid: string; exp: number }> {
     const decoded = jwt.decode(token, { complete: true });
-    if (!decoded || typeof decoded === 'string') throw new AuthenticationError('The access token is malformed.');
-    if (decoded.header.alg !== TOKEN_ALGORITHM) throw new AuthenticationError('The access token uses an algorithm that is not accepted.');
+    if (!decoded || typeof decoded === 'string') throw new AuthenticationError('The access token is malformed.', {}, 'invalid_token');
+    if (decoded.header.alg !== TOKEN_ALGORITHM) throw new AuthenticationError('The access token uses an algorithm that is not accepted.', {}, 'invalid_token');
     const kid = decoded.header.kid;
-    if (!kid) throw new AuthenticationError('The access token has no key id.');
+    if (!kid) throw new AuthenticationError('The access token has no key id.', {}, 'invalid_token');
     if (!keys.has(kid) && now() - lastFetch >= minRefetchMs) await refresh(context);
     const key = keys.get(kid);
-    if (!key) throw new AuthenticationError('The access token was signed by an unknown key.');
+    if (!key) throw new AuthenticationError('The access token was signed by an unknown key.', {}, 'invalid_token');
     const claims = verifyWithKey(token, key, now());
     return { claims, kid, exp: Number((decoded.payload as jwt.JwtPayload).exp) };
   }
@@ -107,10 +107,10 @@ export function verifyWithKey(token: string, key: KeyObject, nowMs = Date.now())
     });
   } catch (err) {
     const expired = err instanceof jwt.TokenExpiredError;
-    throw new AuthenticationError(expired ? 'The access token has expired.' : 'The access token is invalid.');
+    throw new AuthenticationError(expired ? 'The access token has expired.' : 'The access token is invalid.', {}, 'invalid_token');
   }
   if (typeof payload === 'string' || typeof payload.sub !== 'string' || !isRole(payload.role) || typeof payload.username !== 'string') {
-    throw new AuthenticationError('The access token is missing required claims.');
+    throw new AuthenticationError('The access token is missing required claims.', {}, 'invalid_token');
   }
   return { sub: payload.sub, username: payload.username, role: payload.role };
 }
@@ -136,8 +136,9 @@ export interface AuthEnv {
 export function requireUser(verifier: TokenVerifier): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     const header = requestHeader(c, 'authorization');
-    const match = header ? /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i.exec(header) : null;
-    if (!match) throw new AuthenticationError('Send an access token as "Authorization: Bearer <token>".');
+    if (!header) throw new AuthenticationError('Send an access token as "Authorization: Bearer <token>".');
+    const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i.exec(header);
+    if (!match) throw new AuthenticationError('The Authorization header is not "Bearer <token>".', {}, 'invalid_request');
     c.set('user', await verifier.verify(match[1]!, requestContextOf(c)));
     await next();
   };

@@ -32,6 +32,8 @@ export function renderV1Error(err: unknown, c: Context): Response {
     headers = mapped.headers;
   }
   if (status >= 500) (c.get('logger') as Logger | undefined)?.error({ err }, 'v1 request failed');
+  // RFC 9110: every 401 names its scheme; v1 tokens are bearer tokens (also accepted as `token`).
+  if (status === 401 && !Object.keys(headers).some((h) => h.toLowerCase() === 'www-authenticate')) headers = { ...headers, 'www-authenticate': 'Bearer' };
   return new Response(JSON.stringify({ status: -1, message }), {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': String(c.get('requestId') ?? ''), ...headers },
@@ -47,6 +49,6 @@ export function v1ErrorFrom(res: InternalResponse, fallback: string, overrides: 
   const detail = typeof body?.detail === 'string' ? body.detail : fallback;
   const status = res.status === 422 ? 400 : res.status;
   const headers: Record<string, string> = {};
-  if (res.headers['retry-after']) headers['retry-after'] = String(res.headers['retry-after']);
+  for (const name of ['retry-after', 'www-authenticate']) if (res.headers[name]) headers[name] = String(res.headers[name]);
   return new V1Error(status, overrides[res.status] ?? detail, headers);
 }

@@ -33,7 +33,9 @@ const v1Problem = (description: string) => v1Json(V1ErrorSchema, description);
 /** Error responses, spread into each route's `responses`. */
 export const v1Errors = {
   400: v1Problem('Invalid input: malformed JSON, wrong types, missing or unknown fields, impossible values'),
-  401: v1Problem('Missing, invalid or expired token'),
+  401: v1Json(V1ErrorSchema, 'No token, or it is malformed, invalid or expired', {
+    'WWW-Authenticate': { description: '`Bearer` (`error="invalid_token"` when the token sent was refused)', schema: { type: 'string' as const } },
+  }),
   403: v1Problem('This account may not do this (v1 orders are for advertisers)'),
   404: v1Problem('No such order or device (also for other users\' orders)'),
   409: v1Problem('The slot is taken, or the order can no longer be changed'),

@@ -31,10 +31,20 @@ const ProblemSchema = z
 /** An error response in a route's `responses`: problem+json, described for this route. */
 export const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 
+const wwwAuthenticate = {
+  'WWW-Authenticate': {
+    description: '`Bearer`; `Bearer error="invalid_token", error_description="…"` when the access token sent was refused (RFC 6750)',
+    schema: { type: 'string' as const },
+  },
+};
+
+/** A 401 in a route's `responses`, described for this route; it carries a `WWW-Authenticate: Bearer` challenge. */
+export const unauthorized = (description: string) => ({ ...problem(description), headers: wwwAuthenticate });
+
 /** Standard error responses, spread into each route's `responses`. */
 const errorResponses = {
   400: problem('Malformed request (e.g. invalid JSON)'),
-  401: problem('Missing, invalid or expired access token'),
+  401: unauthorized('No access token (send `Authorization: Bearer <accessToken>` from POST /auth/login), or it is malformed, invalid or expired'),
   404: problem('Not found (also for objects that belong to someone else)'),
   413: problem('Request body too large'),
   415: problem('Unsupported media type'),

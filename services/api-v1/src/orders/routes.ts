@@ -16,7 +16,7 @@ export function tokenOf(c: Context): Auth {
   const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
   const token = bearer ?? c.req.header('token')?.trim();
   if (!token) throw new V1Error(401, 'send the token from /v1/login as "Authorization: Bearer <token>" (or a "token" header)');
-  if (!TOKEN.test(token)) throw new V1Error(401, 'the token is malformed');
+  if (!TOKEN.test(token)) throw new V1Error(401, 'the token is malformed', { 'www-authenticate': 'Bearer error="invalid_token", error_description="the token is malformed"' });
   return { authorization: `Bearer ${token}`, context: requestContextOf(c) };
 }
 

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { forwardedFor, requestContextOf, requireUser, type InternalClient, type InternalResponse, type TokenVerifier } from '@marquee/service-kit';
-import { bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
+import { forwardedFor, publicPath, requestContextOf, requireUser, type InternalClient, type InternalResponse, type TokenVerifier } from '@marquee/service-kit';
+import { bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem, unauthorized } from '../openapi.ts';
 
 const UserSchema = z
   .object({ id: z.string().uuid(), username: z.string(), role: z.enum(['advertiser', 'operator', 'admin']), createdAt: z.string() })
@@ -55,8 +55,9 @@ export function authRoutes(deps: { account: InternalClient; verifier: TokenVerif
       request: { body: jsonBody(LoginSchema) },
       responses: {
         200: jsonResponse(TokensSchema, 'Logged in'),
+        401: unauthorized('Wrong username or password'),
         429: problem('Too many failed attempts; see Retry-After'),
-        ...pick(400, 401, 413, 415, 422, 503),
+        ...pick(400, 413, 415, 422, 503),
       },
     }),
     // Login is not idempotent from the throttle's point of view: never retried.
@@ -70,7 +71,11 @@ export function authRoutes(deps: { account: InternalClient; verifier: TokenVerif
       tags: ['auth'],
       summary: 'Rotate a refresh token (reusing an old one revokes the whole session family)',
       request: { body: jsonBody(RefreshSchema) },
-      responses: { 200: jsonResponse(TokensSchema, 'New tokens'), ...pick(400, 401, 413, 415, 422, 503) },
+      responses: {
+        200: jsonResponse(TokensSchema, 'New tokens'),
+        401: unauthorized('The refresh token is unknown, expired or revoked, or was already used (which revokes every session of that login)'),
+        ...pick(400, 413, 415, 422, 503),
+      },
     }),
     async (c) => relay(c, await deps.account.request({ method: 'POST', path: '/refresh', body: c.req.valid('json'), headers: forwardedFor(c), context: requestContextOf(c) })),
   );
@@ -105,12 +110,17 @@ export function authRoutes(deps: { account: InternalClient; verifier: TokenVerif
   return app;
 }
 
-/** Answers with the account service's status and body (problem+json stays problem+json). */
+/**
+ * Answers with the account service's status and body (problem+json stays problem+json). A
+ * problem's `instance` names the path the client called, not the account service's own.
+ */
 function relay(c: Context, res: InternalResponse): any {
   if (res.status === 204) return c.body(null, 204);
   const type = String(res.headers['content-type'] ?? 'application/json');
   const headers: Record<string, string> = { 'content-type': type };
-  if (res.headers['retry-after']) headers['retry-after'] = String(res.headers['retry-after']);
-  return c.body(JSON.stringify(res.body), res.status as 200, headers);
+  for (const name of ['retry-after', 'www-authenticate']) if (res.headers[name]) headers[name] = String(res.headers[name]);
+  const isProblem = type.startsWith('application/problem+json') && res.body !== null && typeof res.body === 'object';
+  const body = isProblem ? { ...(res.body as object), instance: publicPath(c) } : res.body;
+  return c.body(JSON.stringify(body), res.status as 200, headers);
 }
 
