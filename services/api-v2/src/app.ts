@@ -15,7 +15,7 @@ import { mediaRoutes } from './media/routes.ts';
 import { bookingRoutes } from './bookings/routes.ts';
 import { displayRoutes } from './displays/routes.ts';
 
-import { createRouter } from './openapi.ts';
+import { bearerSecurity, createRouter } from './openapi.ts';
 import { playlistInternalRoutes } from './playlists/internal-routes.ts';
 import { commandRoutes } from './devices/command-routes.ts';
 import { deviceInternalRoutes } from './devices/internal-routes.ts';
@@ -67,9 +67,26 @@ export function createApiV2App(deps: ApiV2Deps) {
     info: {
       title: 'Marquee API v2',
       version: '2.0.0',
-      description: 'Book time on digital displays, manage creatives and read proof of play. Errors are RFC 9457 problem+json.',
+      description:
+        'Book time on digital displays, manage creatives and read proof of play.\n\n' +
+        '**Start here:** sign up (POST /auth/signup) as an `operator` or an `advertiser`, log in (POST /auth/login) and send the ' +
+        '`accessToken` as `Authorization: Bearer <accessToken>` (the **Authorize** button). Operators register displays, which stay ' +
+        '`pending` (invisible to advertisers) until activated; advertisers upload media, create creatives, then hold and confirm bookings ' +
+        'and read what was played.\n\n' +
+        'Errors are RFC 9457 `application/problem+json`: `detail` says what to fix, and a 422 lists each field with its rule in `errors`. ' +
+        'A 401 carries `WWW-Authenticate: Bearer`. A typed TypeScript client generated from this document is the `@marquee/api-client` package.',
     },
     servers: [{ url: '/v2' }],
+    // Every operation needs a bearer token unless it says `security: []` (signup, login, media downloads, ...).
+    security: bearerSecurity,
+    tags: [
+      { name: 'auth', description: 'Accounts and tokens' },
+      { name: 'media', description: 'Resumable uploads of images and videos; public, content-addressed downloads' },
+      { name: 'creatives', description: 'What advertisers show: an uploaded image or video, or an html/text card' },
+      { name: 'displays', description: 'Screens: operators register, run and command them; advertisers browse the active catalogue' },
+      { name: 'bookings', description: 'Holding and booking loop slots on displays' },
+      { name: 'proof of play', description: 'What was played, per display and hour or day' },
+    ],
   });
   mountDocs(app, { title: 'Marquee API v2', specPath: 'openapi.json' });
   return app;

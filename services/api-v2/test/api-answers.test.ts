@@ -187,3 +187,39 @@ describe('docs entry points', () => {
     }
   });
 });
+
+describe('"Try it out" as shipped', () => {
+  /** The request Swagger UI builds from the document: each parameter's example or default, the body's example. */
+  async function tryItOut(path: string, method: string, who: { auth: Record<string, string> }, pathParams: Record<string, string> = {}) {
+    const doc = (await api(h.v2, 'GET', '/openapi.json')).body;
+    const op = doc.paths[path][method];
+    const query = new URLSearchParams();
+    const headers: Record<string, string> = { ...who.auth };
+    for (const p of op.parameters ?? []) {
+      const value = p.example ?? p.schema?.example ?? p.schema?.default;
+      if (value === undefined) continue;
+      if (p.in === 'query') query.set(p.name, String(value));
+      if (p.in === 'header') headers[p.name] = String(value);
+    }
+    const url = path.replace(/\{(\w+)\}/g, (_, name: string) => pathParams[name]!) + (query.size ? `?${query}` : '');
+    return api(h.v2, method.toUpperCase(), url, op.requestBody?.content['application/json']?.example, headers);
+  }
+
+  it('works for listing and creating: the examples are requests the API accepts', async () => {
+    const op = h.user('operator');
+    const adv = h.user('advertiser');
+    expect((await tryItOut('/displays', 'get', adv)).status).toBe(200);
+    const created = await tryItOut('/displays', 'post', op);
+    expect(created.status).toBe(201);
+    const displayId = created.body.display.id;
+    expect((await tryItOut('/displays/{id}', 'patch', op, { id: displayId })).status).toBe(200);
+    expect((await tryItOut('/displays/{id}/availability', 'get', op, { id: displayId })).status).toBe(200);
+    expect((await tryItOut('/displays/{id}/commands', 'post', op, { id: displayId })).status).toBe(202);
+    const creative = await tryItOut('/creatives', 'post', adv);
+    expect(creative.status).toBe(201);
+    expect((await tryItOut('/creatives/{id}', 'patch', adv, { id: creative.body.id })).status).toBe(200);
+    expect((await tryItOut('/creatives', 'get', adv)).status).toBe(200);
+    expect((await tryItOut('/uploads', 'post', adv)).status).toBe(201);
+    expect((await tryItOut('/bookings', 'get', adv)).status).toBe(200);
+  });
+});

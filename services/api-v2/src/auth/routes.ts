@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { forwardedFor, publicPath, requestContextOf, requireUser, type InternalClient, type InternalResponse, type TokenVerifier } from '@marquee/service-kit';
-import { bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem, unauthorized } from '../openapi.ts';
+import { loginExample, refreshExample, signupExample, tokensExample, userExample } from '../examples.ts';
+import { bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem, publicSecurity, unauthorized } from '../openapi.ts';
 
 const UserSchema = z
   .object({ id: z.string().uuid(), username: z.string(), role: z.enum(['advertiser', 'operator', 'admin']), createdAt: z.string() })
@@ -34,12 +35,21 @@ export function authRoutes(deps: { account: InternalClient; verifier: TokenVerif
     createRoute({
       method: 'post',
       path: '/auth/signup',
+      operationId: 'signUp',
       tags: ['auth'],
       summary: 'Create an advertiser or operator account',
-      request: { body: jsonBody(SignupSchema) },
+      description: 'Then log in (POST /auth/login) for an access token. Operators register displays; advertisers upload creatives and book displays.',
+      security: publicSecurity,
+      request: { body: jsonBody(SignupSchema, { example: signupExample }) },
       responses: {
-        201: jsonResponse(UserSchema, 'Account created'),
-        409: problem('Username taken (any letter case); problem code `username-taken`'),
+        201: jsonResponse(UserSchema, 'Account created', userExample),
+        409: problem('Username taken (any letter case); problem code `username-taken`', {
+          status: 409,
+          title: 'Conflict',
+          slug: 'conflict',
+          detail: 'The username "acme-media" is already taken.',
+          extra: { code: 'username-taken' },
+        }),
         ...pick(400, 413, 415, 422, 503),
       },
     }),
@@ -50,12 +60,17 @@ export function authRoutes(deps: { account: InternalClient; verifier: TokenVerif
     createRoute({
       method: 'post',
       path: '/auth/login',
+      operationId: 'logIn',
       tags: ['auth'],
       summary: 'Exchange username + password for an access token and a refresh token',
-      request: { body: jsonBody(LoginSchema) },
+      description:
+        'Send the access token as `Authorization: Bearer <accessToken>` (in these docs: **Authorize**). It expires after `expiresIn` seconds; ' +
+        'POST /auth/refresh then gives a new pair.',
+      security: publicSecurity,
+      request: { body: jsonBody(LoginSchema, { example: loginExample }) },
       responses: {
-        200: jsonResponse(TokensSchema, 'Logged in'),
-        401: unauthorized('Wrong username or password'),
+        200: jsonResponse(TokensSchema, 'Logged in', tokensExample),
+        401: unauthorized('Wrong username or password', 'Unknown username or wrong password.'),
         429: problem('Too many failed attempts; see Retry-After'),
         ...pick(400, 413, 415, 422, 503),
       },
@@ -68,12 +83,17 @@ export function authRoutes(deps: { account: InternalClient; verifier: TokenVerif
     createRoute({
       method: 'post',
       path: '/auth/refresh',
+      operationId: 'refreshTokens',
       tags: ['auth'],
       summary: 'Rotate a refresh token (reusing an old one revokes the whole session family)',
-      request: { body: jsonBody(RefreshSchema) },
+      security: publicSecurity,
+      request: { body: jsonBody(RefreshSchema, { example: refreshExample }) },
       responses: {
-        200: jsonResponse(TokensSchema, 'New tokens'),
-        401: unauthorized('The refresh token is unknown, expired or revoked, or was already used (which revokes every session of that login)'),
+        200: jsonResponse(TokensSchema, 'New tokens', tokensExample),
+        401: unauthorized(
+          'The refresh token is unknown, expired or revoked, or was already used (which revokes every session of that login)',
+          'The refresh token is unknown, expired or revoked.',
+        ),
         ...pick(400, 413, 415, 422, 503),
       },
     }),
@@ -84,9 +104,11 @@ export function authRoutes(deps: { account: InternalClient; verifier: TokenVerif
     createRoute({
       method: 'post',
       path: '/auth/logout',
+      operationId: 'logOut',
       tags: ['auth'],
       summary: 'Revoke a refresh token and its family',
-      request: { body: jsonBody(RefreshSchema) },
+      security: publicSecurity,
+      request: { body: jsonBody(RefreshSchema, { example: refreshExample }) },
       responses: { 204: { description: 'Logged out' }, ...pick(400, 413, 415, 422, 503) },
     }),
     async (c) =>
@@ -98,10 +120,11 @@ export function authRoutes(deps: { account: InternalClient; verifier: TokenVerif
     createRoute({
       method: 'get',
       path: '/me',
+      operationId: 'getCurrentUser',
       tags: ['auth'],
       summary: 'The signed-in user',
       security: bearerSecurity,
-      responses: { 200: jsonResponse(UserSchema, 'The user'), ...pick(401, 503) },
+      responses: { 200: jsonResponse(UserSchema, 'The user', userExample), ...pick(401, 503) },
     }),
     async (c) =>
       relay(c, await deps.account.request({ method: 'GET', path: '/me', headers: { authorization: c.req.header('authorization') ?? '' }, context: requestContextOf(c) })),

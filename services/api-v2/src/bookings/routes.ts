@@ -3,6 +3,15 @@ import { NotFoundError } from '@marquee/service-kit';
 import type { ApiV2Deps } from '../app.ts';
 import { authenticated, requireRole } from '../authz.ts';
 import { DEFAULT_BOOKING_START_GRACE_SECONDS } from '../config.ts';
+import {
+  availabilityExample,
+  bookedBookingExample,
+  bookingPageExample,
+  cancelledBookingExample,
+  createBookingExample,
+  heldBookingExample,
+  patchBookingExample,
+} from '../examples.ts';
 import { IdParam, bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
 import { displayAvailability } from './availability.ts';
 import { createBooking } from './create.ts';
@@ -33,6 +42,7 @@ export function bookingRoutes(deps: BookingDeps) {
     createRoute({
       method: 'post',
       path: '/bookings',
+      operationId: 'createBooking',
       tags: ['bookings'],
       summary: 'Hold one loop slot on one or more displays (all or nothing)',
       description:
@@ -44,10 +54,10 @@ export function bookingRoutes(deps: BookingDeps) {
         '[startsAt, endsAt) is booked and priced, including any part already past. `startsAt` may be at most 2 years ahead and a booking lasts at most 366 days.',
       security: bearerSecurity,
       middleware: buyer,
-      request: { headers: IdempotencyHeaders, body: jsonBody(CreateBookingSchema) },
+      request: { headers: IdempotencyHeaders, body: jsonBody(CreateBookingSchema, { example: createBookingExample }) },
       responses: {
-        201: jsonResponse(BookingSchema, 'Hold created'),
-        200: jsonResponse(BookingSchema, 'Retry of an earlier request with the same Idempotency-Key'),
+        201: jsonResponse(BookingSchema, 'Hold created', heldBookingExample),
+        200: jsonResponse(BookingSchema, 'Retry of an earlier request with the same Idempotency-Key', heldBookingExample),
         403: forbidden,
         409: problem('No free slot on some display; `conflicts` names each display, the times and what blocks them'),
         ...pick(400, 401, 404, 413, 415, 422, 503),
@@ -70,12 +80,13 @@ export function bookingRoutes(deps: BookingDeps) {
     createRoute({
       method: 'get',
       path: '/bookings',
+      operationId: 'listBookings',
       tags: ['bookings'],
       summary: 'Bookings: an advertiser’s own, those on an operator’s displays, or all (admin); newest first',
       security: bearerSecurity,
       middleware: signedIn,
       request: { query: BookingListQuery },
-      responses: { 200: jsonResponse(BookingPageSchema, 'One page'), ...pick(401, 422, 503) },
+      responses: { 200: jsonResponse(BookingPageSchema, 'One page', bookingPageExample), ...pick(401, 422, 503) },
     }),
     async (c) => c.json(await listBookings(deps.sql, c.get('user'), c.req.valid('query')), 200),
   );
@@ -84,12 +95,13 @@ export function bookingRoutes(deps: BookingDeps) {
     createRoute({
       method: 'get',
       path: '/bookings/{id}',
+      operationId: 'getBooking',
       tags: ['bookings'],
       summary: 'One booking (operators see only the parts on their displays)',
       security: bearerSecurity,
       middleware: signedIn,
       request: { params: IdParam },
-      responses: { 200: jsonResponse(BookingSchema, 'The booking'), ...pick(401, 404, 422, 503) },
+      responses: { 200: jsonResponse(BookingSchema, 'The booking', bookedBookingExample), ...pick(401, 404, 422, 503) },
     }),
     async (c) => {
       const user = c.get('user');
@@ -104,13 +116,14 @@ export function bookingRoutes(deps: BookingDeps) {
     createRoute({
       method: 'patch',
       path: '/bookings/{id}',
+      operationId: 'updateBooking',
       tags: ['bookings'],
       summary: 'Swap the creative of a held or booked booking that has not ended',
       security: bearerSecurity,
       middleware: buyer,
-      request: { params: IdParam, body: jsonBody(PatchBookingSchema) },
+      request: { params: IdParam, body: jsonBody(PatchBookingSchema, { example: patchBookingExample }) },
       responses: {
-        200: jsonResponse(BookingSchema, 'Updated; displays playing it get a new playlist version'),
+        200: jsonResponse(BookingSchema, 'Updated; displays playing it get a new playlist version', { ...bookedBookingExample, ...patchBookingExample }),
         403: forbidden,
         409: problem('The booking is cancelled, expired or over'),
         ...pick(400, 401, 404, 413, 415, 422, 503),
@@ -123,13 +136,14 @@ export function bookingRoutes(deps: BookingDeps) {
     createRoute({
       method: 'post',
       path: '/bookings/{id}/confirm',
+      operationId: 'confirmBooking',
       tags: ['bookings'],
       summary: 'Turn a live hold into a booking (idempotent)',
       security: bearerSecurity,
       middleware: buyer,
       request: { params: IdParam },
       responses: {
-        200: jsonResponse(BookingSchema, 'Booked'),
+        200: jsonResponse(BookingSchema, 'Booked', bookedBookingExample),
         403: forbidden,
         409: problem('The hold expired (code hold-expired) or the booking was cancelled'),
         ...pick(401, 404, 422, 503),
@@ -142,13 +156,14 @@ export function bookingRoutes(deps: BookingDeps) {
     createRoute({
       method: 'post',
       path: '/bookings/{id}/cancel',
+      operationId: 'cancelBooking',
       tags: ['bookings'],
       summary: 'Cancel a hold or a booking that has not ended, releasing its inventory (idempotent)',
       security: bearerSecurity,
       middleware: buyer,
       request: { params: IdParam },
       responses: {
-        200: jsonResponse(BookingSchema, 'Cancelled'),
+        200: jsonResponse(BookingSchema, 'Cancelled', cancelledBookingExample),
         403: forbidden,
         409: problem('The hold already expired or the booking is over'),
         ...pick(401, 404, 422, 503),
@@ -161,12 +176,13 @@ export function bookingRoutes(deps: BookingDeps) {
     createRoute({
       method: 'get',
       path: '/displays/{id}/availability',
+      operationId: 'getDisplayAvailability',
       tags: ['bookings'],
       summary: 'Free slots of a display over a window (at most 93 days) and what blocks the others',
       security: bearerSecurity,
       middleware: signedIn,
       request: { params: IdParam, query: AvailabilityQuery },
-      responses: { 200: jsonResponse(AvailabilitySchema, 'Availability'), ...pick(401, 404, 422, 503) },
+      responses: { 200: jsonResponse(AvailabilitySchema, 'Availability', availabilityExample), ...pick(401, 404, 422, 503) },
     }),
     async (c) => {
       const { from, to } = c.req.valid('query');

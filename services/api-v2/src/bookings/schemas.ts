@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { availabilityWindow } from '../examples.ts';
 import { PageQuery, pageSchema } from '../pagination.ts';
 
 export const DAY_NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -49,7 +50,10 @@ export const IdempotencyHeaders = z.object({
     .min(1)
     .max(200)
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
-    .openapi({ description: 'Unique per intended booking; a retry with the same key returns the same booking' }),
+    .openapi({
+      description: 'Unique per intended booking (e.g. a fresh UUID); a retry with the same key and body returns the same booking',
+      example: 'spring-sale-alexanderplatz-1',
+    }),
 });
 
 export const BookingStatus = z.enum(['held', 'booked', 'cancelled', 'expired']);
@@ -91,8 +95,8 @@ export const BookingListQuery = PageQuery.extend({
 export type BookingListFilters = z.infer<typeof BookingListQuery>;
 
 export const AvailabilityQuery = z.object({
-  from: Instant.openapi({ param: { name: 'from', in: 'query' } }),
-  to: Instant.openapi({ param: { name: 'to', in: 'query' } }),
+  from: Instant.openapi({ param: { name: 'from', in: 'query' }, example: availabilityWindow.from }),
+  to: Instant.openapi({ param: { name: 'to', in: 'query' }, example: availabilityWindow.to }),
 });
 
 export const AvailabilitySchema = z

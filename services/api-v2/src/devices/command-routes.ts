@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { COMMAND_KINDS } from '@marquee/service-kit';
 import type { ApiV2Deps } from '../app.ts';
 import { authenticated, requireRole } from '../authz.ts';
+import { commandExample, commandListExample, newCommandExample } from '../examples.ts';
 import { IdParam, bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
 import { findCommand, recentCommands, sendCommand } from './display-commands.ts';
 
@@ -42,12 +43,13 @@ export function commandRoutes(deps: ApiV2Deps) {
     createRoute({
       method: 'post',
       path: '/displays/{id}/commands',
+      operationId: 'sendDisplayCommand',
       tags: ['displays'],
       summary: 'Send a command to a display (kept until it expires if the display is offline)',
       security: bearerSecurity,
-      request: { params: IdParam, body: jsonBody(CommandBody) },
+      request: { params: IdParam, body: jsonBody(CommandBody, { example: newCommandExample }) },
       responses: {
-        202: jsonResponse(Command, 'Accepted; poll GET …/commands/{commandId} for the result'),
+        202: jsonResponse(Command, 'Accepted; poll GET …/commands/{commandId} for the result', commandExample),
         403: problem('Only operators and admins'),
         ...pick(400, 401, 404, 413, 415, 422),
       },
@@ -59,11 +61,12 @@ export function commandRoutes(deps: ApiV2Deps) {
     createRoute({
       method: 'get',
       path: '/displays/{id}/commands/{commandId}',
+      operationId: 'getDisplayCommand',
       tags: ['displays'],
       summary: 'A command and its result',
       security: bearerSecurity,
       request: { params: CommandParams },
-      responses: { 200: jsonResponse(Command, 'The command'), 403: problem('Only operators and admins'), ...pick(401, 404, 422) },
+      responses: { 200: jsonResponse(Command, 'The command', commandExample), 403: problem('Only operators and admins'), ...pick(401, 404, 422) },
     }),
     async (c) => {
       const { id, commandId } = c.req.valid('param');
@@ -75,11 +78,12 @@ export function commandRoutes(deps: ApiV2Deps) {
     createRoute({
       method: 'get',
       path: '/displays/{id}/commands',
+      operationId: 'listDisplayCommands',
       tags: ['displays'],
       summary: 'The 100 most recent commands of a display',
       security: bearerSecurity,
       request: { params: IdParam },
-      responses: { 200: jsonResponse(z.object({ items: z.array(Command) }), 'Recent commands'), 403: problem('Only operators and admins'), ...pick(401, 404, 422) },
+      responses: { 200: jsonResponse(z.object({ items: z.array(Command) }), 'Recent commands', commandListExample), 403: problem('Only operators and admins'), ...pick(401, 404, 422) },
     }),
     async (c) => c.json({ items: await recentCommands(deps.sql, c.get('user'), c.req.valid('param').id) }, 200),
   );

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError, type TokenVerifier } from '@marquee/service-kit';
 import { authenticated, requireRole } from '../authz.ts';
+import { createDisplayExample, createdDisplayExample, credentialExample, displayExample, displayPageExample, updateDisplayExample } from '../examples.ts';
 import { bearerSecurity, createRouter, IdParam, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
 import { pageSchema } from '../pagination.ts';
 import { changeDisplayStatus, registerDisplay, rotateDisplayCredential, updateDisplay, type DisplayDeps } from './manage.ts';
@@ -40,13 +41,17 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
     createRoute({
       method: 'post',
       path: '/displays',
+      operationId: 'createDisplay',
       tags,
       summary: 'Register a display (operators); returns its device credential once',
+      description:
+        'A new display is `pending`: advertisers do not see it and cannot book it until you activate it (POST /displays/{id}/activate). ' +
+        'Give `credential.secret` to the device (see docs/display-protocol.md); it is shown only here and on rotation.',
       security: bearerSecurity,
       middleware: [ownerOnly] as const,
-      request: { body: jsonBody(CreateDisplaySchema) },
+      request: { body: jsonBody(CreateDisplaySchema, { example: createDisplayExample }) },
       responses: {
-        201: jsonResponse(CreatedDisplaySchema, 'Created (status pending). Store credential.secret on the device: it is never shown again.'),
+        201: jsonResponse(CreatedDisplaySchema, 'Created (status pending). Store credential.secret on the device: it is never shown again.', createdDisplayExample),
         403: problem('Only operators and admins register displays'),
         ...pick(400, 401, 413, 415, 422, 503),
       },
@@ -61,11 +66,12 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
     createRoute({
       method: 'get',
       path: '/displays',
+      operationId: 'listDisplays',
       tags,
       summary: 'List displays: operators their own (any status), advertisers the active catalogue, admins all',
       security: bearerSecurity,
       request: { query: ListDisplaysQuery },
-      responses: { 200: jsonResponse(DisplayPageSchema, 'One page, in creation order'), ...pick(401, 422, 503) },
+      responses: { 200: jsonResponse(DisplayPageSchema, 'One page, in creation order', displayPageExample), ...pick(401, 422, 503) },
     }),
     async (c) => {
       const user = c.get('user');
@@ -78,11 +84,12 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
     createRoute({
       method: 'get',
       path: '/displays/{id}',
+      operationId: 'getDisplay',
       tags,
       summary: 'One display (the catalogue view for advertisers)',
       security: bearerSecurity,
       request: { params: IdParam },
-      responses: { 200: jsonResponse(AnyDisplaySchema, 'The display'), ...pick(401, 404, 422, 503) },
+      responses: { 200: jsonResponse(AnyDisplaySchema, 'The display', displayExample), ...pick(401, 404, 422, 503) },
     }),
     async (c) => {
       const user = c.get('user');
@@ -96,13 +103,14 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
     createRoute({
       method: 'patch',
       path: '/displays/{id}',
+      operationId: 'updateDisplay',
       tags,
       summary: 'Change a display. A loop change bumps its playlist version; it is refused if it would strand bookings.',
       security: bearerSecurity,
       middleware: [ownerOnly] as const,
-      request: { params: IdParam, body: jsonBody(UpdateDisplaySchema) },
+      request: { params: IdParam, body: jsonBody(UpdateDisplaySchema, { example: updateDisplayExample }) },
       responses: {
-        200: jsonResponse(DisplaySchema, 'The updated display'),
+        200: jsonResponse(DisplaySchema, 'The updated display', { ...displayExample, ...updateDisplayExample }),
         403: problem('Only operators and admins change displays'),
         409: problem('The new loop would strand bookings; `conflicts` lists them'),
         ...pick(400, 401, 404, 413, 415, 422, 503),
@@ -116,6 +124,7 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
       createRoute({
         method: 'post',
         path: `/displays/{id}/${action}`,
+        operationId: action === 'activate' ? 'activateDisplay' : 'disableDisplay',
         tags,
         summary:
           action === 'activate'
@@ -124,7 +133,11 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
         security: bearerSecurity,
         middleware: [ownerOnly] as const,
         request: { params: IdParam },
-        responses: { 200: jsonResponse(DisplaySchema, 'The display'), 403: problem('Only operators and admins'), ...pick(401, 404, 422, 503) },
+        responses: {
+          200: jsonResponse(DisplaySchema, 'The display', action === 'activate' ? displayExample : { ...displayExample, status: 'disabled', presence: { ...displayExample.presence, online: false } }),
+          403: problem('Only operators and admins'),
+          ...pick(401, 404, 422, 503),
+        },
       }),
       async (c) => {
         const status = action === 'activate' ? 'active' : 'disabled';
@@ -137,13 +150,14 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
     createRoute({
       method: 'post',
       path: '/displays/{id}/credentials',
+      operationId: 'rotateDisplayCredential',
       tags,
       summary: 'Rotate the device credential: the old secret stops working at once and a live connection is closed',
       security: bearerSecurity,
       middleware: [ownerOnly] as const,
       request: { params: IdParam },
       responses: {
-        201: jsonResponse(CredentialSchema, 'The new credential; shown only once'),
+        201: jsonResponse(CredentialSchema, 'The new credential; shown only once', credentialExample),
         403: problem('Only operators and admins'),
         ...pick(401, 404, 422, 503),
       },

@@ -145,8 +145,10 @@ const MAX_AVAILABILITY_RANGE_MS = 400 * 24 * 3600 * 1000;
 
 export const ListDisplaysQuery = PageQuery.extend({
   tag: csvOrRepeated.optional().openapi({ description: 'Repeatable or comma separated; every tag must match', type: 'string' }),
-  near: latLng.optional().openapi({ description: '"lat,lng"; use with radiusKm', type: 'string', example: '52.52,13.405' }),
-  radiusKm: z.coerce.number().gt(0).max(20_000).optional(),
+  // No examples on these optional filters: Swagger UI's "Try it out" fills every example in, and a
+  // filled-in filter (or half a pair) would turn "list the catalogue" into an empty page or a 422.
+  near: latLng.optional().openapi({ description: '"lat,lng", e.g. `52.52,13.405`; only with radiusKm', type: 'string' }),
+  radiusKm: z.coerce.number().gt(0).max(20_000).optional().openapi({ description: 'Kilometres around `near`, e.g. `25`; only with near' }),
   bbox: bbox.optional().openapi({ description: '"minLng,minLat,maxLng,maxLat" (minLng > maxLng crosses the antimeridian)', type: 'string' }),
   availableFrom: z.iso.datetime({ offset: true }).optional(),
   availableTo: z.iso.datetime({ offset: true }).optional(),

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError, problemResponse, RangeNotSatisfiableError } from '@marquee/service-kit';
-import { createRouter, problem } from '../openapi.ts';
+import { createRouter, problem, publicSecurity } from '../openapi.ts';
 import { largeObjectStream } from './large-objects.ts';
 import { etagMatches, parseRangeHeader } from './ranges.ts';
 import { MediaHashParam } from './schemas.ts';
@@ -22,15 +22,17 @@ export function mediaFileRoutes(deps: MediaDeps) {
     createRoute({
       method: 'get',
       path: '/media/{sha256}',
+      operationId: 'downloadMedia',
       tags: ['media'],
       summary: 'Download media by its SHA-256 (public; supports Range, If-None-Match; cached immutably)',
       description: `Strong ETag \`"<sha256>"\`; \`Cache-Control: ${IMMUTABLE_CACHE_CONTROL}\`. One byte range per request (\`Range: bytes=a-b\`, \`a-\`, \`-n\`); multi-range or malformed Range headers get the whole file.`,
+      security: publicSecurity,
       request: { params: MediaHashParam },
       responses: {
         200: { description: 'The whole file', content: binary },
         206: { description: 'The requested range (Content-Range)', content: binary },
         304: { description: 'Not modified (If-None-Match matched)' },
-        404: problem('No media with this hash'),
+        404: problem('No media with this hash', { status: 404, title: 'Not found', slug: 'not-found', detail: 'No media with this hash.' }),
         416: problem('Range starts past the end (Content-Range: bytes */size)'),
         503: problem('Database unavailable'),
       },

@@ -46,5 +46,8 @@ export const CompletedUploadSchema = MediaSchema.extend({
 export const UploadIdParam = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
 export const MediaHashParam = z.object({
   // Any string: a bad hash is simply not found (404), not a validation error.
-  sha256: z.string().max(200).openapi({ param: { name: 'sha256', in: 'path' }, description: 'SHA-256 of the bytes (64 lowercase hex digits)' }),
+  sha256: z
+    .string()
+    .max(200)
+    .openapi({ param: { name: 'sha256', in: 'path' }, description: 'SHA-256 of the bytes (64 lowercase hex digits)', example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' }),
 });

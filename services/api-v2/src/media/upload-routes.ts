@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { MalformedRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '@marquee/service-kit';
 import { authenticated, requireRole } from '../authz.ts';
+import { completedUploadExample, createUploadExample, receivedUploadExample, uploadExample } from '../examples.ts';
 import { bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
 import { parseContentRange } from './ranges.ts';
 import { CompletedUploadSchema, CreateUploadSchema, UploadIdParam, UploadSchema } from './schemas.ts';
@@ -39,13 +40,14 @@ export function uploadRoutes(deps: MediaDeps) {
     createRoute({
       method: 'post',
       path: '/uploads',
+      operationId: 'createUpload',
       tags: ['media'],
       summary: 'Start a resumable upload of an image or video',
       description: `Then PUT the bytes to \`uploadUrl\` in chunks of at most ${MAX_CHUNK_BYTES} bytes and POST \`/uploads/{id}/complete\`. Accepted types: ${UPLOAD_CONTENT_TYPES.join(', ')}.`,
       security: bearerSecurity,
-      request: { body: jsonBody(CreateUploadSchema) },
+      request: { body: jsonBody(CreateUploadSchema, { example: createUploadExample }) },
       responses: {
-        201: jsonResponse(UploadSchema, 'Upload created (Location: its URL)'),
+        201: jsonResponse(UploadSchema, 'Upload created (Location: its URL)', uploadExample),
         403: problem('Only advertisers (and admins) upload media'),
         409: problem(`Too many open uploads (at most ${MAX_OPEN_UPLOADS}); complete or DELETE some`),
         413: problem('totalBytes above the server limit (`maxUploadBytes` in the problem)'),
@@ -64,11 +66,12 @@ export function uploadRoutes(deps: MediaDeps) {
     createRoute({
       method: 'get',
       path: '/uploads/{id}',
+      operationId: 'getUpload',
       tags: ['media'],
       summary: 'An upload and its committed offset (where to resume)',
       security: bearerSecurity,
       request: { params: UploadIdParam },
-      responses: { 200: { ...jsonResponse(UploadSchema, 'The upload'), headers: offsetHeader }, 403: problem('Not an advertiser'), ...pick(401, 404, 422, 503) },
+      responses: { 200: { ...jsonResponse(UploadSchema, 'The upload', receivedUploadExample), headers: offsetHeader }, 403: problem('Not an advertiser'), ...pick(401, 404, 422, 503) },
     }),
     async (c) => {
       const row = await uploads.find(c.get('user'), c.req.valid('param').id);
@@ -82,6 +85,7 @@ export function uploadRoutes(deps: MediaDeps) {
     createRoute({
       method: 'put',
       path: '/uploads/{id}',
+      operationId: 'uploadChunk',
       tags: ['media'],
       summary: 'Send one chunk of the file',
       description:
@@ -95,7 +99,7 @@ export function uploadRoutes(deps: MediaDeps) {
         body: { required: true, content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
       },
       responses: {
-        200: { ...jsonResponse(UploadSchema, 'Chunk committed'), headers: offsetHeader },
+        200: { ...jsonResponse(UploadSchema, 'Chunk committed', receivedUploadExample), headers: offsetHeader },
         400: problem('Missing/malformed Content-Range, or the body length differs from it'),
         403: problem('Not an advertiser'),
         409: problem('Offset mismatch (`received` = where to resume), upload busy, completed, aborted or expired'),
@@ -130,6 +134,7 @@ export function uploadRoutes(deps: MediaDeps) {
     createRoute({
       method: 'post',
       path: '/uploads/{id}/complete',
+      operationId: 'completeUpload',
       tags: ['media'],
       summary: 'Verify the bytes and store them as media, keyed by their SHA-256',
       description:
@@ -138,7 +143,7 @@ export function uploadRoutes(deps: MediaDeps) {
       security: bearerSecurity,
       request: { params: UploadIdParam },
       responses: {
-        200: jsonResponse(CompletedUploadSchema, 'Stored; `url` serves it'),
+        200: jsonResponse(CompletedUploadSchema, 'Stored; `url` serves it', completedUploadExample),
         403: problem('Not an advertiser'),
         409: problem('Not all bytes received (`received`), busy, aborted or expired'),
         415: problem('The bytes are not of the declared type (`detected` in the problem)'),
@@ -156,6 +161,7 @@ export function uploadRoutes(deps: MediaDeps) {
     createRoute({
       method: 'delete',
       path: '/uploads/{id}',
+      operationId: 'abortUpload',
       tags: ['media'],
       summary: 'Abandon an open upload (its bytes are discarded)',
       security: bearerSecurity,
