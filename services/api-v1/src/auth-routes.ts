@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { forwardedFor, requestContextOf, type InternalClient } from '@marquee/service-kit';
 import { V1Error, v1ErrorFrom } from './errors.ts';
-import { createV1Router, jsonBody, v1Json, v1Pick } from './openapi.ts';
+import { credentialsExample, loginReplyExample, signupReplyExample } from './examples.ts';
+import { createV1Router, jsonBody, publicSecurity, v1Json, v1Pick } from './openapi.ts';
 
 const Credentials = z
   .strictObject({
@@ -46,13 +47,15 @@ export function authRoutes(deps: { account: InternalClient }) {
     createRoute({
       method: 'post',
       path: '/signup',
+      operationId: 'signUp',
       tags: ['account'],
       summary: 'Create an advertiser account',
       description:
         'Always HTTP 200 for a well-formed request: `status` 0 "succeed", -1 "username existed" (any letter case), -2 "password not strong" ' +
         '(shorter than 8 characters, equal to the username, or a common password). An invalid username (3-32 of letters, digits, `_.-`) is 400.',
-      request: { body: jsonBody(Credentials) },
-      responses: { 200: v1Json(SignupReply, 'The outcome'), ...v1Pick(400, 413, 503) },
+      security: publicSecurity,
+      request: { body: jsonBody(Credentials, credentialsExample) },
+      responses: { 200: v1Json(SignupReply, 'The outcome', signupReplyExample), ...v1Pick(400, 413, 503) },
     }),
     async (c) => {
       const { username, password } = c.req.valid('json');
@@ -76,11 +79,13 @@ export function authRoutes(deps: { account: InternalClient }) {
     createRoute({
       method: 'post',
       path: '/login',
+      operationId: 'logIn',
       tags: ['account'],
       summary: 'Log in; the token is a normal access token (send it as `Authorization: Bearer <token>`)',
       description: 'A wrong username or password is HTTP 200 `{status:-1, message:"login fail", userid:""}`. Repeated failures are throttled (429).',
-      request: { body: jsonBody(Credentials) },
-      responses: { 200: v1Json(LoginReply, 'The outcome'), ...v1Pick(400, 413, 429, 503) },
+      security: publicSecurity,
+      request: { body: jsonBody(Credentials, credentialsExample) },
+      responses: { 200: v1Json(LoginReply, 'The outcome', loginReplyExample), ...v1Pick(400, 413, 429, 503) },
     }),
     async (c) => {
       const { username, password } = c.req.valid('json');

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requestContextOf } from '@marquee/service-kit';
-import { createV1Router, v1Json, v1Pick } from '../openapi.ts';
+import { devicesExample } from '../examples.ts';
+import { createV1Router, publicSecurity, v1Json, v1Pick } from '../openapi.ts';
 import type { createCatalogueCache } from './catalogue-cache.ts';
 
 const DeviceSchema = z
@@ -25,12 +26,19 @@ export function deviceRoutes(deps: { catalogue: ReturnType<typeof createCatalogu
     createRoute({
       method: 'get',
       path: '/devices',
+      operationId: 'listDevices',
       tags: ['devices'],
       summary: 'Every active display',
       description:
         'If api-v2 is unavailable, the last good copy is served at once with `Warning: 110 - "Response is Stale"` and `Age`. ' +
         'Without any copy yet, 503.',
-      responses: { 200: v1Json(z.array(DeviceSchema), 'The devices, in registration order', staleHeaders), ...v1Pick(503) },
+      security: publicSecurity,
+      responses: {
+        200: v1Json(z.array(DeviceSchema), 'The devices, in registration order', devicesExample, staleHeaders),
+        // The one refusal a request without parameters or body can meet, and it comes from the edge.
+        429: { description: "Too many requests: the edge's rate limit (its own plain-text answer, not a v1 error body)" },
+        ...v1Pick(503),
+      },
     }),
     async (c) => {
       const answer = await deps.catalogue.get(requestContextOf(c));

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { requestContextOf, type InternalClient } from '@marquee/service-kit';
 import { V1Error } from '../errors.ts';
+import { createOrderExample, imageContentExample, orderExample } from '../examples.ts';
 import { createV1Router, jsonBody, tokenSecurity, v1Json, v1Pick } from '../openapi.ts';
 import { ContentSchema, CreateOrderSchema, OrderIdParam, OrderSchema } from './schemas.ts';
 import { createV2Orders, MAX_LISTED_ORDERS, type Auth } from './v2-orders.ts';
@@ -38,12 +39,13 @@ export function orderRoutes(deps: { apiV2: InternalClient }) {
     createRoute({
       method: 'post',
       path: '/orders',
+      operationId: 'createOrder',
       tags,
       summary: 'Book one slot on one device for [start, end) and confirm it at once',
       description: 'A text becomes a v2 `text` creative; an image URL becomes an `html` creative showing that image (v1 fetches nothing).',
       security: tokenSecurity,
-      request: { body: jsonBody(CreateOrderSchema) },
-      responses: { 200: v1Json(OrderSchema, 'The confirmed order'), ...v1Pick(400, 401, 403, 404, 409, 413, 503) },
+      request: { body: jsonBody(CreateOrderSchema, createOrderExample) },
+      responses: { 200: v1Json(OrderSchema, 'The confirmed order', orderExample), ...v1Pick(400, 401, 403, 404, 409, 413, 503) },
     }),
     async (c) => c.json(await orders.create(tokenOf(c), c.req.valid('json')), 200),
   );
@@ -52,10 +54,11 @@ export function orderRoutes(deps: { apiV2: InternalClient }) {
     createRoute({
       method: 'get',
       path: '/orders',
+      operationId: 'listOrders',
       tags,
       summary: `Your orders, newest first (at most ${MAX_LISTED_ORDERS}); bookings made through v2 included`,
       security: tokenSecurity,
-      responses: { 200: v1Json(z.array(OrderSchema), 'The orders'), ...v1Pick(401, 503) },
+      responses: { 200: v1Json(z.array(OrderSchema), 'The orders', [orderExample]), ...v1Pick(401, 503) },
     }),
     async (c) => c.json(await orders.list(tokenOf(c)), 200),
   );
@@ -64,11 +67,12 @@ export function orderRoutes(deps: { apiV2: InternalClient }) {
     createRoute({
       method: 'get',
       path: '/orders/{id}',
+      operationId: 'getOrder',
       tags,
       summary: 'One of your orders',
       security: tokenSecurity,
       request: { params: OrderIdParam },
-      responses: { 200: v1Json(OrderSchema, 'The order'), ...v1Pick(400, 401, 404, 503) },
+      responses: { 200: v1Json(OrderSchema, 'The order', orderExample), ...v1Pick(400, 401, 404, 503) },
     }),
     async (c) => c.json(await orders.get(tokenOf(c), c.req.valid('param').id), 200),
   );
@@ -77,11 +81,12 @@ export function orderRoutes(deps: { apiV2: InternalClient }) {
     createRoute({
       method: 'put',
       path: '/orders/{id}/content',
+      operationId: 'replaceOrderContent',
       tags,
       summary: 'Replace what an order shows (the body is the content object); the device gets it within seconds',
       security: tokenSecurity,
-      request: { params: OrderIdParam, body: jsonBody(ContentSchema) },
-      responses: { 200: v1Json(OrderSchema, 'The order with its new content'), ...v1Pick(400, 401, 403, 404, 409, 413, 503) },
+      request: { params: OrderIdParam, body: jsonBody(ContentSchema, imageContentExample) },
+      responses: { 200: v1Json(OrderSchema, 'The order with its new content', { ...orderExample, content: imageContentExample }), ...v1Pick(400, 401, 403, 404, 409, 413, 503) },
     }),
     async (c) => c.json(await orders.replaceContent(tokenOf(c), c.req.valid('param').id, c.req.valid('json')), 200),
   );
@@ -90,11 +95,12 @@ export function orderRoutes(deps: { apiV2: InternalClient }) {
     createRoute({
       method: 'delete',
       path: '/orders/{id}',
+      operationId: 'cancelOrder',
       tags,
       summary: 'Cancel an order that has not ended (idempotent)',
       security: tokenSecurity,
       request: { params: OrderIdParam },
-      responses: { 200: v1Json(OrderSchema, 'The cancelled order'), ...v1Pick(400, 401, 403, 404, 409, 503) },
+      responses: { 200: v1Json(OrderSchema, 'The cancelled order', { ...orderExample, status: 'cancelled' }), ...v1Pick(400, 401, 403, 404, 409, 503) },
     }),
     async (c) => c.json(await orders.cancel(tokenOf(c), c.req.valid('param').id), 200),
   );
