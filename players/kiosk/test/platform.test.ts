@@ -45,6 +45,7 @@ async function startDevice(port = 0) {
       DEVICE_HOST: '127.0.0.1',
       DEVICE_PORT: String(port),
       REDIS_URL: p.redisUrl,
+      BUS_PREFIX: p.busPrefix,
       API_V2_URL: p.apiV2.internalUrl,
       INSTANCE_ID: `kiosk-${randomUUID().slice(0, 6)}`,
       LOG_LEVEL: 'silent',
