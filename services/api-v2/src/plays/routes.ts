@@ -28,6 +28,9 @@ const PlayReport = z
         buckets: z.array(Bucket),
       }),
     ),
+    creatives: z
+      .array(z.object({ creativeId: z.string().uuid(), plays: z.number().int(), impressions: z.number() }))
+      .openapi({ description: 'The same plays by the creative that was played (a booking may have swapped creatives)' }),
     totals: z.object({ plays: z.number().int(), impressions: z.number() }),
   })
   .openapi('PlayReport');
@@ -71,24 +74,32 @@ export function playRoutes(deps: ApiV2Deps) {
       if (!booking) throw new NotFoundError('No such booking.');
       // An operator who is not the advertiser sees only the rows of their own displays.
       const onlyOperator = !admin && booking.advertiser_id !== user.sub ? user.sub : null;
-      const rows = await deps.sql<{ display_id: string; multiplier: string; bucket_start: Date; plays: number }[]>`
-        select p.display_id, d.audience_multiplier as multiplier, date_trunc(${q.bucket}, p.started_at, 'UTC') as bucket_start, count(*)::int as plays
+      const rows = await deps.sql<{ display_id: string; creative_id: string; multiplier: string; bucket_start: Date; plays: number }[]>`
+        select p.display_id, p.creative_id, d.audience_multiplier as multiplier, date_trunc(${q.bucket}, p.started_at, 'UTC') as bucket_start, count(*)::int as plays
         from plays p join displays d on d.id = p.display_id
         where p.booking_id = ${id} and p.started_at >= ${from} and p.started_at < ${to}
           and (${onlyOperator}::uuid is null or d.operator_id = ${onlyOperator}::uuid)
-        group by p.display_id, d.audience_multiplier, bucket_start
-        order by p.display_id, bucket_start`;
+        group by p.display_id, p.creative_id, d.audience_multiplier, bucket_start
+        order by p.display_id, bucket_start, p.creative_id`;
       const byDisplay = new Map<string, { displayId: string; audienceMultiplier: number; plays: number; impressions: number; buckets: z.infer<typeof Bucket>[] }>();
+      const byCreative = new Map<string, { creativeId: string; plays: number; impressions: number }>();
       for (const r of rows) {
         const multiplier = Number(r.multiplier);
         let d = byDisplay.get(r.display_id);
         if (!d) byDisplay.set(r.display_id, (d = { displayId: r.display_id, audienceMultiplier: multiplier, plays: 0, impressions: 0, buckets: [] }));
-        const impressions = round3(r.plays * multiplier);
-        d.buckets.push({ start: r.bucket_start.toISOString(), plays: r.plays, impressions });
+        const start = r.bucket_start.toISOString();
+        // Rows come per creative within a bucket: one bucket per (display, start).
+        let bucket = d.buckets[d.buckets.length - 1];
+        if (bucket?.start !== start) d.buckets.push((bucket = { start, plays: 0, impressions: 0 }));
+        bucket.plays += r.plays;
+        bucket.impressions = round3(bucket.plays * multiplier);
         d.plays += r.plays;
-        d.impressions = round3(d.impressions + impressions);
+        let c = byCreative.get(r.creative_id);
+        if (!c) byCreative.set(r.creative_id, (c = { creativeId: r.creative_id, plays: 0, impressions: 0 }));
+        c.plays += r.plays;
+        c.impressions = round3(c.impressions + r.plays * multiplier);
       }
-      const displays = [...byDisplay.values()];
+      const displays = [...byDisplay.values()].map((d) => ({ ...d, impressions: round3(d.buckets.reduce((n, b) => n + b.impressions, 0)) }));
       return c.json(
         {
           bookingId: id,
@@ -96,6 +107,7 @@ export function playRoutes(deps: ApiV2Deps) {
           to: to.toISOString(),
           bucket: q.bucket,
           displays,
+          creatives: [...byCreative.values()],
           totals: {
             plays: displays.reduce((n, d) => n + d.plays, 0),
             impressions: round3(displays.reduce((n, d) => n + d.impressions, 0)),
