@@ -9,7 +9,7 @@
  * public/.stamp by the last build. Also used by scripts/image/build-service.mjs for the image.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -50,8 +50,24 @@ export async function buildConsole({ outDir = path.join(CONSOLE_DIR, 'public'), 
     throw new Error('cannot build the console: the `vite` package is not installed (run npm install, with dev dependencies)');
   }
   const started = performance.now();
-  await vite.build({ configFile: path.join(WEB_DIR, 'vite.config.ts'), build: { outDir }, logLevel: 'warn' });
-  writeFileSync(stampFile, wanted + '\n');
+  // Built beside the target and swapped in whole, so a server reading public/ never sees half a
+  // build and two builds at once (parallel test files) cannot interleave their files.
+  const staging = `${outDir}.building-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  // Vite takes React's development build when NODE_ENV says so (vitest sets it to "test").
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await vite.build({ configFile: path.join(WEB_DIR, 'vite.config.ts'), mode: 'production', build: { outDir: staging }, logLevel: 'warn' });
+    writeFileSync(path.join(staging, STAMP), wanted + '\n');
+    const old = `${staging}.old`;
+    if (existsSync(outDir)) renameSync(outDir, old);
+    renameSync(staging, outDir);
+    rmSync(old, { recursive: true, force: true });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+    rmSync(staging, { recursive: true, force: true });
+  }
   log(`console: built the web app into ${path.relative(process.cwd(), outDir) || outDir} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return 'built';
 }

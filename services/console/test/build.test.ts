@@ -17,6 +17,9 @@ it('builds the app once per source version: hashed assets referenced by index.ht
   // The CSP allows scripts from files only: the built page must not carry an inline one.
   expect(html.match(/<script\b[^>]*>/g)?.every((tag) => /\bsrc=/.test(tag))).toBe(true);
   expect(html).not.toMatch(/https?:\/\//);
+  // React's production build, even though vitest runs this with NODE_ENV=test.
+  const js = readFileSync(path.join(out, assets.find((a) => a.endsWith('.js'))!), 'utf8');
+  expect(js).not.toContain('cannot be a child of');
   expect(readFileSync(path.join(out, '.stamp'), 'utf8').trim()).toBe(sourceHash());
   expect(await buildConsole({ outDir: out, log: () => {} })).toBe('up to date');
 }, 120_000);

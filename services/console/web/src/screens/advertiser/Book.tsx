@@ -18,7 +18,8 @@ export function Book() {
   const queryClient = useQueryClient();
   const creatives = useQuery({ queryKey: ['creatives', 'all-for-booking'], queryFn: () => unwrap(api.GET('/creatives', { params: { query: { limit: 200 } } })) });
   const [creativeId, setCreativeId] = useState('');
-  const [from, setFrom] = useState(() => toLocalInput(new Date(Date.now() + 5 * 60_000)));
+  // Now (to the minute): the API accepts a start up to 5 minutes in the past.
+  const [from, setFrom] = useState(() => toLocalInput(new Date()));
   const [to, setTo] = useState(() => toLocalInput(new Date(Date.now() + 7 * 86_400_000)));
   const [useDaypart, setUseDaypart] = useState(false);
   const [daypart, setDaypart] = useState({ from: '07:00', to: '10:00', days: [...DAYS] as string[] });

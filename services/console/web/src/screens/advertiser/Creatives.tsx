@@ -223,7 +223,7 @@ function TextCreativeForm({ onCreated }: { onCreated: () => void }) {
       <fieldset className="inline">
         <legend>Kind</legend>
         <label className="choice">
-          <input type="radio" name="card-type" checked={type === 'text'} onChange={() => setType('text')} /> Text
+          <input type="radio" name="card-type" checked={type === 'text'} onChange={() => setType('text')} /> Plain text
         </label>
         <label className="choice">
           <input type="radio" name="card-type" checked={type === 'html'} onChange={() => setType('html')} /> HTML (previewed without scripts)
