@@ -3,8 +3,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SERVICES=(account api-v1 api-v2 device-tcp)
-APP_SERVICES=(account api-v1 api-v2 api-v2-next device-tcp)
+SERVICES=(account api-v1 api-v2 device-tcp console)
+APP_SERVICES=(account api-v1 api-v2 api-v2-next device-tcp console)
 SECRETS=(marquee_jwt_private_key marquee_db_password marquee_admin_password)
 
 STACK=marquee
