@@ -1,5 +1,5 @@
 /**
- * Writes web/src/api/schema.d.ts: the TypeScript types of api-v2's OpenAPI document, generated
+ * Writes web/src/api/schema.ts: the TypeScript types of api-v2's OpenAPI document, generated
  * from the api-v2 app definition itself (built here with inert dependencies: serving
  * /openapi.json touches none of them). Runs before the console's typecheck and at install, so a
  * changed API breaks the console's typecheck, not its users. Writes only when the text changed.
@@ -10,7 +10,7 @@ import openapiTS, { astToString } from 'openapi-typescript';
 import { createApiV2App, type ApiV2Deps } from '@marquee/api-v2';
 import { createLogger, createMetrics } from '@marquee/service-kit';
 
-const OUT = path.resolve(import.meta.dirname, '../web/src/api/schema.d.ts');
+const OUT = path.resolve(import.meta.dirname, '../web/src/api/schema.ts');
 
 const unused = (name: string) =>
   new Proxy({}, { get: () => { throw new Error(`${name} is not available while generating the OpenAPI document`); } });

@@ -1,20 +1,20 @@
 import { useEffect, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { Navigate, NavLink, Route, Routes, useLocation } from 'react-router';
-import { session, type User } from './api/session';
-import { useCart } from './lib/cart';
-import { LiveUpdatesContext } from './lib/live';
-import { homeFor, NAVIGATION } from './nav';
-import { LoginScreen, SignupScreen } from './screens/Auth';
-import { BrowseDisplays } from './screens/advertiser/BrowseDisplays';
-import { DisplayDetail } from './screens/advertiser/DisplayDetail';
-import { Creatives } from './screens/advertiser/Creatives';
-import { Book } from './screens/advertiser/Book';
-import { Bookings } from './screens/advertiser/Bookings';
-import { BookingDetail } from './screens/advertiser/BookingDetail';
-import { OperatorDisplays } from './screens/operator/OperatorDisplays';
-import { OperatorDisplay } from './screens/operator/OperatorDisplay';
-import { OperatorBookings } from './screens/operator/OperatorBookings';
-import { AdminDisplays, AdminUsers } from './screens/admin/Admin';
+import { session, type User } from './api/session.ts';
+import { useCart } from './lib/cart.ts';
+import { LiveUpdatesContext } from './lib/live.ts';
+import { homeFor, NAVIGATION } from './nav.ts';
+import { LoginScreen, SignupScreen } from './screens/Auth.tsx';
+import { BrowseDisplays } from './screens/advertiser/BrowseDisplays.tsx';
+import { DisplayDetail } from './screens/advertiser/DisplayDetail.tsx';
+import { Creatives } from './screens/advertiser/Creatives.tsx';
+import { Book } from './screens/advertiser/Book.tsx';
+import { Bookings } from './screens/advertiser/Bookings.tsx';
+import { BookingDetail } from './screens/advertiser/BookingDetail.tsx';
+import { OperatorDisplays } from './screens/operator/OperatorDisplays.tsx';
+import { OperatorDisplay } from './screens/operator/OperatorDisplay.tsx';
+import { OperatorBookings } from './screens/operator/OperatorBookings.tsx';
+import { AdminDisplays, AdminUsers } from './screens/admin/Admin.tsx';
 
 export function useUser(): User | null {
   return useSyncExternalStore(session.subscribe, () => session.user);

@@ -2,8 +2,8 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
-import { ApiError } from './api/problem';
-import { App } from './App';
+import { ApiError } from './api/problem.ts';
+import { App } from './App.tsx';
 import './styles.css';
 
 const queryClient = new QueryClient({

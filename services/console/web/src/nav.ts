@@ -1,4 +1,4 @@
-import type { User } from './api/session';
+import type { User } from './api/session.ts';
 
 export interface NavEntry {
   to: string;

@@ -1,7 +1,7 @@
 import createClient from 'openapi-fetch';
-import { ApiError, NetworkError, problemOf } from './problem';
-import type { paths } from './schema';
-import { API_BASE, authFetch } from './session';
+import { ApiError, NetworkError, problemOf } from './problem.ts';
+import type { paths } from './schema.ts';
+import { API_BASE, authFetch } from './session.ts';
 
 /** The typed API client: paths, parameters and bodies come from api-v2's OpenAPI document. */
 export const api = createClient<paths>({

@@ -1,5 +1,5 @@
-import type { components } from '../api/schema';
-import { mediaPath } from '../lib/format';
+import type { components } from '../api/schema.ts';
+import { mediaPath } from '../lib/format.ts';
 
 type Creative = components['schemas']['Creative'];
 

@@ -1,4 +1,4 @@
-import type { components } from '../api/schema';
+import type { components } from '../api/schema.ts';
 
 type Availability = components['schemas']['Availability'];
 

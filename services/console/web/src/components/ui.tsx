@@ -1,5 +1,5 @@
 import { useEffect, useId, useState, type ReactNode } from 'react';
-import { ApiError, messageOf } from '../api/problem';
+import { ApiError, messageOf } from '../api/problem.ts';
 
 /** An error as a person should read it: the API's `detail`, and per-field reasons for a 422. */
 export function ErrorMessage({ error, title = 'That did not work' }: { error: unknown; title?: string }) {

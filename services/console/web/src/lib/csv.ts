@@ -2,7 +2,7 @@
  * The proof-of-play report as CSV, built in the browser from GET /bookings/{id}/plays (the API
  * has no CSV representation): one row per display and bucket, then one per creative.
  */
-import type { components } from '../api/schema';
+import type { components } from '../api/schema.ts';
 
 type PlayReport = components['schemas']['PlayReport'];
 
@@ -35,15 +35,4 @@ export function perBucket(report: PlayReport): { start: string; plays: number; i
     }
   }
   return [...sums.values()].sort((a, b) => a.start.localeCompare(b.start));
-}
-
-export function download(filename: string, text: string, type = 'text/csv;charset=utf-8') {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

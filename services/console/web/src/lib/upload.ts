@@ -5,10 +5,10 @@
  * connection the server's `received` offset is the truth: the uploader asks for it and goes on
  * from there, waiting longer between attempts while the network stays down.
  */
-import { api, unwrap } from '../api/client';
-import { ApiError, NetworkError, problemOf } from '../api/problem';
-import type { components } from '../api/schema';
-import { API_BASE, session } from '../api/session';
+import { api, unwrap } from '../api/client.ts';
+import { ApiError, NetworkError, problemOf } from '../api/problem.ts';
+import type { components } from '../api/schema.ts';
+import { API_BASE, session } from '../api/session.ts';
 
 export type CompletedUpload = components['schemas']['CompletedUpload'];
 export const UPLOAD_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'video/mp4'] as const;

@@ -1,9 +1,9 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
-import { api, unwrap } from '../api/client';
-import { session } from '../api/session';
-import { ErrorMessage, Field } from '../components/ui';
+import { api, unwrap } from '../api/client.ts';
+import { session } from '../api/session.ts';
+import { ErrorMessage, Field } from '../components/ui.tsx';
 
 export function LoginScreen() {
   const [username, setUsername] = useState('');

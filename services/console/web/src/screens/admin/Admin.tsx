@@ -1,9 +1,9 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { api, unwrap } from '../../api/client';
-import { EmptyState, ErrorMessage, Loading, Online, PageHeader, StatusBadge } from '../../components/ui';
-import { formatDateTime, formatMoney, formatRelative } from '../../lib/format';
-import { useLiveRefetch } from '../../lib/live';
-import { isOwned } from '../operator/shared';
+import { api, unwrap } from '../../api/client.ts';
+import { EmptyState, ErrorMessage, Loading, Online, PageHeader, StatusBadge } from '../../components/ui.tsx';
+import { formatDateTime, formatMoney, formatRelative } from '../../lib/format.ts';
+import { useLiveRefetch } from '../../lib/live.ts';
+import { isOwned } from '../operator/shared.tsx';
 
 export function AdminDisplays() {
   const refetchInterval = useLiveRefetch();

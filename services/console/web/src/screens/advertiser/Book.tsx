@@ -1,12 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { api, unwrap } from '../../api/client';
-import { ApiError } from '../../api/problem';
-import type { components } from '../../api/schema';
-import { Countdown, EmptyState, ErrorMessage, Field, PageHeader, StatusBadge } from '../../components/ui';
-import { cart, useCart } from '../../lib/cart';
-import { formatDateTime, formatMoney, fromLocalInput, newIdempotencyKey, toLocalInput } from '../../lib/format';
+import { api, unwrap } from '../../api/client.ts';
+import { ApiError } from '../../api/problem.ts';
+import type { components } from '../../api/schema.ts';
+import { Countdown, EmptyState, ErrorMessage, Field, PageHeader, StatusBadge } from '../../components/ui.tsx';
+import { cart, useCart } from '../../lib/cart.ts';
+import { formatDateTime, formatMoney, fromLocalInput, newIdempotencyKey, toLocalInput } from '../../lib/format.ts';
 
 type Booking = components['schemas']['Booking'];
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;

@@ -1,15 +1,16 @@
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { useUser } from '../../App';
-import { api, unwrap } from '../../api/client';
-import type { components } from '../../api/schema';
-import { BarChart } from '../../components/charts';
-import { Preview } from '../../components/Preview';
-import { EmptyState, ErrorMessage, Field, Loading, PageHeader, StatusBadge } from '../../components/ui';
-import { download, perBucket, reportCsv } from '../../lib/csv';
-import { formatDateTime, formatDay, formatMoney } from '../../lib/format';
-import { useLiveRefetch } from '../../lib/live';
+import { useUser } from '../../App.tsx';
+import { api, unwrap } from '../../api/client.ts';
+import type { components } from '../../api/schema.ts';
+import { BarChart } from '../../components/charts.tsx';
+import { Preview } from '../../components/Preview.tsx';
+import { EmptyState, ErrorMessage, Field, Loading, PageHeader, StatusBadge } from '../../components/ui.tsx';
+import { perBucket, reportCsv } from '../../lib/csv.ts';
+import { download } from '../../lib/download.ts';
+import { formatDateTime, formatDay, formatMoney } from '../../lib/format.ts';
+import { useLiveRefetch } from '../../lib/live.ts';
 
 type Booking = components['schemas']['Booking'];
 

@@ -1,10 +1,10 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { useUser } from '../../App';
-import { api, unwrap } from '../../api/client';
-import { EmptyState, ErrorMessage, Loading, PageHeader, StatusBadge } from '../../components/ui';
-import { formatDateTime, formatMoney } from '../../lib/format';
-import { useLiveRefetch } from '../../lib/live';
+import { useUser } from '../../App.tsx';
+import { api, unwrap } from '../../api/client.ts';
+import { EmptyState, ErrorMessage, Loading, PageHeader, StatusBadge } from '../../components/ui.tsx';
+import { formatDateTime, formatMoney } from '../../lib/format.ts';
+import { useLiveRefetch } from '../../lib/live.ts';
 
 export function Bookings() {
   const user = useUser();

@@ -1,11 +1,11 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
-import { api, unwrap } from '../../api/client';
-import type { components } from '../../api/schema';
-import { EmptyState, ErrorMessage, Field, Loading, PageHeader } from '../../components/ui';
-import { cart, useCart } from '../../lib/cart';
-import { formatMoney, fromLocalInput } from '../../lib/format';
+import { api, unwrap } from '../../api/client.ts';
+import type { components } from '../../api/schema.ts';
+import { EmptyState, ErrorMessage, Field, Loading, PageHeader } from '../../components/ui.tsx';
+import { cart, useCart } from '../../lib/cart.ts';
+import { formatMoney, fromLocalInput } from '../../lib/format.ts';
 
 type AnyDisplay = components['schemas']['Display'] | components['schemas']['PublicDisplay'];
 

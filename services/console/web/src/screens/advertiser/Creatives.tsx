@@ -1,12 +1,12 @@
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState, type DragEvent, type FormEvent } from 'react';
-import { api, unwrap } from '../../api/client';
-import { messageOf } from '../../api/problem';
-import type { components } from '../../api/schema';
-import { Preview } from '../../components/Preview';
-import { EmptyState, ErrorMessage, Field, Loading, PageHeader } from '../../components/ui';
-import { formatBytes, formatDateTime } from '../../lib/format';
-import { isUploadType, uploadFile, UPLOAD_TYPES, type CompletedUpload, type UploadProgress } from '../../lib/upload';
+import { api, unwrap } from '../../api/client.ts';
+import { messageOf } from '../../api/problem.ts';
+import type { components } from '../../api/schema.ts';
+import { Preview } from '../../components/Preview.tsx';
+import { EmptyState, ErrorMessage, Field, Loading, PageHeader } from '../../components/ui.tsx';
+import { formatBytes, formatDateTime } from '../../lib/format.ts';
+import { isUploadType, uploadFile, UPLOAD_TYPES, type CompletedUpload, type UploadProgress } from '../../lib/upload.ts';
 
 type Creative = components['schemas']['Creative'];
 

@@ -1,11 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { api, unwrap } from '../../api/client';
-import { ErrorMessage, Loading, PageHeader, StatusBadge } from '../../components/ui';
-import { mondayOf, WeekGrid } from '../../components/WeekGrid';
-import { cart, useCart } from '../../lib/cart';
-import { formatMoney } from '../../lib/format';
+import { api, unwrap } from '../../api/client.ts';
+import { ErrorMessage, Loading, PageHeader, StatusBadge } from '../../components/ui.tsx';
+import { mondayOf, WeekGrid } from '../../components/WeekGrid.tsx';
+import { cart, useCart } from '../../lib/cart.ts';
+import { formatMoney } from '../../lib/format.ts';
 
 export function DisplayDetail() {
   const { id = '' } = useParams();

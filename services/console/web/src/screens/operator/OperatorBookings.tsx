@@ -1,9 +1,9 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { api, unwrap } from '../../api/client';
-import { EmptyState, ErrorMessage, Loading, PageHeader, StatusBadge } from '../../components/ui';
-import { formatDateTime, formatMoney } from '../../lib/format';
-import { useLiveRefetch } from '../../lib/live';
+import { api, unwrap } from '../../api/client.ts';
+import { EmptyState, ErrorMessage, Loading, PageHeader, StatusBadge } from '../../components/ui.tsx';
+import { formatDateTime, formatMoney } from '../../lib/format.ts';
+import { useLiveRefetch } from '../../lib/live.ts';
 
 /**
  * Bookings on my displays and what they earn. The API shows an operator only the parts of each

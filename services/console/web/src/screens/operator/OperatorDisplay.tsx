@@ -1,12 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useParams } from 'react-router';
-import { api, unwrap } from '../../api/client';
-import type { components } from '../../api/schema';
-import { EmptyState, ErrorMessage, Loading, Online, PageHeader, StatusBadge, useNow } from '../../components/ui';
-import { formatDateTime, formatMoney, formatRelative } from '../../lib/format';
-import { useLiveRefetch } from '../../lib/live';
-import { CredentialReveal, isOwned, VersionState, type Credential } from './shared';
+import { api, unwrap } from '../../api/client.ts';
+import type { components } from '../../api/schema.ts';
+import { EmptyState, ErrorMessage, Loading, Online, PageHeader, StatusBadge, useNow } from '../../components/ui.tsx';
+import { formatDateTime, formatMoney, formatRelative } from '../../lib/format.ts';
+import { useLiveRefetch } from '../../lib/live.ts';
+import { CredentialReveal, isOwned, VersionState, type Credential } from './shared.tsx';
 
 type Command = components['schemas']['DisplayCommand'];
 

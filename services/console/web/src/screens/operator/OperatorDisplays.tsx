@@ -1,11 +1,11 @@
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
-import { api, unwrap } from '../../api/client';
-import { EmptyState, ErrorMessage, Field, Loading, Online, PageHeader, StatusBadge, useNow } from '../../components/ui';
-import { formatMoney, formatRelative, minorUnits } from '../../lib/format';
-import { useLiveRefetch } from '../../lib/live';
-import { CredentialReveal, isOwned, VersionState, type Credential } from './shared';
+import { api, unwrap } from '../../api/client.ts';
+import { EmptyState, ErrorMessage, Field, Loading, Online, PageHeader, StatusBadge, useNow } from '../../components/ui.tsx';
+import { formatMoney, formatRelative, minorUnits } from '../../lib/format.ts';
+import { useLiveRefetch } from '../../lib/live.ts';
+import { CredentialReveal, isOwned, VersionState, type Credential } from './shared.tsx';
 
 export function OperatorDisplays() {
   const refetchInterval = useLiveRefetch();

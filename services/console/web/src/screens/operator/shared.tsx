@@ -1,5 +1,5 @@
-import type { components } from '../../api/schema';
-import { CopyButton } from '../../components/ui';
+import type { components } from '../../api/schema.ts';
+import { CopyButton } from '../../components/ui.tsx';
 
 export type OwnedDisplay = components['schemas']['Display'];
 type AnyDisplay = OwnedDisplay | components['schemas']['PublicDisplay'];
