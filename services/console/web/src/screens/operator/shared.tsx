@@ -38,10 +38,10 @@ export function CredentialReveal({ credential, onDone }: { credential: Credentia
 /** "Up to date" when the device applied the version it should play. */
 export function VersionState({ display }: { display: OwnedDisplay }) {
   const { playlistVersion, appliedVersion } = display.presence;
-  const current = appliedVersion !== null && appliedVersion >= playlistVersion;
+  if (appliedVersion === null) return <span data-testid="version-state">v{playlistVersion} not applied yet (never connected)</span>;
   return (
     <span data-testid="version-state">
-      applied v{appliedVersion ?? '—'} of v{playlistVersion} {current ? '(up to date)' : '(update pending)'}
+      applied v{appliedVersion} of v{playlistVersion} {appliedVersion >= playlistVersion ? '(up to date)' : '(update pending)'}
     </span>
   );
 }
