@@ -102,7 +102,8 @@ describe.skipIf(!chromiumPath)('web console in Chromium', () => {
       await form.getByLabel('Price per slot-hour').fill('4.00');
       await form.getByLabel('Impressions per play').fill('3');
       await form.getByLabel('Tags').fill('transit, indoor');
-      await form.getByRole('button', { name: 'Register' }).click();
+      // Keyboard only: Enter in a field submits the form.
+      await form.getByLabel('Tags').press('Enter');
       await operator.getByRole('heading', { name: 'Store this display credential now' }).waitFor();
       expect(await operator.getByText('This secret is shown only once.').count()).toBe(1);
       const id = (await operator.getByTestId('credential-display-id').textContent())!.trim();
@@ -115,6 +116,9 @@ describe.skipIf(!chromiumPath)('web console in Chromium', () => {
     }
     for (const screen of screens) {
       await operator.getByRole('link', { name: screen.name }).click();
+      // A route change moves focus to the new page's heading (keyboard and screen reader users land there).
+      await operator.getByRole('heading', { name: screen.name, level: 1 }).waitFor();
+      expect(await operator.evaluate(() => (globalThis as unknown as { document: { activeElement: { tagName: string; textContent: string } | null } }).document.activeElement?.textContent)).toBe(screen.name);
       await operator.getByRole('button', { name: 'Activate (offer to advertisers)' }).click();
       await operator.getByRole('button', { name: 'Disable (take offline)' }).waitFor();
       await operator.getByRole('link', { name: 'My displays' }).click();

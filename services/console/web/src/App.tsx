@@ -1,5 +1,5 @@
 import { useEffect, useState, useSyncExternalStore, type ReactNode } from 'react';
-import { Navigate, NavLink, Route, Routes, useLocation } from 'react-router';
+import { Navigate, NavLink, Route, Routes } from 'react-router';
 import { session, type User } from './api/session.ts';
 import { useCart } from './lib/cart.ts';
 import { LiveUpdatesContext } from './lib/live.ts';
@@ -84,11 +84,6 @@ export function App() {
 
 function Shell({ user, children }: { user: User; children: ReactNode }) {
   const cart = useCart();
-  const location = useLocation();
-  useEffect(() => {
-    // Move focus to the new page's heading, so keyboard and screen reader users land on it.
-    document.querySelector<HTMLElement>('main h1')?.focus();
-  }, [location.pathname]);
   return (
     <div className="shell">
       <a className="skip-link" href="#main">

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { ApiError, messageOf } from '../api/problem.ts';
 
 /** An error as a person should read it: the API's `detail`, and per-field reasons for a 422. */
@@ -137,13 +137,23 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
   );
 }
 
+/**
+ * The page's heading. When a page (or a new view of it, once its data is there) appears, focus
+ * moves to its heading, so keyboard and screen reader users start reading at the new content.
+ */
 export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    heading.current?.focus({ preventScroll: true });
+  }, []);
   useEffect(() => {
     document.title = `${title} · Marquee`;
   }, [title]);
   return (
     <header className="page-header">
-      <h1 tabIndex={-1}>{title}</h1>
+      <h1 tabIndex={-1} ref={heading}>
+        {title}
+      </h1>
       {children && <div className="page-actions">{children}</div>}
     </header>
   );
