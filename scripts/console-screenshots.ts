@@ -154,6 +154,13 @@ try {
   await form.getByRole('button', { name: 'Register' }).click();
   await page.getByRole('heading', { name: 'Store this display credential now' }).waitFor();
   await shot(page, 'operator-credential');
+
+  // The same app on a tablet (portrait): the menu wraps, tables scroll sideways, nothing is cut.
+  const tablet = await browser.newPage({ baseURL: cp.url, viewport: { width: 820, height: 1180 }, hasTouch: true, isMobile: true, deviceScaleFactor: 1 });
+  await signIn(tablet, advertiser.username);
+  await tablet.goto(`/bookings/${hold.body.id}`);
+  await textMatching(tablet.getByTestId('report-totals'), /^[1-9]/, 60_000);
+  await shot(tablet, 'tablet-advertiser-booking');
 } finally {
   for (const s of sims) s.stop();
   await browser?.close();

@@ -8,8 +8,10 @@
 //    installed on the build host into <outDir>/node_modules: no registry access during the build,
 //    and no dev dependency in the image.
 // 3. Copies services/<service>/migrations (resolved at run time as ../migrations from dist/).
-// 4. A service with a web app (services/<service>/scripts/build-web.mjs: the console) has it built
-//    into <outDir>/public (resolved at run time as ../public from dist/).
+// 4. A service with a web app (services/<service>/scripts/build-web.mjs: the console) gets its built
+//    app copied into <outDir>/public (resolved at run time as ../public from dist/). It is built on
+//    the host (npm install; deploy.sh for a build context): here it is only checked to be current,
+//    and built only where Vite is at hand, as on a host run of this script.
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -129,7 +131,9 @@ if (existsSync(migrations)) cpSync(migrations, path.join(out, 'migrations'), { r
 const webBuild = path.join(serviceDir, 'scripts', 'build-web.mjs');
 if (existsSync(webBuild)) {
   const { buildConsole } = await import(webBuild);
-  await buildConsole({ outDir: path.join(out, 'public'), force: true });
+  const built = path.join(serviceDir, 'public');
+  await buildConsole({ outDir: built });
+  cpSync(built, path.join(out, 'public'), { recursive: true, filter: (src) => !path.basename(src).startsWith('.') });
 }
 
 writeFileSync(

@@ -6,7 +6,9 @@
  * Runs at `npm install` (root postinstall) and again from `npm start` when the sources changed
  * since the last build, so `npm install && npm start` stays the whole setup. "Stale" = the hash
  * of every file under web/ (and the workspace's package.json) differs from the one stamped into
- * public/.stamp by the last build. Also used by scripts/image/build-service.mjs for the image.
+ * public/.stamp by the last build. scripts/image/build-service.mjs calls it too: in an image build
+ * the host-built public/ is up to date, so the image build never runs Vite (nor needs its native
+ * binaries in the build image).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,8 +48,12 @@ export async function buildConsole({ outDir = path.join(CONSOLE_DIR, 'public'), 
   let vite;
   try {
     vite = await import('vite');
-  } catch {
-    throw new Error('cannot build the console: the `vite` package is not installed (run npm install, with dev dependencies)');
+  } catch (err) {
+    if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new Error(
+      `cannot build the console into ${outDir}: the \`vite\` package is not installed. Run npm install (with dev dependencies); ` +
+        'an image build expects services/console/public built on the host (npm install and scripts/deploy.sh do it).',
+    );
   }
   const started = performance.now();
   // Built beside the target and swapped in whole, so a server reading public/ never sees half a

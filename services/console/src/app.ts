@@ -78,7 +78,7 @@ export function createConsoleApp(deps: ConsoleDeps) {
 }
 
 function send(c: Context, file: SpaFile, cacheControl: string): Response {
-  const headers = { 'content-type': file.contentType, 'cache-control': cacheControl, etag: file.etag, vary: 'accept-encoding' };
+  const headers = { 'content-type': file.contentType, 'cache-control': cacheControl, etag: file.etag };
   const ifNoneMatch = c.req.header('if-none-match');
   if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === file.etag)) {
     return c.body(null, 304, headers);

@@ -64,7 +64,7 @@ export function Book() {
     },
   });
 
-  const nameOf = (id: string) => picked.find((p) => p.id === id)?.name ?? hold?.displays.find((d) => d.displayId === id)?.displayId ?? id;
+  const nameOf = (id: string) => picked.find((p) => p.id === id)?.name ?? id;
   const conflicts = createHold.error instanceof ApiError ? ((createHold.error.problem.conflicts ?? []) as { displayId?: string }[]) : [];
 
   if (hold) {
