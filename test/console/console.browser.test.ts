@@ -243,6 +243,9 @@ describe.skipIf(!chromiumPath)('web console in Chromium', () => {
     await advertiser.getByRole('img', { name: /^Plays per day/ }).waitFor();
     await advertiser.getByRole('img', { name: /^Plays per creative/ }).waitFor();
 
+    // The CSV names displays and creatives from the page's own queries: wait until they are shown.
+    for (const screen of screens) await advertiser.getByRole('link', { name: screen.name }).waitFor();
+    await textMatching(advertiser.getByTestId('booking-creative'), /Sale ends Sunday/);
     const [download] = await Promise.all([advertiser.waitForEvent('download'), advertiser.getByRole('button', { name: 'Download CSV' }).click()]);
     expect(download.suggestedFilename()).toMatch(/^marquee-booking-[0-9a-f-]{36}-plays\.csv$/);
     const csv = await readFile((await download.path())!, 'utf8');
