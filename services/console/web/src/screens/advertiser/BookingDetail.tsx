@@ -222,10 +222,8 @@ function Report({
           <p className="totals" data-testid="report-totals">
             <strong>{r.totals.plays.toLocaleString()}</strong> plays · <strong>{r.totals.impressions.toLocaleString()}</strong> estimated impressions
           </p>
-          <div className="columns">
-            <BarChart title="Plays per day (UTC)" unit="plays" bars={perBucket(r).map((b) => ({ label: formatDay(b.start), value: b.plays }))} />
-            <BarChart title="Plays per creative" unit="plays" bars={r.creatives.map((c) => ({ label: creativeNames.get(c.creativeId) ?? c.creativeId.slice(0, 8), value: c.plays }))} />
-          </div>
+          <BarChart title="Plays per day (UTC)" unit="plays" bars={perBucket(r).map((b) => ({ label: formatDay(b.start), value: b.plays }))} />
+          <BarChart title="Plays per creative" unit="plays" bars={r.creatives.map((c) => ({ label: creativeNames.get(c.creativeId) ?? c.creativeId.slice(0, 8), value: c.plays }))} />
           <BarChart title="Impressions per display" unit="impressions" bars={r.displays.map((d) => ({ label: displayNames.get(d.displayId) ?? d.displayId.slice(0, 8), value: d.impressions }))} />
           <button type="button" onClick={() => download(`marquee-booking-${booking.id}-plays.csv`, reportCsv(r, { displays: displayNames, creatives: creativeNames }))}>
             Download CSV
