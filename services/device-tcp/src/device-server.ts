@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
-import type { Logger, MessageBus } from '@marquee/service-kit';
 import { Connection, ConnState } from './connection.ts';
 import {
   DirectoryUnavailableError,
@@ -19,12 +18,13 @@ import {
   type HandshakeResult,
   type SessionOpened,
 } from './directory.ts';
-import { KeyedTokenBuckets, Semaphore, TokenBucket } from './limits.ts';
-import type { DeviceMetrics } from './metrics.ts';
+import { Admission } from './admission.ts';
+import { Semaphore, jitter } from './limits.ts';
+import { defaultDeviceServerOptions, type DeviceServerDeps, type DeviceServerOptions } from './options.ts';
 import { PlaylistPusher } from './playlist-pusher.ts';
 import { PlaysAndCommands } from './plays-and-commands.ts';
 import { PresenceReporter } from './presence.ts';
-import { jitter, type SessionIO } from './session-io.ts';
+import type { SessionIO } from './session-io.ts';
 import { parseProxyHeader, type ProxyMode } from './proxy-protocol.ts';
 import { FrameError, encodeFrame, encodeJsonFrame, parsePayload, type TypedMessage } from './protocol/framing.ts';
 import {
@@ -38,77 +38,6 @@ import {
   type ServerMessage,
 } from './protocol/messages.ts';
 
-export interface DeviceServerOptions {
-  host: string;
-  port: number;
-  proxyProtocol: ProxyMode;
-  instanceId: string;
-  helloTimeoutMs: number;
-  heartbeatIntervalMs: number;
-  heartbeatTimeoutMs: number;
-  maxFrameBytes: number;
-  maxPlaysPerBatch: number;
-  /** Outgoing bytes a connection may have queued beyond the frame being written. */
-  writeQueueLimitBytes: number;
-  maxConnectionsPerAddress: number;
-  handshakesPerSecPerAddress: number;
-  handshakeBurstPerAddress: number;
-  handshakesPerSecTotal: number;
-  handshakeBurstTotal: number;
-  /** Concurrent calls to api-v2 (auth, playlist fetches) from this instance. */
-  directoryConcurrency: number;
-  /** Hellos allowed to wait for api-v2 at once; beyond it a hello is answered `unavailable`. */
-  maxHandshakesWaiting: number;
-  /** A display still behind after a push is re-sent the playlist at most this often. */
-  repushAfterMs: number;
-  /** Latest playlist versions are re-confirmed with api-v2 this often (heals missed bus messages). */
-  versionRecheckMs: number;
-  presenceFlushMs: number;
-  /**
-   * Liveness ("seen") is reported to api-v2 at most this often per display unless its applied
-   * version changed; must stay well under api-v2's PRESENCE_STALE_MS (90 s by default).
-   */
-  seenReportEveryMs: number;
-  sweepIntervalMs: number;
-  /** `reconnect.afterMs` sent on drain is uniform in [min, max]. */
-  reconnectAfterMinMs: number;
-  reconnectAfterMaxMs: number;
-}
-
-export const defaultDeviceServerOptions: DeviceServerOptions = {
-  host: '0.0.0.0',
-  port: 7000,
-  proxyProtocol: 'off',
-  instanceId: 'device-tcp',
-  helloTimeoutMs: 5_000,
-  heartbeatIntervalMs: 30_000,
-  heartbeatTimeoutMs: 75_000,
-  maxFrameBytes: 256 * 1024,
-  maxPlaysPerBatch: 500,
-  writeQueueLimitBytes: 1024 * 1024,
-  maxConnectionsPerAddress: 500,
-  handshakesPerSecPerAddress: 20,
-  handshakeBurstPerAddress: 100,
-  handshakesPerSecTotal: 2_000,
-  handshakeBurstTotal: 4_000,
-  directoryConcurrency: 64,
-  maxHandshakesWaiting: 8_192,
-  repushAfterMs: 5 * 60_000,
-  versionRecheckMs: 5 * 60_000,
-  presenceFlushMs: 1_000,
-  seenReportEveryMs: 45_000,
-  sweepIntervalMs: 1_000,
-  reconnectAfterMinMs: 1_000,
-  reconnectAfterMaxMs: 30_000,
-};
-
-export interface DeviceServerDeps {
-  directory: DisplayDirectory;
-  bus: MessageBus;
-  logger: Logger;
-  metrics?: DeviceMetrics;
-}
-
 /** Close on fatal error: give the error frame this long to flush before destroying. */
 const CLOSING_LINGER_MS = 2_000;
 const MAX_QUEUED_PRE_AUTH = 64;
@@ -120,9 +49,7 @@ export class DeviceServer implements SessionIO {
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   private readonly sessions = new Map<string, Connection>();
-  private readonly perAddress = new Map<string, number>();
-  private readonly addressBuckets: KeyedTokenBuckets;
-  private readonly globalBucket: TokenBucket;
+  private readonly admission: Admission;
   readonly directoryLimit: Semaphore;
   private readonly pusher: PlaylistPusher;
   private readonly traffic: PlaysAndCommands;
@@ -132,11 +59,6 @@ export class DeviceServer implements SessionIO {
   private lastPresenceFlush = 0;
   private lastVersionRecheck = 0;
   private draining = false;
-  /** Hellos waiting for api-v2's answer, answers so far, and answers per second (EWMA, per sweep). */
-  private handshakesWaiting = 0;
-  private handshakesAnswered = 0;
-  private handshakeRate = 0;
-  private lastRateSample = { at: Date.now(), answered: 0 };
   private address: AddressInfo | null = null;
 
   constructor(
@@ -144,9 +66,7 @@ export class DeviceServer implements SessionIO {
     readonly deps: DeviceServerDeps,
   ) {
     this.opts = { ...defaultDeviceServerOptions, ...options };
-    const now = Date.now();
-    this.addressBuckets = new KeyedTokenBuckets(this.opts.handshakesPerSecPerAddress, this.opts.handshakeBurstPerAddress);
-    this.globalBucket = new TokenBucket(this.opts.handshakesPerSecTotal, this.opts.handshakeBurstTotal, now);
+    this.admission = new Admission(this.opts);
     this.directoryLimit = new Semaphore(this.opts.directoryConcurrency);
     this.presence = new PresenceReporter(deps.directory, deps.logger);
     this.pusher = new PlaylistPusher(this);
@@ -279,10 +199,8 @@ export class DeviceServer implements SessionIO {
 
   /** Counts the connection against its source address; refuses it above the limit. */
   private admitAddress(conn: Connection): boolean {
-    const count = (this.perAddress.get(conn.remoteAddress) ?? 0) + 1;
-    this.perAddress.set(conn.remoteAddress, count);
     conn.counted = true;
-    if (count > this.opts.maxConnectionsPerAddress) {
+    if (!this.admission.admitConnection(conn.remoteAddress)) {
       this.fail(conn, 'too_many_connections', `more than ${this.opts.maxConnectionsPerAddress} connections from this address`, {
         retryAfterMs: 60_000,
       });
@@ -365,32 +283,23 @@ export class DeviceServer implements SessionIO {
       return this.fail(conn, 'unsupported_protocol', `protocol ${protocol} is not supported`, { supported: [...SUPPORTED_PROTOCOLS] });
     }
     const now = Date.now();
-    const wait = Math.max(this.addressBuckets.take(conn.remoteAddress, now), this.globalBucket.take(now));
-    if (wait > 0) {
-      metrics?.handshakes.inc({ result: 'rate_limited' });
-      return this.fail(conn, 'rate_limited', 'too many handshakes', { retryAfterMs: wait + Math.round(Math.random() * 1000) });
-    }
-    if (this.handshakesWaiting >= this.opts.maxHandshakesWaiting) {
-      metrics?.handshakes.inc({ result: 'overloaded' });
-      // Come back when the queue ahead has likely drained, spread so the returns do not clump.
-      return this.fail(conn, 'unavailable', 'too many handshakes waiting', { retryAfterMs: jitter(this.handshakeDrainMs()) });
+    const refusal = this.admission.admitHandshake(conn.remoteAddress, now);
+    if (refusal) {
+      metrics?.handshakes.inc({ result: refusal.result });
+      return this.fail(conn, refusal.code, refusal.message, { retryAfterMs: refusal.retryAfterMs });
     }
     conn.state = ConnState.Authenticating;
     conn.deadline = now + AUTH_DEADLINE_MS;
     conn.socket.pause(); // frames already in this read are queued; nothing more is read until welcome
 
     let auth;
-    this.handshakesWaiting++;
     try {
-      auth = await this.deps.directory.handshake({ displayId, secret, playlistVersion });
+      auth = await this.admission.whileWaiting(() => this.deps.directory.handshake({ displayId, secret, playlistVersion }));
     } catch (err) {
       metrics?.handshakes.inc({ result: 'unavailable' });
       this.deps.logger.warn({ err: String(err), displayId }, 'authentication unavailable');
       const retryAfterMs = err instanceof DirectoryUnavailableError ? err.retryAfterMs : 5_000;
       return this.fail(conn, 'unavailable', 'credentials cannot be checked right now', { retryAfterMs: jitter(retryAfterMs) });
-    } finally {
-      this.handshakesWaiting--;
-      this.handshakesAnswered++;
     }
     if (conn.state !== ConnState.Authenticating) return; // closed or drained meanwhile
     if (!auth.ok) {
@@ -401,12 +310,6 @@ export class DeviceServer implements SessionIO {
     }
     metrics?.handshakes.inc({ result: 'ok' });
     this.openSession(conn, displayId, playlistVersion, auth);
-  }
-
-  /** How long the hellos waiting now will likely take, from the recent answer rate (1–30 s). */
-  private handshakeDrainMs(): number {
-    const perSecond = Math.max(this.handshakeRate, 100);
-    return Math.min(30_000, Math.max(1_000, Math.round((this.handshakesWaiting / perSecond) * 1000)));
   }
 
   private openSession(conn: Connection, displayId: string, appliedVersion: number, accepted: Extract<HandshakeResult, { ok: true }>): void {
@@ -560,13 +463,7 @@ export class DeviceServer implements SessionIO {
           break;
       }
     }
-    this.addressBuckets.sweep(now);
-    const elapsed = now - this.lastRateSample.at;
-    if (elapsed >= 1_000) {
-      const rate = ((this.handshakesAnswered - this.lastRateSample.answered) * 1000) / elapsed;
-      this.handshakeRate = this.handshakeRate === 0 ? rate : 0.5 * this.handshakeRate + 0.5 * rate;
-      this.lastRateSample = { at: now, answered: this.handshakesAnswered };
-    }
+    this.admission.sweep(now);
     if (now - this.lastPresenceFlush >= this.opts.presenceFlushMs) {
       this.lastPresenceFlush = now;
       void this.presence.flush();
@@ -661,11 +558,7 @@ export class DeviceServer implements SessionIO {
     if (conn.state < ConnState.Closing) this.beginClose(conn, 'peer_closed');
     conn.state = ConnState.Closed;
     this.connections.delete(conn);
-    if (conn.counted) {
-      const left = (this.perAddress.get(conn.remoteAddress) ?? 1) - 1;
-      if (left <= 0) this.perAddress.delete(conn.remoteAddress);
-      else this.perAddress.set(conn.remoteAddress, left);
-    }
+    if (conn.counted) this.admission.releaseConnection(conn.remoteAddress);
     this.deps.metrics?.closed.inc({ reason: conn.closeReason || 'unknown' });
   }
 }

@@ -6,7 +6,8 @@ import type { Connection } from './connection.ts';
 import { DirectoryUnavailableError, type DisplayCommand } from './directory.ts';
 import type { TypedMessage } from './protocol/framing.ts';
 import { commandResultSchema, playRecordSchema, playsSchema, type PlayRecord } from './protocol/messages.ts';
-import { jitter, type SessionIO } from './session-io.ts';
+import { jitter } from './limits.ts';
+import type { SessionIO } from './session-io.ts';
 
 const MAX_PLAYS_IN_FLIGHT = 2;
 

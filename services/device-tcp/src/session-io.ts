@@ -1,6 +1,6 @@
 /** What the per-topic helpers (playlist pusher, plays and commands) need from the server. */
 import type { Connection } from './connection.ts';
-import type { DeviceServerDeps, DeviceServerOptions } from './device-server.ts';
+import type { DeviceServerDeps, DeviceServerOptions } from './options.ts';
 import type { Semaphore } from './limits.ts';
 import type { ErrorCode, ErrorMessage, ServerMessage } from './protocol/messages.ts';
 
@@ -18,9 +18,4 @@ export interface SessionIO {
   recordSeen(conn: Connection): void;
   sessionFor(displayId: string): Connection | undefined;
   openSessions(): Iterable<Connection>;
-}
-
-/** Adds up to 50 % so clients told to retry do not come back in lockstep. */
-export function jitter(ms: number): number {
-  return Math.round(ms * (1 + Math.random() * 0.5));
 }
