@@ -88,8 +88,9 @@ async function authenticate(h: Handshake): Promise<boolean> {
   return true;
 }
 
-function openSession({ session, hello }: Handshake): void {
-  session.open(hello.displayId, hello.playlistVersion, Date.now());
+/** Re-checks the state: another task may have closed the session since `authenticate` resumed. */
+function openSession({ session, hello }: Handshake): boolean {
+  return session.open(hello.displayId, hello.playlistVersion, Date.now());
 }
 
 /** One session per display on this replica; other replicas learn of it from `announce`. */

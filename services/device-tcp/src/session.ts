@@ -151,7 +151,9 @@ export class Session {
     this.socket.pause();
   }
 
-  open(displayId: string, appliedVersion: number, now: number): void {
+  /** Credentials accepted: false if the session was closed (or drained) while they were checked. */
+  open(displayId: string, appliedVersion: number, now: number): boolean {
+    if (this.state !== State.Authenticating) return false;
     this.state = State.Open;
     this.displayId = displayId;
     this.sessionId = randomUUID();
@@ -159,6 +161,7 @@ export class Session {
     this.push.checkedAt = now;
     this.deadline = now + this.server.options.heartbeatTimeoutMs;
     this.decoder.maxFrameBytes = this.server.options.maxFrameBytes;
+    return true;
   }
 
   /** After welcome: handles the frames that arrived while authenticating, then reads on. */
