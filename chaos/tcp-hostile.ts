@@ -136,7 +136,7 @@ function session(kind: Kind, port: number, localAddress: string, realDisplayId: 
 }
 
 /** device-tcp's per-connection state and its per-address limiter entries. */
-const MUST_NOT_GROW = ['Connection', 'FrameDecoder', 'TokenBucket'] as const;
+const MUST_NOT_GROW = ['Session', 'FrameDecoder', 'TokenBucket'] as const;
 /**
  * Reported beside them. Socket/TCP also count the pooled connections to api-v2 (undici Client,
  * up to API_V2_CONCURRENCY), which open and close with load, so they are not judged by count: an

@@ -3,8 +3,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SERVICES=(account api-v1 api-v2 device-tcp)
-APP_SERVICES=(account api-v1 api-v2 api-v2-next device-tcp)
+SERVICES=(account api-v1 api-v2 device-tcp console)
+APP_SERVICES=(account api-v1 api-v2 api-v2-next device-tcp console)
 SECRETS=(marquee_jwt_private_key marquee_db_password marquee_admin_password)
 
 STACK=marquee
@@ -151,6 +151,10 @@ build_images() {
     log "warning: $nodes nodes but no --registry: other nodes cannot pull locally built images"
   fi
   prepare_build_context
+  # The console's web app is built here on the host (a no-op when current): the image build only
+  # copies it, so no bundler runs inside the build image.
+  log "building the console's web app"
+  node "$BUILD_CONTEXT/services/console/scripts/build-web.mjs" >&2
   local svc args
   for svc in "${SERVICES[@]}"; do
     args=(--build-arg "SERVICE=$svc" --build-arg "GIT_REVISION=$REVISION" -t "$IMAGE_PREFIX/$svc:$TAG")

@@ -1,8 +1,9 @@
 /**
  * `npm start`: the whole Marquee platform on one machine, no Docker, no external services.
- * An embedded PostgreSQL (data under .data/), the in-process bus, all four services in this
+ * An embedded PostgreSQL (data under .data/), the in-process bus, all five services in this
  * process (the same start functions production's main.ts calls), one HTTP entry that routes /v1
- * and /v2 exactly like the production edge, and the display TCP port.
+ * and /v2 exactly like the production edge and everything else to the web console, and the
+ * display TCP port. The console's app is rebuilt first if its sources changed since the last build.
  * DATABASE_URL / REDIS_URL, when set, replace the embedded database / in-process bus (BUS_PREFIX
  * names its channels on Redis).
  */
@@ -16,6 +17,8 @@ import { loadAccountConfig, startAccount } from '@marquee/account';
 import { loadApiV2Config, startApiV2 } from '@marquee/api-v2';
 import { loadApiV1Config, startApiV1 } from '@marquee/api-v1';
 import { loadDeviceTcpConfig, startDeviceTcp } from '@marquee/device-tcp';
+import { loadConsoleConfig, startConsole } from '@marquee/console';
+import { buildConsole } from '../services/console/scripts/build-web.mjs';
 import { startEdge } from './local/edge.ts';
 import { startEmbeddedPostgres } from './local/embedded-postgres.ts';
 
@@ -111,6 +114,10 @@ async function main() {
     );
     steps.push({ name: 'device-tcp', run: () => device.close() });
 
+    await buildConsole({ log: (line) => console.log(line) });
+    const webConsole = await startConsole(loadConsoleConfig(common));
+    steps.push({ name: 'console', run: () => webConsole.close() });
+
     const edge = await startEdge({
       host: cfg.MARQUEE_HOST,
       port: cfg.MARQUEE_HTTP_PORT,
@@ -118,6 +125,7 @@ async function main() {
         { prefix: '/v1', target: apiV1.url },
         { prefix: '/v2', target: apiV2.url },
       ],
+      fallback: webConsole.url,
       logger: quiet(logger),
     });
     steps.push({ name: 'edge', run: () => edge.close() });
@@ -128,6 +136,7 @@ async function main() {
         '',
         `Marquee is running (started in ${seconds} s). Ctrl-C stops it.`,
         '',
+        `  Console      ${edge.url}/           sign up or sign in as admin`,
         `  API v2       ${edge.url}/v2        docs: ${edge.url}/v2/docs   health: ${edge.url}/v2/healthz`,
         `  API v1       ${edge.url}/v1        docs: ${edge.url}/v1/docs   (legacy)`,
         `  Displays     tcp://${cfg.MARQUEE_HOST}:${device.devicePort}   protocol: docs/display-protocol.md`,
@@ -135,7 +144,7 @@ async function main() {
         `  Database     ${cfg.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL, data in ${path.join(dataDir, 'postgres')}`}`,
         `  Bus          ${cfg.REDIS_URL ? 'Redis (REDIS_URL)' : 'in-process'}`,
         `  Admin        ${cfg.ADMIN_USERNAME} / password in ${adminPasswordFile}`,
-        `  Internal     account ${account.url}  api-v2 ${apiV2.url} (internal ${apiV2.internalUrl})  api-v1 ${apiV1.url}  device ops ${device.url}`,
+        `  Internal     account ${account.url}  api-v2 ${apiV2.url} (internal ${apiV2.internalUrl})  api-v1 ${apiV1.url}  device ops ${device.url}  console ${webConsole.url}`,
         '',
       ].join('\n'),
     );

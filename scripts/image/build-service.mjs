@@ -8,6 +8,10 @@
 //    installed on the build host into <outDir>/node_modules: no registry access during the build,
 //    and no dev dependency in the image.
 // 3. Copies services/<service>/migrations (resolved at run time as ../migrations from dist/).
+// 4. A service with a web app (services/<service>/scripts/build-web.mjs: the console) gets its built
+//    app copied into <outDir>/public (resolved at run time as ../public from dist/). It is built on
+//    the host (npm install; deploy.sh for a build context): here it is only checked to be current,
+//    and built only where Vite is at hand, as on a host run of this script.
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -124,8 +128,16 @@ for (const dir of [...closure].sort()) {
 const migrations = path.join(serviceDir, 'migrations');
 if (existsSync(migrations)) cpSync(migrations, path.join(out, 'migrations'), { recursive: true });
 
+const webBuild = path.join(serviceDir, 'scripts', 'build-web.mjs');
+if (existsSync(webBuild)) {
+  const { buildConsole } = await import(webBuild);
+  const built = path.join(serviceDir, 'public');
+  await buildConsole({ outDir: built });
+  cpSync(built, path.join(out, 'public'), { recursive: true, filter: (src) => !path.basename(src).startsWith('.') });
+}
+
 writeFileSync(
   path.join(out, 'package.json'),
   `${JSON.stringify({ name: `marquee-${service}`, private: true, type: 'module', main: 'dist/main.mjs' }, null, 2)}\n`,
 );
-console.log(`built ${service}: dist/main.mjs, ${closure.size} packages, migrations: ${existsSync(migrations) ? 'yes' : 'no'}`);
+console.log(`built ${service}: dist/main.mjs, ${closure.size} packages, migrations: ${existsSync(migrations) ? 'yes' : 'no'}, web app: ${existsSync(webBuild) ? 'yes' : 'no'}`);

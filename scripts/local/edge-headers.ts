@@ -73,7 +73,8 @@ export function upstreamRequestHeaders(
   headers['x-forwarded-proto'] = 'http';
   if (host) headers['x-forwarded-host'] = host;
   headers['x-forwarded-port'] = forwardedPort(host, listenerPort);
-  headers['x-forwarded-prefix'] = prefix;
+  // The catch-all route strips nothing, so it names no prefix (as Traefik without stripPrefix).
+  if (prefix) headers['x-forwarded-prefix'] = prefix;
   return headers;
 }
 

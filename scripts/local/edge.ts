@@ -33,6 +33,11 @@ export interface EdgeOptions {
   /** 0 picks a free port (see the returned `url`). */
   port: number;
   routes: EdgeRoute[];
+  /**
+   * Upstream for every path no route matches, forwarded unchanged (no prefix stripped), like the
+   * production catch-all router ``PathPrefix(`/`)`` at the lowest priority: the console.
+   */
+  fallback?: string;
   logger?: LocalLogger;
   timeouts?: EdgeTimeouts;
   /** How long `close()` waits for in-flight requests before cutting connections. Default 5 000 ms. */
@@ -60,6 +65,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const logger = options.logger ?? silentLogger;
   const timeouts = { connectMs: 2_000, headersMs: 60_000, bodyMs: 300_000, ...options.timeouts };
   const routes = compileRoutes(options.routes, timeouts);
+  const fallback = options.fallback ? compileTarget('', options.fallback, timeouts) : undefined;
   let listenerPort = options.port;
   let inFlight = 0;
 
@@ -87,7 +93,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       sendProblem(res, 400, 'malformed-request', 'Malformed request', 'The request target is not a valid path.');
       return;
     }
-    const route = routes.find((r) => target.path === r.prefix || target.path.startsWith(r.prefix + '/'));
+    const route = routes.find((r) => target.path === r.prefix || target.path.startsWith(r.prefix + '/')) ?? fallback;
     if (!route) {
       sendProblem(res, 404, 'not-found', 'Not found', `No service is routed at ${target.path}.`, target.path);
       logger.debug(`edge: ${req.method} ${target.path} -> 404 (no route)`);
@@ -120,7 +126,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       }
       // The request body may be half-read; do not reuse this connection.
       res.setHeader('connection', 'close');
-      sendProblem(res, failure.status, failure.slug, failure.title, failure.detail(route.prefix), target.path);
+      sendProblem(res, failure.status, failure.slug, failure.title, failure.detail(route.prefix || '/'), target.path);
       return;
     }
 
@@ -143,7 +149,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       resolve();
     });
   }).catch(async (err: NodeJS.ErrnoException) => {
-    await Promise.all(routes.map((r) => r.pool.destroy()));
+    await Promise.all([...routes, ...(fallback ? [fallback] : [])].map((r) => r.pool.destroy()));
     if (err.code === 'EADDRINUSE') throw new Error(`cannot start edge: ${options.host}:${options.port} is already in use`);
     throw err;
   });
@@ -151,7 +157,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   listenerPort = address.port;
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${hostForUrl}:${address.port}`;
-  logger.info(`edge listening on ${url}: ${routes.map((r) => `${r.prefix} -> ${r.target}`).join(', ')}`);
+  logger.info(`edge listening on ${url}: ${routes.map((r) => `${r.prefix} -> ${r.target}`).join(', ')}${fallback ? `, anything else -> ${fallback.target}` : ''}`);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -163,7 +169,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       if (inFlight > 0) logger.warn(`edge: closing with ${inFlight} request(s) still in flight`);
       server.closeAllConnections();
       await closed;
-      await Promise.all(routes.map((r) => r.pool.destroy()));
+      await Promise.all([...routes, ...(fallback ? [fallback] : [])].map((r) => r.pool.destroy()));
     })();
     return closing;
   };
@@ -178,21 +184,25 @@ function compileRoutes(routes: EdgeRoute[], timeouts: Required<EdgeTimeouts>): C
     }
     if (seen.has(route.prefix)) throw new Error(`edge route prefix listed twice: ${route.prefix}`);
     seen.add(route.prefix);
-    const target = new URL(route.target);
-    if (target.protocol !== 'http:') throw new Error(`edge route target must be http://: ${route.target}`);
-    return {
-      prefix: route.prefix,
-      basePath: target.pathname.replace(/\/+$/, ''),
-      target: target.origin,
-      pool: new Pool(target.origin, {
-        connect: { timeout: timeouts.connectMs },
-        headersTimeout: timeouts.headersMs,
-        bodyTimeout: timeouts.bodyMs,
-      }),
-    };
+    return compileTarget(route.prefix, route.target, timeouts);
   });
   // Longest prefix first, so `/v2/admin` would win over `/v2` (Traefik ranks by rule length).
   return compiled.sort((a, b) => b.prefix.length - a.prefix.length);
+}
+
+function compileTarget(prefix: string, rawTarget: string, timeouts: Required<EdgeTimeouts>): CompiledRoute {
+  const target = new URL(rawTarget);
+  if (target.protocol !== 'http:') throw new Error(`edge route target must be http://: ${rawTarget}`);
+  return {
+    prefix,
+    basePath: target.pathname.replace(/\/+$/, ''),
+    target: target.origin,
+    pool: new Pool(target.origin, {
+      connect: { timeout: timeouts.connectMs },
+      headersTimeout: timeouts.headersMs,
+      bodyTimeout: timeouts.bodyMs,
+    }),
+  };
 }
 
 /**

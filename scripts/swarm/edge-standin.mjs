@@ -7,7 +7,8 @@
 //  - TCP :7000   each connection to a device-tcp task, opened with a PROXY protocol v2 header.
 //  - GET /ping   its own health.
 // No dependencies: runs on the bare Node image. Config: ROUTES="/v1=api-v1:3000,/v2=api-v2:3000",
-// DEVICES="device-tcp:7000".
+// DEVICES="device-tcp:7000". A route "/=svc:port" is the catch-all (the console): it takes what no
+// other route matches and forwards the path unchanged, like the stack's lowest-priority PathPrefix(`/`).
 import dns from 'node:dns/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -50,7 +51,8 @@ function forwardOnce(ip, port, req, path, body) {
     headers['x-forwarded-for'] = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
     headers['x-forwarded-proto'] = 'http';
     headers['x-forwarded-host'] = req.headers.host ?? '';
-    headers['x-forwarded-prefix'] = req.routePrefix;
+    if (req.routePrefix) headers['x-forwarded-prefix'] = req.routePrefix;
+    else delete headers['x-forwarded-prefix'];
     headers['content-length'] = String(body.length);
     delete headers['transfer-encoding'];
     const upstream = http.request({ host: ip, port, method: req.method, path, headers, timeout: 30_000 }, resolve);
@@ -64,9 +66,10 @@ const server = http.createServer(async (req, res) => {
   if (req.url === '/ping') return res.end('OK');
   const url = req.url ?? '/';
   const pathOnly = url.split('?')[0];
-  const route = routes.find((r) => pathOnly === r.prefix || pathOnly.startsWith(`${r.prefix}/`));
+  const route =
+    routes.find((r) => r.prefix !== '/' && (pathOnly === r.prefix || pathOnly.startsWith(`${r.prefix}/`))) ?? routes.find((r) => r.prefix === '/');
   if (!route) return problem(res, 404, 'Not Found');
-  req.routePrefix = route.prefix;
+  req.routePrefix = route.prefix === '/' ? '' : route.prefix;
   const chunks = [];
   let size = 0;
   for await (const chunk of req) {
@@ -75,7 +78,7 @@ const server = http.createServer(async (req, res) => {
     chunks.push(chunk);
   }
   const body = Buffer.concat(chunks);
-  const stripped = url.slice(route.prefix.length) || '/';
+  const stripped = url.slice(req.routePrefix.length) || '/';
   const path = stripped.startsWith('/') ? stripped : `/${stripped}`;
   const ips = await candidates(route.host);
   let lastError;

@@ -149,6 +149,22 @@ await check('edge routes /v1 and /v2 to ready services', async () => {
   }
 });
 
+await check('edge routes everything else to the web console (its app, its CSP), /v2 keeping its own route', async () => {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const page = await fetch(`${EDGE}/bookings`).catch(() => undefined);
+    const html = page?.status === 200 ? await page.text() : '';
+    if (html.includes('<title>Marquee console</title>')) {
+      if (!page!.headers.get('content-security-policy')?.includes("default-src 'self'")) throw new Error('the console page has no CSP');
+      const v2 = await http('GET', '/v2/healthz');
+      if (v2.status !== 200) throw new Error(`/v2/healthz answered ${v2.status} once the console was up`);
+      return 'GET /bookings answers the console app with its CSP; /v2/healthz still reaches api-v2';
+    }
+    if (Date.now() > deadline) throw new Error(`console not served: GET /bookings answered ${page?.status ?? 'nothing'}`);
+    await sleep(2_000);
+  }
+});
+
 await check('operator signs up, logs in and registers displays', async () => {
   const username = `op${randomBytes(4).toString('hex')}`;
   const password = `Swarm-${randomBytes(12).toString('base64url')}!9`;
@@ -288,7 +304,7 @@ await check('postgres and redis are unreachable from the edge network (and reach
 });
 
 await check('deploy.sh again with nothing changed replaces no task (idempotent)', async () => {
-  const services = ['account', 'api-v1', 'api-v2', 'device-tcp', 'postgres', 'redis'];
+  const services = ['account', 'api-v1', 'api-v2', 'device-tcp', 'console', 'postgres', 'redis'];
   const before = (await Promise.all(services.map(tasksOf))).flat().sort();
   await deploy();
   const after = (await Promise.all(services.map(tasksOf))).flat().sort();

@@ -142,6 +142,24 @@ describe('local edge proxy', () => {
     }
   });
 
+  it('sends everything unrouted to the fallback unchanged (the console), while /v1 and /v2 keep theirs', async () => {
+    const consoleUpstream = await startUpstream('console');
+    const withConsole = await startEdge({ host: '127.0.0.1', port: 0, routes: [{ prefix: '/v2', target: v2.url }], fallback: consoleUpstream.url });
+    try {
+      for (const path of ['/', '/bookings/42?tab=report', '/v2beta/x', '/assets/index-abc.js']) {
+        const reply = json(await send(withConsole.url, path));
+        expect(reply, path).toMatchObject({ upstream: 'console', url: path });
+        expect(reply.headers['x-forwarded-prefix'], path).toBeUndefined();
+      }
+      expect(json(await send(withConsole.url, '/v2/healthz'))).toMatchObject({ upstream: 'v2', url: '/healthz' });
+      expect(json(await send(withConsole.url, '/v1/../v2/x'))).toMatchObject({ upstream: 'v2', url: '/x' });
+    } finally {
+      await withConsole.close();
+      consoleUpstream.server.closeAllConnections();
+      await new Promise((resolve) => consoleUpstream.server.close(resolve));
+    }
+  });
+
   it('resolves dot segments before routing so one prefix cannot reach another service', async () => {
     expect(json(await send(edge.url, '/v1/../v2/x'))).toMatchObject({ upstream: 'v2', url: '/x' });
     expect((await send(edge.url, '/v1/%2e%2e/nowhere')).status).toBe(404);

@@ -67,7 +67,7 @@ function stop(proc: ChildProcess): Promise<string> {
   });
 }
 
-it('npm start brings the platform up within 30 s, routes /v1 and /v2, stops cleanly and keeps users across a restart', async () => {
+it('npm start brings the platform up within 30 s, routes /v1, /v2 and the console at /, stops cleanly and keeps users across a restart', async () => {
   const ports = { http: await freePort(), device: await freePort(), pg: await freePort() };
   const first = await startPlatform(ports); // throws unless healthy within 30 s
   child = first.proc;
@@ -80,7 +80,26 @@ it('npm start brings the platform up within 30 s, routes /v1 and /v2, stops clea
   });
   expect(signup.status).toBe(201);
   expect((await fetch(`${first.base}/v1/healthz`)).status).toBe(200);
-  expect((await fetch(`${first.base}/v2beta/healthz`)).status).toBe(404);
+  // /v2beta is not api-v2's: it falls through to the console (its app shows "page not found").
+  const notV2 = await fetch(`${first.base}/v2beta/healthz`);
+  expect(notV2.headers.get('content-type')).toBe('text/html; charset=utf-8');
+  expect(await notV2.text()).toContain('<title>Marquee console</title>');
+  // The web console answers / (and any client route) with its app, whose assets load.
+  for (const route of ['/', '/bookings']) {
+    const page = await fetch(`${first.base}${route}`);
+    expect(page.status, route).toBe(200);
+    expect(page.headers.get('content-type'), route).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('cache-control'), route).toBe('no-cache');
+    expect(page.headers.get('content-security-policy'), route).toContain("default-src 'self'");
+    const html = await page.text();
+    expect(html, route).toContain('<title>Marquee console</title>');
+    const script = /<script type="module" crossorigin src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script, route).toBeTruthy();
+    const asset = await fetch(`${first.base}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+  }
+  expect(first.output()).toContain('Console');
   expect(first.output()).toContain('Marquee is running');
 
   expect(await stop(first.proc)).toBe('clean');

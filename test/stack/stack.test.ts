@@ -106,6 +106,8 @@ describe('static wiring check catches broken labels', () => {
     ['a start-first-less app service', /(api-v1:[\s\S]*?update_config: )\*update-start-first/, '$1{ order: stop-first, failure_action: rollback }', /api-v1: update_config.order is stop-first, expected start-first/],
     ['a stop grace period shorter than the drain', /stop_grace_period: 30s/, 'stop_grace_period: 10s', /device-tcp: stop_grace_period 10000 ms is not longer than its drain/],
     ['a password given inline', 'ADMIN_PASSWORD_FILE: /run/secrets/admin_password', 'ADMIN_PASSWORD: hunter2', /ADMIN_PASSWORD is set inline/],
+    ['a console catch-all that would outrank /v1 and /v2', 'routers.console.priority: "1"', 'routers.console.priority: "100"', /http router "console": priority 100 does not rank below api-v1: http router "api-v1"/],
+    ['a console catch-all left at the default priority', /\n *traefik\.http\.routers\.console\.priority: "1"/, '', /http router "console": catch-all rule without an explicit priority/],
   ];
   it.each(cases)('%s', (_name, find, replace, expected) => {
     const problems = check([mutated(find, replace)]);

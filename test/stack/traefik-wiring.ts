@@ -222,6 +222,30 @@ export function checkStack(input: WiringInput): string[] {
     }
   }
 
+  // A catch-all router (the console at PathPrefix(`/`)) must rank below every other HTTP router on
+  // its entrypoints, label- or file-defined; Traefik's default priority is the rule's length.
+  const httpRouters: { where: string; rule: string; priority: number; explicit: boolean; entryPoints: string[] }[] = [];
+  for (const [name, { props, owner }] of defs.http.routers) {
+    const rule = props.get('rule') ?? '';
+    const explicit = props.get('priority');
+    httpRouters.push({ where: `${owner}: http router "${name}"`, rule, priority: explicit ? Number(explicit) : rule.length, explicit: Boolean(explicit), entryPoints: csv(props.get('entrypoints')) });
+  }
+  for (const [file, doc] of Object.entries(input.dynamic)) {
+    for (const [name, def] of Object.entries(obj(obj(obj(doc).http).routers))) {
+      const router = obj(def);
+      const rule = str(router.rule) ?? '';
+      const explicit = router.priority !== undefined ? String(router.priority) : undefined;
+      httpRouters.push({ where: `${file}: http router "${name}"`, rule, priority: explicit ? Number(explicit) : rule.length, explicit: Boolean(explicit), entryPoints: list(router.entryPoints).map((e) => str(e) ?? '') });
+    }
+  }
+  for (const catchAll of httpRouters.filter((r) => /^PathPrefix\(`\/`\)$/.test(r.rule.trim()))) {
+    if (!catchAll.explicit) problems.push(`${catchAll.where}: catch-all rule without an explicit priority (its rule length would outrank shorter rules)`);
+    for (const other of httpRouters) {
+      if (other === catchAll || !other.entryPoints.some((ep) => catchAll.entryPoints.includes(ep))) continue;
+      if (other.priority <= catchAll.priority) problems.push(`${catchAll.where}: priority ${catchAll.priority} does not rank below ${other.where} (${other.priority})`);
+    }
+  }
+
   // Network isolation: Traefik never on the data network; data networks internal.
   for (const [net, def] of Object.entries(stackNetworks)) {
     const members = Object.entries(services).filter(([, s]) => Object.keys(obj(obj(s).networks)).includes(net)).map(([n]) => n);

@@ -71,6 +71,25 @@ export interface Session {
   auth: { authorization: string };
 }
 
+/**
+ * The environment of a device-tcp joining this platform: its bus (Redis under the platform's
+ * prefix), api-v2's internal port, loopback listeners on free ports. Every test that starts a
+ * device-tcp against a platform builds its config here, so what joining takes is said once.
+ */
+export function deviceTcpEnv(p: TestPlatform, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DEVICE_HOST: '127.0.0.1',
+    DEVICE_PORT: '0',
+    REDIS_URL: p.redisUrl,
+    BUS_PREFIX: p.busPrefix,
+    API_V2_URL: p.apiV2.internalUrl,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...overrides,
+  };
+}
+
 /** Signs up and logs in a fresh user through the public API. */
 export async function signUpAndLogIn(apiUrl: string, accountType: 'advertiser' | 'operator'): Promise<Session> {
   const username = uniqueName(accountType.slice(0, 3) + '-');

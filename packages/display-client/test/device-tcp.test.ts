@@ -1,6 +1,7 @@
 /** The client against the real device-tcp server (in-memory stand-in for api-v2 behind it). */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, until, type Harness } from '../../../services/device-tcp/test/support/harness.ts';
+import { bookingIdOf, creativeIdOf } from '../../../services/device-tcp/test/support/memory-directory.ts';
 import { DisplayClient, type DisplayClientOptions } from '../src/client.ts';
 import type { Playlist } from '../src/messages.ts';
 
@@ -17,17 +18,21 @@ function client(opts: Partial<DisplayClientOptions> = {}) {
   return c;
 }
 
+/** Command ids are UUIDs, as api-v2 issues them. */
+const QUEUED = '00000000-0000-4000-8000-00000000c0de';
+const SHOT = '00000000-0000-4000-8000-000000005407';
+
 describe('display client ↔ device-tcp', () => {
   it('authenticates, applies and acks pushed playlists, and has its plays recorded or rejected', async () => {
     h = await startHarness({ heartbeatIntervalMs: 50, heartbeatTimeoutMs: 1_000 });
     h.directory.addDisplay('d-1', 's-1');
     h.directory.setPlaylist('d-1', 1, 2);
-    h.directory.rejectBookings.add('b-1');
+    h.directory.rejectBookings.add(bookingIdOf(1));
     const applied: Playlist[] = [];
     const c = client({ applyPlaylist: (p) => void applied.push(p) });
     await c.start();
     await until(() => c.state === 'online' && c.playlistVersion === 1);
-    expect(applied[0]!.entries.map((e) => e.creativeId)).toEqual(['c-0-v1', 'c-1-v1']);
+    expect(applied[0]!.entries.map((e) => e.creativeId)).toEqual([creativeIdOf(0, 1), creativeIdOf(1, 1)]);
     // The server learns the version from the ack (then heartbeats): nobody is behind.
     await until(async () => (await h.metrics.registry.getSingleMetricAsString('device_tcp_displays_behind')).endsWith(' 0'));
 
@@ -35,8 +40,8 @@ describe('display client ↔ device-tcp', () => {
     await h.bus.publish('playlist.changed', { displayId: 'd-1', version: 2 });
     await until(() => c.playlistVersion === 2);
 
-    const ok = await c.recordPlay({ bookingId: 'b-0', creativeId: 'c-0-v2', startedAt: new Date().toISOString(), durationMs: 10_000 });
-    const refused = await c.recordPlay({ bookingId: 'b-1', creativeId: 'c-1-v2', startedAt: new Date().toISOString(), durationMs: 10_000 });
+    const ok = await c.recordPlay({ bookingId: bookingIdOf(0), creativeId: creativeIdOf(0, 2), startedAt: new Date().toISOString(), durationMs: 10_000 });
+    const refused = await c.recordPlay({ bookingId: bookingIdOf(1), creativeId: creativeIdOf(1, 2), startedAt: new Date().toISOString(), durationMs: 10_000 });
     const rejected: string[] = [];
     c.on('playsAck', (o) => rejected.push(...o.rejected.map((r) => `${r.playId}:${r.code}`)));
     await until(() => c.unackedPlays === 0);
@@ -52,16 +57,16 @@ describe('display client ↔ device-tcp', () => {
     h = await startHarness();
     h.directory.addDisplay('d-1', 's-1');
     const expiresAt = new Date(Date.now() + 60_000).toISOString();
-    h.directory.pending.set('d-1', [{ commandId: 'queued', displayId: 'd-1', kind: 'reload', args: {}, expiresAt }]);
+    h.directory.pending.set('d-1', [{ commandId: QUEUED, displayId: 'd-1', kind: 'reload', args: {}, expiresAt }]);
     let reloads = 0;
     const c = client({ onCommand: (cmd) => (cmd.kind === 'reload' ? (reloads++, { ok: true }) : undefined) });
     await c.start();
-    await until(() => h.directory.results.find((r) => r.commandId === 'queued'));
-    await h.bus.publish('display.command', { commandId: 'shot', displayId: 'd-1', kind: 'screenshot', args: {}, expiresAt });
-    await until(() => h.directory.results.find((r) => r.commandId === 'shot'));
+    await until(() => h.directory.results.find((r) => r.commandId === QUEUED));
+    await h.bus.publish('display.command', { commandId: SHOT, displayId: 'd-1', kind: 'screenshot', args: {}, expiresAt });
+    await until(() => h.directory.results.find((r) => r.commandId === SHOT));
     expect(h.directory.results.map((r) => [r.commandId, r.ok, r.error ?? null])).toEqual([
-      ['queued', true, null],
-      ['shot', false, 'unsupported_command'],
+      [QUEUED, true, null],
+      [SHOT, false, 'unsupported_command'],
     ]);
     expect(reloads).toBe(1);
   });

@@ -13,7 +13,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadDeviceTcpConfig, startDeviceTcp, type RunningDeviceTcp } from '@marquee/device-tcp';
 import { uploadFile } from '../../../services/api-v2/test/media-fixtures.ts';
-import { api, createDisplay, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
+import { api, createDisplay, deviceTcpEnv, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
 import { startTcpBalancer, type TcpBalancer } from '../../../test/support/tcp-balancer.ts';
 import { startPlayer, type PlayerConfig, type RunningPlayer } from '../src/player.ts';
 import { CHROMIUM, describeWithBrowser } from './support/browser.ts';
@@ -39,20 +39,14 @@ let playerConfig: PlayerConfig;
 
 async function startDevice(port = 0) {
   device = await startDeviceTcp(
-    loadDeviceTcpConfig({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DEVICE_HOST: '127.0.0.1',
+    loadDeviceTcpConfig(deviceTcpEnv(p, {
       DEVICE_PORT: String(port),
-      REDIS_URL: p.redisUrl,
-      API_V2_URL: p.apiV2.internalUrl,
       INSTANCE_ID: `kiosk-${randomUUID().slice(0, 6)}`,
-      LOG_LEVEL: 'silent',
       HEARTBEAT_INTERVAL_MS: '1000',
       SHUTDOWN_GRACE_MS: '1000',
       DRAIN_RECONNECT_MIN_MS: '100',
       DRAIN_RECONNECT_MAX_MS: '500',
-    }),
+    })),
   );
   devicePort = device.devicePort;
 }

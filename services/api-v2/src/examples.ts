@@ -181,6 +181,7 @@ export const playReportExample = {
       ],
     },
   ],
+  creatives: [{ creativeId: ids.creative, plays: 120, impressions: 1440 }],
   totals: { plays: 120, impressions: 1440 },
 };
 

@@ -6,6 +6,7 @@ import type { DisplaySchema } from './displays/schemas.ts';
 export { startApiV2, API_V2_MIGRATIONS, type RunningApiV2 } from './server.ts';
 export { loadApiV2Config, apiV2ConfigShape, type ApiV2Config } from './config.ts';
 export { publicOpenApiDocument } from './openapi-document.ts';
+export { createApiV2App, type ApiV2Deps } from './app.ts';
 
 // The public API's shapes, for services that read them (api-v1 is a facade over this API):
 // defined once, with the routes that serve them.

@@ -225,10 +225,26 @@ describe('proof of play', () => {
       { start: hourStart.toISOString(), plays: 2, impressions: 5 },
       { start: new Date(hourStart.getTime() + HOUR).toISOString(), plays: 1, impressions: 2.5 },
     ]);
+    expect(report.body.creatives).toEqual([{ creativeId, plays: 3, impressions: 7.5 }]);
     // The display's operator may read it; another advertiser or operator may not know it exists.
     expect((await api(h.v2, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}`, undefined, op.auth)).body.totals.plays).toBe(3);
     expect((await api(h.v2, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}`, undefined, otherAdv.auth)).status).toBe(404);
     expect((await api(h.v2, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}`, undefined, otherOp.auth)).status).toBe(404);
+  });
+
+  it('reports by creative too: plays of a swapped-in creative in the same hour stay one bucket per display', async () => {
+    const hour = new Date(Math.floor(Date.now() / HOUR) * HOUR - 5 * HOUR);
+    const swappedIn = randomUUID();
+    const batch = [play(new Date(hour.getTime() + 1_000)), play(new Date(hour.getTime() + 2_000), { creativeId: swappedIn }), play(new Date(hour.getTime() + 3_000), { creativeId: swappedIn })];
+    expect((await internal('POST', `/internal/displays/${display.id}/plays`, { plays: batch })).body.acceptedPlayIds).toHaveLength(3);
+    const from = hour.toISOString();
+    const to = new Date(hour.getTime() + HOUR).toISOString();
+    const report = await api(h.v2, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}&bucket=hour`, undefined, adv.auth);
+    expect(report.body.displays).toEqual([{ displayId: display.id, audienceMultiplier: 2.5, plays: 3, impressions: 7.5, buckets: [{ start: from, plays: 3, impressions: 7.5 }] }]);
+    expect(report.body.creatives.sort((a: { plays: number }, b: { plays: number }) => a.plays - b.plays)).toEqual([
+      { creativeId, plays: 1, impressions: 2.5 },
+      { creativeId: swappedIn, plays: 2, impressions: 5 },
+    ]);
   });
 
   it('refuses bad report queries and bad batches', async () => {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ConfigError, busPrefixSchema, commonConfigShape, env, loadConfig } from '@marquee/service-kit';
-import type { DeviceServerOptions } from './device-server.ts';
+import type { DeviceServerOptions } from './options.ts';
 
 export const deviceTcpConfigShape = {
   ...commonConfigShape,

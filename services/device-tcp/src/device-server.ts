@@ -1,142 +1,39 @@
 /**
- * The display-facing TCP server: accepts sockets, parses PROXY headers and frames, runs the
- * handshake, keeps one session per display (across replicas via the bus), pushes playlists and
- * commands, relays plays and command results, and drains on shutdown. Protocol:
- * docs/display-protocol.md.
+ * The display-facing TCP server (after aedes' broker): accepts sockets into Sessions, keeps the
+ * admission limits, the registry of open sessions (one per display, across replicas via the bus),
+ * the one sweep timer that serves every session's deadline, presence reporting and the drain on
+ * shutdown. Per-connection work lives in session.ts, handlers/ and handshake.ts; bus topics in
+ * topics/. Protocol: docs/display-protocol.md.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
-import type { Logger, MessageBus } from '@marquee/service-kit';
-import { Connection, ConnState } from './connection.ts';
-import {
-  DirectoryUnavailableError,
-  TOPIC_DISPLAY_COMMAND,
-  TOPIC_DISPLAY_REVOKED,
-  TOPIC_PLAYLIST_CHANGED,
-  TOPIC_SESSION_OPENED,
-  type DisplayDirectory,
-  type DisplayRevoked,
-  type HandshakeResult,
-  type SessionOpened,
-} from './directory.ts';
-import { KeyedTokenBuckets, Semaphore, TokenBucket } from './limits.ts';
-import type { DeviceMetrics } from './metrics.ts';
-import { PlaylistPusher } from './playlist-pusher.ts';
-import { PlaysAndCommands } from './plays-and-commands.ts';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { Admission } from './admission.ts';
+import { TOPIC_DISPLAY_COMMAND, TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED, TOPIC_SESSION_OPENED } from './directory.ts';
+import { Semaphore } from './limits.ts';
+import { defaultDeviceServerOptions, type DeviceServerDeps, type DeviceServerOptions } from './options.ts';
 import { PresenceReporter } from './presence.ts';
-import { jitter, type SessionIO } from './session-io.ts';
-import { parseProxyHeader, type ProxyMode } from './proxy-protocol.ts';
-import { FrameError, encodeFrame, encodeJsonFrame, parsePayload, type TypedMessage } from './protocol/framing.ts';
-import {
-  PROTOCOL_VERSION,
-  SUPPORTED_PROTOCOLS,
-  heartbeatSchema,
-  helloSchema,
-  playlistAckSchema,
-  type ErrorCode,
-  type ErrorMessage,
-  type ServerMessage,
-} from './protocol/messages.ts';
+import { Session } from './session.ts';
+import { onDisplayCommand } from './topics/display-command.ts';
+import { onDisplayRevoked } from './topics/display-revoked.ts';
+import { onPlaylistChanged } from './topics/playlist-changed.ts';
+import { onSessionOpened } from './topics/session-opened.ts';
+import { recheckVersions } from './version-recheck.ts';
 
-export interface DeviceServerOptions {
-  host: string;
-  port: number;
-  proxyProtocol: ProxyMode;
-  instanceId: string;
-  helloTimeoutMs: number;
-  heartbeatIntervalMs: number;
-  heartbeatTimeoutMs: number;
-  maxFrameBytes: number;
-  maxPlaysPerBatch: number;
-  /** Outgoing bytes a connection may have queued beyond the frame being written. */
-  writeQueueLimitBytes: number;
-  maxConnectionsPerAddress: number;
-  handshakesPerSecPerAddress: number;
-  handshakeBurstPerAddress: number;
-  handshakesPerSecTotal: number;
-  handshakeBurstTotal: number;
-  /** Concurrent calls to api-v2 (auth, playlist fetches) from this instance. */
-  directoryConcurrency: number;
-  /** Hellos allowed to wait for api-v2 at once; beyond it a hello is answered `unavailable`. */
-  maxHandshakesWaiting: number;
-  /** A display still behind after a push is re-sent the playlist at most this often. */
-  repushAfterMs: number;
-  /** Latest playlist versions are re-confirmed with api-v2 this often (heals missed bus messages). */
-  versionRecheckMs: number;
-  presenceFlushMs: number;
-  /**
-   * Liveness ("seen") is reported to api-v2 at most this often per display unless its applied
-   * version changed; must stay well under api-v2's PRESENCE_STALE_MS (90 s by default).
-   */
-  seenReportEveryMs: number;
-  sweepIntervalMs: number;
-  /** `reconnect.afterMs` sent on drain is uniform in [min, max]. */
-  reconnectAfterMinMs: number;
-  reconnectAfterMaxMs: number;
-}
-
-export const defaultDeviceServerOptions: DeviceServerOptions = {
-  host: '0.0.0.0',
-  port: 7000,
-  proxyProtocol: 'off',
-  instanceId: 'device-tcp',
-  helloTimeoutMs: 5_000,
-  heartbeatIntervalMs: 30_000,
-  heartbeatTimeoutMs: 75_000,
-  maxFrameBytes: 256 * 1024,
-  maxPlaysPerBatch: 500,
-  writeQueueLimitBytes: 1024 * 1024,
-  maxConnectionsPerAddress: 500,
-  handshakesPerSecPerAddress: 20,
-  handshakeBurstPerAddress: 100,
-  handshakesPerSecTotal: 2_000,
-  handshakeBurstTotal: 4_000,
-  directoryConcurrency: 64,
-  maxHandshakesWaiting: 8_192,
-  repushAfterMs: 5 * 60_000,
-  versionRecheckMs: 5 * 60_000,
-  presenceFlushMs: 1_000,
-  seenReportEveryMs: 45_000,
-  sweepIntervalMs: 1_000,
-  reconnectAfterMinMs: 1_000,
-  reconnectAfterMaxMs: 30_000,
-};
-
-export interface DeviceServerDeps {
-  directory: DisplayDirectory;
-  bus: MessageBus;
-  logger: Logger;
-  metrics?: DeviceMetrics;
-}
-
-/** Close on fatal error: give the error frame this long to flush before destroying. */
-const CLOSING_LINGER_MS = 2_000;
-const MAX_QUEUED_PRE_AUTH = 64;
-/** A hello waiting this long for api-v2 (queue + retries) is answered `unavailable`. */
-const AUTH_DEADLINE_MS = 15_000;
-
-export class DeviceServer implements SessionIO {
+export class DeviceServer {
   private readonly opts: DeviceServerOptions;
   private readonly server: Server;
-  private readonly connections = new Set<Connection>();
-  private readonly sessions = new Map<string, Connection>();
-  private readonly perAddress = new Map<string, number>();
-  private readonly addressBuckets: KeyedTokenBuckets;
-  private readonly globalBucket: TokenBucket;
+  /** Every connection, in any state (the sweep's worklist). */
+  private readonly connections = new Set<Session>();
+  /** Open sessions by display id. */
+  private readonly sessions = new Map<string, Session>();
+  readonly admission: Admission;
+  /** Bounds concurrent api-v2 calls made on behalf of displays (version re-checks). */
   readonly directoryLimit: Semaphore;
-  private readonly pusher: PlaylistPusher;
-  private readonly traffic: PlaysAndCommands;
-  private readonly presence: PresenceReporter;
+  readonly presence: PresenceReporter;
   private readonly unsubscribers: (() => Promise<void>)[] = [];
   private sweepTimer: NodeJS.Timeout | null = null;
   private lastPresenceFlush = 0;
   private lastVersionRecheck = 0;
   private draining = false;
-  /** Hellos waiting for api-v2's answer, answers so far, and answers per second (EWMA, per sweep). */
-  private handshakesWaiting = 0;
-  private handshakesAnswered = 0;
-  private handshakeRate = 0;
-  private lastRateSample = { at: Date.now(), answered: 0 };
   private address: AddressInfo | null = null;
 
   constructor(
@@ -144,19 +41,19 @@ export class DeviceServer implements SessionIO {
     readonly deps: DeviceServerDeps,
   ) {
     this.opts = { ...defaultDeviceServerOptions, ...options };
-    const now = Date.now();
-    this.addressBuckets = new KeyedTokenBuckets(this.opts.handshakesPerSecPerAddress, this.opts.handshakeBurstPerAddress);
-    this.globalBucket = new TokenBucket(this.opts.handshakesPerSecTotal, this.opts.handshakeBurstTotal, now);
+    this.admission = new Admission(this.opts);
     this.directoryLimit = new Semaphore(this.opts.directoryConcurrency);
     this.presence = new PresenceReporter(deps.directory, deps.logger);
-    this.pusher = new PlaylistPusher(this);
-    this.traffic = new PlaysAndCommands(this);
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server.on('error', (err) => deps.logger.error({ err }, 'device server error'));
     deps.metrics?.bindGauges({
       connectionCount: () => this.connections.size,
       sessionCount: () => this.sessions.size,
-      displaysBehind: () => this.pusher.displaysBehind(),
+      displaysBehind: () => {
+        let behind = 0;
+        for (const session of this.sessions.values()) if (session.push.isBehind) behind++;
+        return behind;
+      },
       presencePending: () => this.presence.pending,
     });
   }
@@ -171,14 +68,6 @@ export class DeviceServer implements SessionIO {
 
   get port(): number {
     return this.address?.port ?? 0;
-  }
-
-  sessionFor(displayId: string): Connection | undefined {
-    return this.sessions.get(displayId);
-  }
-
-  openSessions(): Iterable<Connection> {
-    return this.sessions.values();
   }
 
   /** True when all presence recorded so far has been reported (tests, diagnostics). */
@@ -197,11 +86,12 @@ export class DeviceServer implements SessionIO {
   /** Subscribes to the bus, starts the sweep and listens. */
   async listen(): Promise<{ host: string; port: number }> {
     const { bus } = this.deps;
+    // The bus hands each handler its message parsed by the topic's schema (or drops it).
     this.unsubscribers.push(
-      await bus.subscribe(TOPIC_PLAYLIST_CHANGED, (m) => this.pusher.onPlaylistChanged(m)),
-      await bus.subscribe(TOPIC_DISPLAY_COMMAND, (m) => this.traffic.onBusCommand(m)),
-      await bus.subscribe(TOPIC_SESSION_OPENED, (m) => this.onSessionOpened(m)),
-      await bus.subscribe(TOPIC_DISPLAY_REVOKED, (m) => this.onRevoked(m)),
+      await bus.subscribe(TOPIC_PLAYLIST_CHANGED, (m) => onPlaylistChanged(this, m)),
+      await bus.subscribe(TOPIC_DISPLAY_COMMAND, (m) => onDisplayCommand(this, m)),
+      await bus.subscribe(TOPIC_SESSION_OPENED, (m) => onSessionOpened(this, m)),
+      await bus.subscribe(TOPIC_DISPLAY_REVOKED, (m) => onDisplayRevoked(this, m)),
     );
     this.sweepTimer = setInterval(() => this.sweep(), this.opts.sweepIntervalMs);
     this.sweepTimer.unref();
@@ -225,16 +115,13 @@ export class DeviceServer implements SessionIO {
     this.draining = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const { reconnectAfterMinMs: min, reconnectAfterMaxMs: max } = this.opts;
-    for (const conn of this.connections) {
-      if (conn.isOpen) {
-        this.send(conn, { type: 'reconnect', reason: 'draining', afterMs: Math.round(min + Math.random() * (max - min)) });
-      } else if (conn.state < ConnState.Closing) {
-        this.fail(conn, 'unavailable', 'server is shutting down', { retryAfterMs: min });
-      }
+    for (const session of this.connections) {
+      if (session.isOpen) session.send({ type: 'reconnect', reason: 'draining', afterMs: Math.round(min + Math.random() * (max - min)) });
+      else session.fail('unavailable', 'server is shutting down', { retryAfterMs: min });
     }
     const deadline = Date.now() + graceMs;
     while (this.connections.size > 0 && Date.now() < deadline) await sleep(Math.min(100, this.opts.sweepIntervalMs));
-    for (const conn of this.connections) this.destroy(conn, 'drain_deadline');
+    for (const session of this.connections) session.close('drain_deadline');
     await closed;
     await this.stop();
   }
@@ -243,7 +130,7 @@ export class DeviceServer implements SessionIO {
   async close(): Promise<void> {
     this.draining = true;
     if (this.server.listening) this.server.close();
-    for (const conn of this.connections) this.destroy(conn, 'server_closed');
+    for (const session of this.connections) session.close('server_closed');
     await this.stop();
   }
 
@@ -255,439 +142,76 @@ export class DeviceServer implements SessionIO {
     await this.presence.flush();
   }
 
-  // ---------------------------------------------------------------- accept & read
+  // ---------------------------------------------------------------- accept and admission
 
   private accept(socket: Socket): void {
-    const now = Date.now();
-    const viaProxy = this.opts.proxyProtocol !== 'off';
-    const conn = new Connection(
-      socket,
-      normaliseAddress(socket.remoteAddress),
-      viaProxy ? ConnState.Proxy : ConnState.Hello,
-      now + this.opts.helloTimeoutMs,
-    );
-    this.connections.add(conn);
-    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
-    socket.on('error', () => {}); // 'close' follows; resets are routine for displays
-    socket.on('close', () => this.onClose(conn));
-    if (this.draining) {
-      this.fail(conn, 'unavailable', 'server is shutting down', { retryAfterMs: this.opts.reconnectAfterMinMs });
-      return;
-    }
-    if (!viaProxy) this.admitAddress(conn);
+    const session = new Session(this, socket, Date.now());
+    this.connections.add(session);
+    if (this.draining) return session.fail('unavailable', 'server is shutting down', { retryAfterMs: this.opts.reconnectAfterMinMs });
+    if (this.opts.proxyProtocol === 'off') this.admitAddress(session);
   }
 
-  /** Counts the connection against its source address; refuses it above the limit. */
-  private admitAddress(conn: Connection): boolean {
-    const count = (this.perAddress.get(conn.remoteAddress) ?? 0) + 1;
-    this.perAddress.set(conn.remoteAddress, count);
-    conn.counted = true;
-    if (count > this.opts.maxConnectionsPerAddress) {
-      this.fail(conn, 'too_many_connections', `more than ${this.opts.maxConnectionsPerAddress} connections from this address`, {
-        retryAfterMs: 60_000,
-      });
-      return false;
-    }
-    return true;
+  /** Counts the connection against its source address (known after any PROXY header); refuses it above the limit. */
+  admitAddress(session: Session): boolean {
+    session.counted = true;
+    if (this.admission.admitConnection(session.remoteAddress)) return true;
+    const limit = this.opts.maxConnectionsPerAddress;
+    session.fail('too_many_connections', `more than ${limit} connections from this address`, { retryAfterMs: 60_000 });
+    return false;
   }
 
-  private onData(conn: Connection, chunk: Buffer): void {
-    this.deps.metrics?.bytesIn.inc(chunk.length);
-    if (conn.state >= ConnState.Closing) return;
-    if (conn.state === ConnState.Proxy) {
-      const rest = this.readProxyHeader(conn, chunk);
-      if (!rest || rest.length === 0) return;
-      chunk = rest;
-    }
-    if (conn.state === ConnState.Open) conn.deadline = Date.now() + this.opts.heartbeatTimeoutMs;
-    try {
-      conn.decoder.push(chunk, (payload) => {
-        this.onMessage(conn, parsePayload(payload));
-        return conn.state < ConnState.Closing;
-      });
-    } catch (err) {
-      if (err instanceof FrameError) this.fail(conn, err.code, err.message);
-      else {
-        this.deps.logger.error({ err, displayId: conn.displayId }, 'frame handling failed');
-        this.fail(conn, 'internal_error', 'internal error');
-      }
-    }
+  /** The socket is gone (Session calls this last). */
+  connectionClosed(session: Session): void {
+    this.connections.delete(session);
+    if (session.counted) this.admission.releaseConnection(session.remoteAddress);
+    this.deps.metrics?.closed.inc({ reason: session.closeReason || 'unknown' });
   }
 
-  /** Returns the bytes after the header once it is complete, or null while incomplete/failed. */
-  private readProxyHeader(conn: Connection, chunk: Buffer): Buffer | null {
-    const buf = conn.proxyBuf ? Buffer.concat([conn.proxyBuf, chunk]) : chunk;
-    const parsed = parseProxyHeader(buf, this.opts.proxyProtocol as Exclude<ProxyMode, 'off'>);
-    if (parsed.status === 'incomplete') {
-      conn.proxyBuf = Buffer.from(buf); // copy: do not pin the runtime's read buffer
-      return null;
-    }
-    conn.proxyBuf = null;
-    if (parsed.status === 'error') {
-      this.destroy(conn, 'bad_proxy_header');
-      return null;
-    }
-    if (parsed.source) conn.remoteAddress = normaliseAddress(parsed.source.address);
-    conn.state = ConnState.Hello;
-    if (!this.admitAddress(conn)) return null;
-    return buf.subarray(parsed.consumed);
+  // ---------------------------------------------------------------- registry of open sessions
+
+  sessionFor(displayId: string): Session | undefined {
+    return this.sessions.get(displayId);
   }
 
-  private onMessage(conn: Connection, msg: TypedMessage): void {
-    this.deps.metrics?.framesIn.inc({ type: knownType(msg.type) });
-    switch (conn.state) {
-      case ConnState.Hello:
-        if (msg.type !== 'hello') return this.fail(conn, 'hello_required', 'the first frame must be hello');
-        return void this.handshake(conn, msg);
-      case ConnState.Authenticating:
-        if ((conn.queued ??= []).length >= MAX_QUEUED_PRE_AUTH) return this.fail(conn, 'rate_limited', 'too many frames before welcome');
-        conn.queued.push(msg);
-        return;
-      case ConnState.Open:
-        return this.onSessionMessage(conn, msg);
-      default:
-        return;
-    }
+  openSessions(): Iterable<Session> {
+    return this.sessions.values();
   }
 
-  // ---------------------------------------------------------------- handshake
-
-  private async handshake(conn: Connection, msg: TypedMessage): Promise<void> {
-    const metrics = this.deps.metrics;
-    const hello = helloSchema.safeParse(msg);
-    if (!hello.success) {
-      metrics?.handshakes.inc({ result: 'invalid' });
-      return this.fail(conn, 'invalid_hello', describeIssues(hello.error.issues));
-    }
-    const { displayId, secret, protocol, playlistVersion } = hello.data;
-    if (!(SUPPORTED_PROTOCOLS as readonly number[]).includes(protocol)) {
-      metrics?.handshakes.inc({ result: 'unsupported_protocol' });
-      return this.fail(conn, 'unsupported_protocol', `protocol ${protocol} is not supported`, { supported: [...SUPPORTED_PROTOCOLS] });
-    }
-    const now = Date.now();
-    const wait = Math.max(this.addressBuckets.take(conn.remoteAddress, now), this.globalBucket.take(now));
-    if (wait > 0) {
-      metrics?.handshakes.inc({ result: 'rate_limited' });
-      return this.fail(conn, 'rate_limited', 'too many handshakes', { retryAfterMs: wait + Math.round(Math.random() * 1000) });
-    }
-    if (this.handshakesWaiting >= this.opts.maxHandshakesWaiting) {
-      metrics?.handshakes.inc({ result: 'overloaded' });
-      // Come back when the queue ahead has likely drained, spread so the returns do not clump.
-      return this.fail(conn, 'unavailable', 'too many handshakes waiting', { retryAfterMs: jitter(this.handshakeDrainMs()) });
-    }
-    conn.state = ConnState.Authenticating;
-    conn.deadline = now + AUTH_DEADLINE_MS;
-    conn.socket.pause(); // frames already in this read are queued; nothing more is read until welcome
-
-    let auth;
-    this.handshakesWaiting++;
-    try {
-      auth = await this.deps.directory.handshake({ displayId, secret, playlistVersion });
-    } catch (err) {
-      metrics?.handshakes.inc({ result: 'unavailable' });
-      this.deps.logger.warn({ err: String(err), displayId }, 'authentication unavailable');
-      const retryAfterMs = err instanceof DirectoryUnavailableError ? err.retryAfterMs : 5_000;
-      return this.fail(conn, 'unavailable', 'credentials cannot be checked right now', { retryAfterMs: jitter(retryAfterMs) });
-    } finally {
-      this.handshakesWaiting--;
-      this.handshakesAnswered++;
-    }
-    if (conn.state !== ConnState.Authenticating) return; // closed or drained meanwhile
-    if (!auth.ok) {
-      metrics?.handshakes.inc({ result: auth.code });
-      this.deps.logger.info({ displayId, code: auth.code, remote: conn.remoteAddress }, 'display authentication refused');
-      if (auth.code === 'disabled') return this.fail(conn, 'display_disabled', 'this display is disabled');
-      return this.fail(conn, 'auth_failed', 'unknown display or wrong secret');
-    }
-    metrics?.handshakes.inc({ result: 'ok' });
-    this.openSession(conn, displayId, playlistVersion, auth);
+  /** Makes `session` its display's session here (the handshake closed any older one first). */
+  register(session: Session): void {
+    this.sessions.set(session.displayId, session);
   }
 
-  /** How long the hellos waiting now will likely take, from the recent answer rate (1–30 s). */
-  private handshakeDrainMs(): number {
-    const perSecond = Math.max(this.handshakeRate, 100);
-    return Math.min(30_000, Math.max(1_000, Math.round((this.handshakesWaiting / perSecond) * 1000)));
-  }
-
-  private openSession(conn: Connection, displayId: string, appliedVersion: number, accepted: Extract<HandshakeResult, { ok: true }>): void {
-    const latestVersion = accepted.display.playlistVersion;
-    const now = Date.now();
-    conn.state = ConnState.Open;
-    conn.displayId = displayId;
-    conn.sessionId = randomUUID();
-    conn.appliedVersion = appliedVersion;
-    conn.versionCheckedAt = now;
-    conn.deadline = now + this.opts.heartbeatTimeoutMs;
-    conn.decoder.maxFrameBytes = this.opts.maxFrameBytes;
-
-    const previous = this.sessions.get(displayId);
-    if (previous && previous !== conn) this.fail(previous, 'replaced', 'a newer connection for this display was accepted');
-    this.sessions.set(displayId, conn);
-    this.pusher.know(displayId, latestVersion);
-
-    this.send(conn, {
-      type: 'welcome',
-      protocol: PROTOCOL_VERSION,
-      displayId,
-      sessionId: conn.sessionId,
-      serverTime: new Date(now).toISOString(),
-      heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
-      heartbeatTimeoutMs: this.opts.heartbeatTimeoutMs,
-      maxFrameBytes: this.opts.maxFrameBytes,
-      maxPlaysPerBatch: this.opts.maxPlaysPerBatch,
-    });
-    this.presence.record({
-      kind: 'connected',
-      displayId,
-      sessionId: conn.sessionId,
-      instanceId: this.opts.instanceId,
-      at: new Date(now).toISOString(),
-      remoteAddress: conn.remoteAddress,
-      playlistVersion: appliedVersion,
-    });
-    const announcement: SessionOpened = { displayId, sessionId: conn.sessionId, instanceId: this.opts.instanceId };
-    this.deps.bus.publish(TOPIC_SESSION_OPENED, announcement).catch((err) => {
-      // Without the echo we could never be replaced by another replica; treat as announced.
-      conn.announced = true;
-      this.deps.logger.warn({ err: String(err), displayId }, 'session announcement failed');
-    });
-
-    if (accepted.playlist) this.pusher.deliver(conn, accepted.playlist);
-    else void this.pusher.pushIfBehind(conn);
-    for (const command of accepted.commands) if (conn.isOpen) this.traffic.sendCommand(conn, command);
-    const queued = conn.queued;
-    conn.queued = null;
-    for (const msg of queued ?? []) {
-      if (conn.state !== ConnState.Open) break;
-      this.onSessionMessage(conn, msg);
-    }
-    if (conn.state === ConnState.Open) conn.socket.resume();
-  }
-
-  /**
-   * Cross-replica replacement. Redis delivers one channel's messages to every subscriber in the
-   * same order, so "the later announcement wins" is decided identically everywhere: a local
-   * session closes only for an announcement that arrives after its own came back.
-   */
-  private onSessionOpened(msg: SessionOpened): void {
-    const conn = this.sessions.get(msg.displayId);
-    if (!conn) return;
-    if (conn.sessionId === msg.sessionId) {
-      conn.announced = true;
-      return;
-    }
-    if (conn.announced) this.fail(conn, 'replaced', 'a newer connection for this display was accepted elsewhere');
-  }
-
-  private onRevoked(msg: DisplayRevoked): void {
-    const conn = this.sessions.get(msg.displayId);
-    if (!conn) return;
-    if (msg.reason === 'disabled') this.fail(conn, 'display_disabled', 'this display was disabled');
-    else this.fail(conn, 'auth_failed', 'the credentials of this display are no longer valid');
-  }
-
-  // ---------------------------------------------------------------- session messages
-
-  private onSessionMessage(conn: Connection, msg: TypedMessage): void {
-    switch (msg.type) {
-      case 'heartbeat': {
-        const hb = heartbeatSchema.safeParse(msg);
-        if (!hb.success) return this.invalid(conn, msg.type, hb.error.issues);
-        conn.appliedVersion = hb.data.playlistVersion;
-        this.send(conn, { type: 'heartbeat_ack', serverTime: new Date().toISOString() });
-        this.recordSeen(conn);
-        void this.pusher.pushIfBehind(conn);
-        return;
-      }
-      case 'playlist_ack': {
-        const ack = playlistAckSchema.safeParse(msg);
-        if (!ack.success) return this.invalid(conn, msg.type, ack.error.issues);
-        conn.appliedVersion = ack.data.version;
-        this.recordSeen(conn);
-        return;
-      }
-      case 'plays':
-        return void this.traffic.onPlays(conn, msg);
-      case 'command_result':
-        return void this.traffic.onCommandResult(conn, msg);
-      case 'hello':
-        return this.sendError(conn, 'invalid_message', 'already authenticated', false, { ref: 'hello' });
-      default:
-        return this.sendError(conn, 'unsupported_message', `unknown message type "${msg.type.slice(0, 64)}"`, false, {
-          ref: msg.type.slice(0, 64),
-        });
-    }
-  }
-
-  recordSeen(conn: Connection): void {
-    const now = Date.now();
-    if (conn.appliedVersion === conn.seenReportedVersion && now - conn.seenReportedAt < this.opts.seenReportEveryMs) return;
-    conn.seenReportedAt = now;
-    conn.seenReportedVersion = conn.appliedVersion;
-    this.presence.record({
-      kind: 'seen',
-      displayId: conn.displayId,
-      sessionId: conn.sessionId,
-      at: new Date(now).toISOString(),
-      playlistVersion: conn.appliedVersion,
-    });
-  }
-
-  // ---------------------------------------------------------------- periodic sweep
-
-  /** One shared timer for every connection: deadlines, presence flush, version re-checks. */
-  private sweep(): void {
-    const now = Date.now();
-    for (const conn of this.connections) {
-      if (now < conn.deadline) continue;
-      switch (conn.state) {
-        case ConnState.Proxy:
-          this.destroy(conn, 'proxy_timeout');
-          break;
-        case ConnState.Hello:
-          this.fail(conn, 'hello_timeout', `no hello within ${this.opts.helloTimeoutMs} ms`);
-          break;
-        case ConnState.Open:
-          this.fail(conn, 'heartbeat_timeout', `no frame for ${this.opts.heartbeatTimeoutMs} ms`);
-          break;
-        case ConnState.Closing:
-          this.destroy(conn, conn.closeReason || 'linger_expired');
-          break;
-        case ConnState.Authenticating:
-          this.fail(conn, 'unavailable', 'credentials could not be checked in time', { retryAfterMs: jitter(5_000) });
-          break;
-        default:
-          break;
-      }
-    }
-    this.addressBuckets.sweep(now);
-    const elapsed = now - this.lastRateSample.at;
-    if (elapsed >= 1_000) {
-      const rate = ((this.handshakesAnswered - this.lastRateSample.answered) * 1000) / elapsed;
-      this.handshakeRate = this.handshakeRate === 0 ? rate : 0.5 * this.handshakeRate + 0.5 * rate;
-      this.lastRateSample = { at: now, answered: this.handshakesAnswered };
-    }
-    if (now - this.lastPresenceFlush >= this.opts.presenceFlushMs) {
-      this.lastPresenceFlush = now;
-      void this.presence.flush();
-    }
-    if (now - this.lastVersionRecheck >= Math.min(60_000, this.opts.versionRecheckMs)) {
-      this.lastVersionRecheck = now;
-      void this.pusher.recheckVersions(now);
-    }
-  }
-
-  // ---------------------------------------------------------------- writing & closing
-
-  /** Writes one frame; a reader too slow to drain its queue is disconnected. Returns whether sent. */
-  send(conn: Connection, message: ServerMessage): boolean {
-    return this.writeFrame(conn, message.type, () => encodeFrame(message));
-  }
-
-  /** send() for a message already serialised to JSON (e.g. assembled from shared parts). */
-  sendJson(conn: Connection, type: ServerMessage['type'], json: string): boolean {
-    return this.writeFrame(conn, type, () => encodeJsonFrame(json));
-  }
-
-  private writeFrame(conn: Connection, type: ServerMessage['type'], encode: () => Buffer): boolean {
-    if (conn.state >= ConnState.Closing && type !== 'error') return false;
-    let frame: Buffer;
-    try {
-      frame = encode();
-    } catch (err) {
-      this.deps.logger.error({ err: String(err), displayId: conn.displayId, type }, 'outgoing frame too large; not sent');
-      return false;
-    }
-    const socket = conn.socket;
-    if (socket.destroyed || !socket.writable) return false;
-    if (socket.writableLength > 0 && socket.writableLength + frame.length > this.opts.writeQueueLimitBytes) {
-      this.destroy(conn, 'slow_consumer');
-      return false;
-    }
-    socket.write(frame);
-    this.deps.metrics?.framesOut.inc({ type });
-    return true;
-  }
-
-  sendError(conn: Connection, code: ErrorCode, message: string, fatal: boolean, extra: Partial<ErrorMessage> = {}): void {
-    this.send(conn, { type: 'error', code, message, fatal, ...extra });
-  }
-
-  invalid(conn: Connection, type: string, issues: readonly { path: PropertyKey[]; message: string }[]): void {
-    this.sendError(conn, 'invalid_message', describeIssues(issues), false, { ref: type });
-  }
-
-  /** Fatal error: send the error frame, half-close, and destroy if the peer lingers. */
-  private fail(conn: Connection, code: ErrorCode, message: string, extra: Partial<ErrorMessage> = {}): void {
-    if (conn.state >= ConnState.Closing) return;
-    this.sendError(conn, code, message, true, extra);
-    this.beginClose(conn, code);
-    conn.socket.end();
-    conn.socket.resume(); // keep reading (and discarding) so the peer's FIN is noticed
-  }
-
-  private destroy(conn: Connection, reason: string): void {
-    if (conn.state === ConnState.Closed) return;
-    if (conn.state < ConnState.Closing) this.beginClose(conn, reason);
-    conn.socket.destroy();
-  }
-
-  private beginClose(conn: Connection, reason: string): void {
-    const wasOpen = conn.state === ConnState.Open;
-    conn.state = ConnState.Closing;
-    conn.closeReason = reason;
-    conn.deadline = Date.now() + CLOSING_LINGER_MS;
-    conn.queued = null;
-    if (wasOpen) this.endSession(conn, reason);
-  }
-
-  /** Removes the session at once (not on socket close) so a replacement never sees a stale entry. */
-  private endSession(conn: Connection, reason: string): void {
-    if (this.sessions.get(conn.displayId) === conn) {
-      this.sessions.delete(conn.displayId);
-      this.pusher.forget(conn.displayId);
-    }
+  /** An open session is closing (Session calls this at once, not on socket close). */
+  sessionEnded(session: Session, reason: string): void {
+    if (this.sessions.get(session.displayId) === session) this.sessions.delete(session.displayId);
     this.presence.record({
       kind: 'disconnected',
-      displayId: conn.displayId,
-      sessionId: conn.sessionId,
+      displayId: session.displayId,
+      sessionId: session.sessionId,
       instanceId: this.opts.instanceId,
       at: new Date().toISOString(),
       reason,
     });
   }
 
-  private onClose(conn: Connection): void {
-    if (conn.state < ConnState.Closing) this.beginClose(conn, 'peer_closed');
-    conn.state = ConnState.Closed;
-    this.connections.delete(conn);
-    if (conn.counted) {
-      const left = (this.perAddress.get(conn.remoteAddress) ?? 1) - 1;
-      if (left <= 0) this.perAddress.delete(conn.remoteAddress);
-      else this.perAddress.set(conn.remoteAddress, left);
+  // ---------------------------------------------------------------- periodic sweep
+
+  /** One shared timer for every connection: deadlines, admission upkeep, presence flush, version re-checks. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const session of this.connections) if (now >= session.deadline) session.expire();
+    this.admission.sweep(now);
+    if (now - this.lastPresenceFlush >= this.opts.presenceFlushMs) {
+      this.lastPresenceFlush = now;
+      void this.presence.flush();
     }
-    this.deps.metrics?.closed.inc({ reason: conn.closeReason || 'unknown' });
+    if (now - this.lastVersionRecheck >= Math.min(60_000, this.opts.versionRecheckMs)) {
+      this.lastVersionRecheck = now;
+      void recheckVersions(this, now);
+    }
   }
 }
-
-const KNOWN_TYPES = new Set(['hello', 'heartbeat', 'playlist_ack', 'plays', 'command_result']);
-/** Bounded label set for metrics: arbitrary client strings must not create time series. */
-function knownType(type: string): string {
-  return KNOWN_TYPES.has(type) ? type : 'other';
-}
-
-function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
-  return issues
-    .slice(0, 3)
-    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
-    .join('; ');
-}
-
-function normaliseAddress(address: string | undefined): string {
-  if (!address) return 'unknown';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

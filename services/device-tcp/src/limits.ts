@@ -83,3 +83,8 @@ export class Semaphore {
     return this.waiting.length;
   }
 }
+
+/** Adds up to 50 % so clients told to retry do not come back in lockstep. */
+export function jitter(ms: number): number {
+  return Math.round(ms * (1 + Math.random() * 0.5));
+}

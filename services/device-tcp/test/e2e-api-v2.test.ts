@@ -6,7 +6,7 @@
  */
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, createDisplay, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
+import { api, createDisplay, deviceTcpEnv, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../../../test/support/platform.ts';
 import { SimDisplay } from '../../../tools/display-sim/display.ts';
 import { loadDeviceTcpConfig } from '../src/config.ts';
 import { startDeviceTcp, type RunningDeviceTcp } from '../src/server.ts';
@@ -21,19 +21,7 @@ let display: { id: string; secret: string };
 
 function replica(name: string) {
   return startDeviceTcp(
-    loadDeviceTcpConfig({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DEVICE_HOST: '127.0.0.1',
-      DEVICE_PORT: '0',
-      REDIS_URL: p.redisUrl,
-      BUS_PREFIX: p.busPrefix,
-      API_V2_URL: p.apiV2.internalUrl,
-      INSTANCE_ID: name,
-      LOG_LEVEL: 'silent',
-      HEARTBEAT_INTERVAL_MS: '1000',
-      SHUTDOWN_GRACE_MS: '2000',
-    }),
+    loadDeviceTcpConfig(deviceTcpEnv(p, { INSTANCE_ID: name, HEARTBEAT_INTERVAL_MS: '1000', SHUTDOWN_GRACE_MS: '2000' })),
   );
 }
 

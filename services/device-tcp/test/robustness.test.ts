@@ -148,4 +148,20 @@ describe('graceful drain', () => {
     // Final presence flush happened during drain.
     expect(h.directory.presence.filter((e) => e.kind === 'disconnected').map((e) => e.displayId).sort()).toEqual(['d-1', 'd-2']);
   });
+
+  it('refuses a display whose credentials are still being checked, and never welcomes it afterwards', async () => {
+    const h = await harness();
+    h.directory.authDelayMs = 200;
+    const c = await h.connect();
+    c.send(hello(1));
+    await until(() => h.directory.calls.authenticate === 1);
+    const drained = h.server.drain(1_000);
+    expect(await c.next('error')).toMatchObject({ code: 'unavailable', fatal: true });
+    await c.waitClosed();
+    await drained;
+    await sleep(300); // api-v2's answer (timer set before this one) has arrived meanwhile
+    expect(c.frames).toEqual([]); // nothing after the error (next() took it)
+    expect(h.server.sessionCount).toBe(0);
+    expect(h.directory.presence.filter((e) => e.kind === 'connected')).toEqual([]);
+  });
 });

@@ -27,7 +27,7 @@ describe('display simulator', () => {
     await d.start();
     await until(() => h.directory.plays.size >= 4);
     expect([...h.directory.plays.values()].map((p) => p.bookingId)).toEqual(expect.arrayContaining([0, 1, 2].map(bookingIdOf)));
-    expect(lines.some((l) => l.startsWith('▶') && l.includes(creativeIdOf(1, 1)))).toBe(true);
+    expect(lines.some((l) => l.startsWith('▶') && l.includes(creativeIdOf(1, 1).slice(0, 8)))).toBe(true);
 
     h.directory.setPlaylist('d-1', 2, 3);
     await h.bus.publish('playlist.changed', { displayId: 'd-1', version: 2 });

@@ -24,6 +24,9 @@ export const PlayReportSchema = z
         buckets: z.array(Bucket),
       }),
     ),
+    creatives: z
+      .array(z.object({ creativeId: z.string().uuid(), plays: z.number().int(), impressions: z.number() }))
+      .openapi({ description: 'The same plays by the creative that was played (a booking may have swapped creatives)' }),
     totals: z.object({ plays: z.number().int(), impressions: z.number() }),
   })
   .openapi('PlayReport');

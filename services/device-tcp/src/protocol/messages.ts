@@ -50,6 +50,19 @@ export const commandResultSchema = z.object({
 });
 export type CommandResultMessage = z.infer<typeof commandResultSchema>;
 
+export interface ValidationIssue {
+  path: PropertyKey[];
+  message: string;
+}
+
+/** The first schema issues as one line, for an error frame's `message`. */
+export function describeIssues(issues: readonly ValidationIssue[]): string {
+  return issues
+    .slice(0, 3)
+    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
 export type ErrorCode =
   | 'bad_frame'
   | 'frame_too_large'

@@ -1,5 +1,6 @@
 import { createLogger, createMemoryBus, createMetrics, type MessageBus } from '@marquee/service-kit';
-import { DeviceServer, type DeviceServerOptions } from '../../src/device-server.ts';
+import { DeviceServer } from '../../src/device-server.ts';
+import type { DeviceServerOptions } from '../../src/options.ts';
 import { createDeviceMetrics } from '../../src/metrics.ts';
 import { MemoryDirectory } from './memory-directory.ts';
 import { RawClient } from './raw-client.ts';

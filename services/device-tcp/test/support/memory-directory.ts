@@ -14,10 +14,13 @@ import type {
 import { DirectoryUnavailableError } from '../../src/directory.ts';
 
 const hex = (n: number, digits: number) => n.toString(16).padStart(digits, '0');
-/** The booking of a slot in setPlaylist's playlists (ids are UUIDs, as api-v2 issues them). */
-export const bookingIdOf = (slot: number) => `00000000-0000-4000-8000-${hex(slot, 12)}`;
+/**
+ * The booking of a slot in setPlaylist's playlists (ids are UUIDs, as api-v2 issues them). The
+ * distinguishing digits lead, so the short ids displays print (the first 8 characters) differ.
+ */
+export const bookingIdOf = (slot: number) => `b${hex(slot, 7)}-0000-4000-8000-000000000000`;
 /** The creative of a slot in the playlist of a given version. */
-export const creativeIdOf = (slot: number, version: number) => `00000000-0000-4000-9000-${hex(version, 8)}${hex(slot, 4)}`;
+export const creativeIdOf = (slot: number, version: number) => `c${hex(version, 3)}${hex(slot, 4)}-0000-4000-9000-000000000000`;
 
 interface DisplayRecord {
   secret: string;

@@ -1,0 +1,12 @@
+/** `heartbeat` (protocol §5): acknowledged; carries the version shown, so a display behind is pushed to. */
+import type { TypedMessage } from '../protocol/framing.ts';
+import { heartbeatSchema } from '../protocol/messages.ts';
+import type { Session } from '../session.ts';
+
+export function heartbeat(session: Session, msg: TypedMessage): void {
+  const parsed = heartbeatSchema.safeParse(msg);
+  if (!parsed.success) return session.invalid(msg.type, parsed.error.issues);
+  session.send({ type: 'heartbeat_ack', serverTime: new Date().toISOString() });
+  session.reportApplied(parsed.data.playlistVersion);
+  void session.push.pushIfBehind();
+}

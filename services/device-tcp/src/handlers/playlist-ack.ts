@@ -1,0 +1,10 @@
+/** `playlist_ack` (protocol §5): the display now shows this version. */
+import type { TypedMessage } from '../protocol/framing.ts';
+import { playlistAckSchema } from '../protocol/messages.ts';
+import type { Session } from '../session.ts';
+
+export function playlistAck(session: Session, msg: TypedMessage): void {
+  const parsed = playlistAckSchema.safeParse(msg);
+  if (!parsed.success) return session.invalid(msg.type, parsed.error.issues);
+  session.reportApplied(parsed.data.version);
+}

@@ -1,0 +1,106 @@
+/**
+ * A session's playlist delivery state: the newest version known for its display (from hello, the
+ * bus and periodic re-checks with api-v2), what was sent and when, and the latency clock of the
+ * oldest change not yet pushed. Pushes only when the display is behind.
+ */
+import type { Playlist } from './directory.ts';
+import type { Session } from './session.ts';
+
+export class PlaylistPush {
+  /** Newest playlist version known for this display. */
+  latest = 0;
+  /** Last playlist version sent on this connection and when. */
+  private sentVersion = 0;
+  private sentAt = 0;
+  /** When `latest` was last confirmed with api-v2. */
+  checkedAt = 0;
+  /** Epoch ms of the oldest change not yet pushed, for the push-latency histogram (0: none). */
+  private pendingSince = 0;
+  private fetching = false;
+  private refetch = false;
+
+  constructor(private readonly session: Session) {}
+
+  get isBehind(): boolean {
+    return this.session.appliedVersion < this.latest;
+  }
+
+  /** Records a version learnt elsewhere (e.g. api-v2's answer at hello). */
+  know(version: number): void {
+    this.latest = Math.max(version, this.latest);
+  }
+
+  /**
+   * A version whose playlist the caller holds (carried on the bus): true if this display needs it,
+   * i.e. it neither shows nor was sent it; the caller then sends it with sendJson().
+   */
+  offer(version: number, publishedAt: number): boolean {
+    this.know(version);
+    if (version <= this.session.appliedVersion || version <= this.sentVersion) return false;
+    if (this.pendingSince === 0) this.pendingSince = publishedAt;
+    return true;
+  }
+
+  /** Sends a playlist frame already serialised to JSON (assembled from shared parts). */
+  sendJson(version: number, json: string): void {
+    this.sent(version, this.session.sendJson('playlist', json));
+  }
+
+  /** A bare change notice: fetches and pushes the playlist unless this version is old news. */
+  notice(version: number, publishedAt: number): void {
+    if (version <= this.latest && version <= this.sentVersion) return;
+    this.know(version);
+    if (this.pendingSince === 0) this.pendingSince = publishedAt;
+    // A change makes any earlier "already sent" moot: the newer version must go out now.
+    void this.pushIfBehind(true);
+  }
+
+  /** Pushes a playlist obtained elsewhere (api-v2's answer to the hello) if it is news to the display. */
+  deliver(playlist: Playlist): void {
+    this.know(playlist.version);
+    if (playlist.version <= this.session.appliedVersion || playlist.version <= this.sentVersion) return;
+    this.sent(playlist.version, this.session.send({ type: 'playlist', playlist }));
+  }
+
+  /** Sends the current playlist if the display is behind the newest version known. */
+  async pushIfBehind(changed = false): Promise<void> {
+    const session = this.session;
+    if (session.appliedVersion >= this.latest) {
+      this.pendingSince = 0;
+      return;
+    }
+    if (!changed && this.sentVersion >= this.latest && Date.now() - this.sentAt < session.server.options.repushAfterMs) return;
+    if (this.fetching) {
+      this.refetch = true;
+      return;
+    }
+    this.fetching = true;
+    try {
+      // Not under the server's directoryLimit: the directory batches playlist fetches and bounds its own calls.
+      const playlist = await session.server.deps.directory.getPlaylist(session.displayId);
+      if (!session.isOpen || !playlist) return;
+      this.know(playlist.version);
+      // A newer version may have been pushed from a bus message while this fetch was out.
+      if (playlist.version <= session.appliedVersion || playlist.version < this.sentVersion) return;
+      this.sent(playlist.version, session.send({ type: 'playlist', playlist }));
+    } catch (err) {
+      session.server.deps.logger.warn({ err: String(err), displayId: session.displayId }, 'playlist fetch failed; next heartbeat retries');
+    } finally {
+      this.fetching = false;
+    }
+    if (this.refetch && session.isOpen) {
+      this.refetch = false;
+      await this.pushIfBehind(true);
+    }
+  }
+
+  /** Bookkeeping after a playlist frame went out (or not). */
+  private sent(version: number, ok: boolean): void {
+    if (!ok) return;
+    const now = Date.now();
+    this.sentVersion = version;
+    this.sentAt = now;
+    if (this.pendingSince > 0) this.session.server.deps.metrics?.pushLatency.observe((now - this.pendingSince) / 1000);
+    this.pendingSince = 0;
+  }
+}
