@@ -109,8 +109,14 @@ function plainRule(issue: Issue, value: unknown, target: ValidationTarget): stri
       return issue.values.length === 1 ? `must be ${JSON.stringify(issue.values[0])}` : `must be one of: ${issue.values.map((v) => String(v)).join(', ')}`;
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.map(clip).join(', ')}`;
-    case 'invalid_union':
+    case 'invalid_union': {
+      const options = (issue as { options?: unknown[] }).options;
+      if (Array.isArray(options) && options.length) return `must be one of: ${options.map(String).join(', ')}`;
+      // A union of plain types (string | number): name them.
+      const kinds = issue.errors.map((branch) => (branch.length === 1 && branch[0]!.code === 'invalid_type' && !branch[0]!.path.length ? branch[0]!.expected : undefined));
+      if (kinds.length && kinds.every(Boolean)) return `must be ${[...new Set(kinds.map((k) => KINDS[k!] ?? k))].join(' or ')}`;
       return 'does not match any of the accepted forms';
+    }
     case 'invalid_key':
       return 'has a key that is not allowed';
     case 'invalid_element':

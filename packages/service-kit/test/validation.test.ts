@@ -53,6 +53,18 @@ describe('plain validation messages', () => {
     for (const e of errors) expect(e.message).not.toMatch(/Invalid input|expected \w+, received|Too (small|big)|Unrecognized/);
   });
 
+  it('names the choices of a union', () => {
+    const Content = z.strictObject({
+      content: z.discriminatedUnion('type', [z.strictObject({ type: z.literal('text'), text: z.string() }), z.strictObject({ type: z.literal('image'), url: z.url() })]),
+      size: z.union([z.string(), z.number()]).optional(),
+    });
+    expect(failure(Content, { content: { type: 'video' }, size: true }).errors).toEqual([
+      { field: 'content.type', message: 'must be one of: text, image' },
+      { field: 'size', message: 'must be a string or a number' },
+    ]);
+    expect(failure(Content, { content: { type: 'image', url: 'nope' } }).errors).toEqual([{ field: 'content.url', message: 'must be a URL' }]);
+  });
+
   it('says in one sentence what to fix, naming each field, without zod wording', () => {
     const { detail } = failure(Body, { size: 'big', kind: 'gif', place: 'here', admin: 1, days: ['mon', 'mon'], zone: 'x' });
     expect(detail).toBe(
