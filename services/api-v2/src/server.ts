@@ -8,6 +8,7 @@ import {
   createMetrics,
   createRedisBus,
   createTokenVerifier,
+  closeServers,
   listen,
   migrate,
   type Jwks,
@@ -73,9 +74,12 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
       internalUrl: internalServer.url,
       async close() {
         stopPresenceSweeper();
-        await Promise.all([publicServer.close(config.SHUTDOWN_GRACE_MS), internalServer.close(config.SHUTDOWN_GRACE_MS)]);
-        await holdSweeper.stop();
-        await closeAll();
+        try {
+          await closeServers([publicServer, internalServer], config.SHUTDOWN_GRACE_MS);
+        } finally {
+          await holdSweeper.stop();
+          await closeAll();
+        }
       },
     };
   } catch (err) {
