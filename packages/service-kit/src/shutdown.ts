@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ConfigError } from './config.ts';
+import { MigrationError } from './db.ts';
 import { createLogger } from './logger.ts';
 import { GracePeriodExceededError } from './serve.ts';
 
@@ -66,7 +67,8 @@ export async function runService<C extends { LOG_LEVEL: string; SHUTDOWN_GRACE_M
     const running = await start(config, { logger });
     onShutdown(logger, config.SHUTDOWN_GRACE_MS, [{ name: service, run: () => running.close() }]);
   } catch (err) {
-    console.error(err instanceof ConfigError ? err.message : err);
+    // Configuration and migrations explain themselves; anything else shows its stack.
+    console.error(err instanceof ConfigError || err instanceof MigrationError ? `${service} cannot start: ${err.message}` : err);
     process.exit(1);
   }
 }
