@@ -33,9 +33,7 @@ export async function startTestPlatform(name: string, overrides: { apiV2?: Recor
   const busPrefix = uniqueBusPrefix(name);
   const keyPrefix = redisKeyPrefix(name);
   const common = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' };
-  const account = await startAccount(
-    loadAccountConfig({ ...common, DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: keyPrefix, JWT_PRIVATE_KEY: generateSigningKeyPem() }),
-  );
+  const account = await startTestAccount({ DATABASE_URL: db.url, REDIS_KEY_PREFIX: keyPrefix });
   const apiV2 = await startApiV2(
     loadApiV2Config({
       ...common,
@@ -62,6 +60,25 @@ export async function startTestPlatform(name: string, overrides: { apiV2?: Recor
       await deleteRedisKeys(keyPrefix);
     },
   };
+}
+
+/**
+ * The account service on 127.0.0.1 (an ephemeral port unless PORT is given) with a fresh signing
+ * key and the machine's Redis; `env` adds to or replaces its configuration (DATABASE_URL and
+ * REDIS_KEY_PREFIX are required: the suite's own).
+ */
+export function startTestAccount(env: Record<string, string> & { DATABASE_URL: string; REDIS_KEY_PREFIX: string }): Promise<RunningAccount> {
+  const hasKey = env.JWT_PRIVATE_KEY !== undefined || env.JWT_PRIVATE_KEY_FILE !== undefined;
+  return startAccount(
+    loadAccountConfig({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      REDIS_URL: TEST_REDIS_URL,
+      ...(hasKey ? {} : { JWT_PRIVATE_KEY: generateSigningKeyPem() }),
+      ...env,
+    }),
+  );
 }
 
 export interface Session {

@@ -33,7 +33,15 @@ export function createDatabase(opts: DatabaseOptions): Sql {
 }
 
 /** Same key for every service: the migrations table itself is shared, so creating it must not race. */
-const MIGRATION_LOCK_KEY = 0x6d61727175; // "marqu"
+export const MIGRATION_LOCK_KEY = 0x6d61727175; // "marqu"
+
+/** The migrations cannot be applied: a service that gets this must not start. Its message says why. */
+export class MigrationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'MigrationError';
+  }
+}
 
 const MIGRATION_FILE = /^(\d+)_([a-z0-9_-]+)\.sql$/i;
 
@@ -52,10 +60,11 @@ export async function migrate(sql: Sql, service: string, dir: string, logger?: L
     .filter((f): f is { name: string; match: RegExpExecArray } => f.match !== null)
     .map((f) => ({ name: f.name, version: Number(f.match[1]) }))
     .sort((a, b) => a.version - b.version);
-  const versions = new Set<number>();
+  const byVersion = new Map<number, string>();
   for (const f of files) {
-    if (versions.has(f.version)) throw new Error(`Duplicate migration version ${f.version} in ${dir}`);
-    versions.add(f.version);
+    const other = byVersion.get(f.version);
+    if (other) throw new MigrationError(`Migrations ${other} and ${f.name} in ${dir} share version ${f.version}; give each file a version of its own.`);
+    byVersion.set(f.version, f.name);
   }
 
   const conn = await sql.reserve();
@@ -84,7 +93,7 @@ export async function migrate(sql: Sql, service: string, dir: string, logger?: L
           await conn`commit`;
         } catch (err) {
           await conn`rollback`;
-          throw new Error(`Migration ${service}/${file.name} failed: ${(err as Error).message}`, { cause: err });
+          throw new MigrationError(`Migration ${file.name} of ${service} failed, and nothing of it was applied: ${(err as Error).message}`, { cause: err });
         }
         applied.push(file.name);
         logger?.info({ migration: file.name }, 'migration applied');

@@ -7,7 +7,10 @@ export interface RunningHttpServer {
   server: Server;
   url: string;
   port: number;
-  /** Stops accepting, lets in-flight requests finish (up to graceMs), then cuts what is left. */
+  /**
+   * Stops accepting, lets in-flight requests finish (up to graceMs), then cuts what is left; in
+   * that case it rejects with GracePeriodExceededError once the server is closed.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -34,16 +37,45 @@ export function listen(app: Hono<any>, host: string, port: number): Promise<Runn
   });
 }
 
+/** Requests were still running when the grace period ended: their connections were cut. */
+export class GracePeriodExceededError extends Error {
+  constructor(readonly graceMs: number, readonly connectionsCut: number) {
+    super(`${connectionsCut} connection(s) still busy when the ${graceMs} ms grace period ended were cut`);
+    this.name = 'GracePeriodExceededError';
+  }
+}
+
 export function closeServer(server: Server, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     if (!server.listening) return resolve();
-    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    let cut = 0;
+    const force = setTimeout(() => {
+      server.getConnections((_err, count) => {
+        cut = count;
+        server.closeAllConnections();
+      });
+    }, graceMs);
     force.unref();
+    // Idle keep-alive sockets would otherwise hold close() open until they time out, and a
+    // connection whose last request finishes during the grace period turns idle, not closed.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    sweep.unref();
     server.close(() => {
       clearTimeout(force);
-      resolve();
+      clearInterval(sweep);
+      if (cut > 0) reject(new GracePeriodExceededError(graceMs, cut));
+      else resolve();
     });
-    // Idle keep-alive sockets would otherwise hold close() open until they time out.
     server.closeIdleConnections();
   });
+}
+
+/**
+ * Closes several servers at once (see closeServer), waiting for all of them; rejects afterwards if
+ * any of them had to cut requests.
+ */
+export async function closeServers(servers: readonly RunningHttpServer[], graceMs: number): Promise<void> {
+  const results = await Promise.allSettled(servers.map((s) => s.close(graceMs)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }

@@ -1,12 +1,16 @@
 import type { Logger } from 'pino';
 import { ConfigError } from './config.ts';
+import { MigrationError } from './db.ts';
 import { createLogger } from './logger.ts';
+import { GracePeriodExceededError } from './serve.ts';
 
 export type ShutdownStep = { name: string; run: () => Promise<unknown> | unknown };
 
 /**
  * Runs the steps in order on SIGTERM/SIGINT (stop accepting → drain → close pools), then exits 0.
- * If the steps overrun the grace period the process exits 1 so an orchestrator sees the overrun.
+ * It exits 1 instead when a step failed — notably a server that had to cut requests still running
+ * at the end of the grace period — or when the steps themselves overrun it, so an orchestrator
+ * sees that work was lost.
  */
 export function onShutdown(logger: Logger, graceMs: number, steps: ShutdownStep[]): void {
   let stopping = false;
@@ -19,30 +23,33 @@ export function onShutdown(logger: Logger, graceMs: number, steps: ShutdownStep[
       process.exit(1);
     }, graceMs + 1_000);
     deadline.unref();
-    runSteps(logger, steps).then(
-      () => {
+    runSteps(logger, steps).then((failed) => {
+      if (failed.length === 0) {
         logger.info('shutdown complete');
         process.exit(0);
-      },
-      (err) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+      }
+      logger.error({ failed }, 'shutdown incomplete; exiting 1');
+      process.exit(1);
+    });
   };
   process.once('SIGTERM', handler);
   process.once('SIGINT', handler);
 }
 
-export async function runSteps(logger: Logger, steps: ShutdownStep[]): Promise<void> {
+/** Runs every step even after one fails (each failure logged); resolves to the names of those that failed. */
+export async function runSteps(logger: Logger, steps: ShutdownStep[]): Promise<string[]> {
+  const failed: string[] = [];
   for (const step of steps) {
     try {
       await step.run();
       logger.debug({ step: step.name }, 'shutdown step done');
     } catch (err) {
-      logger.warn({ err, step: step.name }, 'shutdown step failed');
+      failed.push(step.name);
+      if (err instanceof GracePeriodExceededError) logger.error({ step: step.name, graceMs: err.graceMs, connectionsCut: err.connectionsCut }, 'shutdown grace period exceeded; requests still running were cut');
+      else logger.warn({ err, step: step.name }, 'shutdown step failed');
     }
   }
+  return failed;
 }
 
 /**
@@ -60,7 +67,8 @@ export async function runService<C extends { LOG_LEVEL: string; SHUTDOWN_GRACE_M
     const running = await start(config, { logger });
     onShutdown(logger, config.SHUTDOWN_GRACE_MS, [{ name: service, run: () => running.close() }]);
   } catch (err) {
-    console.error(err instanceof ConfigError ? err.message : err);
+    // Configuration and migrations explain themselves; anything else shows its stack.
+    console.error(err instanceof ConfigError || err instanceof MigrationError ? `${service} cannot start: ${err.message}` : err);
     process.exit(1);
   }
 }

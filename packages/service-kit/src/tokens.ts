@@ -28,23 +28,31 @@ export interface TokenVerifier {
 }
 
 /**
- * Verifies access tokens locally against the account service's JWKS. Keys are cached by `kid`;
- * an unknown `kid` (a key rotated in since the last fetch) triggers one refetch, at most every
- * `minRefetchMs`, so a flood of forged kids cannot hammer the account service.
+ * Verifies access tokens locally against the account service's JWKS. Keys are cached by `kid`
+ * and trusted for `maxAgeMs`: the first verification after that refetches them, so a key dropped
+ * from the JWKS (rotation) is refused at most `maxAgeMs` after it left. An unknown `kid` (a key
+ * rotated in since the last fetch) triggers a refetch too, at most every `minRefetchMs`, so a
+ * flood of forged kids cannot hammer the account service. While the account service cannot be
+ * reached the keys already fetched stay in use, and a refresh is retried every `minRefetchMs`.
  * Tokens that verified are remembered until their `exp` (a bounded LRU keyed by the exact token
- * string), so a client's token costs one ES256 verification rather than one per request.
+ * string), so a client's token costs one ES256 verification rather than one per request; a
+ * remembered token whose key is no longer in the JWKS is refused like any other.
  */
 export function createTokenVerifier(opts: {
   fetchJwks: (context?: RequestContext) => Promise<Jwks>;
+  maxAgeMs?: number;
   minRefetchMs?: number;
   now?: () => number;
   cacheSize?: number;
 }): TokenVerifier {
+  const maxAgeMs = opts.maxAgeMs ?? 300_000;
   const minRefetchMs = opts.minRefetchMs ?? 30_000;
   const now = opts.now ?? Date.now;
   const cacheSize = opts.cacheSize ?? 10_000;
   let keys = new Map<string, KeyObject>();
-  let lastFetch = -Infinity;
+  let fetchedAt = -Infinity;
+  // After a failed refresh of keys that are merely old, the next attempt waits until then.
+  let retryAfter = -Infinity;
   let inflight: Promise<void> | undefined;
   // Insertion order doubles as recency: a hit is moved to the end, the oldest entry evicted.
   const verified = new Map<string, { claims: AccessClaims; expMs: number; kid: string }>();
@@ -54,12 +62,25 @@ export function createTokenVerifier(opts: {
       try {
         const jwks = await opts.fetchJwks(context);
         keys = keysFromJwks(jwks);
-        lastFetch = now();
+        fetchedAt = now();
       } finally {
         inflight = undefined;
       }
     })();
     return inflight;
+  }
+
+  /** The key `kid` names, after refetching the JWKS if the keys are too old or do not have it. */
+  async function keyFor(kid: string, context: RequestContext | undefined): Promise<KeyObject | undefined> {
+    const t = now();
+    if (!keys.has(kid)) {
+      if (t - fetchedAt >= minRefetchMs) await refresh(context);
+    } else if (t - fetchedAt >= maxAgeMs && t >= retryAfter) {
+      await refresh(context).catch(() => {
+        retryAfter = t + minRefetchMs;
+      });
+    }
+    return keys.get(kid);
   }
 
   async function verifyUncached(token: string, context: RequestContext | undefined): Promise<{ claims: AccessClaims; kid: string; exp: number }> {
@@ -68,8 +89,7 @@ export function createTokenVerifier(opts: {
     if (decoded.header.alg !== TOKEN_ALGORITHM) throw new AuthenticationError('The access token uses an algorithm that is not accepted.', {}, 'invalid_token');
     const kid = decoded.header.kid;
     if (!kid) throw new AuthenticationError('The access token has no key id.', {}, 'invalid_token');
-    if (!keys.has(kid) && now() - lastFetch >= minRefetchMs) await refresh(context);
-    const key = keys.get(kid);
+    const key = await keyFor(kid, context);
     if (!key) throw new AuthenticationError('The access token was signed by an unknown key.', {}, 'invalid_token');
     const claims = verifyWithKey(token, key, now());
     return { claims, kid, exp: Number((decoded.payload as jwt.JwtPayload).exp) };
@@ -81,7 +101,7 @@ export function createTokenVerifier(opts: {
       if (hit) {
         verified.delete(token);
         // Expired, or its key dropped from the JWKS since: verify afresh (which then refuses it).
-        if (hit.expMs > now() && keys.has(hit.kid)) {
+        if (hit.expMs > now() && (now() - fetchedAt < maxAgeMs ? keys.has(hit.kid) : await keyFor(hit.kid, context))) {
           verified.set(token, hit);
           return hit.claims;
         }

@@ -31,6 +31,63 @@ describe('token verifier cache', () => {
     await expect(verifier.verify(old)).rejects.toThrow(/unknown key/);
   });
 
+  it('refetches keys older than maxAgeMs: a key dropped from the JWKS is refused from exactly then on, cached tokens too', async () => {
+    let clock = Date.now();
+    let published = ['k1', 'k2'];
+    let fetches = 0;
+    const verifier = createTokenVerifier({
+      fetchJwks: async () => {
+        fetches++;
+        return { keys: published.flatMap((kid) => jwks(kid).keys) };
+      },
+      now: () => clock,
+      maxAgeMs: 60_000,
+      minRefetchMs: 1_000,
+    });
+    const retired = sign('k1', 3_600);
+    const current = sign('k2', 3_600);
+    await expect(verifier.verify(retired)).resolves.toBeTruthy();
+    await expect(verifier.verify(current)).resolves.toBeTruthy();
+    published = ['k2']; // k1 dropped at the account service
+    clock += 59_999;
+    await expect(verifier.verify(retired)).resolves.toBeTruthy(); // the keys are not that old yet
+    expect(fetches).toBe(1);
+    clock += 1;
+    await expect(verifier.verify(retired)).rejects.toThrow(/unknown key/);
+    expect(fetches).toBe(2);
+    await expect(verifier.verify(current)).resolves.toBeTruthy();
+  });
+
+  it('keeps the keys it has while a refresh fails, retrying every minRefetchMs', async () => {
+    let clock = Date.now();
+    let reachable = true;
+    let fetches = 0;
+    const verifier = createTokenVerifier({
+      fetchJwks: async () => {
+        fetches++;
+        if (!reachable) throw new Error('account service unreachable');
+        return jwks('k1');
+      },
+      now: () => clock,
+      maxAgeMs: 60_000,
+      minRefetchMs: 5_000,
+    });
+    const token = sign('k1', 3_600);
+    await expect(verifier.verify(token)).resolves.toBeTruthy();
+    reachable = false;
+    clock += 60_000;
+    await expect(verifier.verify(token)).resolves.toBeTruthy(); // refresh failed: the old keys serve
+    await expect(verifier.verify(sign('k1', 1_800))).resolves.toBeTruthy();
+    expect(fetches).toBe(2);
+    clock += 4_999;
+    await expect(verifier.verify(token)).resolves.toBeTruthy();
+    expect(fetches).toBe(2); // not retried before minRefetchMs
+    clock += 1;
+    reachable = true;
+    await expect(verifier.verify(token)).resolves.toBeTruthy();
+    expect(fetches).toBe(3);
+  });
+
   it('keeps at most cacheSize tokens, evicting the least recently used', async () => {
     // A cache hit skips the ES256 verification; counting verifications shows what is cached.
     const verifications = vi.spyOn(jwt, 'verify');

@@ -14,8 +14,8 @@ export const accountConfigShape = {
   JWT_KEY_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
   /** JWKS JSON of retired keys still accepted while their tokens live (key rotation). */
   JWT_EXTRA_PUBLIC_KEYS: z.string().optional(),
-  ACCESS_TOKEN_TTL_SECONDS: env.int(900, 30, 86_400),
-  REFRESH_TOKEN_TTL_SECONDS: env.int(30 * 86_400, 60, 365 * 86_400),
+  ACCESS_TOKEN_TTL_SECONDS: env.int(900, 1, 86_400),
+  REFRESH_TOKEN_TTL_SECONDS: env.int(30 * 86_400, 1, 365 * 86_400),
   ADMIN_USERNAME: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
   LOGIN_MAX_FAILURES_PER_USER: env.int(5, 1, 1000),

@@ -56,9 +56,12 @@ export async function startAccount(config: AccountConfig, opts: { logger?: Logge
     return {
       url: server.url,
       async close() {
-        await server.close(config.SHUTDOWN_GRACE_MS);
-        await sql.end({ timeout: 5 });
-        await redis?.quit().catch(() => {});
+        try {
+          await server.close(config.SHUTDOWN_GRACE_MS);
+        } finally {
+          await sql.end({ timeout: 5 });
+          await redis?.quit().catch(() => {});
+        }
       },
     };
   } catch (err) {

@@ -28,8 +28,11 @@ export async function startApiV1(config: ApiV1Config, opts: { logger?: Logger } 
   return {
     url: server.url,
     async close() {
-      await server.close(config.SHUTDOWN_GRACE_MS);
-      await Promise.all([account.close(), apiV2.close(), apiV2Internal.close()]);
+      try {
+        await server.close(config.SHUTDOWN_GRACE_MS);
+      } finally {
+        await Promise.all([account.close(), apiV2.close(), apiV2Internal.close()]);
+      }
     },
   };
 }

@@ -15,6 +15,13 @@ export const apiV2ConfigShape = {
   ACCOUNT_URL: z.string().url(),
   /** How long a call to the account service (signup, login: a password hash each) may take before it answers 503. */
   ACCOUNT_TIMEOUT_MS: env.int(3_000, 100, 60_000),
+  /**
+   * How long the account service's signing keys (its JWKS) are trusted before the next token
+   * refetches them: a key dropped from the JWKS is refused at most this long afterwards.
+   */
+  JWKS_MAX_AGE_MS: env.int(300_000, 100, 86_400_000),
+  /** A token signed by a key not in the JWKS fetched refetches it, at most this often (forged kids cannot flood the account service). */
+  JWKS_MIN_REFETCH_MS: env.int(30_000, 0, 3_600_000),
   /** Where clients reach this API, used in absolute links (media URLs in playlists). */
   PUBLIC_BASE_URL: z.string().url().default('http://127.0.0.1:8080/v2'),
   HOLD_TTL_SECONDS: env.int(900, 10, 86_400),

@@ -8,6 +8,7 @@ import {
   createMetrics,
   createRedisBus,
   createTokenVerifier,
+  closeServers,
   listen,
   migrate,
   type Jwks,
@@ -44,6 +45,8 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
   const account = createInternalClient({ name: 'account service', baseUrl: config.ACCOUNT_URL, timeoutMs: config.ACCOUNT_TIMEOUT_MS });
   const verifier = createTokenVerifier({
     fetchJwks: async (context) => (await account.request<Jwks>({ method: 'GET', path: '/.well-known/jwks.json', context })).body,
+    maxAgeMs: config.JWKS_MAX_AGE_MS,
+    minRefetchMs: config.JWKS_MIN_REFETCH_MS,
   });
   const closeAll = async () => {
     await sql.end({ timeout: 5 });
@@ -74,9 +77,12 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
       internalUrl: internalServer.url,
       async close() {
         stopPresenceSweeper();
-        await Promise.all([publicServer.close(config.SHUTDOWN_GRACE_MS), internalServer.close(config.SHUTDOWN_GRACE_MS)]);
-        await holdSweeper.stop();
-        await closeAll();
+        try {
+          await closeServers([publicServer, internalServer], config.SHUTDOWN_GRACE_MS);
+        } finally {
+          await holdSweeper.stop();
+          await closeAll();
+        }
       },
     };
   } catch (err) {

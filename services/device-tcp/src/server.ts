@@ -71,8 +71,11 @@ export async function startDeviceTcp(
       async close() {
         // Displays get most of the grace period; the rest covers the final presence flush.
         await server.drain(Math.max(0, config.SHUTDOWN_GRACE_MS - 1_500));
-        await ops.close(1_000);
-        await releaseAll();
+        try {
+          await ops.close(1_000);
+        } finally {
+          await releaseAll();
+        }
       },
     };
   } catch (err) {

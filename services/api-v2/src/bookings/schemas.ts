@@ -21,7 +21,12 @@ export const DaypartSchema = z
       .openapi({ description: 'Local weekdays on which a window starts; all days if absent' }),
   })
   .refine((d) => d.from !== d.to && d.from !== '24:00', { message: 'from must differ from to and be before 24:00', path: ['from'] })
-  .openapi('Daypart', { description: "Local time window in each display's own timezone" });
+  .openapi('Daypart', {
+    description:
+      "Local time window in each display's own timezone: the booking occupies the instants at which the display's clock reads a time in [from, to). " +
+      'On the night the clocks go back, the repeated hour counts on both passes; on the night they go forward, the skipped hour never comes ' +
+      '(a window starting or ending inside it starts or ends at the jump, one wholly inside it is empty that night).',
+  });
 export type Daypart = z.infer<typeof DaypartSchema>;
 
 export const CreateBookingSchema = z

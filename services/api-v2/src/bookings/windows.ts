@@ -15,8 +15,12 @@ export interface DisplayQuote {
 
 /**
  * The time windows a booking occupies on each display, computed in SQL in the display's own
- * timezone: `(local date + local time) at time zone tz` lands on the right instant on either
- * side of a DST change. Without a daypart there is one window, [startsAt, endsAt).
+ * timezone: each day's window is exactly the instants at which the display's clock reads a time
+ * in [daypart.from, daypart.to) (`local_time_ranges`, migration 085). So a daypart across a DST
+ * change keeps its local times (its real length changes), the hour repeated in autumn counts on
+ * both passes (which may split that night's window in two), and the hour skipped in spring never
+ * counts: a boundary inside it falls on the jump, and a window wholly inside it is empty. Without
+ * a daypart there is one window, [startsAt, endsAt).
  */
 export async function quoteDisplays(
   sql: Queryable,
@@ -26,20 +30,20 @@ export async function quoteDisplays(
   daypart: Daypart | undefined,
 ): Promise<DisplayQuote[]> {
   const ids = [...displayIds];
+  const days = daypart?.days ? daypart.days.map((n) => DAY_NAMES.indexOf(n) + 1) : null;
   const windows = daypart
     ? sql`
-        select greatest(raw.ws, ${startsAt}::timestamptz) as lo, least(raw.we, ${endsAt}::timestamptz) as hi
-        from (
-          select (day::date + ${daypart.from}::time) at time zone d.timezone as ws,
-                 (day::date + ${daypart.to <= daypart.from ? 1 : 0}::int + ${daypart.to}::time) at time zone d.timezone as we
-          from generate_series(
+        select greatest(lower(r), ${startsAt}::timestamptz) as lo, least(upper(r), ${endsAt}::timestamptz) as hi
+        from generate_series(
             ((${startsAt}::timestamptz at time zone d.timezone)::date - 1)::timestamp,
             (${endsAt}::timestamptz at time zone d.timezone)::date::timestamp,
             interval '1 day') as day
-          where ${daypart.days ? daypart.days.map((n) => DAY_NAMES.indexOf(n) + 1) : null}::int[] is null
-             or extract(isodow from day)::int = any(${daypart.days ? daypart.days.map((n) => DAY_NAMES.indexOf(n) + 1) : null}::int[])
-        ) raw
-        where raw.ws < ${endsAt}::timestamptz and raw.we > ${startsAt}::timestamptz`
+          cross join lateral local_time_ranges(
+            d.timezone,
+            day::date + ${daypart.from}::time,
+            day::date + ${daypart.to <= daypart.from ? 1 : 0}::int + ${daypart.to}::time) as r
+        where (${days}::int[] is null or extract(isodow from day)::int = any(${days}::int[]))
+          and lower(r) < ${endsAt}::timestamptz and upper(r) > ${startsAt}::timestamptz`
     : sql`select ${startsAt}::timestamptz as lo, ${endsAt}::timestamptz as hi`;
   const rows = await sql<{ display_id: string; slot_count: number; ranges: string[]; span: string; price: string }[]>`
     select d.id as display_id, d.slot_count,
