@@ -21,12 +21,15 @@ const routes = (process.env.ROUTES ?? '/v1=api-v1:3000,/v2=api-v2:3000').split('
 const [deviceHost, devicePort] = (process.env.DEVICES ?? 'device-tcp:7000').split(':');
 const MAX_BODY = 1024 * 1024;
 const ATTEMPTS = 3;
-let rr = 0;
+// One rotation per route kind, over the addresses in a stable order: Docker's DNS answers dnsrr
+// names in random order, so rotating over its raw answer (or sharing one counter between HTTP and
+// devices) could put every display on one replica. Traefik's round robin is deterministic too.
+const rotation = new Map();
 
 async function taskAddresses(host) {
   try {
     const ips = await dns.resolve4(host);
-    return ips.length > 0 ? ips : [];
+    return ips.sort();
   } catch {
     return [];
   }
@@ -35,7 +38,9 @@ async function taskAddresses(host) {
 /** Task IPs in round-robin order starting at a rotating offset. */
 async function candidates(host) {
   const ips = await taskAddresses(host);
-  const start = rr++ % Math.max(ips.length, 1);
+  const turn = rotation.get(host) ?? 0;
+  rotation.set(host, turn + 1);
+  const start = turn % Math.max(ips.length, 1);
   return [...ips.slice(start), ...ips.slice(0, start)];
 }
 
