@@ -129,7 +129,8 @@ export async function signUpAndLogIn(apiUrl: string, accountType: 'advertiser' |
 
 /**
  * Creates a display through the public API as an operator (and activates it if asked); returns
- * the device credential. Overrides replace the defaults field by field.
+ * the device credential. Overrides replace the defaults field by field. Content policy `auto`
+ * unless overridden: suites about something else expect what they book to play at once.
  */
 export async function createDisplay(
   apiUrl: Target,
@@ -148,6 +149,7 @@ export async function createDisplay(
       resolution: { widthPx: 1920, heightPx: 1080 },
       loop: { lengthMs: 60_000, slotCount: 6 },
       pricePerSlotHour: 100,
+      contentPolicy: 'auto',
       ...overrides,
     },
     auth,

@@ -5,7 +5,7 @@ import type { AccessClaims, Queryable } from '@marquee/service-kit';
  * for a caller's role (whole actions are gated by role with requireRole in authz.ts, 403).
  *
  * Each rule is a SQL condition over a fixed table alias — displays `d`, bookings `b`, creatives
- * `c`, uploads `u`, media `m` — that domain queries AND into their WHERE clause. A row the caller
+ * `c`, uploads `u`, media `m`, creative approvals `ca`, trusted advertisers `ta`, emergencies `e` — that domain queries AND into their WHERE clause. A row the caller
  * may not reach is then simply not found, so routes answer 404 exactly as for a nonexistent id and
  * ids never leak.
  */
@@ -108,4 +108,41 @@ export function mediaUsable(sql: Queryable, user: AccessClaims) {
   return user.role === 'admin'
     ? sql`true`
     : sql`exists (select 1 from uploads mu where mu.media_sha256 = m.sha256 and mu.owner_id = ${user.sub} and mu.status = 'completed')`;
+}
+
+/** Approvals the caller sees and decides: operators those of their displays, admins all (advertisers are refused by role). */
+export function approvalVisible(sql: Queryable, user: AccessClaims) {
+  return user.role === 'admin' ? sql`true` : sql`ca.operator_id = ${user.sub}`;
+}
+
+/** An operator's list of trusted advertisers is theirs alone (the routes are for operators). */
+export function trustManaged(sql: Queryable, user: AccessClaims) {
+  return sql`ta.operator_id = ${user.sub}`;
+}
+
+/**
+ * Creatives the caller may put on screens they run as an emergency message: admins any; operators
+ * their own and those they approved.
+ */
+export function creativeUsableForEmergency(sql: Queryable, user: AccessClaims) {
+  return user.role === 'admin'
+    ? sql`true`
+    : sql`(c.owner_id = ${user.sub} or exists (select 1 from creative_approvals uca
+                                              where uca.creative_id = c.id and uca.operator_id = ${user.sub} and uca.state = 'approved'))`;
+}
+
+/** Emergencies the caller sees: admins all; operators those on at least one display they run. */
+export function emergencyVisible(sql: Queryable, user: AccessClaims) {
+  return user.role === 'admin'
+    ? sql`true`
+    : sql`exists (select 1 from emergency_displays ved join displays d on d.id = ved.display_id
+                  where ved.emergency_id = e.id and ${displayManaged(sql, user)})`;
+}
+
+/** Emergencies the caller may clear: admins any; operators those whose every display they run. */
+export function emergencyClearable(sql: Queryable, user: AccessClaims) {
+  return user.role === 'admin'
+    ? sql`true`
+    : sql`not exists (select 1 from emergency_displays ced join displays d on d.id = ced.display_id
+                      where ced.emergency_id = e.id and not ${displayManaged(sql, user)})`;
 }

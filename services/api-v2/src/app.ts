@@ -9,11 +9,13 @@ import {
   type Sql,
   type TokenVerifier,
 } from '@marquee/service-kit';
+import { approvalRoutes } from './approvals/routes.ts';
 import { authRoutes } from './auth/routes.ts';
 import { creativeRoutes } from './creatives/routes.ts';
 import { mediaRoutes } from './media/routes.ts';
 import { bookingRoutes } from './bookings/routes.ts';
 import { displayRoutes } from './displays/routes.ts';
+import { emergencyRoutes } from './emergencies/routes.ts';
 
 import { bearerSecurity, createRouter } from './openapi.ts';
 import { playlistInternalRoutes } from './playlists/internal-routes.ts';
@@ -61,6 +63,8 @@ export function createApiV2App(deps: ApiV2Deps) {
   app.route('/', bookingRoutes(deps));
   app.route('/', playRoutes(deps));
   app.route('/', commandRoutes(deps));
+  app.route('/', approvalRoutes(deps));
+  app.route('/', emergencyRoutes(deps));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -85,6 +89,8 @@ export function createApiV2App(deps: ApiV2Deps) {
       { name: 'creatives', description: 'What advertisers show: an uploaded image or video, or an html/text card' },
       { name: 'displays', description: 'Screens: operators register, run and command them; advertisers browse the active catalogue' },
       { name: 'bookings', description: 'Holding and booking loop slots on displays' },
+      { name: 'approvals', description: "Operators review what goes on their `review` displays; trusted advertisers skip the review" },
+      { name: 'emergencies', description: 'Emergency override: one message on chosen displays, in every slot, until cleared' },
       { name: 'proof of play', description: 'What was played, per display and hour or day' },
     ],
   });

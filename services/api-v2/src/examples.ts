@@ -95,6 +95,7 @@ export const createDisplayExample = {
   pricePerSlotHour: 250,
   currency: 'EUR',
   audienceMultiplier: 12,
+  contentPolicy: 'review' as const,
 };
 export const updateDisplayExample = { pricePerSlotHour: 300, tags: ['lobby', 'berlin', 'transit'] };
 export const publicDisplayExample = {
@@ -118,6 +119,8 @@ export const displayExample = {
   updatedAt: created,
   credentialRotatedAt: created,
   presence: { online: true, lastSeenAt: '2026-11-30T07:59:30.000Z', playlistVersion: 4, appliedVersion: 4 },
+  contentPolicy: 'review' as const,
+  houseCreativeId: null as string | null,
 };
 export const pendingDisplayExample = {
   ...displayExample,
@@ -144,13 +147,20 @@ export const heldBookingExample = {
   holdExpiresAt: '2026-11-30T08:15:00.000Z',
   priceTotal: 500,
   currency: 'EUR',
-  displays: [{ displayId: ids.display, slot: 0, price: 500, windowCount: 1 }],
+  displays: [{ displayId: ids.display, slot: 0, price: 500, windowCount: 1, approval: { state: 'pending' as const, reason: null }, shownCreativeId: null as string | null }],
   createdAt: '2026-11-30T08:00:00.000Z',
   updatedAt: '2026-11-30T08:00:00.000Z',
   confirmedAt: null,
   cancelledAt: null,
 };
-export const bookedBookingExample = { ...heldBookingExample, status: 'booked' as const, holdExpiresAt: null, confirmedAt: '2026-11-30T08:02:00.000Z', updatedAt: '2026-11-30T08:02:00.000Z' };
+export const bookedBookingExample = {
+  ...heldBookingExample,
+  status: 'booked' as const,
+  holdExpiresAt: null,
+  displays: [{ ...heldBookingExample.displays[0]!, approval: { state: 'approved' as const, reason: null }, shownCreativeId: ids.creative }],
+  confirmedAt: '2026-11-30T08:02:00.000Z',
+  updatedAt: '2026-11-30T08:02:00.000Z',
+};
 export const cancelledBookingExample = { ...bookedBookingExample, status: 'cancelled' as const, cancelledAt: '2026-11-30T09:00:00.000Z', updatedAt: '2026-11-30T09:00:00.000Z' };
 export const bookingPageExample = { items: [bookedBookingExample], nextCursor: null };
 export const availabilityWindow = { from: upcoming(30), to: upcoming(37) };
@@ -210,3 +220,40 @@ export const problemExample = (slug: string, title: string, status: number, deta
   ...extra,
   requestId: '3f0c1a52d4e24b8a',
 });
+
+// content approval
+export const approvalExample = {
+  id: 'a9b8c7d6-e5f4-4a3b-8c2d-1e0f9a8b7c6d',
+  operatorId: ids.operator,
+  creativeId: ids.creative,
+  state: 'pending' as const,
+  reason: null,
+  decidedBy: null,
+  decidedAt: null,
+  createdAt: '2026-11-30T08:02:00.000Z',
+  creative: { advertiserId: ids.advertiser, name: 'Spring sale', type: 'text' as const, mediaUrl: null, body: 'Spring sale: 20 % off everything', durationMs: 10_000 },
+};
+export const approvedExample = { ...approvalExample, state: 'approved' as const, decidedBy: ids.operator, decidedAt: '2026-11-30T08:10:00.000Z' };
+export const rejectApprovalExample = { reason: 'No alcohol advertising near the school entrance.' };
+export const rejectedExample = { ...approvedExample, state: 'rejected' as const, reason: rejectApprovalExample.reason };
+export const approvalPageExample = { items: [approvalExample], nextCursor: null };
+export const trustAdvertiserExample = { advertiserId: ids.advertiser };
+export const trustedAdvertiserExample = { advertiserId: ids.advertiser, operatorId: ids.operator, createdAt: '2026-11-30T08:20:00.000Z' };
+export const trustedAdvertiserPageExample = { items: [trustedAdvertiserExample], nextCursor: null };
+
+// emergency override
+export const createEmergencyExample = { displayIds: [ids.display], message: 'Please leave the building by the nearest exit.' };
+export const emergencyExample = {
+  id: 'e3e3e3e3-1111-4222-8333-444455556666',
+  displayIds: [ids.display],
+  message: createEmergencyExample.message,
+  creativeId: null,
+  type: 'text' as const,
+  mediaUrl: `${BASE}/media/5d41402abc4b2a76b9719d911017c592ae1d3a6b2f1b5e6c7d8e9f0a1b2c3d4e`,
+  createdBy: ids.operator,
+  startedAt: '2026-11-30T10:00:00.000Z',
+  clearedAt: null as string | null,
+  clearedBy: null as string | null,
+};
+export const clearedEmergencyExample = { ...emergencyExample, clearedAt: '2026-11-30T10:20:00.000Z', clearedBy: ids.operator };
+export const emergencyPageExample = { items: [emergencyExample], nextCursor: null };

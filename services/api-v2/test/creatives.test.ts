@@ -95,9 +95,13 @@ describe('creating creatives', () => {
     expect(Number((await db`select count(*) from creatives where owner_id = ${adv.userId} and name = 'x'`)[0]!.count)).toBe(0);
   });
 
-  it('lets only advertisers and admins in: operators 403, anonymous 401', async () => {
-    expect((await create(operator, { name: 'x', type: 'text', body: 'hi', durationMs: 5000 })).status).toBe(403);
-    expect((await api(h.v2, 'GET', '/creatives', undefined, operator.auth)).status).toBe(403);
+  it('lets every signed-in user keep creatives (operators for house content), anonymous 401', async () => {
+    const byOperator = await create(operator, { name: 'House card', type: 'text', body: 'Welcome', durationMs: 5000 });
+    expect(byOperator.status).toBe(201);
+    expect(byOperator.body.ownerId).toBe(operator.userId);
+    const listed = await api(h.v2, 'GET', '/creatives', undefined, operator.auth);
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((c: { id: string }) => c.id)).toEqual([byOperator.body.id]);
     expect((await api(h.v2, 'POST', '/creatives', { name: 'x', type: 'text', body: 'hi', durationMs: 5000 })).status).toBe(401);
     const byAdmin = await create(admin, { name: 'House ad', type: 'image', mediaSha256: othersJpegSha, durationMs: 5000 });
     expect(byAdmin.status).toBe(201);
@@ -113,7 +117,7 @@ describe('reading and changing creatives', () => {
     const patch = await api(h.v2, 'PATCH', `/creatives/${id}`, { name: 'Stolen' }, other.auth);
     expect(patch.status).toBe(404);
     expect(patch.headers.get('content-type')).toBe('application/problem+json');
-    expect((await api(h.v2, 'GET', `/creatives/${id}`, undefined, operator.auth)).status).toBe(403);
+    expect((await api(h.v2, 'GET', `/creatives/${id}`, undefined, operator.auth)).status).toBe(404);
     expect((await api(h.v2, 'GET', '/creatives/00000000-0000-4000-8000-000000000000', undefined, adv.auth)).status).toBe(404);
     expect((await api(h.v2, 'GET', '/creatives/not-a-uuid', undefined, adv.auth)).status).toBe(422);
 

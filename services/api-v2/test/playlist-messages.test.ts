@@ -14,7 +14,7 @@ function playlist(displayId: string, bodyBytes: number, version = 2): Playlist {
     loop,
     entries: [
       {
-        slot: 0, bookingId: `b-${displayId}`, creativeId: 'c', type: 'html', mediaSha256: '', mediaUrl: '',
+        slot: 0, kind: 'booking', bookingId: `b-${displayId}`, creativeId: 'c', type: 'html', mediaSha256: '', mediaUrl: '',
         body: 'x'.repeat(bodyBytes), durationMs: 10_000, validFrom: '2026-01-01T00:00:00.000Z', validUntil: '2026-01-02T00:00:00.000Z',
       },
     ],

@@ -3,11 +3,21 @@ import { DisplayKeySchema, InstantSchema, UuidSchema, VersionSchema } from './co
 
 export const CREATIVE_TYPES = ['image', 'video', 'html', 'text'] as const;
 
+/**
+ * What fills a slot: a booking's creative, the display's house content (no booking shows anything
+ * there), or an emergency message (replaces every slot). Only `booking` entries are reported as plays.
+ */
+export const ENTRY_KINDS = ['booking', 'house', 'emergency'] as const;
+
 export const PlaylistEntrySchema = z
   .object({
     slot: z.number().int().min(0),
-    bookingId: UuidSchema,
-    creativeId: UuidSchema,
+    /** Absent from older publishers, whose entries were all bookings. */
+    kind: z.enum(ENTRY_KINDS).default('booking'),
+    /** Null for house and emergency entries. */
+    bookingId: UuidSchema.nullable(),
+    /** Null for an emergency text message (no creative behind it). */
+    creativeId: UuidSchema.nullable(),
     type: z.enum(CREATIVE_TYPES),
     /** Empty for html/text creatives, which carry their `body` instead of media. */
     mediaSha256: z.string().regex(/^(?:[0-9a-f]{64})?$/, '64 lowercase hex digits, or empty'),

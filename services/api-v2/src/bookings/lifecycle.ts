@@ -2,7 +2,8 @@ import { ConflictError, NotFoundError, type AccessClaims, type Logger, type Mess
 import { bookingChangeable } from '../access.ts';
 import { bumpPlaylistVersions, publishPlaylistChanges, type PlaylistChange } from '../playlist-changes.ts';
 import type { Booking } from './schemas.ts';
-import { recordShownCreative } from './shown-creatives.ts';
+import { requestApprovals } from '../approvals/sql.ts';
+import { showClearedCreatives } from './shown-creatives.ts';
 import { displayIdsOf, releaseBooking, withDeadlockRetry, representBookings, type BookingRow } from './sql.ts';
 
 interface LockedBooking extends BookingRow {
@@ -57,6 +58,16 @@ async function bumpDisplaysOf(sql: Queryable, bookingId: string): Promise<Playli
   return bumpPlaylistVersions(sql, ids);
 }
 
+/**
+ * The booking's creative goes on screen on each display that may show it (auto policy, trusted
+ * advertiser, already approved); for the others it waits in the operator's review queue and the
+ * display keeps the booking's last approved creative, or its house content.
+ */
+async function showOrQueue(tx: Queryable, bookingId: string): Promise<void> {
+  await showClearedCreatives(tx, { bookingId });
+  await requestApprovals(tx, bookingId);
+}
+
 /** Lapsed holds are expired on the spot (their inventory freed) and refused. */
 async function expireIfLapsed(tx: Queryable, b: LockedBooking): Promise<Error | undefined> {
   if (b.status !== 'held' || !b.hold_lapsed) return undefined;
@@ -74,7 +85,7 @@ export function confirmBooking(deps: LifecycleDeps, user: AccessClaims, id: stri
     await tx`
       update bookings set status = 'booked', hold_expires_at = null, confirmed_at = now(), updated_at = now() where id = ${b.id}`;
     const changes = await bumpDisplaysOf(tx, b.id);
-    await recordShownCreative(tx, b.id, b.creative_id);
+    await showOrQueue(tx, b.id);
     return { changes };
   });
 }
@@ -108,7 +119,7 @@ export function swapCreative(deps: LifecycleDeps, user: AccessClaims, id: string
     await sql`update bookings set creative_id = ${creativeId}, updated_at = now() where id = ${b.id}`;
     if (b.status !== 'booked') return {};
     const changes = await bumpDisplaysOf(sql, b.id);
-    await recordShownCreative(sql, b.id, creativeId);
+    await showOrQueue(sql, b.id);
     return { changes };
   });
 }

@@ -81,6 +81,18 @@ export const BookingSchema = z
         slot: z.number().int(),
         price: z.number().int(),
         windowCount: z.number().int().openapi({ description: 'Booked time windows on this display (1 without a daypart)' }),
+        approval: z
+          .object({
+            state: z.enum(['approved', 'pending', 'rejected']),
+            reason: z.string().nullable().openapi({ description: "The operator's reason, when rejected" }),
+          })
+          .openapi({
+            description:
+              "Whether the booking's current `creativeId` may play on this display: `approved` (the display takes content as booked, the " +
+              "advertiser is trusted, or its operator approved it), `pending` (waiting for the operator's review, which starts at confirmation) " +
+              'or `rejected`. Until approved the display keeps showing `shownCreativeId`.',
+          }),
+        shownCreativeId: z.uuid().nullable().openapi({ description: 'The creative this booking shows on this display now (null: nothing approved yet; the slot plays house content)' }),
       }),
     ),
     createdAt: z.string(),

@@ -1,5 +1,6 @@
 import type { AccessClaims, Queryable } from '@marquee/service-kit';
 import { bookingDisplayVisible, bookingVisible } from '../access.ts';
+import { creativeMayShow } from '../approvals/rules.ts';
 import { keyset, type Page, type Positioned } from '../pagination.ts';
 import type { Booking, BookingListFilters, Daypart } from './schemas.ts';
 
@@ -26,17 +27,32 @@ interface BookingDisplayRow {
   slot: number;
   price: string;
   window_count: number;
+  shown_creative_id: string | null;
+  may_show: boolean;
+  approval_state: 'pending' | 'approved' | 'rejected' | null;
+  approval_reason: string | null;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** Whether the booking's current creative may play on this display, as the advertiser sees it. */
+function approvalOf(p: BookingDisplayRow): Booking['displays'][number]['approval'] {
+  if (p.may_show) return { state: 'approved', reason: null };
+  if (p.approval_state === 'rejected') return { state: 'rejected', reason: p.approval_reason };
+  return { state: 'pending', reason: null };
+}
 
 /** Bookings as the API shows them, with the parts (displays) the caller may see. */
 export async function representBookings(sql: Queryable, rows: BookingRow[], user: AccessClaims): Promise<Booking[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const parts = await sql<BookingDisplayRow[]>`
-    select bd.booking_id, bd.display_id, bd.slot, bd.price, bd.window_count
-    from booking_displays bd join displays d on d.id = bd.display_id
+    select bd.booking_id, bd.display_id, bd.slot, bd.price, bd.window_count, ${creativeMayShow(sql)} as may_show,
+      ca.state as approval_state, ca.reason as approval_reason,
+      (select bdc.creative_id from booking_display_creatives bdc
+       where bdc.booking_id = bd.booking_id and bdc.display_id = bd.display_id order by bdc.since desc limit 1) as shown_creative_id
+    from booking_displays bd join displays d on d.id = bd.display_id join bookings b on b.id = bd.booking_id
+      left join creative_approvals ca on ca.operator_id = d.operator_id and ca.creative_id = b.creative_id
     where bd.booking_id = any(${ids}::uuid[]) and ${bookingDisplayVisible(sql, user)}
     order by bd.booking_id, bd.display_id`;
   const byBooking = new Map<string, BookingDisplayRow[]>();
@@ -57,6 +73,8 @@ export async function representBookings(sql: Queryable, rows: BookingRow[], user
       slot: p.slot,
       price: Number(p.price),
       windowCount: p.window_count,
+      approval: approvalOf(p),
+      shownCreativeId: p.shown_creative_id,
     })),
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { NotFoundError, type TokenVerifier } from '@marquee/service-kit';
-import { authenticated, requireRole } from '../authz.ts';
+import { authenticated } from '../authz.ts';
 import { createCreativeExample, creativeExample, creativePageExample, updateCreativeExample } from '../examples.ts';
 import { bearerSecurity, createRouter, IdParam, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
 import { createCreative, updateCreative, type CreativeDeps } from './manage.ts';
@@ -9,8 +9,8 @@ import { creativeView, findCreative, listCreatives, type CreativeRow } from './s
 
 export function creativeRoutes(deps: CreativeDeps & { verifier: TokenVerifier }) {
   const app = createRouter();
-  const gate = [authenticated(deps.verifier), requireRole('advertiser', 'admin')] as const;
-  app.use('/creatives/*', ...gate); // Hono's /x/* also matches /x itself
+  // Everyone signed in: advertisers for their ads, operators for their displays' house content.
+  app.use('/creatives/*', authenticated(deps.verifier)); // Hono's /x/* also matches /x itself
 
   const toCreative = (r: CreativeRow) => creativeView(r, deps.publicBaseUrl);
 
@@ -26,7 +26,6 @@ export function creativeRoutes(deps: CreativeDeps & { verifier: TokenVerifier })
       request: { body: jsonBody(CreateCreativeSchema, { example: createCreativeExample }) },
       responses: {
         201: jsonResponse(CreativeSchema, 'Created (Location: its URL)', creativeExample),
-        403: problem('Only advertisers (and admins) create creatives'),
         422: problem('Invalid fields, unknown media, or media of the wrong kind for the type'),
         ...pick(400, 401, 413, 415, 503),
       },
@@ -47,7 +46,7 @@ export function creativeRoutes(deps: CreativeDeps & { verifier: TokenVerifier })
       summary: 'List your creatives (admins: everyone\'s), newest first',
       security: bearerSecurity,
       request: { query: CreativeListQuery },
-      responses: { 200: jsonResponse(CreativePageSchema, 'A page; pass nextCursor to get the next', creativePageExample), 403: problem('Not an advertiser'), ...pick(401, 422, 503) },
+      responses: { 200: jsonResponse(CreativePageSchema, 'A page; pass nextCursor to get the next', creativePageExample), ...pick(401, 422, 503) },
     }),
     async (c) => {
       const page = await listCreatives(deps.sql, c.get('user'), c.req.valid('query'));
@@ -64,7 +63,7 @@ export function creativeRoutes(deps: CreativeDeps & { verifier: TokenVerifier })
       summary: 'One creative',
       security: bearerSecurity,
       request: { params: IdParam },
-      responses: { 200: jsonResponse(CreativeSchema, 'The creative', creativeExample), 403: problem('Not an advertiser'), ...pick(401, 404, 422, 503) },
+      responses: { 200: jsonResponse(CreativeSchema, 'The creative', creativeExample), ...pick(401, 404, 422, 503) },
     }),
     async (c) => {
       const row = await findCreative(deps.sql, c.req.valid('param').id, c.get('user'));
@@ -83,7 +82,7 @@ export function creativeRoutes(deps: CreativeDeps & { verifier: TokenVerifier })
       description: 'A duration change updates the playlists of displays with upcoming bookings of this creative.',
       security: bearerSecurity,
       request: { params: IdParam, body: jsonBody(UpdateCreativeSchema, { example: updateCreativeExample }) },
-      responses: { 200: jsonResponse(CreativeSchema, 'Updated', { ...creativeExample, ...updateCreativeExample }), 403: problem('Not an advertiser'), ...pick(400, 401, 404, 413, 415, 422, 503) },
+      responses: { 200: jsonResponse(CreativeSchema, 'Updated', { ...creativeExample, ...updateCreativeExample }), ...pick(400, 401, 404, 413, 415, 422, 503) },
     }),
     async (c) => c.json(toCreative(await updateCreative(deps, c.get('user'), c.req.valid('param').id, c.req.valid('json'))), 200),
   );

@@ -94,10 +94,12 @@ export async function updateCreativeFields(
   return { row, durationChanged: row.old_duration_ms !== row.duration_ms };
 }
 
-/** Displays that will still play this creative (booked, not yet over): their playlists change with it. */
+/** Displays that will still play this creative (booked, not yet over; or as house content): their playlists change with it. */
 export async function displaysPlaying(sql: Queryable, creativeId: string): Promise<string[]> {
   const rows = await sql<{ display_id: string }[]>`
-    select distinct s.display_id from booking_slots s join bookings b on b.id = s.booking_id
-    where b.creative_id = ${creativeId} and b.status = 'booked' and s.active and upper(s.during) > now()`;
+    select s.display_id from booking_slots s join bookings b on b.id = s.booking_id
+    where b.creative_id = ${creativeId} and b.status = 'booked' and s.active and upper(s.during) > now()
+    union
+    select d.id from displays d where d.house_creative_id = ${creativeId}`;
   return rows.map((r) => r.display_id);
 }

@@ -1,9 +1,11 @@
-import { ConflictError, NotFoundError, type AccessClaims, type Logger, type MessageBus, type Queryable, type Sql } from '@marquee/service-kit';
+import { ConflictError, invalidFields, NotFoundError, type AccessClaims, type Logger, type MessageBus, type Queryable, type Sql } from '@marquee/service-kit';
+import { showClearedCreatives } from '../bookings/shown-creatives.ts';
 import { bumpPlaylistVersions, publishPlaylistChanges, TOPIC_DISPLAY_REVOKED, type PlaylistChange } from '../playlist-changes.ts';
 import { newDeviceSecret } from './credentials.ts';
 import type { CreateDisplayInput, UpdateDisplayInput } from './schemas.ts';
 import {
   findStrandedBookings,
+  houseCreativeUsable,
   insertDisplay,
   lockManagedDisplay,
   readDisplay,
@@ -50,6 +52,7 @@ async function lockOrNotFound(tx: Queryable, user: AccessClaims, id: string): Pr
 /**
  * Changes a display the caller runs. A loop change bumps its playlist version and is refused (409)
  * while it would strand bookings: slots that no longer exist, or creatives longer than the new slot.
+ * New house content, and a policy turned `auto` (what waited for review goes on screen), bump it too.
  */
 export async function updateDisplay(deps: DisplayDeps, user: AccessClaims, id: string, patch: UpdateDisplayInput): Promise<DisplayRow> {
   let changes: PlaylistChange[] = [];
@@ -65,8 +68,13 @@ export async function updateDisplay(deps: DisplayDeps, user: AccessClaims, id: s
         );
       }
     }
+    const houseChanged = patch.houseCreativeId !== undefined && (patch.houseCreativeId?.toLowerCase() ?? null) !== current.house_creative_id;
+    if (patch.houseCreativeId && houseChanged && !(await houseCreativeUsable(tx, id, patch.houseCreativeId))) {
+      throw invalidFields([{ field: 'houseCreativeId', message: "must be a creative of the display's operator, or one they approved" }]);
+    }
     await updateDisplayFields(tx, id, patch);
-    if (loopChanged) changes = await bumpPlaylistVersions(tx, [id]);
+    const released = patch.contentPolicy === 'auto' && current.content_policy !== 'auto' ? await showClearedCreatives(tx, { displayIds: [id] }) : [];
+    if (loopChanged || houseChanged || released.length) changes = await bumpPlaylistVersions(tx, [id]);
     return (await readDisplay(tx, id))!;
   });
   publishPlaylistChanges(deps, changes);

@@ -60,6 +60,13 @@ const fields = {
   pricePerSlotHour: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).openapi({ description: 'Price of one loop slot for one hour, in minor currency units (cents)' }),
   currency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code in capitals, e.g. EUR').openapi({ example: 'EUR' }),
   audienceMultiplier: z.number().min(0).max(1_000_000).openapi({ description: 'Estimated impressions per play' }),
+  contentPolicy: z.enum(['review', 'auto']).openapi({
+    description:
+      "`review`: a booking's creative (and every swap) plays only once you approved it (GET /approvals?state=pending); `auto`: it plays as booked",
+  }),
+  houseCreativeId: z.uuid().nullable().openapi({
+    description: 'Plays in every slot no booking shows anything in: one of your own creatives (operators may create creatives), or one you approved; null for none',
+  }),
 };
 
 export const CreateDisplaySchema = z
@@ -75,6 +82,7 @@ export const CreateDisplaySchema = z
     pricePerSlotHour: fields.pricePerSlotHour,
     currency: fields.currency.default('EUR'),
     audienceMultiplier: fields.audienceMultiplier.default(1),
+    contentPolicy: fields.contentPolicy.default('review'),
   })
   .openapi('CreateDisplay');
 export type CreateDisplayInput = z.infer<typeof CreateDisplaySchema>;
@@ -91,6 +99,8 @@ export const UpdateDisplaySchema = z
     pricePerSlotHour: fields.pricePerSlotHour.optional(),
     currency: fields.currency.optional(),
     audienceMultiplier: fields.audienceMultiplier.optional(),
+    contentPolicy: fields.contentPolicy.optional(),
+    houseCreativeId: fields.houseCreativeId.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, { message: 'send at least one field to change' })
   .openapi('UpdateDisplay');
@@ -110,6 +120,8 @@ export const DisplaySchema = PublicDisplaySchema.extend({
     playlistVersion: z.number().int().openapi({ description: 'Current version of what the display should play' }),
     appliedVersion: z.number().int().nullable().openapi({ description: 'Version the device last reported as applied' }),
   }),
+  contentPolicy: fields.contentPolicy,
+  houseCreativeId: fields.houseCreativeId,
 }).openapi('Display');
 
 export const CredentialSchema = z

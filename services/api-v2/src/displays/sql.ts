@@ -1,5 +1,6 @@
 import type { AccessClaims, Queryable } from '@marquee/service-kit';
 import { displayManaged, displayVisible, displayVisibleText, seesDisplayOwnerView } from '../access.ts';
+import { houseCreativeAllowed } from '../approvals/rules.ts';
 import { keyset, type Page, type Positioned } from '../pagination.ts';
 import type { CreateDisplayInput, ListDisplaysFilters, UpdateDisplayInput } from './schemas.ts';
 
@@ -28,13 +29,15 @@ export interface DisplayRow {
   applied_version: string | null;
   created_at: Date;
   updated_at: Date;
+  content_policy: 'review' | 'auto';
+  house_creative_id: string | null;
 }
 
 /** Every column except the credential hash, which never leaves the database layer. */
 export const DISPLAY_COLUMNS = [
   'id', 'operator_id', 'name', 'address', 'lat', 'lng', 'timezone', 'width_px', 'height_px', 'orientation', 'tags',
   'loop_length_ms', 'slot_count', 'price_per_slot_hour', 'currency', 'audience_multiplier', 'status', 'credential_rotated_at',
-  'playlist_version', 'online', 'last_seen_at', 'applied_version', 'created_at', 'updated_at',
+  'playlist_version', 'online', 'last_seen_at', 'applied_version', 'created_at', 'updated_at', 'content_policy', 'house_creative_id',
 ];
 
 export function toPublicView(r: DisplayRow) {
@@ -85,6 +88,8 @@ export function toOwnerView(r: DisplayRow) {
       playlistVersion: Number(r.playlist_version),
       appliedVersion: r.applied_version === null ? null : Number(r.applied_version),
     },
+    contentPolicy: r.content_policy,
+    houseCreativeId: r.house_creative_id,
   };
 }
 
@@ -95,10 +100,10 @@ export async function insertDisplay(sql: Queryable, operatorId: string, d: Creat
   const orientation = d.orientation ?? (d.resolution.heightPx > d.resolution.widthPx ? 'portrait' : 'landscape');
   const [row] = await sql<DisplayRow[]>`
     insert into displays (operator_id, name, address, lat, lng, timezone, width_px, height_px, orientation, tags,
-      loop_length_ms, slot_count, price_per_slot_hour, currency, audience_multiplier, credential_hash)
+      loop_length_ms, slot_count, price_per_slot_hour, currency, audience_multiplier, content_policy, credential_hash)
     values (${operatorId}, ${d.name}, ${d.location.address}, ${d.location.lat}, ${d.location.lng}, ${d.timezone},
       ${d.resolution.widthPx}, ${d.resolution.heightPx}, ${orientation}, ${d.tags}, ${d.loop.lengthMs}, ${d.loop.slotCount},
-      ${d.pricePerSlotHour}, ${d.currency}, ${d.audienceMultiplier}, ${credentialHash})
+      ${d.pricePerSlotHour}, ${d.currency}, ${d.audienceMultiplier}, ${d.contentPolicy}, ${credentialHash})
     returning ${sql(DISPLAY_COLUMNS)}`;
   return row!;
 }
@@ -142,6 +147,8 @@ export async function updateDisplayFields(tx: Queryable, id: string, p: UpdateDi
   if (p.pricePerSlotHour !== undefined) set.price_per_slot_hour = p.pricePerSlotHour;
   if (p.currency !== undefined) set.currency = p.currency;
   if (p.audienceMultiplier !== undefined) set.audience_multiplier = p.audienceMultiplier;
+  if (p.contentPolicy !== undefined) set.content_policy = p.contentPolicy;
+  if (p.houseCreativeId !== undefined) set.house_creative_id = p.houseCreativeId;
   await tx`update displays set ${tx(set as Record<string, any>, Object.keys(set))}, updated_at = now() where id = ${id}`;
 }
 
@@ -229,4 +236,11 @@ export async function findStrandedBookings(sql: Queryable, displayId: string, sl
     order by bs.booking_id, bs.slot
     limit 100`;
   return rows.map((r) => ({ bookingId: r.booking_id, slot: r.slot, reason: r.removed ? 'slot_removed' : 'creative_longer_than_slot' }));
+}
+
+/** Whether a creative may be this display's house content (approvals/rules.ts). */
+export async function houseCreativeUsable(sql: Queryable, displayId: string, creativeId: string): Promise<boolean> {
+  const [row] = await sql`
+    select 1 from displays d join creatives c on c.id = ${creativeId} where d.id = ${displayId} and ${houseCreativeAllowed(sql)}`;
+  return row !== undefined;
 }

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { MalformedRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '@marquee/service-kit';
-import { authenticated, requireRole } from '../authz.ts';
+import { authenticated } from '../authz.ts';
 import { completedUploadExample, createUploadExample, receivedUploadExample, uploadExample } from '../examples.ts';
 import { bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
 import { parseContentRange } from './ranges.ts';
@@ -14,8 +14,8 @@ const offsetHeader = { 'Upload-Offset': { description: 'Bytes committed so far',
 
 export function uploadRoutes(deps: MediaDeps) {
   const app = createRouter();
-  const gate = [authenticated(deps.verifier), requireRole('advertiser', 'admin')] as const;
-  app.use('/uploads/*', ...gate); // Hono's /x/* also matches /x itself
+  // Everyone signed in: advertisers for their ads, operators for their displays' house content.
+  app.use('/uploads/*', authenticated(deps.verifier)); // Hono's /x/* also matches /x itself
 
   const uploads = createUploads(deps);
   const urlOf = (id: string) => `${deps.publicBaseUrl}/uploads/${id}`;
@@ -48,7 +48,6 @@ export function uploadRoutes(deps: MediaDeps) {
       request: { body: jsonBody(CreateUploadSchema, { example: createUploadExample }) },
       responses: {
         201: jsonResponse(UploadSchema, 'Upload created (Location: its URL)', uploadExample),
-        403: problem('Only advertisers (and admins) upload media'),
         409: problem(`Too many open uploads (at most ${MAX_OPEN_UPLOADS}); complete or DELETE some`),
         413: problem('totalBytes above the server limit (`maxUploadBytes` in the problem)'),
         415: problem('contentType not accepted (`supported` in the problem)'),
@@ -71,7 +70,7 @@ export function uploadRoutes(deps: MediaDeps) {
       summary: 'An upload and its committed offset (where to resume)',
       security: bearerSecurity,
       request: { params: UploadIdParam },
-      responses: { 200: { ...jsonResponse(UploadSchema, 'The upload', receivedUploadExample), headers: offsetHeader }, 403: problem('Not an advertiser'), ...pick(401, 404, 422, 503) },
+      responses: { 200: { ...jsonResponse(UploadSchema, 'The upload', receivedUploadExample), headers: offsetHeader }, ...pick(401, 404, 422, 503) },
     }),
     async (c) => {
       const row = await uploads.find(c.get('user'), c.req.valid('param').id);
@@ -101,7 +100,6 @@ export function uploadRoutes(deps: MediaDeps) {
       responses: {
         200: { ...jsonResponse(UploadSchema, 'Chunk committed', receivedUploadExample), headers: offsetHeader },
         400: problem('Missing/malformed Content-Range, or the body length differs from it'),
-        403: problem('Not an advertiser'),
         409: problem('Offset mismatch (`received` = where to resume), upload busy, completed, aborted or expired'),
         413: problem(`Chunk larger than ${MAX_CHUNK_BYTES} bytes`),
         415: problem('Body is not application/octet-stream'),
@@ -144,7 +142,6 @@ export function uploadRoutes(deps: MediaDeps) {
       request: { params: UploadIdParam },
       responses: {
         200: jsonResponse(CompletedUploadSchema, 'Stored; `url` serves it', completedUploadExample),
-        403: problem('Not an advertiser'),
         409: problem('Not all bytes received (`received`), busy, aborted or expired'),
         415: problem('The bytes are not of the declared type (`detected` in the problem)'),
         422: problem('SHA-256 differs from the declared one (`expectedSha256`, `actualSha256`)'),
@@ -166,7 +163,7 @@ export function uploadRoutes(deps: MediaDeps) {
       summary: 'Abandon an open upload (its bytes are discarded)',
       security: bearerSecurity,
       request: { params: UploadIdParam },
-      responses: { 204: { description: 'Aborted' }, 403: problem('Not an advertiser'), 409: problem('Completed or busy'), ...pick(401, 404, 503) },
+      responses: { 204: { description: 'Aborted' }, 409: problem('Completed or busy'), ...pick(401, 404, 503) },
     }),
     async (c) => {
       await uploads.abort(c.get('user'), c.req.valid('param').id);

@@ -14,14 +14,30 @@ interface SlotRow {
   valid_until: Date;
 }
 
-interface ContentRow {
-  booking_id: string;
-  display_id: string;
-  creative_id: string;
+/** What an entry plays: a creative, or (emergency text) bare media. */
+interface Content {
+  creative_id: string | null;
   type: PlaylistEntry['type'];
   media_sha256: string | null;
   body: string | null;
   duration_ms: number;
+}
+
+interface ContentRow extends Content {
+  booking_id: string;
+  display_id: string;
+}
+
+interface DisplayRow {
+  id: string;
+  loop_length_ms: number;
+  slot_count: number;
+  playlist_version: string;
+}
+
+/** The display's house content, or an emergency in force on it. */
+interface FillRow extends Content {
+  display_id: string;
 }
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -31,9 +47,11 @@ type EntryRow = SlotRow & ContentRow;
 
 /**
  * The playlist for a display's current version: every booked, active slot overlapping
- * [now, now + 48 h], clipped to that window, with the booking's current creative. Version and
- * entries come from one REPEATABLE READ snapshot, so a version always describes its contents.
- * Returns null for an unknown display.
+ * [now, now + 48 h], clipped to that window, with the creative the booking shows there; the
+ * display's house content wherever no booking shows anything; and while an emergency is in force
+ * on the display, only the emergency, in every slot. Version and entries come from one
+ * REPEATABLE READ snapshot, so a version always describes its contents. Returns null for an
+ * unknown display.
  */
 export async function buildPlaylist(sql: Sql, displayId: string, publicBaseUrl: string, now: Date = new Date()): Promise<Playlist | null> {
   return (await buildPlaylists(sql, [displayId], publicBaseUrl, now)).get(displayId) ?? null;
@@ -51,9 +69,23 @@ export async function buildPlaylists(sql: Sql, displayIds: readonly string[], pu
   const until = new Date(now.getTime() + PLAYLIST_HORIZON_MS);
   const base = publicBaseUrl.replace(/\/$/, '');
   await sql.begin('isolation level repeatable read read only', async (tx) => {
-    const displays = await tx<{ id: string; loop_length_ms: number; slot_count: number; playlist_version: string }[]>`
+    const displays = await tx<DisplayRow[]>`
       select id, loop_length_ms, slot_count, playlist_version from displays where id = any(${ids}::uuid[])`;
     if (displays.length === 0) return;
+    // The newest emergency in force on each display, and the house content of the others.
+    const emergencies = await tx<FillRow[]>`
+      select distinct on (ed.display_id) ed.display_id, e.creative_id, coalesce(c.type, 'text') as type, e.media_sha256, null as body,
+        coalesce(c.duration_ms, 2147483647) as duration_ms
+      from emergency_displays ed join emergencies e on e.id = ed.emergency_id and e.cleared_at is null
+        left join creatives c on c.id = e.creative_id
+      where ed.display_id = any(${displays.map((d) => d.id)}::uuid[])
+      order by ed.display_id, e.started_at desc, e.id`;
+    const emergencyOf = new Map(emergencies.map((e) => [e.display_id, e]));
+    const houses = await tx<FillRow[]>`
+      select d.id as display_id, c.id as creative_id, c.type, c.media_sha256, c.body, c.duration_ms
+      from displays d join creatives c on c.id = d.house_creative_id
+      where d.id = any(${displays.filter((d) => !emergencyOf.has(d.id)).map((d) => d.id)}::uuid[])`;
+    const houseOf = new Map(houses.map((h) => [h.display_id, h]));
     // Two single-table lookups joined here rather than one SQL join: the join's plan depended on
     // fresh statistics and, right after a big booking, scanned every slot once per booking.
     const slots = await tx<SlotRow[]>`
@@ -99,18 +131,26 @@ export async function buildPlaylists(sql: Sql, displayIds: readonly string[], pu
       });
     }
     for (const r of rows) {
+      if (emergencyOf.has(r.display_id)) continue;
       const playlist = result.get(r.display_id)!;
-      playlist.entries.push(entryOf(r, base, playlist.loop.slotMs));
+      playlist.entries.push(entryOf('booking', r, r.slot, r.booking_id, r.valid_from, r.valid_until, base, playlist.loop.slotMs));
+    }
+    for (const playlist of result.values()) {
+      const emergency = emergencyOf.get(playlist.displayId);
+      const house = houseOf.get(playlist.displayId);
+      if (emergency) playlist.entries = fillAll('emergency', emergency, playlist.loop.slotCount, from, until, base, playlist.loop.slotMs);
+      else if (house) playlist.entries = withHouseContent(playlist.entries, house, playlist.loop.slotCount, from, until, base, playlist.loop.slotMs);
     }
   });
   return result;
 }
 
-function entryOf(r: EntryRow, base: string, slotMs: number): PlaylistEntry {
+function entryOf(kind: PlaylistEntry['kind'], r: Content, slot: number, bookingId: string | null, validFrom: Date, validUntil: Date, base: string, slotMs: number): PlaylistEntry {
   const sha = r.media_sha256?.trim() ?? '';
   return {
-    slot: r.slot,
-    bookingId: r.booking_id,
+    slot,
+    kind,
+    bookingId,
     creativeId: r.creative_id,
     type: r.type,
     mediaSha256: sha,
@@ -118,9 +158,35 @@ function entryOf(r: EntryRow, base: string, slotMs: number): PlaylistEntry {
     ...(sha ? {} : { body: r.body ?? '' }),
     // A creative never overruns its slot; the display cuts it at the slot boundary.
     durationMs: Math.min(r.duration_ms, slotMs),
-    validFrom: r.valid_from.toISOString(),
-    validUntil: r.valid_until.toISOString(),
+    validFrom: validFrom.toISOString(),
+    validUntil: validUntil.toISOString(),
   };
+}
+
+/** One entry of `content` per slot for the whole window (an emergency replaces everything). */
+function fillAll(kind: PlaylistEntry['kind'], content: Content, slotCount: number, from: Date, until: Date, base: string, slotMs: number): PlaylistEntry[] {
+  return Array.from({ length: slotCount }, (_, slot) => entryOf(kind, content, slot, null, from, until, base, slotMs));
+}
+
+/**
+ * The booking entries (sorted by slot, then time) with house content in every stretch of every
+ * slot that no booking shows anything in.
+ */
+function withHouseContent(bookings: PlaylistEntry[], house: Content, slotCount: number, from: Date, until: Date, base: string, slotMs: number): PlaylistEntry[] {
+  const entries: PlaylistEntry[] = [];
+  let next = 0;
+  for (let slot = 0; slot < slotCount; slot++) {
+    let free = from.getTime();
+    for (; next < bookings.length && bookings[next]!.slot === slot; next++) {
+      const booked = bookings[next]!;
+      const start = Date.parse(booked.validFrom);
+      if (start > free) entries.push(entryOf('house', house, slot, null, new Date(free), new Date(start), base, slotMs));
+      entries.push(booked);
+      free = Math.max(free, Date.parse(booked.validUntil));
+    }
+    if (free < until.getTime()) entries.push(entryOf('house', house, slot, null, new Date(free), until, base, slotMs));
+  }
+  return entries;
 }
 
 /** Current playlist versions of many displays; unknown ids are simply absent. */

@@ -67,6 +67,7 @@ export class MemoryDirectory implements DisplayDirectory {
       loop: { lengthMs: slots * 10_000, slotCount: slots, slotMs: 10_000 },
       entries: Array.from({ length: slots }, (_, slot) => ({
         slot,
+        kind: 'booking' as const,
         bookingId: bookingIdOf(slot),
         creativeId: creativeIdOf(slot, version),
         type: 'image' as const,
