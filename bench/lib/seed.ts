@@ -39,6 +39,8 @@ export const DISPLAY_BODY = {
   tags: ['bench'],
   loop: { lengthMs: 60_000, slotCount: 6 },
   pricePerSlotHour: 100,
+  // Bench bookings must play as soon as they are confirmed: no operator review.
+  contentPolicy: 'auto',
 };
 
 /** One display through the API: register (operator) and activate. Returns id + device secret. */
@@ -74,9 +76,9 @@ export async function insertDisplays(sql: postgres.Sql, operatorId: string, coun
     const hashes = secrets.map((s) => createHash('sha256').update(s, 'utf8').digest('hex'));
     const rows = await sql<{ id: string }[]>`
       insert into displays (operator_id, name, lat, lng, timezone, width_px, height_px, orientation, tags,
-                            loop_length_ms, slot_count, price_per_slot_hour, status, credential_hash)
+                            loop_length_ms, slot_count, price_per_slot_hour, status, content_policy, credential_hash)
       select ${operatorId}, 'bench ' || h.ord, 52.52, 13.405, 'Europe/Berlin', 1920, 1080, 'landscape', '{bench}',
-             ${loop.lengthMs}, ${loop.slotCount}, 100, 'active', decode(h.hash, 'hex')
+             ${loop.lengthMs}, ${loop.slotCount}, 100, 'active', 'auto', decode(h.hash, 'hex')
       from unnest(${hashes}::text[]) with ordinality as h(hash, ord)
       order by h.ord
       returning id`;

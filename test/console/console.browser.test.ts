@@ -101,6 +101,8 @@ describe.skipIf(!chromiumPath)('web console in Chromium', () => {
       await form.getByLabel('Time zone').fill('Europe/Berlin');
       await form.getByLabel('Price per slot-hour').fill('4.00');
       await form.getByLabel('Impressions per play').fill('3');
+      // Booked creatives play at once here; reviewing them in the console is still to come (todo below).
+      await form.getByLabel('Booked content').selectOption('auto');
       await form.getByLabel('Tags').fill('transit, indoor');
       // Keyboard only: Enter in a field submits the form.
       await form.getByLabel('Tags').press('Enter');

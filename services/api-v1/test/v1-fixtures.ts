@@ -65,8 +65,12 @@ export async function v1User(v1: string): Promise<V1User> {
   return { username, userid: login.body.userid, token: login.body.token, auth: { authorization: `Bearer ${login.body.token}` } };
 }
 
-/** Registers and activates a display through v2 as the operator. */
-export async function activeDisplay(v2: string, operator: Session, o: { slotCount?: number; price?: number; address?: string } = {}) {
+/** Registers and activates a display through v2 as the operator (content policy `auto` unless given: orders play at once). */
+export async function activeDisplay(
+  v2: string,
+  operator: Session,
+  o: { slotCount?: number; price?: number; address?: string; contentPolicy?: 'auto' | 'review' } = {},
+) {
   const created = await api(
     v2,
     'POST',
@@ -78,6 +82,7 @@ export async function activeDisplay(v2: string, operator: Session, o: { slotCoun
       resolution: { widthPx: 1920, heightPx: 1080 },
       loop: { lengthMs: 60_000, slotCount: o.slotCount ?? 6 },
       pricePerSlotHour: o.price ?? 250,
+      contentPolicy: o.contentPolicy ?? 'auto',
     },
     operator.auth,
   );

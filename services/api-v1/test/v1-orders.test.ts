@@ -127,6 +127,25 @@ describe('POST /v1/orders', () => {
     expect(bobs.body).toEqual([]);
   });
 
+  it('on a review display: the same confirmed order, but its content waits for the operator’s approval', async () => {
+    const review = await activeDisplay(ep.v2, operator, { contentPolicy: 'review' });
+    const res = await order(alice, { deviceid: review.id, start: hoursFromNow(2), end: hoursFromNow(4), content: { type: 'text', text: 'Needs a look' } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expectOrderShape(res.body);
+    expect(res.body.status).toBe('confirmed');
+    const seen = await api(ep.v2, 'GET', `/bookings/${res.body.orderid}`, undefined, operator.auth);
+    expect(seen.body.displays[0]).toMatchObject({ approval: { state: 'pending', reason: null }, shownCreativeId: null });
+    const queue = await api(ep.v2, 'GET', '/approvals?state=pending', undefined, operator.auth);
+    const waiting = queue.body.items.find((a: { creativeId: string }) => a.creativeId === seen.body.creativeId);
+    expect(waiting).toMatchObject({ state: 'pending', creative: { body: 'Needs a look' } });
+    expect((await api(ep.v2, 'POST', `/approvals/${waiting.id}/approve`, undefined, operator.auth)).status).toBe(200);
+    const after = await api(ep.v2, 'GET', `/bookings/${res.body.orderid}`, undefined, operator.auth);
+    expect(after.body.displays[0]).toMatchObject({ approval: { state: 'approved' }, shownCreativeId: seen.body.creativeId });
+    // v1 still reads the order exactly as before.
+    const read = await api(ep.v1, 'GET', `/orders/${res.body.orderid}`, undefined, alice.auth);
+    expectOrderShape(read.body);
+  });
+
   it('answers 404 for an unknown or inactive device', async () => {
     const res = await order(alice, { deviceid: randomUUID(), start: hoursFromNow(2), end: hoursFromNow(3), content: { type: 'text', text: 'x' } });
     expectV1Error(res, 404);

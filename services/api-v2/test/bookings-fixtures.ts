@@ -20,14 +20,15 @@ export interface DisplayOptions {
   status?: 'pending' | 'active' | 'disabled';
 }
 
+/** An active display (by SQL) taking content as booked (`auto`): these suites expect a confirmed booking to play at once. */
 export async function seedDisplay(sql: TestSql, operatorId: string, o: DisplayOptions = {}): Promise<string> {
   const slotCount = o.slotCount ?? 6;
   const [row] = await sql<{ id: string }[]>`
     insert into displays (operator_id, name, lat, lng, timezone, width_px, height_px, orientation, loop_length_ms,
-                          slot_count, price_per_slot_hour, currency, status, credential_hash)
+                          slot_count, price_per_slot_hour, currency, status, content_policy, credential_hash)
     values (${operatorId}, ${'screen-' + randomBytes(3).toString('hex')}, 52.52, 13.4, ${o.timezone ?? 'UTC'}, 1920, 1080, 'landscape',
             ${o.loopLengthMs ?? Math.max(60_000, slotCount * 1000)}, ${slotCount}, ${o.pricePerSlotHour ?? 250}, ${o.currency ?? 'EUR'},
-            ${o.status ?? 'active'}, ${randomBytes(32)})
+            ${o.status ?? 'active'}, 'auto', ${randomBytes(32)})
     returning id`;
   return row!.id;
 }

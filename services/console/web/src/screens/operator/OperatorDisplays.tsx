@@ -103,6 +103,7 @@ function RegisterDisplay({ onRegistered, onCancel }: { onRegistered: (c: Credent
     currency: 'EUR',
     tags: '',
     audience: '1',
+    contentPolicy: 'review',
   });
   const set = (key: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [key]: e.target.value });
   const register = useMutation({
@@ -122,6 +123,7 @@ function RegisterDisplay({ onRegistered, onCancel }: { onRegistered: (c: Credent
               .map((t) => t.trim())
               .filter(Boolean),
             audienceMultiplier: Number(f.audience),
+            contentPolicy: f.contentPolicy === 'auto' ? 'auto' : 'review',
           },
         }),
       ),
@@ -163,6 +165,14 @@ function RegisterDisplay({ onRegistered, onCancel }: { onRegistered: (c: Credent
         <Field label="Impressions per play">{(id) => <input id={id} required type="number" min="0" step="any" value={f.audience} onChange={set('audience')} />}</Field>
         <Field label="Tags" hint="Comma separated, e.g. mall, indoor">
           {(id, hint) => <input id={id} aria-describedby={hint} value={f.tags} onChange={set('tags')} />}
+        </Field>
+        <Field label="Booked content" hint="Review: each creative plays once you approve it (GET /v2/approvals).">
+          {(id, hint) => (
+            <select id={id} aria-describedby={hint} value={f.contentPolicy} onChange={set('contentPolicy')}>
+              <option value="review">Waits for my review</option>
+              <option value="auto">Plays as booked</option>
+            </select>
+          )}
         </Field>
       </fieldset>
       <ErrorMessage error={register.error} title="Could not register the display" />
