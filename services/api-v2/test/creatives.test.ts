@@ -128,7 +128,7 @@ describe('reading and changing creatives', () => {
     expect(byAdmin.status).toBe(200);
     expect(byAdmin.body.ownerId).toBe(adv.userId);
     const all = await api(h.v2, 'GET', '/creatives?limit=200', undefined, admin.auth);
-    expect(new Set(all.body.items.map((c: { ownerId: string }) => c.ownerId))).toEqual(new Set([adv.userId, admin.userId]));
+    expect(new Set(all.body.items.map((c: { ownerId: string }) => c.ownerId))).toEqual(new Set([adv.userId, admin.userId, operator.userId]));
   });
 
   it('renames and re-times a creative; content and type cannot be patched', async () => {

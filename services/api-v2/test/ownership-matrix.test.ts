@@ -46,6 +46,12 @@ beforeAll(async () => {
   );
   expect(booking.status).toBe(201);
   ids.booking = booking.body.id;
+  // Confirmed on a display that reviews content (the default): a pending approval in opA's queue.
+  expect((await api(h.v2, 'POST', `/bookings/${ids.booking}/confirm`, undefined, advA.auth)).status).toBe(200);
+  ids.approval = (await api(h.v2, 'GET', '/approvals?state=pending', undefined, opA.auth)).body.items[0].id;
+  expect((await api(h.v2, 'POST', '/trusted-advertisers', { advertiserId: advB.userId }, opA.auth)).status).toBe(200);
+  ids.trusted = advB.userId;
+  ids.emergency = (await api(h.v2, 'POST', '/emergencies', { displayIds: [ids.pendingDisplay], message: 'Closed today' }, opA.auth)).body.id;
   ids.upload = (await createUpload(h.v2, advA.auth, { contentType: 'image/png', totalBytes: PNG_1X1.length, sha256: sha256Hex(PNG_1X1) })).body.id;
 });
 afterAll(async () => h?.close());
@@ -95,6 +101,14 @@ function fixture(method: string, path: string): { owner: 'operator' | 'advertise
         raw: PNG_1X1,
         headers: { 'content-type': 'application/octet-stream', 'content-range': `bytes 0-${PNG_1X1.length - 1}/${PNG_1X1.length}` },
       };
+    case 'POST /approvals/{id}/approve':
+      return { owner: 'operator', id: ids.approval!, url: at(path) };
+    case 'POST /approvals/{id}/reject':
+      return { owner: 'operator', id: ids.approval!, url: at(path), body: { reason: 'not here' } };
+    case 'DELETE /trusted-advertisers/{advertiserId}':
+      return { owner: 'operator', id: ids.trusted!, url: (id) => `/trusted-advertisers/${id}` };
+    case 'POST /emergencies/{id}/clear':
+      return { owner: 'operator', id: ids.emergency!, url: at(path) };
     default:
       return null;
   }

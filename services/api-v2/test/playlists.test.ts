@@ -90,6 +90,7 @@ describe('buildPlaylist', () => {
     expect(playlist!.entries).toEqual([
       {
         slot: 0,
+        kind: 'booking',
         bookingId: soon,
         creativeId: text,
         type: 'text',
@@ -102,6 +103,7 @@ describe('buildPlaylist', () => {
       },
       {
         slot: 0,
+        kind: 'booking',
         bookingId: later,
         creativeId: image,
         type: 'image',
@@ -113,6 +115,7 @@ describe('buildPlaylist', () => {
       },
       {
         slot: 2,
+        kind: 'booking',
         bookingId: spanning,
         creativeId: image,
         type: 'image',

@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError, type AccessClaims, type Logger, type MessageBus, type Queryable, type Sql } from '@marquee/service-kit';
 import { showClearedCreatives } from '../bookings/shown-creatives.ts';
 import { bumpPlaylistVersions, publishPlaylistChanges, type PlaylistChange } from '../playlist-changes.ts';
-import { approvePendingOf, decideApproval, insertTrust, lockApproval, type ApprovalRow, type TrustRow } from './sql.ts';
+import { approvePendingOf, decideApproval, findApproval, insertTrust, lockApproval, lockReviewsOf, type ApprovalRow, type TrustRow } from './sql.ts';
 
 export interface ApprovalDeps {
   sql: Sql;
@@ -25,8 +25,10 @@ async function showAndBump(tx: Queryable, scope: Parameters<typeof showClearedCr
  */
 export async function approve(deps: ApprovalDeps, user: AccessClaims, id: string): Promise<ApprovalRow> {
   const { row, changes } = await deps.sql.begin(async (tx) => {
-    const current = await lockApproval(tx, user, id);
-    if (!current) throw new NotFoundError('No such approval.');
+    const found = await findApproval(tx, user, id);
+    if (!found) throw new NotFoundError('No such approval.');
+    await lockReviewsOf(tx, [found.operator_id]);
+    const current = (await lockApproval(tx, user, id))!;
     const row = current.state === 'approved' ? current : await decideApproval(tx, id, user.sub, { state: 'approved' });
     const changes = await showAndBump(tx, { operatorId: row.operator_id, creativeIds: [row.creative_id] });
     return { row, changes };
@@ -55,6 +57,7 @@ export async function reject(deps: ApprovalDeps, user: AccessClaims, id: string,
  */
 export async function trustAdvertiser(deps: ApprovalDeps, user: AccessClaims, advertiserId: string): Promise<TrustRow> {
   const { row, changes } = await deps.sql.begin(async (tx) => {
+    await lockReviewsOf(tx, [user.sub]);
     const row = await insertTrust(tx, user.sub, advertiserId);
     await approvePendingOf(tx, user.sub, advertiserId, user.sub);
     const changes = await showAndBump(tx, { operatorId: user.sub, advertiserId });

@@ -45,6 +45,26 @@ export const approvalView = (r: ApprovalRow, publicBaseUrl: string): Approval =>
 const columns = (sql: Queryable) => sql`ca.*, c.owner_id, c.name, c.type, c.media_sha256, c.body, c.duration_ms`;
 
 /**
+ * Serialises, per operator, the transactions that decide whether a creative may show on their
+ * displays: a confirmation or swap (checks, then queues) and an approval or trust (decides, then
+ * shows what is booked). Without it an approval committing between a confirmation's check and
+ * its commit would miss that booking, which would then wait although approved. Taken before any
+ * display row lock, in operator id order, so these transactions never wait on each other in a cycle.
+ */
+export async function lockReviewsOf(tx: Queryable, operatorIds: readonly string[]): Promise<void> {
+  await tx`
+    select pg_advisory_xact_lock(hashtextextended('content-review:' || o.id, 0))
+    from (select distinct unnest(${operatorIds}::uuid[])::text as id order by 1) o`;
+}
+
+/** The operators of a booking's displays. */
+export async function operatorsOf(tx: Queryable, bookingId: string): Promise<string[]> {
+  const rows = await tx<{ operator_id: string }[]>`
+    select distinct d.operator_id from booking_displays bd join displays d on d.id = bd.display_id where bd.booking_id = ${bookingId}`;
+  return rows.map((r) => r.operator_id);
+}
+
+/**
  * Inside a confirmation or swap: for each display of the booking that may not show its current
  * creative yet, a pending approval for that display's operator (one per operator and creative; a
  * decision already taken stands, so a rejected creative stays rejected).
@@ -69,6 +89,12 @@ export async function listApprovals(sql: Queryable, user: AccessClaims, q: Appro
     order by ${page.orderBy}
     limit ${page.limit}`;
   return page.page(rows);
+}
+
+/** An approval the caller may decide (not locked). */
+export async function findApproval(sql: Queryable, user: AccessClaims, id: string): Promise<{ operator_id: string } | undefined> {
+  const [row] = await sql<{ operator_id: string }[]>`select ca.operator_id from creative_approvals ca where ca.id = ${id} and ${approvalVisible(sql, user)}`;
+  return row;
 }
 
 /** An approval the caller may decide, locked for their transaction. */

@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError, type AccessClaims, type Logger, type Mess
 import { bookingChangeable } from '../access.ts';
 import { bumpPlaylistVersions, publishPlaylistChanges, type PlaylistChange } from '../playlist-changes.ts';
 import type { Booking } from './schemas.ts';
-import { requestApprovals } from '../approvals/sql.ts';
+import { lockReviewsOf, operatorsOf, requestApprovals } from '../approvals/sql.ts';
 import { showClearedCreatives } from './shown-creatives.ts';
 import { displayIdsOf, releaseBooking, withDeadlockRetry, representBookings, type BookingRow } from './sql.ts';
 
@@ -61,7 +61,8 @@ async function bumpDisplaysOf(sql: Queryable, bookingId: string): Promise<Playli
 /**
  * The booking's creative goes on screen on each display that may show it (auto policy, trusted
  * advertiser, already approved); for the others it waits in the operator's review queue and the
- * display keeps the booking's last approved creative, or its house content.
+ * display keeps the booking's last approved creative, or its house content. The caller holds the
+ * review locks of the booking's operators (lockReviewsOf).
  */
 async function showOrQueue(tx: Queryable, bookingId: string): Promise<void> {
   await showClearedCreatives(tx, { bookingId });
@@ -82,6 +83,7 @@ export function confirmBooking(deps: LifecycleDeps, user: AccessClaims, id: stri
     if (lapsed) return { refusal: lapsed };
     if (b.status !== 'held') throw new ConflictError(`A ${b.status} booking cannot be confirmed.`, { code: `booking-${b.status}` });
     if (b.ended) throw new ConflictError('The booked time is already over.', { code: 'booking-ended' });
+    await lockReviewsOf(tx, await operatorsOf(tx, b.id));
     await tx`
       update bookings set status = 'booked', hold_expires_at = null, confirmed_at = now(), updated_at = now() where id = ${b.id}`;
     const changes = await bumpDisplaysOf(tx, b.id);
@@ -118,6 +120,7 @@ export function swapCreative(deps: LifecycleDeps, user: AccessClaims, id: string
     if (b.creative_id === creativeId.toLowerCase()) return {};
     await sql`update bookings set creative_id = ${creativeId}, updated_at = now() where id = ${b.id}`;
     if (b.status !== 'booked') return {};
+    await lockReviewsOf(sql, await operatorsOf(sql, b.id));
     const changes = await bumpDisplaysOf(sql, b.id);
     await showOrQueue(sql, b.id);
     return { changes };
