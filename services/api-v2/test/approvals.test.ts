@@ -124,7 +124,7 @@ describe('a creative on a review display', () => {
     expect((await api('POST', `/approvals/${pending!.id}/approve`, otherOp)).status).toBe(404);
     expect((await api('POST', `/approvals/${pending!.id}/approve`, adv)).status).toBe(403);
     expect((await api('GET', '/approvals', adv)).status).toBe(403);
-    expect((await api('GET', '/approvals')).status).toBe(401);
+    expect((await api('GET', '/approvals', undefined)).status).toBe(401);
 
     const before = published.length;
     const approved = await api('POST', `/approvals/${pending!.id}/approve`, op);

@@ -46,7 +46,7 @@ describe('playlist sync', () => {
     await c1.hello('d-1', 's-1', 1);
     await c2.hello('d-2', 's-2', 1);
     const fetchesBefore = h.directory.calls.getPlaylist;
-    const entry = { slot: 0, bookingId: bookingIdOf(1), creativeId: creativeIdOf(1, 1), type: 'text' as const, mediaSha256: '', mediaUrl: '', body: 'Hi', durationMs: 5000, validFrom: '2026-01-01T00:00:00.000Z', validUntil: '2026-01-02T00:00:00.000Z' };
+    const entry = { slot: 0, kind: 'booking' as const, bookingId: bookingIdOf(1), creativeId: creativeIdOf(1, 1), type: 'text' as const, mediaSha256: '', mediaUrl: '', body: 'Hi', durationMs: 5000, validFrom: '2026-01-01T00:00:00.000Z', validUntil: '2026-01-02T00:00:00.000Z' };
     const window = { generatedAt: '2026-01-01T00:00:00.000Z', validFrom: '2026-01-01T00:00:00.000Z', validUntil: '2026-01-03T00:00:00.000Z' };
     const loop = { lengthMs: 60000, slotCount: 6, slotMs: 10000 };
     h.directory.setPlaylist('d-2', 3);
