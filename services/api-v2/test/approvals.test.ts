@@ -176,6 +176,23 @@ describe('a creative on a review display', () => {
     expect(late.body.code).toBe('approval-decided');
   });
 
+  it('an approval racing a confirmation never leaves that booking waiting although approved', async () => {
+    const [first, second] = [await reviewDisplay(op, { loop: { lengthMs: 60_000, slotCount: 6 } }), await reviewDisplay(op, { loop: { lengthMs: 60_000, slotCount: 6 } })];
+    for (let round = 0; round < 6; round++) {
+      const c = await creative(adv, `race ${round}`);
+      await bookAndConfirm([first], c); // queues the approval
+      const approval = (await pendingFor(op, c))!;
+      const held = await call(h.v2, 'POST', '/bookings', { displayIds: [second], creativeId: c, ...inAnHour() }, { ...adv.auth, 'idempotency-key': `race-${round}` });
+      expect(held.status).toBe(201);
+      const [confirmed, approved] = await Promise.all([
+        api('POST', `/bookings/${held.body.id}/confirm`, adv),
+        api('POST', `/approvals/${approval.id}/approve`, op),
+      ]);
+      expect([confirmed.status, approved.status]).toEqual([200, 200]);
+      expect(await shown(held.body.id)).toEqual([[second, c]]);
+    }
+  });
+
   it('pages the queue with a cursor and refuses one it did not hand out', async () => {
     const d = await reviewDisplay(otherOp);
     const ids = [await creative(adv, 'q1'), await creative(adv, 'q2'), await creative(adv, 'q3')];
