@@ -26,6 +26,8 @@ interface BookingDisplayRow {
   slot: number;
   price: string;
   window_count: number;
+  /** How many parts the booking has in all, visible or not. */
+  parts: number;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -35,12 +37,18 @@ export async function representBookings(sql: Queryable, rows: BookingRow[], user
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const parts = await sql<BookingDisplayRow[]>`
-    select bd.booking_id, bd.display_id, bd.slot, bd.price, bd.window_count
+    select bd.booking_id, bd.display_id, bd.slot, bd.price, bd.window_count,
+      (select count(*)::int from booking_displays x where x.booking_id = bd.booking_id) as parts
     from booking_displays bd join displays d on d.id = bd.display_id
     where bd.booking_id = any(${ids}::uuid[]) and ${bookingDisplayVisible(sql, user)}
     order by bd.booking_id, bd.display_id`;
   const byBooking = new Map<string, BookingDisplayRow[]>();
   for (const p of parts) byBooking.set(p.booking_id, [...(byBooking.get(p.booking_id) ?? []), p]);
+  // A caller who sees only some parts (an operator of some of the displays) sees only their price.
+  const priceOf = (r: BookingRow) => {
+    const seen = byBooking.get(r.id) ?? [];
+    return seen.length > 0 && seen.length < seen[0]!.parts ? seen.reduce((n, p) => n + Number(p.price), 0) : Number(r.price_total);
+  };
   return rows.map((r) => ({
     id: r.id,
     advertiserId: r.advertiser_id,
@@ -50,7 +58,7 @@ export async function representBookings(sql: Queryable, rows: BookingRow[], user
     endsAt: r.ends_at.toISOString(),
     daypart: r.daypart,
     holdExpiresAt: r.status === 'held' ? iso(r.hold_expires_at) : null,
-    priceTotal: Number(r.price_total),
+    priceTotal: priceOf(r),
     currency: r.currency.trim(),
     displays: (byBooking.get(r.id) ?? []).map((p) => ({
       displayId: p.display_id,
