@@ -14,6 +14,7 @@ import { FrameConnection, type Message } from '@marquee/display-client';
 import { PNG_1X1, createUpload, putChunk, sha256Hex } from '../../services/api-v2/test/media-fixtures.ts';
 import { startEdgePlatform, type EdgePlatform } from '../support/edge-platform.ts';
 import { api, createDisplay, signUpAndLogIn, type Session } from '../support/platform.ts';
+import { slotStarts } from '../support/plays.ts';
 import { startTcpBalancer, type TcpBalancer } from '../support/tcp-balancer.ts';
 
 let ep: EdgePlatform;
@@ -25,6 +26,7 @@ let balancer: TcpBalancer;
 const sims: SimDisplay[] = [];
 const displays: { id: string; secret: string }[] = [];
 let bookingId: string;
+const LOOP = { lengthMs: 6_000, slotCount: 6 };
 
 async function startReplica(name: string, devicePort = 0) {
   const running = await startDeviceTcp(
@@ -75,7 +77,13 @@ beforeAll(async () => {
   [op, adv] = await Promise.all([signUpAndLogIn(ep.v2, 'operator'), signUpAndLogIn(ep.v2, 'advertiser')]);
   for (const name of ['North entrance', 'Food court', 'Car park']) {
     displays.push(
-      await createDisplay(ep.v2, op.auth, { name, location: { address: 'Mall', lat: 52.52, lng: 13.4 }, pricePerSlotHour: 400, audienceMultiplier: 3 }, { activate: true }),
+      await createDisplay(
+        ep.v2,
+        op.auth,
+        // Six slots of 1 s: a booking's slot comes every 6 s (the plays test needs several).
+        { name, location: { address: 'Mall', lat: 52.52, lng: 13.4 }, pricePerSlotHour: 400, audienceMultiplier: 3, loop: LOOP },
+        { activate: true },
+      ),
     );
   }
 }, 60_000);
@@ -196,7 +204,10 @@ describe('proof of play', () => {
     const display = displays[0]!;
     for (const s of sims) s.stop();
     const [{ creative_id: creativeId }] = (await db`select creative_id from bookings where id = ${bookingId}`) as unknown as [{ creative_id: string }];
-    const play = () => ({ playId: randomUUID(), bookingId, creativeId, startedAt: new Date().toISOString(), durationMs: 10_000 });
+    const [{ slot }] = (await db`select slot from booking_displays where booking_id = ${bookingId} and display_id = ${display.id}`) as unknown as [{ slot: number }];
+    // Five showings of the booking's slot from now on (the server allows PLAY_CLOCK_SKEW_MS of clock skew, 2 min).
+    const starts = slotStarts(LOOP, slot, Date.now(), 5);
+    const play = () => ({ playId: randomUUID(), bookingId, creativeId, startedAt: new Date(starts.shift()!).toISOString(), durationMs: 1_000 });
     const firstBatch = [play(), play(), play()];
 
     async function session(port: number) {

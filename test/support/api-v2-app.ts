@@ -52,6 +52,7 @@ export interface ApiV2TestAppOptions {
   bookingStartGraceSeconds?: number;
   maxUploadBytes?: number;
   publicBaseUrl?: string;
+  playClockSkewMs?: number;
 }
 
 export async function startApiV2TestApp(name: string, opts: ApiV2TestAppOptions = {}): Promise<ApiV2TestApp> {
@@ -80,6 +81,7 @@ export async function startApiV2TestApp(name: string, opts: ApiV2TestAppOptions 
     holdTtlSeconds: opts.holdTtlSeconds ?? 900,
     bookingStartGraceSeconds: opts.bookingStartGraceSeconds,
     maxUploadBytes: opts.maxUploadBytes ?? 512 * 1024 * 1024,
+    playClockSkewMs: opts.playClockSkewMs,
   };
   const publicApp = createApiV2App(deps);
   const internalApp = createApiV2InternalApp(deps);

@@ -99,7 +99,10 @@ export interface ServerError {
   ref?: string;
 }
 
-/** One refused play (spec D.8: `code` + `detail`; today's servers send `reason` only). */
+/**
+ * One refused play (docs/display-protocol.md, "Plays"): `code` is one of the documented codes
+ * (kept as a string: a newer server may add codes), `detail` a sentence for the log.
+ */
 export interface RejectedPlay {
   playId: string;
   code: string;
@@ -249,10 +252,8 @@ export function mediaOf(playlist: Playlist): Media[] {
   return [...byHash.values()];
 }
 
-/** A rejected play from `plays_ack.rejected[]`: `code` (spec D.8) or, from older servers, `reason`. */
+/** A rejected play from `plays_ack.rejected[]` (`{ playId, code, detail }`); any play with a playId counts as answered. */
 export function rejectedPlay(raw: unknown): RejectedPlay | null {
   if (!isObject(raw) || typeof raw.playId !== 'string') return null;
-  const code = typeof raw.code === 'string' ? raw.code : typeof raw.reason === 'string' ? raw.reason : 'unknown';
-  const detail = typeof raw.detail === 'string' ? raw.detail : typeof raw.reason === 'string' ? raw.reason : '';
-  return { playId: raw.playId, code, detail };
+  return { playId: raw.playId, code: typeof raw.code === 'string' ? raw.code : 'unknown', detail: typeof raw.detail === 'string' ? raw.detail : '' };
 }

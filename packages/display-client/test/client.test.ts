@@ -292,15 +292,20 @@ describe('plays', () => {
     expect(conn.count('plays')).toBe(1); // the second batch waits for the first ack
     expect(store.removed).toEqual([]);
 
-    // Accept one, reject one the old way (reason only), say nothing about the third: it is resent.
-    conn.send({ type: 'plays_ack', batchId: batch.batchId, accepted: [recorded[0]!.playId], rejected: [{ playId: recorded[1]!.playId, reason: 'unknown_booking' }] });
+    // Accept one, reject one, say nothing about the third: it is resent.
+    conn.send({
+      type: 'plays_ack',
+      batchId: batch.batchId,
+      accepted: [recorded[0]!.playId],
+      rejected: [{ playId: recorded[1]!.playId, code: 'unknown_booking', detail: 'no booking with this id has a part on this display' }],
+    });
     const rejections: string[] = [];
     c.on('playsAck', (o) => rejections.push(...o.rejected.map((r) => r.code)));
     const second = await conn.next('plays', 1);
     expect(store.removed[0]!.sort()).toEqual([recorded[0]!.playId, recorded[1]!.playId].sort());
     expect(second.plays).toHaveLength(1);
     expect(rejections).toEqual(['unknown_booking']);
-    conn.send({ type: 'plays_ack', batchId: second.batchId, accepted: [], rejected: [{ playId: second.plays[0].playId, code: 'wrong_slot', detail: 'not its slot', reason: 'wrong_slot' }] });
+    conn.send({ type: 'plays_ack', batchId: second.batchId, accepted: [], rejected: [{ playId: second.plays[0].playId, code: 'wrong_slot', detail: 'not its slot' }] });
     await until('all resolved', () => c.unackedPlays === 0);
     expect(c.stats).toMatchObject({ playsAcked: 1, playsRejected: 2 });
   });

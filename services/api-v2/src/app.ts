@@ -37,6 +37,8 @@ export interface ApiV2Deps {
   /** How far in the past a new booking may start (BOOKING_START_GRACE_SECONDS); default 300. */
   bookingStartGraceSeconds?: number;
   maxUploadBytes: number;
+  /** PLAY_CLOCK_SKEW_MS: how far a display's clock may be off when its plays are judged; default 120 000. */
+  playClockSkewMs?: number;
   readiness?: Record<string, ReadinessCheck>;
 }
 

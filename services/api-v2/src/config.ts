@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { busPrefixSchema, commonConfigShape, env, loadConfig } from '@marquee/service-kit';
 
 export const DEFAULT_BOOKING_START_GRACE_SECONDS = 300;
+export const DEFAULT_PLAY_CLOCK_SKEW_MS = 120_000;
 
 export const apiV2ConfigShape = {
   ...commonConfigShape,
@@ -28,6 +29,8 @@ export const apiV2ConfigShape = {
   /** How far in the past a new booking's startsAt may lie (a booking "from now" survives clock skew and slow clients). */
   BOOKING_START_GRACE_SECONDS: env.int(DEFAULT_BOOKING_START_GRACE_SECONDS, 0, 3_600),
   /** A display not heard from for this long is marked offline (covers a device-tcp replica killed -9). */
+  /** How far a display's clock may be off when its plays are judged (future, booking window, slot). */
+  PLAY_CLOCK_SKEW_MS: env.int(DEFAULT_PLAY_CLOCK_SKEW_MS, 0, 3_600_000),
   PRESENCE_STALE_MS: env.int(90_000, 2_000, 3_600_000),
   MAX_UPLOAD_BYTES: env.int(512 * 1024 * 1024, 1024, 8 * 1024 * 1024 * 1024),
 };

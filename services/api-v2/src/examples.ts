@@ -176,23 +176,46 @@ export const availabilityExample = {
 // proof of play
 export const playReportExample = {
   bookingId: ids.booking,
-  from: '2026-12-01T00:00:00Z',
-  to: '2026-12-02T00:00:00Z',
+  from: '2026-12-01T00:00:00.000Z',
+  to: '2026-12-02T00:00:00.000Z',
   bucket: 'hour' as const,
+  currency: 'EUR',
+  price: 4800,
   displays: [
     {
       displayId: ids.display,
-      audienceMultiplier: 12,
+      name: 'Alexanderplatz east entrance',
+      price: 4800,
       plays: 120,
       impressions: 1440,
+      creatives: [
+        { creativeId: ids.creative, plays: 90, impressions: 1080 },
+        { creativeId: ids.otherCreative, plays: 30, impressions: 360 },
+      ],
       buckets: [
         { start: '2026-12-01T08:00:00.000Z', plays: 60, impressions: 720 },
         { start: '2026-12-01T09:00:00.000Z', plays: 60, impressions: 720 },
       ],
     },
   ],
-  creatives: [{ creativeId: ids.creative, plays: 120, impressions: 1440 }],
+  creatives: [
+    { creativeId: ids.creative, plays: 90, impressions: 1080 },
+    { creativeId: ids.otherCreative, plays: 30, impressions: 360 },
+  ],
   totals: { plays: 120, impressions: 1440 },
+};
+export const playReportCsvExample =
+  'booking_id,display_id,display_name,creative_id,bucket,bucket_start,plays,impressions\r\n' +
+  `${ids.booking},${ids.display},Alexanderplatz east entrance,${ids.creative},hour,2026-12-01T08:00:00.000Z,60,720\r\n` +
+  `${ids.booking},${ids.display},Alexanderplatz east entrance,${ids.creative},hour,2026-12-01T09:00:00.000Z,30,360\r\n` +
+  `${ids.booking},${ids.display},Alexanderplatz east entrance,${ids.otherCreative},hour,2026-12-01T09:00:00.000Z,30,360\r\n`;
+export const playRejectionsExample = {
+  displayId: ids.display,
+  total: 14,
+  codes: [
+    { code: 'duplicate_slot' as const, rejected: 12, firstAt: '2026-12-01T08:00:09.000Z', lastAt: '2026-12-01T09:41:00.000Z', lastDetail: 'the booking already earned a play in this occurrence of its slot on this display' },
+    { code: 'in_future' as const, rejected: 2, firstAt: '2026-12-01T08:10:00.000Z', lastAt: '2026-12-01T08:10:00.000Z', lastDetail: "startedAt is more than 120000 ms ahead of the server's clock" },
+  ],
 };
 
 // display commands

@@ -66,6 +66,7 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
       holdTtlSeconds: config.HOLD_TTL_SECONDS,
       bookingStartGraceSeconds: config.BOOKING_START_GRACE_SECONDS,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      playClockSkewMs: config.PLAY_CLOCK_SKEW_MS,
     };
     const publicServer = await listen(createApiV2App(deps), config.HOST, config.PORT);
     const internalServer = await listen(createApiV2InternalApp(deps), config.HOST, config.INTERNAL_PORT);

@@ -65,9 +65,9 @@ describe('what each caller sees of one two-display booking (rules from access.ts
     booking = made.body.id;
     const hour = new Date(Math.floor(Date.now() / 3600_000) * 3600_000);
     await api.sql`
-      insert into plays (play_id, display_id, booking_id, creative_id, started_at, duration_ms)
-      values (${randomUUID()}, ${dA}, ${booking}, ${mine}, ${hour}, 5000), (${randomUUID()}, ${dB}, ${booking}, ${mine}, ${hour}, 5000),
-             (${randomUUID()}, ${dB}, ${booking}, ${mine}, ${hour}, 5000)`;
+      insert into plays (play_id, display_id, booking_id, creative_id, started_at, duration_ms, audience_multiplier)
+      values (${randomUUID()}, ${dA}, ${booking}, ${mine}, ${hour}, 5000, 1), (${randomUUID()}, ${dB}, ${booking}, ${mine}, ${hour}, 5000, 1),
+             (${randomUUID()}, ${dB}, ${booking}, ${mine}, ${hour}, 5000, 1)`;
   });
   afterAll(async () => api?.close());
 
@@ -103,6 +103,13 @@ describe('what each caller sees of one two-display booking (rules from access.ts
     expect(await parts(who.opB)).toEqual([dB]);
     expect(await parts(who.advA)).toEqual([dA, dB].sort());
     expect(await parts(who.admin)).toEqual([dA, dB].sort());
+    // The price too: an operator sees its own share, never what the other operator earns.
+    const whole = (await api.call('GET', `/bookings/${booking}`, who.advA)).body;
+    const share = (id: string) => whole.displays.find((d: { displayId: string }) => d.displayId === id).price as number;
+    expect(whole.priceTotal).toBe(share(dA) + share(dB));
+    expect((await api.call('GET', `/bookings/${booking}`, who.opA)).body.priceTotal).toBe(share(dA));
+    expect((await api.call('GET', `/bookings/${booking}`, who.opB)).body.priceTotal).toBe(share(dB));
+    expect((await api.call('GET', `/bookings/${booking}`, who.admin)).body.priceTotal).toBe(whole.priceTotal);
 
     const from = new Date(Date.now() - 2 * 3600_000).toISOString();
     const to = new Date(Date.now() + 3600_000).toISOString();
@@ -115,6 +122,9 @@ describe('what each caller sees of one two-display booking (rules from access.ts
     expect(await plays(who.advA)).toEqual({ [dA]: 1, [dB]: 2 });
     expect(await plays(who.admin)).toEqual({ [dA]: 1, [dB]: 2 });
     expect(await plays(who.advB)).toBe(404);
+    const reportPrice = async (caller: Caller) => (await api.call('GET', `/bookings/${booking}/plays?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`, caller)).body.price;
+    expect(await reportPrice(who.opA)).toBe(share(dA));
+    expect(await reportPrice(who.advA)).toBe(whole.priceTotal);
   });
 
   it('admins see and change anyone’s creatives; advertisers only their own', async () => {

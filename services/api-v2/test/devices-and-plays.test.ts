@@ -26,14 +26,14 @@ beforeAll(async () => {
   const [c] = await db`insert into creatives (owner_id, name, type, body, duration_ms) values (${adv.userId}, 'card', 'text', 'Hello', 5000) returning id`;
   creativeId = c!.id;
   const [b] = await db`
-    insert into bookings (advertiser_id, creative_id, starts_at, ends_at, status, price_total, currency)
-    values (${adv.userId}, ${creativeId}, now() - interval '2 hours', now() + interval '2 hours', 'booked', 1000, 'EUR') returning id`;
+    insert into bookings (advertiser_id, creative_id, starts_at, ends_at, status, price_total, currency, confirmed_at)
+    values (${adv.userId}, ${creativeId}, now() - interval '8 hours', now() + interval '2 hours', 'booked', 1000, 'EUR', now() - interval '8 hours') returning id`;
   bookingId = b!.id;
   // The rows POST /bookings writes: the booking's part on the display, and the slot it occupies.
   await db`insert into booking_displays (booking_id, display_id, slot, price, window_count) values (${bookingId}, ${display.id}, 0, 1000, 1)`;
   await db`insert into booking_slots (booking_id, display_id, slot, during)
-    values (${bookingId}, ${display.id}, 0, tstzrange(now() - interval '2 hours', now() + interval '2 hours'))`;
-  await db`insert into booking_display_creatives (booking_id, display_id, creative_id, since) values (${bookingId}, ${display.id}, ${creativeId}, now() - interval '2 hours')`;
+    values (${bookingId}, ${display.id}, 0, tstzrange(now() - interval '8 hours', now() + interval '2 hours'))`;
+  await db`insert into booking_display_creatives (booking_id, display_id, creative_id, since) values (${bookingId}, ${display.id}, ${creativeId}, now() - interval '8 hours')`;
 });
 afterAll(async () => {
   await db?.end();
@@ -212,7 +212,10 @@ describe('proof of play', () => {
     const foreign = play(new Date(), { bookingId: randomUUID() });
     const mixed = await internal('POST', `/internal/displays/${display.id}/plays`, { plays: [...batch, { playId: 'garbage' }, foreign] });
     expect(mixed.body.acceptedPlayIds).toHaveLength(3);
-    expect(mixed.body.rejected.map((r: { playId: string }) => r.playId).sort()).toEqual(['garbage', foreign.playId].sort());
+    expect(mixed.body.rejected).toEqual([
+      { playId: 'garbage', code: 'malformed', detail: expect.stringContaining('playId') },
+      { playId: foreign.playId, code: 'unknown_booking', detail: expect.any(String) },
+    ]);
     const [{ n }] = (await db`select count(*)::int as n from plays where booking_id = ${bookingId}`) as unknown as [{ n: number }];
     expect(n).toBe(3);
 
@@ -221,6 +224,7 @@ describe('proof of play', () => {
     const report = await api(h.v2, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}&bucket=hour`, undefined, adv.auth);
     expect(report.status).toBe(200);
     expect(report.body.totals).toEqual({ plays: 3, impressions: 7.5 });
+    expect(report.body.displays[0]).toMatchObject({ displayId: display.id, name: 'Lobby', price: 1000, plays: 3, impressions: 7.5, creatives: [{ creativeId, plays: 3, impressions: 7.5 }] });
     expect(report.body.displays[0].buckets).toEqual([
       { start: hourStart.toISOString(), plays: 2, impressions: 5 },
       { start: new Date(hourStart.getTime() + HOUR).toISOString(), plays: 1, impressions: 2.5 },
@@ -232,19 +236,29 @@ describe('proof of play', () => {
     expect((await api(h.v2, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}`, undefined, otherOp.auth)).status).toBe(404);
   });
 
-  it('reports by creative too: plays of a swapped-in creative in the same hour stay one bucket per display', async () => {
+  it('reports by creative too: plays across a swap stay one bucket per display, each with the creative shown', async () => {
     const hour = new Date(Math.floor(Date.now() / HOUR) * HOUR - 5 * HOUR);
-    const swappedIn = randomUUID();
-    const batch = [play(new Date(hour.getTime() + 1_000)), play(new Date(hour.getTime() + 2_000), { creativeId: swappedIn }), play(new Date(hour.getTime() + 3_000), { creativeId: swappedIn })];
-    expect((await internal('POST', `/internal/displays/${display.id}/plays`, { plays: batch })).body.acceptedPlayIds).toHaveLength(3);
-    const from = hour.toISOString();
-    const to = new Date(hour.getTime() + HOUR).toISOString();
-    const report = await api(h.v2, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}&bucket=hour`, undefined, adv.auth);
-    expect(report.body.displays).toEqual([{ displayId: display.id, audienceMultiplier: 2.5, plays: 3, impressions: 7.5, buckets: [{ start: from, plays: 3, impressions: 7.5 }] }]);
-    expect(report.body.creatives.sort((a: { plays: number }, b: { plays: number }) => a.plays - b.plays)).toEqual([
-      { creativeId, plays: 1, impressions: 2.5 },
-      { creativeId: swappedIn, plays: 2, impressions: 5 },
-    ]);
+    const [c] = await db`insert into creatives (owner_id, name, type, body, duration_ms) values (${adv.userId}, 'card 2', 'text', 'Hi', 5000) returning id`;
+    const swappedIn = c!.id as string;
+    await db`insert into booking_display_creatives (booking_id, display_id, creative_id, since) values (${bookingId}, ${display.id}, ${swappedIn}, ${new Date(hour.getTime() + 30_000)})`;
+    try {
+      // Slot 0 starts every whole minute: one play before the swap, two after.
+      const batch = [play(new Date(hour.getTime() + 1_000)), play(new Date(hour.getTime() + 60_000), { creativeId: swappedIn }), play(new Date(hour.getTime() + 120_000), { creativeId: swappedIn })];
+      expect((await internal('POST', `/internal/displays/${display.id}/plays`, { plays: batch })).body.acceptedPlayIds).toHaveLength(3);
+      const from = hour.toISOString();
+      const to = new Date(hour.getTime() + HOUR).toISOString();
+      const report = await api(h.v2, 'GET', `/bookings/${bookingId}/plays?from=${from}&to=${to}&bucket=hour`, undefined, adv.auth);
+      expect(report.body.displays).toMatchObject([{ displayId: display.id, plays: 3, impressions: 7.5, buckets: [{ start: hour.toISOString(), plays: 3, impressions: 7.5 }] }]);
+      const byPlays = (a: { plays: number }, b: { plays: number }) => a.plays - b.plays;
+      const expected = [
+        { creativeId, plays: 1, impressions: 2.5 },
+        { creativeId: swappedIn, plays: 2, impressions: 5 },
+      ];
+      expect(report.body.creatives.sort(byPlays)).toEqual(expected);
+      expect(report.body.displays[0].creatives.sort(byPlays)).toEqual(expected);
+    } finally {
+      await db`delete from booking_display_creatives where creative_id = ${swappedIn}`;
+    }
   });
 
   it('refuses bad report queries and bad batches', async () => {

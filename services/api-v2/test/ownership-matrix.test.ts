@@ -74,6 +74,8 @@ function fixture(method: string, path: string): { owner: 'operator' | 'advertise
       return { owner: 'operator', id: ids.pendingDisplay!, url: at(path), body: { name: 'renamed' } };
     case 'POST /displays/{id}/commands':
       return { owner: 'operator', id: ids.pendingDisplay!, url: at(path), body: { kind: 'reload' } };
+    case 'GET /displays/{id}/play-rejections':
+      return { owner: 'operator', id: ids.pendingDisplay!, url: at(path) };
     case 'GET /displays/{id}/availability':
       return { owner: 'operator', id: ids.pendingDisplay!, url: (id) => `/displays/${id}/availability?${window}` };
     case 'GET /bookings/{id}':

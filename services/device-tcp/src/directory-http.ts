@@ -31,7 +31,6 @@ import {
   type CommandResult,
   type DisplayDirectory,
   type IngestResult,
-  type PlayRecord,
   type Playlist,
   type PresenceEvent,
 } from './directory.ts';
@@ -147,13 +146,13 @@ export class HttpDisplayDirectory implements DisplayDirectory {
     return body!.versions;
   }
 
-  async ingestPlays(displayId: string, plays: PlayRecord[]): Promise<IngestResult> {
+  async ingestPlays(displayId: string, plays: readonly unknown[]): Promise<IngestResult> {
     // Idempotent by playId, so retrying a timed-out call is safe.
     const { body } = await this.call<PlaysIngestRequest, typeof PlaysIngestAnswerSchema>(PlaysIngestAnswerSchema, {
       method: 'POST',
       path: `/internal/displays/${encodeURIComponent(displayId)}/plays`,
       breakerKey: 'plays',
-      body: { plays },
+      body: { plays: [...plays] },
       idempotent: true,
       timeoutMs: 5_000,
     });

@@ -8,7 +8,6 @@ import type {
   HandshakeAnswer,
   HandshakeHello,
   Playlist,
-  PlayRecord,
   PlaysIngestAnswer,
   PresenceEvent,
 } from '@marquee/service-kit';
@@ -44,7 +43,8 @@ export interface DisplayDirectory {
   getPlaylist(displayId: string): Promise<Playlist | null>;
   /** Current playlist versions for many displays at once (heals missed bus messages); absent = none. */
   getPlaylistVersions(displayIds: string[]): Promise<Record<string, number>>;
-  ingestPlays(displayId: string, plays: PlayRecord[]): Promise<IngestResult>;
+  /** Records as the display sent them (each judged by api-v2 against PlayRecordSchema). */
+  ingestPlays(displayId: string, plays: readonly unknown[]): Promise<IngestResult>;
   reportPresence(events: PresenceEvent[]): Promise<void>;
   reportCommandResult(displayId: string, result: CommandResult): Promise<void>;
 }

@@ -32,8 +32,7 @@ function sim(on: RunningDeviceTcp, lines: string[] = []) {
     displayId: display.id,
     secret: display.secret,
     plays: true,
-    // The simulator follows the loop's time origin: slot 0 comes once per loop, so run it fast.
-    speed: 60,
+    // Real time (plays at another speed are not plays api-v2 would count): the loop is short instead.
     batchEveryMs: 200,
     reconnect: false,
     log: (l) => lines.push(l),
@@ -52,12 +51,13 @@ beforeAll(async () => {
   db = postgres(p.db.url, { max: 2, onnotice: () => {} });
   op = await signUpAndLogIn(p.apiV2.url, 'operator');
   const adv = await signUpAndLogIn(p.apiV2.url, 'advertiser');
-  display = await createDisplay(p.apiV2.url, op.auth, { name: 'Foyer', location: { lat: 48.1, lng: 11.6 }, audienceMultiplier: 1 });
+  // Two slots of 1 s: the booking's slot 0 comes every 2 s.
+  display = await createDisplay(p.apiV2.url, op.auth, { name: 'Foyer', location: { lat: 48.1, lng: 11.6 }, audienceMultiplier: 1, loop: { lengthMs: 2_000, slotCount: 2 } });
   // A running booking in slot 0 (inserted directly: the booking flow is api-v2's own concern).
-  const [c] = await db`insert into creatives (owner_id, name, type, body, duration_ms) values (${adv.userId}, 'card', 'text', 'Hello', 5000) returning id`;
+  const [c] = await db`insert into creatives (owner_id, name, type, body, duration_ms) values (${adv.userId}, 'card', 'text', 'Hello', 1000) returning id`;
   const [b] = await db`
-    insert into bookings (advertiser_id, creative_id, starts_at, ends_at, status, price_total, currency)
-    values (${adv.userId}, ${c!.id}, now() - interval '1 hour', now() + interval '3 hours', 'booked', 1000, 'EUR') returning id`;
+    insert into bookings (advertiser_id, creative_id, starts_at, ends_at, status, price_total, currency, confirmed_at)
+    values (${adv.userId}, ${c!.id}, now() - interval '1 hour', now() + interval '3 hours', 'booked', 1000, 'EUR', now() - interval '1 hour') returning id`;
   await db`insert into booking_slots (booking_id, display_id, slot, during)
     values (${b!.id}, ${display.id}, 0, tstzrange(now() - interval '1 hour', now() + interval '3 hours'))`;
   await db`insert into booking_displays (booking_id, display_id, slot, price, window_count) values (${b!.id}, ${display.id}, 0, 1000, 1)`;
@@ -82,18 +82,24 @@ describe('device-tcp with the real api-v2', () => {
     await until(async () => (await presence()).online, 10_000);
 
     const before = d.playlistVersion;
-    const patched = await api(p.apiV2.url, 'PATCH', `/displays/${display.id}`, { loop: { lengthMs: 120_000, slotCount: 6 } }, op.auth);
+    // One slot of 2 s instead of two of 1 s: each old occurrence of slot 0 lies in exactly one new
+    // one, so plays judged before and after the change are all valid.
+    const patched = await api(p.apiV2.url, 'PATCH', `/displays/${display.id}`, { loop: { lengthMs: 2_000, slotCount: 1 } }, op.auth);
     expect(patched.status).toBe(200);
     await until(() => d.playlistVersion > before, 10_000);
-    expect(lines.some((l) => l.includes('6 slots × 20 s'))).toBe(true);
+    const changedAt = new Date();
+    expect(lines.some((l) => l.includes('1 slots × 2 s'))).toBe(true);
     // The ack travels back as presence: api-v2 sees the display is no longer behind.
     await until(async () => {
       const pr = await presence();
       return pr.appliedVersion === d.playlistVersion && pr.playlistVersion === d.playlistVersion;
     }, 10_000);
 
-    await until(async () => Number((await db`select count(*)::int as n from plays where display_id = ${display.id}`)[0]!.n) >= 2, 15_000);
+    await until(async () => Number((await db`select count(*)::int as n from plays where display_id = ${display.id} and started_at > ${changedAt}`)[0]!.n) >= 2, 15_000);
+    await until(() => d.client.unackedPlays === 0, 10_000);
+    // Every play the simulator reported is one api-v2 counts.
     expect(d.stats.playsRejected).toBe(0);
+    expect(await db`select code, rejected from play_rejections where display_id = ${display.id}`).toEqual([]);
   });
 
   it('delivers an operator command and reports its result back to api-v2', async () => {

@@ -146,9 +146,9 @@ describe('proof of play', () => {
     expect(new Set(ack.accepted as string[])).toEqual(new Set(good.map((p) => p.playId)));
     expect(ack.rejected).toEqual(
       expect.arrayContaining([
-        { playId: invalid.playId, reason: 'invalid' },
-        { playId: refused.playId, reason: 'unknown_booking' },
-        { playId: notUuid.playId, reason: 'invalid' },
+        { playId: invalid.playId, code: 'malformed', detail: expect.stringContaining('durationMs') },
+        { playId: refused.playId, code: 'unknown_booking', detail: expect.any(String) },
+        { playId: notUuid.playId, code: 'malformed', detail: expect.stringContaining('bookingId') },
       ]),
     );
     expect(ack.retryAfterMs).toBeUndefined();

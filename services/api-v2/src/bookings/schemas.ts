@@ -73,7 +73,7 @@ export const BookingSchema = z
     endsAt: z.string(),
     daypart: DaypartSchema.nullable(),
     holdExpiresAt: z.string().nullable().openapi({ description: 'Set while held: after this instant the hold is released' }),
-    priceTotal: z.number().int().openapi({ description: 'Minor units of `currency`' }),
+    priceTotal: z.number().int().openapi({ description: 'Minor units of `currency`; an operator sees only the part of the price on its own displays' }),
     currency: z.string().length(3),
     displays: z.array(
       z.object({

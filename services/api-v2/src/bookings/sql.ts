@@ -31,6 +31,8 @@ interface BookingDisplayRow {
   may_show: boolean;
   approval_state: 'pending' | 'approved' | 'rejected' | null;
   approval_reason: string | null;
+  /** How many parts the booking has in all, visible or not. */
+  parts: number;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -50,13 +52,19 @@ export async function representBookings(sql: Queryable, rows: BookingRow[], user
     select bd.booking_id, bd.display_id, bd.slot, bd.price, bd.window_count, ${creativeMayShow(sql)} as may_show,
       ca.state as approval_state, ca.reason as approval_reason,
       (select bdc.creative_id from booking_display_creatives bdc
-       where bdc.booking_id = bd.booking_id and bdc.display_id = bd.display_id order by bdc.since desc limit 1) as shown_creative_id
+       where bdc.booking_id = bd.booking_id and bdc.display_id = bd.display_id order by bdc.since desc limit 1) as shown_creative_id,
+      (select count(*)::int from booking_displays x where x.booking_id = bd.booking_id) as parts
     from booking_displays bd join displays d on d.id = bd.display_id join bookings b on b.id = bd.booking_id
       left join creative_approvals ca on ca.operator_id = d.operator_id and ca.creative_id = b.creative_id
     where bd.booking_id = any(${ids}::uuid[]) and ${bookingDisplayVisible(sql, user)}
     order by bd.booking_id, bd.display_id`;
   const byBooking = new Map<string, BookingDisplayRow[]>();
   for (const p of parts) byBooking.set(p.booking_id, [...(byBooking.get(p.booking_id) ?? []), p]);
+  // A caller who sees only some parts (an operator of some of the displays) sees only their price.
+  const priceOf = (r: BookingRow) => {
+    const seen = byBooking.get(r.id) ?? [];
+    return seen.length > 0 && seen.length < seen[0]!.parts ? seen.reduce((n, p) => n + Number(p.price), 0) : Number(r.price_total);
+  };
   return rows.map((r) => ({
     id: r.id,
     advertiserId: r.advertiser_id,
@@ -66,7 +74,7 @@ export async function representBookings(sql: Queryable, rows: BookingRow[], user
     endsAt: r.ends_at.toISOString(),
     daypart: r.daypart,
     holdExpiresAt: r.status === 'held' ? iso(r.hold_expires_at) : null,
-    priceTotal: Number(r.price_total),
+    priceTotal: priceOf(r),
     currency: r.currency.trim(),
     displays: (byBooking.get(r.id) ?? []).map((p) => ({
       displayId: p.display_id,

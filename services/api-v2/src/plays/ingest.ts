@@ -1,37 +1,115 @@
-import type { PlayRecord, PlaysIngestAnswer, Sql } from '@marquee/service-kit';
+import { PlayRecordSchema, type PlayRecord, type PlayRejectionCode, type PlaysIngestAnswer, type RejectedPlay, type Sql } from '@marquee/service-kit';
+import { countRejections, judgeAndStore, PLAY_TIMING_TOLERANCE_MS, type Verdict } from './sql.ts';
+
+export interface PlayIngestOptions {
+  /** PLAY_CLOCK_SKEW_MS: how far a display's clock may be off (future, window and slot checks). */
+  clockSkewMs: number;
+  /** Counts rejected plays by code (Prometheus `plays_rejected_total{code}`), after commit. */
+  onRejected?: (code: PlayRejectionCode, count: number) => void;
+  now?: Date;
+}
 
 /**
- * Stores a batch of plays from one display in one statement, once each: the device's play id is
- * the primary key, so a re-delivered play is a no-op but still reported accepted (the display may
- * then delete it). A play is refused if its booking never occupied this display. The caller
- * acknowledges only after this resolves, i.e. after commit.
+ * The one place a display's plays are judged and stored (proof of play is money). Every play of
+ * the batch gets exactly one answer: accepted (stored now, or already stored: a re-sent play is
+ * never counted twice) or rejected with a code (docs/display-protocol.md, "Plays"). Judged
+ * set-based in one statement, in this order, the first failing rule naming the code:
+ *
+ * - `malformed`: fails PlayRecordSchema, or its playId is already another display's play;
+ * - `unknown_booking`: no such booking, or it has no part on this display;
+ * - `not_confirmed`: not confirmed at startedAt (a hold, confirmed later, or cancelled before it);
+ * - `in_future`: startedAt > now + skew;
+ * - `outside_window`: startedAt not within skew of the booking's windows on this display (its
+ *   dayparts in the display's timezone, as booking_slots stores them);
+ * - `wrong_slot`: startedAt not within skew of an occurrence of the booking's slot, occurrence k
+ *   being [k·slotMs, (k+1)·slotMs) from the Unix epoch (the loop's anchor);
+ * - `wrong_creative`: not the creative the booking showed on this display at startedAt
+ *   (booking_display_creatives);
+ * - `bad_duration`: not 0 < durationMs ≤ slotMs + PLAY_TIMING_TOLERANCE_MS;
+ * - `not_billable`: an emergency was in force on the display at startedAt;
+ * - `duplicate_slot`: the booking already earned a play in that occurrence on this display (a
+ *   stored play, or an earlier one of this batch);
+ * - `overlap`: overlaps (by more than the tolerance) a stored play of this display or an earlier
+ *   candidate of this batch.
+ *
+ * Batches of one display are judged one at a time (a transaction-scoped advisory lock), so two
+ * batches in flight cannot both earn one occurrence; the unique index plays_one_per_occurrence
+ * backs that up. Rejections are counted per display and code in play_rejections.
  */
-export async function ingestPlays(sql: Sql, displayId: string, plays: readonly PlayRecord[]): Promise<PlaysIngestAnswer> {
-  if (plays.length === 0) return { acceptedPlayIds: [], rejected: [] };
-  const valid = await sql<{ play_id: string }[]>`
-    with input as (
-      select * from unnest(
-        ${plays.map((p) => p.playId)}::uuid[],
-        ${plays.map((p) => p.bookingId)}::uuid[],
-        ${plays.map((p) => p.creativeId)}::uuid[],
-        ${plays.map((p) => p.startedAt)}::timestamptz[],
-        ${plays.map((p) => p.durationMs)}::int[]
-      ) as t(play_id, booking_id, creative_id, started_at, duration_ms)
-    ),
-    valid as (
-      select distinct on (i.play_id) i.* from input i
-      where exists (select 1 from booking_slots bs where bs.booking_id = i.booking_id and bs.display_id = ${displayId})
-    ),
-    inserted as (
-      insert into plays (play_id, display_id, booking_id, creative_id, started_at, duration_ms)
-      select play_id, ${displayId}, booking_id, creative_id, started_at, duration_ms from valid
-      on conflict (play_id) do nothing
-      returning play_id
-    )
-    select play_id from valid`;
-  const accepted = new Set(valid.map((r) => r.play_id));
-  return {
-    acceptedPlayIds: [...accepted],
-    rejected: plays.filter((p) => !accepted.has(p.playId)).map((p) => ({ playId: p.playId, reason: 'no booking of this display has that id' })),
-  };
+export async function ingestPlays(sql: Sql, displayId: string, raw: readonly unknown[], opts: PlayIngestOptions): Promise<PlaysIngestAnswer> {
+  const malformed: RejectedPlay[] = [];
+  const wellFormed: PlayRecord[] = [];
+  for (const r of raw) {
+    const parsed = PlayRecordSchema.safeParse(r);
+    if (parsed.success) wellFormed.push(parsed.data);
+    else {
+      const issue = parsed.error.issues[0];
+      const playId = (r as { playId?: unknown } | null)?.playId;
+      malformed.push({ playId: String(playId ?? ''), code: 'malformed', detail: `${issue?.path.join('.') || 'play'}: ${issue?.message ?? 'invalid'}` });
+    }
+  }
+  const now = opts.now ?? new Date();
+  const skew = opts.clockSkewMs;
+  const judged = new Map<string, RejectedPlay | null>();
+  if (raw.length > 0) {
+    await sql.begin(async (tx) => {
+      if (wellFormed.length > 0) {
+        await tx`select pg_advisory_xact_lock(hashtextextended(${'plays:' + displayId}, 0))`;
+        for (const v of await judgeAndStore(tx, displayId, wellFormed, now, skew)) {
+          if (v.unanswered) continue; // lost a race the lock should prevent: the display sends it again
+          judged.set(v.play_id, v.code === null ? null : { playId: v.play_id, code: v.code, detail: describe(v.code, v, skew) });
+        }
+      }
+      const refused = [...malformed, ...[...judged.values()].filter((r): r is RejectedPlay => r !== null)];
+      if (refused.length > 0) await countRejections(tx, displayId, refused);
+    });
+  }
+  // Answers in the order the display sent its plays.
+  const acceptedPlayIds: string[] = [];
+  const rejected: RejectedPlay[] = [...malformed];
+  for (const p of wellFormed) {
+    const verdict = judged.get(p.playId.toLowerCase());
+    if (verdict === undefined) continue;
+    judged.delete(p.playId.toLowerCase());
+    if (verdict === null) acceptedPlayIds.push(p.playId);
+    else rejected.push({ ...verdict, playId: p.playId });
+  }
+  if (opts.onRejected) for (const [code, count] of countByCode(rejected)) opts.onRejected(code, count);
+  return { acceptedPlayIds, rejected };
+}
+
+function countByCode(rows: readonly RejectedPlay[]): Map<PlayRejectionCode, number> {
+  const counts = new Map<PlayRejectionCode, number>();
+  for (const r of rows) counts.set(r.code, (counts.get(r.code) ?? 0) + 1);
+  return counts;
+}
+
+/** The sentence a display logs next to a rejection code. */
+function describe(code: PlayRejectionCode, v: Verdict, skewMs: number): string {
+  const slotMs = Number(v.slot_ms);
+  const slot = `${Math.round(slotMs * 1000) / 1000} ms`;
+  switch (code) {
+    case 'malformed':
+      return 'this playId is already a play of another display';
+    case 'unknown_booking':
+      return 'no booking with this id has a part on this display';
+    case 'not_confirmed':
+      return 'the booking was not confirmed at startedAt (a hold, confirmed later, or cancelled before)';
+    case 'in_future':
+      return `startedAt is more than ${skewMs} ms ahead of the server's clock`;
+    case 'outside_window':
+      return `startedAt is not within ${skewMs} ms of the booking's time on this display`;
+    case 'wrong_slot':
+      return `startedAt is not within ${skewMs} ms of an occurrence of the booking's slot ${v.slot} (slots of ${slot} from the Unix epoch)`;
+    case 'wrong_creative':
+      return 'not the creative this booking showed on this display at startedAt';
+    case 'bad_duration':
+      return `durationMs must be more than 0 and at most ${slotMs + PLAY_TIMING_TOLERANCE_MS} (the slot is ${slot})`;
+    case 'not_billable':
+      return 'an emergency message was on this display at startedAt';
+    case 'duplicate_slot':
+      return 'the booking already earned a play in this occurrence of its slot on this display';
+    case 'overlap':
+      return 'overlaps another play of this display';
+  }
 }

@@ -1,11 +1,13 @@
 /**
- * `plays` (protocol §5): proof of play, relayed to api-v2. Only plays api-v2 committed are acked;
- * invalid and refused ones are rejected by playId; the rest the display resends later.
+ * `plays` (protocol §5): proof of play, relayed to api-v2, which judges every record (malformed
+ * ones too, so they are counted per display like any rejection). Only plays api-v2 committed are
+ * acked; rejected ones are listed with their code; the rest the display resends later. A record
+ * without a usable playId cannot be answered and is dropped here.
  */
 import { DirectoryUnavailableError } from '../directory.ts';
 import { jitter } from '../limits.ts';
 import type { TypedMessage } from '../protocol/framing.ts';
-import { playRecordSchema, playsSchema, type PlayRecord } from '../protocol/messages.ts';
+import { playsSchema } from '../protocol/messages.ts';
 import type { Session } from '../session.ts';
 
 const MAX_PLAYS_IN_FLIGHT = 2;
@@ -19,47 +21,33 @@ export async function plays(session: Session, msg: TypedMessage): Promise<void> 
     return session.sendError('invalid_message', `more than ${options.maxPlaysPerBatch} plays in one batch`, false, { ref: 'plays' });
   }
   const metrics = deps.metrics;
-  const valid: PlayRecord[] = [];
-  const rejected: { playId: string; reason: string }[] = [];
-  const seen = new Set<string>();
+  // The first record of each playId (a display may repeat one within a batch).
+  const byPlayId = new Map<string, unknown>();
   for (const raw of records) {
-    const parsed = playRecordSchema.safeParse(raw);
     const playId = (raw as { playId?: unknown } | null)?.playId;
-    if (!parsed.success) {
-      if (typeof playId === 'string' && playId.length <= 128) rejected.push({ playId, reason: 'invalid' });
-      continue;
-    }
-    if (seen.has(parsed.data.playId)) continue;
-    seen.add(parsed.data.playId);
-    valid.push(parsed.data);
+    if (typeof playId === 'string' && playId.length > 0 && playId.length <= 128 && !byPlayId.has(playId)) byPlayId.set(playId, raw);
   }
-  metrics?.plays.inc({ outcome: 'invalid' }, rejected.length);
+  metrics?.plays.inc({ outcome: 'unanswerable' }, records.length - byPlayId.size);
   session.recordSeen();
-  if (valid.length === 0) return void session.send({ type: 'plays_ack', batchId, accepted: [], rejected });
+  if (byPlayId.size === 0) return void session.send({ type: 'plays_ack', batchId, accepted: [], rejected: [] });
   if (session.playsInFlight >= MAX_PLAYS_IN_FLIGHT) {
-    metrics?.plays.inc({ outcome: 'deferred' }, valid.length);
-    return void session.send({ type: 'plays_ack', batchId, accepted: [], rejected, retryAfterMs: 1_000 });
+    metrics?.plays.inc({ outcome: 'deferred' }, byPlayId.size);
+    return void session.send({ type: 'plays_ack', batchId, accepted: [], rejected: [], retryAfterMs: 1_000 });
   }
   session.playsInFlight++;
   try {
-    const result = await deps.directory.ingestPlays(session.displayId, valid);
-    const accepted = result.acceptedPlayIds.filter((id) => seen.has(id));
-    const refused = result.rejected.filter((r) => seen.has(r.playId));
+    const result = await deps.directory.ingestPlays(session.displayId, [...byPlayId.values()]);
+    const accepted = result.acceptedPlayIds.filter((id) => byPlayId.has(id));
+    const rejected = result.rejected.filter((r) => byPlayId.has(r.playId));
     metrics?.plays.inc({ outcome: 'accepted' }, accepted.length);
-    metrics?.plays.inc({ outcome: 'rejected' }, refused.length);
-    const unanswered = valid.length - accepted.length - refused.length;
-    session.send({
-      type: 'plays_ack',
-      batchId,
-      accepted,
-      rejected: [...rejected, ...refused],
-      ...(unanswered > 0 ? { retryAfterMs: 5_000 } : {}),
-    });
+    metrics?.plays.inc({ outcome: 'rejected' }, rejected.length);
+    const unanswered = byPlayId.size - accepted.length - rejected.length;
+    session.send({ type: 'plays_ack', batchId, accepted, rejected, ...(unanswered > 0 ? { retryAfterMs: 5_000 } : {}) });
   } catch (err) {
     deps.logger.warn({ err: String(err), displayId: session.displayId }, 'plays not recorded');
-    metrics?.plays.inc({ outcome: 'deferred' }, valid.length);
+    metrics?.plays.inc({ outcome: 'deferred' }, byPlayId.size);
     const retryAfterMs = err instanceof DirectoryUnavailableError ? err.retryAfterMs : 5_000;
-    session.send({ type: 'plays_ack', batchId, accepted: [], rejected, retryAfterMs: jitter(retryAfterMs) });
+    session.send({ type: 'plays_ack', batchId, accepted: [], rejected: [], retryAfterMs: jitter(retryAfterMs) });
   } finally {
     session.playsInFlight--;
   }

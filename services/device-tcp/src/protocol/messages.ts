@@ -1,6 +1,6 @@
 /** Message shapes of protocol v1 (docs/display-protocol.md §5–§6, §9). */
 import { z } from 'zod';
-import { PlayRecordSchema } from '@marquee/service-kit';
+import type { RejectedPlay } from '@marquee/service-kit';
 import type { Playlist } from '../directory.ts';
 import type { TypedMessage } from './framing.ts';
 
@@ -28,10 +28,9 @@ export const heartbeatSchema = z.object({ type: z.literal('heartbeat'), playlist
 export const playlistAckSchema = z.object({ type: z.literal('playlist_ack'), version });
 
 /**
- * A play record goes on to api-v2 as is, so the protocol's schema is the kit's contract (every id
- * a UUID): a record that api-v2 would refuse is rejected here already, as `invalid`.
+ * A play record goes on to api-v2 as the display sent it: the protocol's record is the kit's
+ * PlayRecordSchema, which api-v2 checks (a record off it is rejected `malformed`).
  */
-export const playRecordSchema = PlayRecordSchema;
 export type { PlayRecord } from '@marquee/service-kit';
 
 /** The batch envelope is checked strictly; single plays are checked one by one so one bad record does not sink the batch. */
@@ -112,7 +111,8 @@ export interface PlaysAckMessage {
   type: 'plays_ack';
   batchId: string;
   accepted: string[];
-  rejected: { playId: string; reason: string }[];
+  /** The kit's contract: `{ playId, code, detail }` (docs/display-protocol.md, "Plays"). */
+  rejected: RejectedPlay[];
   retryAfterMs?: number;
 }
 

@@ -12,6 +12,7 @@ import type {
   PresenceEvent,
 } from '../../src/directory.ts';
 import { DirectoryUnavailableError } from '../../src/directory.ts';
+import { PlayRecordSchema, type RejectedPlay } from '@marquee/service-kit';
 
 const hex = (n: number, digits: number) => n.toString(16).padStart(digits, '0');
 /**
@@ -126,13 +127,20 @@ export class MemoryDirectory implements DisplayDirectory {
     return out;
   }
 
-  async ingestPlays(displayId: string, plays: PlayRecord[]): Promise<IngestResult> {
+  async ingestPlays(displayId: string, records: readonly unknown[]): Promise<IngestResult> {
     this.calls.ingestPlays++;
     this.check();
     const acceptedPlayIds: string[] = [];
-    const rejected: { playId: string; reason: string }[] = [];
-    for (const p of plays) {
-      if (this.rejectBookings.has(p.bookingId)) rejected.push({ playId: p.playId, reason: 'unknown_booking' });
+    const rejected: RejectedPlay[] = [];
+    for (const raw of records) {
+      const parsed = PlayRecordSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        rejected.push({ playId: String((raw as { playId?: unknown }).playId), code: 'malformed', detail: `${issue.path.join('.')}: ${issue.message}` });
+        continue;
+      }
+      const p = parsed.data;
+      if (this.rejectBookings.has(p.bookingId)) rejected.push({ playId: p.playId, code: 'unknown_booking', detail: 'no booking with this id has a part on this display' });
       else {
         this.plays.set(p.playId, p);
         acceptedPlayIds.push(p.playId);
