@@ -1,9 +1,11 @@
 /**
  * Issue 12.6: bad input that used to get a 5xx (or worse), each sent through the local edge to
  * the real services as a client would: a NUL character in a string field, JSON nested thousands
- * deep, and a 413 that must not poison the next request on the same keep-alive connection.
+ * deep, a 413 that must not poison the next request on the same keep-alive connection, and a
+ * password length the OpenAPI documents allowed but the account service refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD_MAX_LENGTH } from '@marquee/service-kit';
 import { api } from '../support/http.ts';
 import { startEdgePlatform, type EdgePlatform } from '../support/edge-platform.ts';
 import { uniqueName } from '../support/infra.ts';
@@ -129,4 +131,23 @@ describe('a 413 on a keep-alive connection through the edge', () => {
     expect(outcomes.other).toEqual([]);
     expect(outcomes.next200 + outcomes.closedAfter413).toBe(tries);
   }, 180_000);
+});
+
+describe('the longest password', () => {
+  it('is the one the OpenAPI documents (v2 and v1) say, and the account service takes exactly that', async () => {
+    const v2Doc = (await api(ep.v2, 'GET', '/openapi.json')).body;
+    const v1Doc = (await api(ep.v1, 'GET', '/openapi.json')).body;
+    for (const schema of ['Signup', 'Login']) expect(v2Doc.components.schemas[schema].properties.password.maxLength, schema).toBe(PASSWORD_MAX_LENGTH);
+    expect(v1Doc.components.schemas.V1Credentials.properties.password.maxLength).toBe(PASSWORD_MAX_LENGTH);
+
+    const longest = 'p'.repeat(PASSWORD_MAX_LENGTH - 1) + 'q';
+    const username = uniqueName('long-');
+    expect((await api(ep.v2, 'POST', '/auth/signup', { username, password: longest, accountType: 'advertiser' })).status).toBe(201);
+    expect((await api(ep.v2, 'POST', '/auth/login', { username, password: longest })).status).toBe(200);
+    const tooLong = await api(ep.v2, 'POST', '/auth/signup', { username: uniqueName('long-'), password: `${longest}x`, accountType: 'advertiser' });
+    expect(tooLong.status).toBe(422);
+    expect(tooLong.body.errors).toEqual([{ field: 'password', message: `must have at most ${PASSWORD_MAX_LENGTH} characters` }]);
+    const v1TooLong = await api(ep.v1, 'POST', '/signup', { username: uniqueName('long-'), password: `${longest}x` });
+    expect([v1TooLong.status, v1TooLong.body.message]).toEqual([400, `Check the request body: password must have at most ${PASSWORD_MAX_LENGTH} characters.`]);
+  });
 });
