@@ -1,7 +1,9 @@
 /**
  * 10 000 generated malformed HTTP requests across every route of api-v1 and api-v2 (taken from
  * their own /openapi.json): bad JSON, wrong types, huge headers and bodies, path traversal, wrong
- * methods, bad ids, bad tokens. Sent with autocannon. Expect zero 5xx, zero crashes, memory flat.
+ * methods, bad ids, bad tokens. Expect zero 5xx, zero crashes, memory flat. Then a pass through the
+ * local edge (http-edge-inputs.ts): NUL characters, 5 000-deep JSON and 413s on keep-alive
+ * connections; expect zero 5xx and zero 502 there too.
  */
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
@@ -9,6 +11,7 @@ import { startPlatform, type Platform } from '../bench/lib/platform.ts';
 import { sampleProc } from '../bench/lib/proc.ts';
 import { fmt, progress, type Figure } from '../bench/lib/report.ts';
 import { createDisplayViaApi, signUpAndLogIn } from '../bench/lib/seed.ts';
+import { runEdgeInputs } from './http-edge-inputs.ts';
 
 const TOTAL = 10_000;
 // RSS after each pass; the first half warms up (JIT, heap sizing), the second half must not grow.
@@ -141,7 +144,7 @@ export async function runHttpMalformed(logDir: string): Promise<Figure> {
   const platform: Platform = await startPlatform('chaos_http', { apiV1: true, logDir });
   try {
     const operator = await signUpAndLogIn(platform.apiV2Url, 'operator');
-    await createDisplayViaApi(platform.apiV2Url, operator);
+    const display = await createDisplayViaApi(platform.apiV2Url, operator);
     const v1Login = await fetch(`${platform.apiV1Url}/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -191,6 +194,9 @@ export async function runHttpMalformed(logDir: string): Promise<Figure> {
       }
       rssAfterPass.push(rss());
     }
+    const viaEdge = await runEdgeInputs({ v1: platform.apiV1Url!, v2: platform.apiV2Url }, { display: display.id }, { v1: v1Token, v2: operator.token });
+    const edge5xx = viaEdge.fiveXX.length;
+    const edge502 = viaEdge.badGateway + viaEdge.after413.badGateway;
     const alive = procs.every((p) => p.alive && p.exits.length === 0);
     const health = await Promise.all([platform.apiV2Url, platform.apiV1Url!].map(async (u) => (await fetch(`${u}/healthz`)).status));
     const total5xx = Object.entries(statusCodes).filter(([c]) => c.startsWith('5')).reduce((n, [, v]) => n + v, 0);
@@ -201,12 +207,15 @@ export async function runHttpMalformed(logDir: string): Promise<Figure> {
       id: 'C1',
       measure: '10 000 malformed HTTP requests across every route of api-v1 and api-v2',
       target: 'zero 5xx, zero crashes, memory flat',
-      result: `${fmt.int(answered)} answered + ${fmt.int(errors)} closed by the server without an answer; 5xx ${fmt.int(total5xx)}; crashes ${alive ? 0 : 'YES'}; RSS growth pass 4→8: ${Object.entries(growthMiB).map(([k, v]) => `${k} ${v.toFixed(1)} MiB`).join(', ')}`,
-      met: total5xx === 0 && alive && flat && health.every((s) => s === 200),
-      details: { routes: routes.length, generated: all.length, byKind, statusCodes, closedWithoutAnswer: errors, closedWithoutAnswerByKind: cut, noAnswerWithin10sByKind: unanswered, fiveXX, rssBefore, rssAfterPass, growthMiB, healthAfter: health },
+      result:
+        `${fmt.int(answered)} answered + ${fmt.int(errors)} closed by the server without an answer; 5xx ${fmt.int(total5xx)}; crashes ${alive ? 0 : 'YES'}; RSS growth pass 4→8: ${Object.entries(growthMiB).map(([k, v]) => `${k} ${v.toFixed(1)} MiB`).join(', ')}; ` +
+        `through the edge: ${fmt.int(viaEdge.requests)} NUL/5 000-deep/413 requests, 5xx ${edge5xx}, 502 ${edge502}, ${viaEdge.tries413} × 413 then a request on the same connection: ${viaEdge.after413.nextOk} answered 200, ${viaEdge.after413.closedByEdge} closed by the edge with Connection: close`,
+      met: total5xx === 0 && alive && flat && health.every((s) => s === 200) && edge5xx === 0 && edge502 === 0 && viaEdge.noAnswer === 0 && viaEdge.after413.other.length === 0,
+      details: { routes: routes.length, generated: all.length, byKind, statusCodes, closedWithoutAnswer: errors, closedWithoutAnswerByKind: cut, noAnswerWithin10sByKind: unanswered, fiveXX, rssBefore, rssAfterPass, growthMiB, healthAfter: health, viaEdge },
       method:
         `Routes from each service's /openapi.json (${routes.length} method+path pairs incl. /healthz, /readyz, /metrics); for each, 9 kinds of wrongness cycled with bad path ids, ` +
         'no token / a valid token / forged tokens; written byte for byte on raw sockets (16 at a time, one request per connection; HTTP client libraries refuse to send most of these) in 8 passes of 1 250 straight to the services (no edge). ' +
+        'Then through the local edge (scripts/local/edge.ts) on one keep-alive raw socket: every JSON-bodied route\'s documented example with U+0000 in each string and each field name in turn, three 5 000-deep bodies per route, and 200 × (413 body, alternately 70 kB and 1.1 MB, then GET /v2/healthz on the same connection unless the edge said Connection: close). ' +
         '"Closed without an answer" = the server cut the connection (e.g. 431 header overflow or an absurd Content-Length), which is not a crash. Memory flat = RSS growth between the end of pass 4 and the end of pass 8 ≤ 20 MiB (passes 1–4 warm up the JIT and heap; a leak keeps growing).',
       seconds: (performance.now() - started) / 1000,
     };

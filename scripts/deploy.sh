@@ -22,6 +22,10 @@ WRITER_IMAGE=""
 TIMEOUT=300
 NEXT_REPLICAS=1
 EXTRA_FILES=()
+DOMAIN=""
+ACME_EMAIL=""
+TLS_CERT=""
+TLS_KEY=""
 
 usage() {
   cat <<'EOF'
@@ -52,6 +56,13 @@ Options:
   --writer-image IMAGE    image with /bin/sh used to write Traefik's dynamic-config volume
                           (default: the stack's Traefik image)
   --timeout SECONDS       how long to wait for convergence (default 300)
+  --domain NAME           the public host name: HTTPS (:443) and displays over TLS (:7443) get a
+  --acme-email EMAIL      certificate for NAME from Let's Encrypt (ACME TLS-ALPN-01 on :443),
+                          renewed by Traefik; both options together
+  --tls-cert FILE         or: serve this certificate (PEM, chain included) and key instead; they
+  --tls-key FILE          become Docker secrets (never printed), named by a hash of their content
+                          (without either pair Traefik serves its own self-signed certificate:
+                          for tests only; clients then fail verification)
   -h, --help              this text
 
 Environment passed to the stack: PUBLIC_BASE_URL, JWT_KEY_ID, ADMIN_USERNAME (optional).
@@ -80,6 +91,10 @@ while [[ $# -gt 0 ]]; do
     --writer-image) WRITER_IMAGE="${2:?--writer-image needs an image}"; shift 2 ;;
     --timeout) TIMEOUT="${2:?--timeout needs seconds}"; shift 2 ;;
     --stack) STACK="${2:?--stack needs a name}"; shift 2 ;;
+    --domain) DOMAIN="${2:?--domain needs a host name}"; shift 2 ;;
+    --acme-email) ACME_EMAIL="${2:?--acme-email needs an address}"; shift 2 ;;
+    --tls-cert) TLS_CERT="${2:?--tls-cert needs a file}"; shift 2 ;;
+    --tls-key) TLS_KEY="${2:?--tls-key needs a file}"; shift 2 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
 done
@@ -91,6 +106,16 @@ if [[ -n "$CANARY" ]] && ! [[ "$CANARY" =~ ^[0-9]+$ && "$CANARY" -le 100 ]]; the
   die "--canary must be an integer percentage 0-100"
 fi
 if [[ -n "$CANARY" && "$ROLLBACK" -eq 1 ]]; then die "--canary and --rollback do not combine"; fi
+if [[ -n "$DOMAIN" || -n "$ACME_EMAIL" ]]; then
+  [[ -n "$DOMAIN" && -n "$ACME_EMAIL" ]] || die "--domain and --acme-email go together (ACME certificate)"
+  [[ "$DOMAIN" =~ ^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$ ]] || die "--domain must be a host name, e.g. ads.example.com"
+  [[ "$ACME_EMAIL" =~ ^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$ ]] || die "--acme-email must be an email address"
+fi
+if [[ -n "$TLS_CERT" || -n "$TLS_KEY" ]]; then
+  [[ -n "$TLS_CERT" && -n "$TLS_KEY" ]] || die "--tls-cert and --tls-key go together (operator-supplied certificate)"
+  [[ -z "$DOMAIN" ]] || die "choose either --domain/--acme-email (ACME) or --tls-cert/--tls-key, not both"
+  [[ -r "$TLS_CERT" && -r "$TLS_KEY" ]] || die "cannot read --tls-cert $TLS_CERT or --tls-key $TLS_KEY"
+fi
 
 DOCKER_ARGS=()
 [[ -n "$CONTEXT" ]] && DOCKER_ARGS=(--context "$CONTEXT")
@@ -106,9 +131,44 @@ TRAEFIK_IMAGE="$(sed -n 's/^ *image: *\(traefik:[^ ]*\).*/\1/p' "$ROOT/stacks/ma
 WRITER_IMAGE="${WRITER_IMAGE:-$TRAEFIK_IMAGE}"
 
 export MARQUEE_TAG="$TAG" MARQUEE_IMAGE_PREFIX="$IMAGE_PREFIX" API_V2_NEXT_TAG="$NEXT_TAG"
+
+# Traefik's static config, rendered: the ACME block with the operator's email, or without it.
+STATIC_DIR="$(mktemp -d "${TMPDIR:-/tmp}/marquee-traefik.XXXXXX")"
+trap 'rm -rf "$STATIC_DIR"; cleanup_build_dir' EXIT
+TRAEFIK_STATIC_FILE="$STATIC_DIR/traefik.yml"
+if [[ -n "$DOMAIN" ]]; then
+  sed "s/__ACME_EMAIL__/$ACME_EMAIL/" "$ROOT/traefik/traefik.yml" >"$TRAEFIK_STATIC_FILE"
+else
+  sed '/^# BEGIN acme/,/^# END acme/d' "$ROOT/traefik/traefik.yml" >"$TRAEFIK_STATIC_FILE"
+fi
 # Configs are immutable: a content hash in the name makes a changed traefik.yml a new config.
-TRAEFIK_CONFIG_VERSION="$(sha256sum "$ROOT/traefik/traefik.yml" | cut -c1-12)"
-export TRAEFIK_CONFIG_VERSION
+TRAEFIK_CONFIG_VERSION="$(sha256sum "$TRAEFIK_STATIC_FILE" | cut -c1-12)"
+export TRAEFIK_STATIC_FILE TRAEFIK_CONFIG_VERSION
+
+# The TLS store's default certificate (traefik/dynamic/tls.yml explains the three cases).
+tls_dynamic() {
+  if [[ -n "$DOMAIN" ]]; then
+    sed "s/__DOMAIN__/$DOMAIN/" "$ROOT/traefik/dynamic/tls.yml"
+  elif [[ -n "$TLS_CERT" ]]; then
+    printf '%s\n' '# The operator-supplied certificate (scripts/deploy.sh --tls-cert/--tls-key).' 'tls:' '  stores:' '    default:' \
+      '      defaultCertificate:' '        certFile: /run/secrets/tls_cert' '        keyFile: /run/secrets/tls_key'
+  else
+    echo "# no certificate configured: Traefik's self-signed default (scripts/deploy.sh)"
+  fi
+}
+
+# Operator-supplied certificate and key as Docker secrets, named by their content (immutable).
+ensure_tls_secrets() {
+  [[ -n "$TLS_CERT" ]] || return 0
+  MARQUEE_TLS_VERSION="$(cat "$TLS_CERT" "$TLS_KEY" | sha256sum | cut -c1-12)"
+  export MARQUEE_TLS_VERSION
+  local name
+  name="marquee_tls_cert_$MARQUEE_TLS_VERSION"
+  dk secret inspect "$name" >/dev/null 2>&1 || { log "creating secret $name"; dk secret create "$name" - <"$TLS_CERT" >/dev/null; }
+  name="marquee_tls_key_$MARQUEE_TLS_VERSION"
+  dk secret inspect "$name" >/dev/null 2>&1 || { log "creating secret $name"; dk secret create "$name" - <"$TLS_KEY" >/dev/null; }
+  EXTRA_FILES+=("$ROOT/stacks/marquee.tls-file.yml")
+}
 
 preflight() {
   local state role
@@ -130,7 +190,6 @@ ensure_node_label() {
 # The build context: the committed tree of REVISION plus the host's node_modules (hard links).
 BUILD_DIR=""
 cleanup_build_dir() { if [[ -n "$BUILD_DIR" ]]; then rm -rf "$BUILD_DIR"; fi; }
-trap cleanup_build_dir EXIT
 BUILD_CONTEXT=""
 prepare_build_context() {
   if [[ "$FROM_WORKTREE" -eq 1 ]]; then BUILD_CONTEXT="$ROOT"; return; fi
@@ -297,7 +356,10 @@ ensure_node_label marquee.edge
 ensure_node_label marquee.data
 [[ "$BUILD" -eq 1 ]] && build_images
 ensure_secrets
+ensure_tls_secrets
+[[ -n "$DOMAIN$TLS_CERT" ]] || log "warning: no --domain/--acme-email nor --tls-cert/--tls-key: HTTPS and displays over TLS get Traefik's self-signed certificate"
 write_dynamic transports.yml "$(cat "$ROOT/traefik/dynamic/transports.yml")"
+write_dynamic tls.yml "$(tls_dynamic)"
 # A deploy promotes one version: the stack sets api-v2-next to 0 replicas, so the canary router
 # must go first or it would point at a service with no tasks.
 write_dynamic canary.yml "# canary off (scripts/deploy.sh)"

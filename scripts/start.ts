@@ -3,7 +3,8 @@
  * An embedded PostgreSQL (data under .data/), the in-process bus, all five services in this
  * process (the same start functions production's main.ts calls), one HTTP entry that routes /v1
  * and /v2 exactly like the production edge and everything else to the web console, and the
- * display TCP port. The console's app is rebuilt first if its sources changed since the last build.
+ * display ports: plain TCP, and TLS with a self-signed certificate made once into the data folder
+ * (its SHA-256 fingerprint is printed, for displays to pin). The console's app is rebuilt first if its sources changed since the last build.
  * DATABASE_URL / REDIS_URL, when set, replace the embedded database / in-process bus (BUS_PREFIX
  * names its channels on Redis).
  */
@@ -21,10 +22,12 @@ import { loadConsoleConfig, startConsole } from '@marquee/console';
 import { buildConsole } from '../services/console/scripts/build-web.mjs';
 import { startEdge } from './local/edge.ts';
 import { startEmbeddedPostgres } from './local/embedded-postgres.ts';
+import { ensureSelfSigned, hasOpenssl, type SelfSigned } from './local/self-signed.ts';
 
 const launcherShape = {
   MARQUEE_HTTP_PORT: env.port(8080),
   MARQUEE_DEVICE_PORT: env.port(7000),
+  MARQUEE_DEVICE_TLS_PORT: env.port(7443),
   MARQUEE_HOST: z.string().default('127.0.0.1'),
   MARQUEE_DATA_DIR: z.string().default('.data'),
   MARQUEE_PG_PORT: env.port(54329),
@@ -102,11 +105,15 @@ async function main() {
     );
     steps.push({ name: 'api-v1', run: () => apiV1.close() });
 
+    const deviceTls = deviceCertificate(dataDir, cfg.MARQUEE_HOST);
     const device = await startDeviceTcp(
       loadDeviceTcpConfig({
         ...common,
         DEVICE_HOST: cfg.MARQUEE_HOST,
         DEVICE_PORT: String(cfg.MARQUEE_DEVICE_PORT),
+        ...(deviceTls
+          ? { DEVICE_TLS_PORT: String(cfg.MARQUEE_DEVICE_TLS_PORT), DEVICE_TLS_KEY_FILE: deviceTls.keyFile, DEVICE_TLS_CERT_FILE: deviceTls.certFile }
+          : {}),
         API_V2_URL: apiV2.internalUrl,
         INSTANCE_ID: 'local',
       }),
@@ -140,6 +147,13 @@ async function main() {
         `  API v2       ${edge.url}/v2        docs: ${edge.url}/v2/docs   health: ${edge.url}/v2/healthz`,
         `  API v1       ${edge.url}/v1        docs: ${edge.url}/v1/docs   (legacy)`,
         `  Displays     tcp://${cfg.MARQUEE_HOST}:${device.devicePort}   protocol: docs/display-protocol.md`,
+        ...(deviceTls
+          ? [
+              `  Displays/TLS tls://${cfg.MARQUEE_HOST}:${device.deviceTlsPort}   self-signed certificate ${shown(deviceTls.certFile)}`,
+              `               SHA-256 fingerprint ${deviceTls.fingerprint}`,
+              `               npm run display -- --port ${device.deviceTlsPort} --pin ${deviceTls.fingerprint} --id DISPLAY_ID --secret-file PATH`,
+            ]
+          : ['  Displays/TLS off: no openssl on this machine to make its certificate (install openssl)']),
         '',
         `  Database     ${cfg.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL, data in ${path.join(dataDir, 'postgres')}`}`,
         `  Bus          ${cfg.REDIS_URL ? 'Redis (REDIS_URL)' : 'in-process'}`,
@@ -153,6 +167,22 @@ async function main() {
     await stopAll();
     process.exit(1);
   }
+}
+
+/** A path relative to the current folder when it is inside it, else absolute. */
+function shown(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
+
+/**
+ * The TLS listener's certificate: self-signed, made once into the data folder (so the fingerprint
+ * displays pin survives restarts) for localhost and the listen address. null without openssl.
+ */
+function deviceCertificate(dataDir: string, host: string): SelfSigned | null {
+  if (!existsSync(path.join(dataDir, 'device-tls', 'device.crt')) && !hasOpenssl()) return null;
+  const names = ['localhost', '127.0.0.1', '::1', ...(host === '0.0.0.0' || host === '::' || host === '127.0.0.1' || host === 'localhost' ? [] : [host])];
+  return ensureSelfSigned(path.join(dataDir, 'device-tls'), 'device', { names, commonName: 'marquee-local-devices' });
 }
 
 /**

@@ -6,8 +6,10 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { lingerOnClose } from '@marquee/service-kit';
 import { Pool } from 'undici';
 import { clientResponseHeaders, upstreamRequestHeaders } from './edge-headers.ts';
 import { type LocalLogger, silentLogger } from './logger.ts';
@@ -107,13 +109,22 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       if (!res.writableFinished) aborter.abort(new Error('client closed the connection'));
     });
 
+    // undici destroys a request body it stops sending (the upstream answered early, e.g. 413);
+    // destroying `req` itself would reset the client's connection, so it gets a stand-in, and
+    // what the client still sends then is read and dropped, leaving the connection usable.
+    const body = hasBody(req) ? req.pipe(new PassThrough()) : null;
+    body?.once('close', () => {
+      if (req.complete) return;
+      req.unpipe();
+      req.resume();
+    });
     let upstream: Awaited<ReturnType<Pool['request']>>;
     try {
       upstream = await route.pool.request({
         method: req.method as string as 'GET',
         path: upstreamPath,
         headers: upstreamRequestHeaders(req, route.prefix, listenerPort),
-        body: hasBody(req) ? req : null,
+        body,
         signal: aborter.signal,
       });
     } catch (err) {
@@ -125,11 +136,16 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         return;
       }
       // The request body may be half-read; do not reuse this connection.
+      closeIfBodyUnread(req, res);
       res.setHeader('connection', 'close');
       sendProblem(res, failure.status, failure.slug, failure.title, failure.detail(route.prefix || '/'), target.path);
       return;
     }
 
+    // The upstream will not read the rest of the body (it closes: e.g. a 413): like Traefik (Go's
+    // net/http), close the client's connection after the answer too, rather than keep it alive
+    // behind a body nobody reads.
+    if (/\bclose\b/i.test(String(upstream.headers.connection ?? ''))) closeIfBodyUnread(req, res);
     res.writeHead(upstream.statusCode, clientResponseHeaders(upstream.headers));
     try {
       await pipeline(upstream.body, res);
@@ -228,6 +244,15 @@ function splitTarget(rawUrl: string): { path: string; search: string } | undefin
     // fall through: not a usable target
   }
   return undefined;
+}
+
+/** If the client's body is not all read yet: `Connection: close`, discard the rest, close lingering. */
+function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse): void {
+  if (req.complete || !hasBody(req)) return;
+  res.setHeader('connection', 'close');
+  lingerOnClose(req.socket);
+  req.unpipe();
+  req.resume();
 }
 
 function hasBody(req: IncomingMessage): boolean {

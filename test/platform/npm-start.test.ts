@@ -1,10 +1,12 @@
 /**
  * The one-command local platform, as a user runs it: `npm start` with no DATABASE_URL (embedded
- * PostgreSQL) and no REDIS_URL (in-process bus), on free ports and a fresh data folder.
+ * PostgreSQL) and no REDIS_URL (in-process bus), on free ports and a fresh data folder; displays
+ * reach it over plain TCP and over TLS (a self-signed certificate made once, its fingerprint printed).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -28,7 +30,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startPlatform(ports: { http: number; device: number; pg: number }) {
+async function startPlatform(ports: { http: number; device: number; deviceTls: number; pg: number }) {
   const proc = spawn('npm', ['start'], {
     cwd: repoRoot,
     env: {
@@ -38,6 +40,7 @@ async function startPlatform(ports: { http: number; device: number; pg: number }
       MARQUEE_DATA_DIR: dataDir,
       MARQUEE_HTTP_PORT: String(ports.http),
       MARQUEE_DEVICE_PORT: String(ports.device),
+      MARQUEE_DEVICE_TLS_PORT: String(ports.deviceTls),
       MARQUEE_PG_PORT: String(ports.pg),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -59,6 +62,18 @@ async function startPlatform(ports: { http: number; device: number; pg: number }
   throw new Error(`not healthy within 30 s:\n${output}`);
 }
 
+/** The fingerprint printed at start, and the one the TLS listener for displays actually serves. */
+async function deviceTlsFingerprints(port: number, output: string): Promise<{ printed: string | undefined; served: string | undefined }> {
+  const printed = /SHA-256 fingerprint ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})/.exec(output)?.[1];
+  const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+  try {
+    await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    return { printed, served: socket.getPeerX509Certificate()?.fingerprint256 };
+  } finally {
+    socket.destroy();
+  }
+}
+
 /** Ctrl-C; resolves with how npm ended (npm re-raises SIGINT once the launcher has exited). */
 function stop(proc: ChildProcess): Promise<string> {
   return new Promise((resolve) => {
@@ -68,7 +83,7 @@ function stop(proc: ChildProcess): Promise<string> {
 }
 
 it('npm start brings the platform up within 30 s, routes /v1, /v2 and the console at /, stops cleanly and keeps users across a restart', async () => {
-  const ports = { http: await freePort(), device: await freePort(), pg: await freePort() };
+  const ports = { http: await freePort(), device: await freePort(), deviceTls: await freePort(), pg: await freePort() };
   const first = await startPlatform(ports); // throws unless healthy within 30 s
   child = first.proc;
 
@@ -101,6 +116,10 @@ it('npm start brings the platform up within 30 s, routes /v1, /v2 and the consol
   }
   expect(first.output()).toContain('Console');
   expect(first.output()).toContain('Marquee is running');
+  // Displays over TLS: a self-signed certificate made into the data folder, its fingerprint printed.
+  const firstTls = await deviceTlsFingerprints(ports.deviceTls, first.output());
+  expect(firstTls.printed).toBeDefined();
+  expect(firstTls.served).toBe(firstTls.printed);
 
   expect(await stop(first.proc)).toBe('clean');
   // Printed only after every service, the edge and the database have stopped.
@@ -114,6 +133,8 @@ it('npm start brings the platform up within 30 s, routes /v1, /v2 and the consol
     body: JSON.stringify({ username, password: 'kept-across-restarts' }),
   });
   expect(login.status).toBe(200);
+  // Made once: a restart serves the same certificate, so pinned displays keep connecting.
+  expect(await deviceTlsFingerprints(ports.deviceTls, second.output())).toEqual(firstTls);
   expect(await stop(second.proc)).toBe('clean');
   expect(second.output()).toContain('Marquee stopped.');
   child = undefined;

@@ -47,7 +47,7 @@ function mutated(find: string | RegExp, replace: string): string {
   const changed = text.replace(find, replace);
   if (changed === text) throw new Error(`mutation did not apply: ${String(find)}`);
   const file = path.join(scratch, `mutated-${Math.random().toString(36).slice(2)}.yml`);
-  writeFileSync(file, changed.replace('file: ../traefik/traefik.yml', `file: ${path.join(root, 'traefik/traefik.yml')}`));
+  writeFileSync(file, changed.replace('../traefik/traefik.yml', path.join(root, 'traefik/traefik.yml')));
   return file;
 }
 
@@ -107,11 +107,44 @@ describe('static wiring check catches broken labels', () => {
     ['a stop grace period shorter than the drain', /stop_grace_period: 30s/, 'stop_grace_period: 10s', /device-tcp: stop_grace_period 10000 ms is not longer than its drain/],
     ['a password given inline', 'ADMIN_PASSWORD_FILE: /run/secrets/admin_password', 'ADMIN_PASSWORD: hunter2', /ADMIN_PASSWORD is set inline/],
     ['a console catch-all that would outrank /v1 and /v2', 'routers.console.priority: "1"', 'routers.console.priority: "100"', /http router "console": priority 100 does not rank below api-v1: http router "api-v1"/],
+    ['a TLS device router moved onto the plain devices entrypoint', 'routers.devices-tls.entrypoints: devicestls', 'routers.devices-tls.entrypoints: devices', /entrypoint "devices": TLS TCP router\(s\) devices-tls share it with plain TCP router\(s\) devices/],
+    ['the TLS devices port not published', /\n *- \{ target: 7443, published: 7443, protocol: tcp, mode: host \}/, '', /entrypoint "devicestls": port 7443 is not published by traefik/],
+    ['ACME storage off the volume', /\n *- \{ type: volume, source: traefik-acme, target: \/acme \}/, '', /certificate resolver "le": storage \/acme\/acme.json is not on a volume of traefik/],
+    ['a router naming a resolver that does not exist', 'routers.devices-tls.tls: "true"', 'routers.devices-tls.tls.certresolver: letsencrypt', /tcp router "devices-tls": certificate resolver "letsencrypt" is not defined/],
     ['a console catch-all left at the default priority', /\n *traefik\.http\.routers\.console\.priority: "1"/, '', /http router "console": catch-all rule without an explicit priority/],
   ];
   it.each(cases)('%s', (_name, find, replace, expected) => {
     const problems = check([mutated(find, replace)]);
     expect(problems.join('\n')).toMatch(expected);
+  });
+
+  it('displays get a TLS TCP router on its own entrypoint, to device-tcp with PROXY v2, and a certificate from the ACME resolver', () => {
+    const config = parseYaml(stackConfig([stackFile]).yaml) as { services: Record<string, { deploy: { labels: Record<string, string> } }> };
+    const labels = config.services['device-tcp']!.deploy.labels;
+    expect(labels).toMatchObject({
+      'traefik.tcp.routers.devices-tls.rule': 'HostSNI(`*`)',
+      'traefik.tcp.routers.devices-tls.entrypoints': 'devicestls',
+      'traefik.tcp.routers.devices-tls.tls': 'true',
+      'traefik.tcp.routers.devices-tls.service': 'device-tcp',
+      'traefik.tcp.services.device-tcp.loadbalancer.serverstransport': 'pp@file',
+    });
+    const generated = (dynamic['tls.yml'] as { tls: { stores: { default: { defaultGeneratedCert: { resolver: string } } } } }).tls.stores.default.defaultGeneratedCert;
+    expect(generated.resolver).toBe('le');
+    expect((traefikStatic as { certificatesResolvers: Record<string, { acme: { tlsChallenge: unknown } }> }).certificatesResolvers.le!.acme.tlsChallenge).toBeDefined();
+    // HTTP → HTTPS.
+    expect((traefikStatic as { entryPoints: { web: { http: { redirections: { entryPoint: unknown } } } } }).entryPoints.web.http.redirections.entryPoint).toEqual({ to: 'websecure', scheme: 'https', permanent: 'true' });
+  });
+
+  it('catches a TLS store certificate from a resolver traefik.yml does not define, and TLS without any certificate', () => {
+    const res = stackConfig([stackFile]);
+    const noResolver = { ...dynamic, 'tls.yml': parseYaml(readFileSync(path.join(dynamicDir, 'tls.yml'), 'utf8').replace('resolver: le', 'resolver: acme')) };
+    expect(checkStack({ stackName: 'marquee', stack: parseYaml(res.yaml), traefikStatic, dynamic: noResolver, stopFirst: STOP_FIRST })).toEqual([
+      'tls.yml: TLS store "default" defaultGeneratedCert: certificate resolver "acme" is not defined in traefik.yml certificatesResolvers',
+    ]);
+    const { 'tls.yml': _dropped, ...noTls } = dynamic;
+    expect(checkStack({ stackName: 'marquee', stack: parseYaml(res.yaml), traefikStatic, dynamic: noTls, stopFirst: STOP_FIRST })).toEqual([
+      'TLS routers have no certificate source (certificate resolver, or a certificate in the file provider): Traefik would serve its self-signed default',
+    ]);
   });
 
   it('catches a canary that points at a service no label declares', () => {
@@ -129,6 +162,18 @@ describe('scripts/deploy.sh', () => {
     const bad = spawnSync(deploy, ['--canary', '150'], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/0-100/);
+    expect(execFileSync(deploy, ['--help'], { encoding: 'utf8' })).toMatch(/--domain NAME[\s\S]*--acme-email EMAIL[\s\S]*--tls-cert FILE[\s\S]*--tls-key FILE/);
+    for (const [args, message] of [
+      [['--domain', 'ads.example.com'], /--domain and --acme-email go together/],
+      [['--domain', 'not a host', '--acme-email', 'ops@example.com'], /--domain must be a host name/],
+      [['--domain', 'ads.example.com', '--acme-email', 'ops/@x'], /--acme-email must be an email address/],
+      [['--tls-cert', '/nonexistent.crt'], /--tls-cert and --tls-key go together/],
+      [['--tls-cert', '/nonexistent.crt', '--tls-key', '/nonexistent.key'], /cannot read --tls-cert/],
+    ] as const) {
+      const res = spawnSync(deploy, [...args], { encoding: 'utf8' });
+      expect({ args, status: res.status }).toEqual({ args, status: 1 });
+      expect(res.stderr).toMatch(message);
+    }
   });
 
   const shellcheck = spawnSync('shellcheck', ['--version']).status === 0;

@@ -162,9 +162,6 @@ export function checkStack(input: WiringInput): string[] {
       if (!rule) problems.push(`${where}: no rule`);
       else if (proto === 'tcp' && !/^HostSNI(Regexp)?\(/.test(rule)) problems.push(`${where}: TCP rule must be HostSNI(...)`);
       checkEntryPoints(where, proto, csv(props.get('entrypoints')));
-      if (proto === 'tcp' && rule === 'HostSNI(`*`)' && props.get('tls') === 'true') {
-        problems.push(`${where}: HostSNI(\`*\`) with TLS makes Traefik wait for a ClientHello from server-first devices`);
-      }
       const service = props.get('service');
       if (!service) problems.push(`${where}: no explicit service label`);
       else if (!exists(proto, 'services', service)) problems.push(`${where}: service "${service}" does not exist`);
@@ -221,6 +218,8 @@ export function checkStack(input: WiringInput): string[] {
       }
     }
   }
+
+  checkTls(input, defs, services, traefikName, problems);
 
   // A catch-all router (the console at PathPrefix(`/`)) must rank below every other HTTP router on
   // its entrypoints, label- or file-defined; Traefik's default priority is the rule's length.
@@ -285,4 +284,102 @@ export function checkStack(input: WiringInput): string[] {
     }
   }
   return problems;
+}
+
+const isTlsRouter = (props: Map<string, string>) => props.get('tls') === 'true' || [...props.keys()].some((k) => k.startsWith('tls.'));
+
+/**
+ * TLS: plain and TLS TCP routers never share an entrypoint (Traefik would wait for a ClientHello
+ * and cut plain displays at readTimeout); every entrypoint a router uses is published by Traefik;
+ * every certificate resolver referenced (router label, entrypoint default, the TLS store's
+ * defaultGeneratedCert) is defined, and each ACME resolver has an email, a challenge and storage
+ * on a volume; TLS routers get a real certificate from somewhere (not Traefik's self-signed
+ * default); entrypoints that serve plain HTTP redirect to HTTPS.
+ */
+function checkTls(input: WiringInput, defs: LabelModel['defs'], services: Obj, traefikName: string | undefined, problems: string[]): void {
+  const staticConfig = obj(input.traefikStatic);
+  const entryPoints = obj(staticConfig.entryPoints);
+  const resolvers = obj(staticConfig.certificatesResolvers);
+  const traefik = obj(traefikName ? services[traefikName] : undefined);
+
+  const tcpByEntryPoint = new Map<string, { tls: string[]; plain: string[] }>();
+  for (const [name, { props }] of defs.tcp.routers) {
+    for (const ep of csv(props.get('entrypoints'))) {
+      const entry = tcpByEntryPoint.get(ep) ?? { tls: [], plain: [] };
+      (isTlsRouter(props) ? entry.tls : entry.plain).push(name);
+      tcpByEntryPoint.set(ep, entry);
+    }
+  }
+  for (const [ep, { tls, plain }] of tcpByEntryPoint) {
+    if (tls.length && plain.length) {
+      problems.push(`entrypoint "${ep}": TLS TCP router(s) ${tls.join(', ')} share it with plain TCP router(s) ${plain.join(', ')}: Traefik would wait for a ClientHello and cut plain displays`);
+    }
+  }
+
+  // Every entrypoint a router uses is published by the Traefik service.
+  const published = new Set(list(traefik.ports).map((p) => str(obj(p).target)));
+  const used = new Set<string>();
+  for (const proto of ['http', 'tcp'] as const) for (const { props } of defs[proto].routers.values()) for (const ep of csv(props.get('entrypoints'))) used.add(ep);
+  for (const ep of used) {
+    const port = /:(\d+)/.exec(str(obj(entryPoints[ep]).address) ?? '')?.[1];
+    if (traefikName && port && !published.has(port)) problems.push(`entrypoint "${ep}": port ${port} is not published by ${traefikName}`);
+  }
+
+  // Resolvers referenced must exist.
+  const references: { where: string; name: string }[] = [];
+  for (const proto of ['http', 'tcp'] as const) {
+    for (const [name, { props, owner }] of defs[proto].routers) {
+      const resolver = props.get('tls.certresolver');
+      if (resolver) references.push({ where: `${owner}: ${proto} router "${name}"`, name: resolver });
+    }
+  }
+  for (const [ep, def] of Object.entries(entryPoints)) {
+    const resolver = str(obj(obj(obj(def).http).tls).certResolver);
+    if (resolver) references.push({ where: `entrypoint "${ep}"`, name: resolver });
+  }
+  let storeHasCertificate = false;
+  for (const [file, doc] of Object.entries(input.dynamic)) {
+    const tlsSection = obj(obj(doc).tls);
+    if (list(tlsSection.certificates).length) storeHasCertificate = true;
+    for (const [store, def] of Object.entries(obj(tlsSection.stores))) {
+      if (obj(def).defaultCertificate) storeHasCertificate = true;
+      const generated = obj(obj(def).defaultGeneratedCert);
+      const resolver = str(generated.resolver);
+      if (resolver) {
+        storeHasCertificate = true;
+        references.push({ where: `${file}: TLS store "${store}" defaultGeneratedCert`, name: resolver });
+        if (!str(obj(generated.domain).main)) problems.push(`${file}: TLS store "${store}" defaultGeneratedCert has no domain.main`);
+      }
+    }
+  }
+  for (const { where, name } of references) {
+    if (!resolvers[name]) problems.push(`${where}: certificate resolver "${name}" is not defined in traefik.yml certificatesResolvers`);
+  }
+
+  // Each ACME resolver: an email, a challenge, storage that survives the task (a mounted volume).
+  const mounts = list(traefik.volumes).map((v) => obj(v)).filter((v) => str(v.type) === 'volume').map((v) => str(v.target) ?? '');
+  for (const [name, def] of Object.entries(resolvers)) {
+    const acme = obj(obj(def).acme);
+    if (!obj(def).acme) continue;
+    if (!str(acme.email)) problems.push(`certificate resolver "${name}": no acme.email`);
+    if (!acme.tlsChallenge && !acme.httpChallenge && !acme.dnsChallenge) problems.push(`certificate resolver "${name}": no ACME challenge (tlsChallenge, httpChallenge or dnsChallenge)`);
+    const httpEp = str(obj(acme.httpChallenge).entryPoint);
+    if (httpEp && !entryPoints[httpEp]) problems.push(`certificate resolver "${name}": httpChallenge entrypoint "${httpEp}" is not defined`);
+    const storage = str(acme.storage) ?? '';
+    if (!mounts.some((m) => m && storage.startsWith(`${m.replace(/\/$/, '')}/`))) problems.push(`certificate resolver "${name}": storage ${storage || '(unset)'} is not on a volume of ${traefikName ?? 'traefik'}`);
+  }
+
+  const tlsRouters = [...defs.http.routers.values(), ...defs.tcp.routers.values()].filter(({ props }) => isTlsRouter(props));
+  if (tlsRouters.length && !storeHasCertificate && !references.length) {
+    problems.push('TLS routers have no certificate source (certificate resolver, or a certificate in the file provider): Traefik would serve its self-signed default');
+  }
+
+  // Plain HTTP entrypoints only redirect to HTTPS.
+  for (const [ep, def] of Object.entries(entryPoints)) {
+    const http = obj(def).http;
+    if (!http || obj(http).tls) continue;
+    const redirect = obj(obj(obj(http).redirections).entryPoint);
+    const target = str(redirect.to);
+    if (str(redirect.scheme) !== 'https' || !target || !obj(obj(entryPoints[target]).http).tls) problems.push(`entrypoint "${ep}": plain HTTP without a redirect to an HTTPS entrypoint`);
+  }
 }

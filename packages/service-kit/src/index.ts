@@ -4,6 +4,7 @@ export * from './context.ts';
 export * from './logger.ts';
 export * from './metrics.ts';
 export * from './validation.ts';
+export * from './json-body.ts';
 export * from './service-app.ts';
 export * from './node-http.ts';
 export * from './serve.ts';

@@ -3,8 +3,9 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import { acceptRequestId, continueTrace, requestContextOf, type RequestContext } from './context.ts';
 import { NotFoundError, PayloadTooLargeError, problemFor } from './errors.ts';
+import { guardJsonBodies } from './json-body.ts';
 import type { ServiceMetrics } from './metrics.ts';
-import { requestHeader, setResponseHeader } from './node-http.ts';
+import { closeIfBodyUnread, requestHeader, setResponseHeader } from './node-http.ts';
 import { publicPath } from './public-path.ts';
 
 export interface ServiceEnv {
@@ -33,7 +34,7 @@ const READINESS_TIMEOUT_MS = 2_000;
 
 /**
  * The Hono app every service starts from: request ids + trace context, access logs, HTTP
- * histograms, the default body cap, /healthz, /readyz, /metrics and problem+json for every error.
+ * histograms, the default body cap, JSON bodies parsed once (json-body.ts), /healthz, /readyz, /metrics and problem+json for every error.
  */
 export function createServiceApp<A extends Hono<any> = Hono<ServiceEnv>>(opts: ServiceAppOptions, app: A = new Hono() as unknown as A): A {
   const maxBody = opts.maxBodyBytes ?? 256 * 1024;
@@ -48,6 +49,8 @@ export function createServiceApp<A extends Hono<any> = Hono<ServiceEnv>>(opts: S
   // GET/HEAD carry no body we read; skipping them matters because bodyLimit's first look at
   // c.req.raw.body makes @hono/node-server build a full WHATWG Request (with AbortSignal) per request.
   app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' || opts.bodyLimitExempt?.(c.req.path) ? next() : limit(c, next)));
+  // Within the cap: every JSON body is parsed once, too-deep nesting and NUL characters refused.
+  app.use('*', (c, next) => (opts.bodyLimitExempt?.(c.req.path) ? next() : guardJsonBodies(c, next)));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', service: opts.service }));
   app.get('/readyz', async (c) => {
@@ -107,6 +110,7 @@ function isProbe(path: string) {
 /** Renders any error as problem+json; unexpected errors are logged with their stack. */
 export function sendProblem(c: Context, err: unknown): Response {
   const { problem, headers } = problemFor(err, publicPath(c));
+  closeIfBodyUnread(c);
   if (problem.status >= 500) {
     const logger = (c.get('logger') as Logger | undefined) ?? undefined;
     logger?.error({ err }, 'request failed');

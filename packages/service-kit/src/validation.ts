@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { MalformedRequestError, UnsupportedMediaTypeError, ValidationError } from './errors.ts';
+import { UnsupportedMediaTypeError, ValidationError } from './errors.ts';
+import { parseJsonBody } from './json-body.ts';
 import { fieldsDetail, issuesOf, validationDetail, type FieldError, type ValidationTarget } from './validation-messages.ts';
 
 export { fieldsDetail, issuesOf, validationDetail, type FieldError, type ValidationTarget } from './validation-messages.ts';
@@ -21,17 +22,11 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown, target:
   return parsed.data;
 }
 
-/** Reads a JSON body: 415 for another content type, 400 for malformed JSON, 422 for a schema mismatch. */
+/** Reads a JSON body: 415 for another content type, 400 for malformed JSON, 422 for a schema mismatch (or see parseJsonBody). */
 export async function readJson<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/([a-z0-9.+-]+\+)?json\b/i.test(type)) {
     throw new UnsupportedMediaTypeError('Send the body as application/json.');
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(await c.req.text());
-  } catch {
-    throw new MalformedRequestError('The request body is not valid JSON.');
-  }
-  return validate(schema, body);
+  return validate(schema, parseJsonBody(await c.req.text()));
 }

@@ -1,4 +1,5 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@marquee/service-kit';
 
 const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
   new Promise<Buffer>((resolve, reject) =>
@@ -40,13 +41,10 @@ const COMMON_PASSWORDS = new Set([
   '1q2w3e4r', '1qaz2wsx', 'monkey123', 'dragon123', 'master123',
 ]);
 
-export const MIN_PASSWORD_LENGTH = 8;
-export const MAX_PASSWORD_LENGTH = 256;
-
 /** Returns why a password is refused, or null if it is acceptable. */
 export function passwordWeakness(password: string, username: string): string | null {
-  if (password.length < MIN_PASSWORD_LENGTH) return `Password must be at least ${MIN_PASSWORD_LENGTH} characters long.`;
-  if (password.length > MAX_PASSWORD_LENGTH) return `Password must be at most ${MAX_PASSWORD_LENGTH} characters long.`;
+  if (password.length < PASSWORD_MIN_LENGTH) return `Password must be at least ${PASSWORD_MIN_LENGTH} characters long.`;
+  if (password.length > PASSWORD_MAX_LENGTH) return `Password must be at most ${PASSWORD_MAX_LENGTH} characters long.`;
   if (password.toLowerCase() === username.toLowerCase()) return 'Password must not be the same as the username.';
   if (COMMON_PASSWORDS.has(password.toLowerCase())) return 'Password is too common; choose one that is not on lists of popular passwords.';
   return null;

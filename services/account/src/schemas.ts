@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_PASSWORD_LENGTH } from './passwords.ts';
+import { PASSWORD_MAX_LENGTH } from '@marquee/service-kit';
 
 export const usernameSchema = z
   .string()
@@ -9,14 +9,14 @@ export const usernameSchema = z
 
 export const signupBody = z.strictObject({
   username: usernameSchema,
-  // Length and strength are judged by the password policy (422 with a specific message).
-  password: z.string().max(MAX_PASSWORD_LENGTH * 4, 'is far too long'),
+  // The minimum and strength are judged by the password policy (422 with a specific message).
+  password: z.string().max(PASSWORD_MAX_LENGTH),
   accountType: z.enum(['advertiser', 'operator']),
 });
 
 export const loginBody = z.strictObject({
   username: z.string().min(1).max(64),
-  password: z.string().min(1).max(MAX_PASSWORD_LENGTH * 4),
+  password: z.string().min(1).max(PASSWORD_MAX_LENGTH),
 });
 
 export const refreshBody = z.strictObject({

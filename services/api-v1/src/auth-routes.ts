@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { forwardedFor, requestContextOf, type InternalClient } from '@marquee/service-kit';
+import { PASSWORD_MAX_LENGTH, forwardedFor, requestContextOf, type InternalClient } from '@marquee/service-kit';
 import { V1Error, v1ErrorFrom } from './errors.ts';
 import { credentialsExample, loginReplyExample, signupReplyExample } from './examples.ts';
 import { createV1Router, jsonBody, publicSecurity, v1Json, v1Pick } from './openapi.ts';
@@ -8,7 +8,7 @@ import { createV1Router, jsonBody, publicSecurity, v1Json, v1Pick } from './open
 const Credentials = z
   .strictObject({
     username: z.string().max(64).openapi({ example: 'acme-media' }),
-    password: z.string().max(1024),
+    password: z.string().max(PASSWORD_MAX_LENGTH),
   })
   .openapi('V1Credentials');
 

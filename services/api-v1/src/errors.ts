@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { problemFor, type InternalResponse, type Logger } from '@marquee/service-kit';
+import { closeIfBodyUnread, problemFor, type InternalResponse, type Logger } from '@marquee/service-kit';
 
 /**
  * v1's error style: `{status: -1, message}` with a 4xx/5xx HTTP status (never problem+json: old
@@ -32,6 +32,7 @@ export function renderV1Error(err: unknown, c: Context): Response {
     headers = mapped.headers;
   }
   if (status >= 500) (c.get('logger') as Logger | undefined)?.error({ err }, 'v1 request failed');
+  closeIfBodyUnread(c);
   // RFC 9110: every 401 names its scheme; v1 tokens are bearer tokens (also accepted as `token`).
   if (status === 401 && !Object.keys(headers).some((h) => h.toLowerCase() === 'www-authenticate')) headers = { ...headers, 'www-authenticate': 'Bearer' };
   return new Response(JSON.stringify({ status: -1, message }), {

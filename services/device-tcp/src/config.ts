@@ -13,6 +13,13 @@ export const deviceTcpConfigShape = {
   /** api-v2's internal port (its INTERNAL_PORT), e.g. http://api-v2:3001. */
   API_V2_URL: z.string().url(),
   PROXY_PROTOCOL: z.enum(['off', 'v1', 'v2', 'any']).default('off'),
+  /**
+   * A TLS listener terminated here (node:tls), beside the plain one: its port, and the PEM key and
+   * certificate (chain), normally as DEVICE_TLS_KEY_FILE / DEVICE_TLS_CERT_FILE (Docker secrets).
+   */
+  DEVICE_TLS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  DEVICE_TLS_KEY: z.string().min(1).optional(),
+  DEVICE_TLS_CERT: z.string().min(1).optional(),
   /** Names this replica in presence events; defaults to hostname:pid. */
   INSTANCE_ID: z.string().min(1).max(128).optional(),
   HEARTBEAT_INTERVAL_MS: env.int(30_000, 1_000, 600_000),
@@ -42,9 +49,15 @@ export type DeviceTcpConfig = ReturnType<typeof loadDeviceTcpConfig>;
 
 export function loadDeviceTcpConfig(source: Record<string, string | undefined> = process.env) {
   const config = loadConfig(deviceTcpConfigShape, source);
-  if (config.DRAIN_RECONNECT_MAX_MS < config.DRAIN_RECONNECT_MIN_MS) {
-    throw new ConfigError('Invalid configuration:\n  DRAIN_RECONNECT_MAX_MS: must not be below DRAIN_RECONNECT_MIN_MS');
+  const problems: string[] = [];
+  if (config.DRAIN_RECONNECT_MAX_MS < config.DRAIN_RECONNECT_MIN_MS) problems.push('DRAIN_RECONNECT_MAX_MS: must not be below DRAIN_RECONNECT_MIN_MS');
+  const tlsGiven = [config.DEVICE_TLS_PORT, config.DEVICE_TLS_KEY, config.DEVICE_TLS_CERT].filter((v) => v !== undefined).length;
+  if (tlsGiven > 0 && tlsGiven < 3) {
+    for (const name of ['DEVICE_TLS_PORT', 'DEVICE_TLS_KEY', 'DEVICE_TLS_CERT'] as const) {
+      if (config[name] === undefined) problems.push(`${name}${name === 'DEVICE_TLS_PORT' ? '' : '(_FILE)'}: required with the other DEVICE_TLS_* settings (TLS needs a port, a key and a certificate)`);
+    }
   }
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   return { ...config, HEARTBEAT_TIMEOUT_MS: config.HEARTBEAT_TIMEOUT_MS ?? Math.round(config.HEARTBEAT_INTERVAL_MS * 2.5) };
 }
 
@@ -53,6 +66,10 @@ export function deviceServerOptions(config: DeviceTcpConfig): Partial<DeviceServ
     host: config.DEVICE_HOST,
     port: config.DEVICE_PORT,
     proxyProtocol: config.PROXY_PROTOCOL,
+    tls:
+      config.DEVICE_TLS_PORT !== undefined && config.DEVICE_TLS_KEY && config.DEVICE_TLS_CERT
+        ? { host: config.DEVICE_HOST, port: config.DEVICE_TLS_PORT, key: config.DEVICE_TLS_KEY, cert: config.DEVICE_TLS_CERT }
+        : null,
     instanceId: config.INSTANCE_ID ?? `${hostname()}:${process.pid}`,
     helloTimeoutMs: config.HELLO_TIMEOUT_MS,
     heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,

@@ -6,11 +6,13 @@
  * topics/. Protocol: docs/display-protocol.md.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Admission } from './admission.ts';
 import { TOPIC_DISPLAY_COMMAND, TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED, TOPIC_SESSION_OPENED } from './directory.ts';
 import { Semaphore } from './limits.ts';
 import { defaultDeviceServerOptions, type DeviceServerDeps, type DeviceServerOptions } from './options.ts';
 import { PresenceReporter } from './presence.ts';
+import type { ProxyMode } from './proxy-protocol.ts';
 import { Session } from './session.ts';
 import { onDisplayCommand } from './topics/display-command.ts';
 import { onDisplayRevoked } from './topics/display-revoked.ts';
@@ -21,6 +23,8 @@ import { recheckVersions } from './version-recheck.ts';
 export class DeviceServer {
   private readonly opts: DeviceServerOptions;
   private readonly server: Server;
+  /** Terminates TLS itself (options.tls); after the handshake a connection is a Session like any other. */
+  private readonly tlsServer: TlsServer | null;
   /** Every connection, in any state (the sweep's worklist). */
   private readonly connections = new Set<Session>();
   /** Open sessions by display id. */
@@ -35,6 +39,7 @@ export class DeviceServer {
   private lastVersionRecheck = 0;
   private draining = false;
   private address: AddressInfo | null = null;
+  private tlsAddress: AddressInfo | null = null;
 
   constructor(
     options: Partial<DeviceServerOptions>,
@@ -44,8 +49,17 @@ export class DeviceServer {
     this.admission = new Admission(this.opts);
     this.directoryLimit = new Semaphore(this.opts.directoryConcurrency);
     this.presence = new PresenceReporter(deps.directory, deps.logger);
-    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket, this.opts.proxyProtocol));
     this.server.on('error', (err) => deps.logger.error({ err }, 'device server error'));
+    // A bad key or certificate throws here, so the service refuses to start.
+    this.tlsServer = this.opts.tls
+      ? createTlsServer({ key: this.opts.tls.key, cert: this.opts.tls.cert, noDelay: true, handshakeTimeout: this.opts.helloTimeoutMs, minVersion: 'TLSv1.2' }, (socket) =>
+          this.accept(socket, 'off'),
+        )
+      : null;
+    this.tlsServer?.on('error', (err) => deps.logger.error({ err }, 'device TLS server error'));
+    // Failed handshakes (wrong protocol, a client refusing our certificate) are routine, not errors.
+    this.tlsServer?.on('tlsClientError', (err) => deps.logger.debug({ err: err.message }, 'device TLS handshake failed'));
     deps.metrics?.bindGauges({
       connectionCount: () => this.connections.size,
       sessionCount: () => this.sessions.size,
@@ -68,6 +82,11 @@ export class DeviceServer {
 
   get port(): number {
     return this.address?.port ?? 0;
+  }
+
+  /** The TLS listener's port (0 without options.tls). */
+  get tlsPort(): number {
+    return this.tlsAddress?.port ?? 0;
   }
 
   /** True when all presence recorded so far has been reported (tests, diagnostics). */
@@ -95,14 +114,15 @@ export class DeviceServer {
     );
     this.sweepTimer = setInterval(() => this.sweep(), this.opts.sweepIntervalMs);
     this.sweepTimer.unref();
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host: this.opts.host, port: this.opts.port, backlog: 4096 }, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.address = this.server.address() as AddressInfo;
+    this.address = await listenOn(this.server, this.opts.host, this.opts.port);
+    if (this.tlsServer && this.opts.tls) {
+      try {
+        this.tlsAddress = await listenOn(this.tlsServer, this.opts.tls.host, this.opts.tls.port);
+      } catch (err) {
+        this.server.close();
+        throw err;
+      }
+    }
     return { host: this.address.address, port: this.address.port };
   }
 
@@ -113,7 +133,7 @@ export class DeviceServer {
   async drain(graceMs: number): Promise<void> {
     if (this.draining) return;
     this.draining = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = Promise.all([this.server, this.tlsServer].map((s) => new Promise<void>((resolve) => (s?.listening ? s.close(() => resolve()) : resolve()))));
     const { reconnectAfterMinMs: min, reconnectAfterMaxMs: max } = this.opts;
     for (const session of this.connections) {
       if (session.isOpen) session.send({ type: 'reconnect', reason: 'draining', afterMs: Math.round(min + Math.random() * (max - min)) });
@@ -130,6 +150,7 @@ export class DeviceServer {
   async close(): Promise<void> {
     this.draining = true;
     if (this.server.listening) this.server.close();
+    if (this.tlsServer?.listening) this.tlsServer.close();
     for (const session of this.connections) session.close('server_closed');
     await this.stop();
   }
@@ -144,11 +165,12 @@ export class DeviceServer {
 
   // ---------------------------------------------------------------- accept and admission
 
-  private accept(socket: Socket): void {
-    const session = new Session(this, socket, Date.now());
+  /** A connection, plain or after its TLS handshake: the same Session either way. */
+  private accept(socket: Socket, proxyProtocol: ProxyMode): void {
+    const session = new Session(this, socket, Date.now(), proxyProtocol);
     this.connections.add(session);
     if (this.draining) return session.fail('unavailable', 'server is shutting down', { retryAfterMs: this.opts.reconnectAfterMinMs });
-    if (this.opts.proxyProtocol === 'off') this.admitAddress(session);
+    if (proxyProtocol === 'off') this.admitAddress(session);
   }
 
   /** Counts the connection against its source address (known after any PROXY header); refuses it above the limit. */
@@ -211,6 +233,16 @@ export class DeviceServer {
       void recheckVersions(this, now);
     }
   }
+}
+
+function listenOn(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, backlog: 4096 }, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
 }
 
 function sleep(ms: number): Promise<void> {

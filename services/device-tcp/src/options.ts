@@ -4,10 +4,21 @@ import type { DisplayDirectory } from './directory.ts';
 import type { DeviceMetrics } from './metrics.ts';
 import type { ProxyMode } from './proxy-protocol.ts';
 
+/** A second listener that terminates TLS itself (node:tls); its connections carry no PROXY header. */
+export interface DeviceTlsOptions {
+  host: string;
+  port: number;
+  /** PEM private key and certificate (chain). */
+  key: string | Buffer;
+  cert: string | Buffer;
+}
+
 export interface DeviceServerOptions {
   host: string;
   port: number;
+  /** PROXY protocol expected on the plain listener (a load balancer in front). */
   proxyProtocol: ProxyMode;
+  tls: DeviceTlsOptions | null;
   instanceId: string;
   helloTimeoutMs: number;
   heartbeatIntervalMs: number;
@@ -45,6 +56,7 @@ export const defaultDeviceServerOptions: DeviceServerOptions = {
   host: '0.0.0.0',
   port: 7000,
   proxyProtocol: 'off',
+  tls: null,
   instanceId: 'device-tcp',
   helloTimeoutMs: 5_000,
   heartbeatIntervalMs: 30_000,

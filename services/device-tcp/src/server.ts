@@ -19,6 +19,8 @@ export interface RunningDeviceTcp {
   /** Ops HTTP (/healthz, /readyz, /metrics). */
   url: string;
   devicePort: number;
+  /** The TLS listener's port; 0 when DEVICE_TLS_PORT is not set. */
+  deviceTlsPort: number;
   server: DeviceServer;
   /** Graceful: drain displays within SHUTDOWN_GRACE_MS, then stop the ops port and pools. */
   close(): Promise<void>;
@@ -44,11 +46,18 @@ export async function startDeviceTcp(
     ? null
     : createInternalClient({ name: 'api-v2', baseUrl: config.API_V2_URL, timeoutMs: 3_000, connections: 64 });
   const directory = opts.directory ?? new HttpDisplayDirectory(apiV2!);
-  const server = new DeviceServer(deviceServerOptions(config), { directory, bus, logger, metrics: createDeviceMetrics(metrics.registry) });
   const releaseAll = async () => {
     await apiV2?.close();
     if (ownsBus) await bus.close();
   };
+  let server: DeviceServer;
+  try {
+    // Throws on a TLS key or certificate that cannot be used.
+    server = new DeviceServer(deviceServerOptions(config), { directory, bus, logger, metrics: createDeviceMetrics(metrics.registry) });
+  } catch (err) {
+    await releaseAll();
+    throw err;
+  }
   try {
     const bound = await server.listen();
     const app = createServiceApp({
@@ -63,10 +72,11 @@ export async function startDeviceTcp(
       },
     });
     const ops = await listen(app, config.HOST, config.PORT);
-    logger.info({ url: ops.url, devicePort: bound.port, proxyProtocol: config.PROXY_PROTOCOL }, 'device-tcp listening');
+    logger.info({ url: ops.url, devicePort: bound.port, deviceTlsPort: server.tlsPort || undefined, proxyProtocol: config.PROXY_PROTOCOL }, 'device-tcp listening');
     return {
       url: ops.url,
       devicePort: bound.port,
+      deviceTlsPort: server.tlsPort,
       server,
       async close() {
         // Displays get most of the grace period; the rest covers the final presence flush.

@@ -62,9 +62,11 @@ export class Session {
     readonly server: DeviceServer,
     private readonly socket: Socket,
     now: number,
+    /** What this connection's listener expects first: a PROXY header (plain listener behind a balancer) or not. */
+    private readonly proxyProtocol: ProxyMode,
   ) {
     this.remoteAddress = normaliseAddress(socket.remoteAddress);
-    this.state = server.options.proxyProtocol === 'off' ? State.Hello : State.Proxy;
+    this.state = proxyProtocol === 'off' ? State.Hello : State.Proxy;
     this.deadline = now + server.options.helloTimeoutMs;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => {}); // 'close' follows; resets are routine for displays
@@ -111,7 +113,7 @@ export class Session {
   /** Returns the bytes after the header once it is complete, or null while incomplete/failed. */
   private readProxyHeader(chunk: Buffer): Buffer | null {
     const buf = this.proxyBuf ? Buffer.concat([this.proxyBuf, chunk]) : chunk;
-    const parsed = parseProxyHeader(buf, this.server.options.proxyProtocol as Exclude<ProxyMode, 'off'>);
+    const parsed = parseProxyHeader(buf, this.proxyProtocol as Exclude<ProxyMode, 'off'>);
     if (parsed.status === 'incomplete') {
       this.proxyBuf = Buffer.from(buf); // copy: do not pin the runtime's read buffer
       return null;

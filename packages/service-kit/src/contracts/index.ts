@@ -4,6 +4,7 @@
  * api-v2 (exported from @marquee/api-v2); the display protocol's own frames live in device-tcp.
  */
 export * from './common.ts';
+export * from './credentials.ts';
 export * from './playlists.ts';
 export * from './commands.ts';
 export * from './handshakes.ts';

@@ -1,6 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { forwardedFor, publicPath, requestContextOf, requireUser, type InternalClient, type InternalResponse, type TokenVerifier } from '@marquee/service-kit';
+import {
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  forwardedFor,
+  publicPath,
+  requestContextOf,
+  requireUser,
+  type InternalClient,
+  type InternalResponse,
+  type TokenVerifier,
+} from '@marquee/service-kit';
 import { loginExample, refreshExample, signupExample, tokensExample, userExample } from '../examples.ts';
 import { bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem, publicSecurity, unauthorized } from '../openapi.ts';
 
@@ -20,11 +30,15 @@ const TokensSchema = z
 const SignupSchema = z
   .strictObject({
     username: z.string().min(3).max(32).openapi({ example: 'acme-media' }),
-    password: z.string().min(1).max(1024).openapi({ description: 'At least 8 characters, not the username, not a common password' }),
+    password: z
+      .string()
+      .min(1)
+      .max(PASSWORD_MAX_LENGTH)
+      .openapi({ description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters, not the username, not a common password` }),
     accountType: z.enum(['advertiser', 'operator']),
   })
   .openapi('Signup');
-const LoginSchema = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) }).openapi('Login');
+const LoginSchema = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(PASSWORD_MAX_LENGTH) }).openapi('Login');
 const RefreshSchema = z.strictObject({ refreshToken: z.string().min(1).max(512) }).openapi('RefreshToken');
 
 /** Thin front door to the account service; its verdicts (4xx problems) are relayed unchanged. */
