@@ -50,6 +50,7 @@ async function lockOrNotFound(tx: Queryable, user: AccessClaims, id: string): Pr
 /**
  * Changes a display the caller runs. A loop change bumps its playlist version and is refused (409)
  * while it would strand bookings: slots that no longer exist, or creatives longer than the new slot.
+ * Allowing or forbidding HTML scripts bumps it too (the entries carry it).
  */
 export async function updateDisplay(deps: DisplayDeps, user: AccessClaims, id: string, patch: UpdateDisplayInput): Promise<DisplayRow> {
   let changes: PlaylistChange[] = [];
@@ -65,8 +66,9 @@ export async function updateDisplay(deps: DisplayDeps, user: AccessClaims, id: s
         );
       }
     }
+    const scriptsChanged = patch.htmlScripts !== undefined && patch.htmlScripts !== current.html_scripts;
     await updateDisplayFields(tx, id, patch);
-    if (loopChanged) changes = await bumpPlaylistVersions(tx, [id]);
+    if (loopChanged || scriptsChanged) changes = await bumpPlaylistVersions(tx, [id]);
     return (await readDisplay(tx, id))!;
   });
   publishPlaylistChanges(deps, changes);

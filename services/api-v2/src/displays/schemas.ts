@@ -60,6 +60,9 @@ const fields = {
   pricePerSlotHour: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).openapi({ description: 'Price of one loop slot for one hour, in minor currency units (cents)' }),
   currency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code in capitals, e.g. EUR').openapi({ example: 'EUR' }),
   audienceMultiplier: z.number().min(0).max(1_000_000).openapi({ description: 'Estimated impressions per play' }),
+  htmlScripts: z.boolean().openapi({
+    description: 'Whether HTML creatives may run scripts on this display (still sandboxed, no network but their media). Off by default; see the display protocol, "Rendering text and HTML".',
+  }),
 };
 
 export const CreateDisplaySchema = z
@@ -75,6 +78,7 @@ export const CreateDisplaySchema = z
     pricePerSlotHour: fields.pricePerSlotHour,
     currency: fields.currency.default('EUR'),
     audienceMultiplier: fields.audienceMultiplier.default(1),
+    htmlScripts: fields.htmlScripts.default(false),
   })
   .openapi('CreateDisplay');
 export type CreateDisplayInput = z.infer<typeof CreateDisplaySchema>;
@@ -91,6 +95,7 @@ export const UpdateDisplaySchema = z
     pricePerSlotHour: fields.pricePerSlotHour.optional(),
     currency: fields.currency.optional(),
     audienceMultiplier: fields.audienceMultiplier.optional(),
+    htmlScripts: fields.htmlScripts.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, { message: 'send at least one field to change' })
   .openapi('UpdateDisplay');
@@ -104,6 +109,7 @@ export const DisplaySchema = PublicDisplaySchema.extend({
   operatorId: z.string().uuid(),
   updatedAt: z.string(),
   credentialRotatedAt: z.string(),
+  htmlScripts: fields.htmlScripts,
   presence: z.object({
     online: z.boolean(),
     lastSeenAt: z.string().nullable(),

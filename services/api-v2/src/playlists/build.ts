@@ -4,7 +4,7 @@ import type { Sql } from '@marquee/service-kit';
 export const PLAYLIST_HORIZON_MS = 48 * 3600 * 1000;
 
 export type { Playlist, PlaylistEntry } from '@marquee/service-kit';
-import type { Playlist, PlaylistEntry } from '@marquee/service-kit';
+import { LOOP_ANCHOR_AT, type Playlist, type PlaylistEntry } from '@marquee/service-kit';
 
 interface SlotRow {
   display_id: string;
@@ -19,8 +19,7 @@ interface ContentRow {
   display_id: string;
   creative_id: string;
   type: PlaylistEntry['type'];
-  media_sha256: string | null;
-  body: string | null;
+  media_sha256: string;
   duration_ms: number;
 }
 
@@ -51,8 +50,8 @@ export async function buildPlaylists(sql: Sql, displayIds: readonly string[], pu
   const until = new Date(now.getTime() + PLAYLIST_HORIZON_MS);
   const base = publicBaseUrl.replace(/\/$/, '');
   await sql.begin('isolation level repeatable read read only', async (tx) => {
-    const displays = await tx<{ id: string; loop_length_ms: number; slot_count: number; playlist_version: string }[]>`
-      select id, loop_length_ms, slot_count, playlist_version from displays where id = any(${ids}::uuid[])`;
+    const displays = await tx<{ id: string; loop_length_ms: number; slot_count: number; playlist_version: string; html_scripts: boolean }[]>`
+      select id, loop_length_ms, slot_count, playlist_version, html_scripts from displays where id = any(${ids}::uuid[])`;
     if (displays.length === 0) return;
     // Two single-table lookups joined here rather than one SQL join: the join's plan depended on
     // fresh statistics and, right after a big booking, scanned every slot once per booking.
@@ -69,7 +68,7 @@ export async function buildPlaylists(sql: Sql, displayIds: readonly string[], pu
     const contents = bookingIds.length
       ? await tx<ContentRow[]>`
           select distinct on (bdc.booking_id, bdc.display_id)
-            bdc.booking_id, bdc.display_id, c.id as creative_id, c.type, c.media_sha256, c.body, c.duration_ms
+            bdc.booking_id, bdc.display_id, c.id as creative_id, c.type, c.media_sha256, c.duration_ms
           from booking_display_creatives bdc
             join bookings b on b.id = bdc.booking_id and b.status = 'booked'
             join creatives c on c.id = bdc.creative_id
@@ -94,30 +93,32 @@ export async function buildPlaylists(sql: Sql, displayIds: readonly string[], pu
         generatedAt: now.toISOString(),
         validFrom: from.toISOString(),
         validUntil: until.toISOString(),
-        loop: { lengthMs: d.loop_length_ms, slotCount: d.slot_count, slotMs },
+        loop: { lengthMs: d.loop_length_ms, slotCount: d.slot_count, slotMs, anchorAt: LOOP_ANCHOR_AT },
         entries: [],
       });
     }
+    const scriptsOn = new Set(displays.filter((d) => d.html_scripts).map((d) => d.id));
     for (const r of rows) {
       const playlist = result.get(r.display_id)!;
-      playlist.entries.push(entryOf(r, base, playlist.loop.slotMs));
+      playlist.entries.push(entryOf(r, base, playlist.loop.slotMs, scriptsOn.has(r.display_id)));
     }
   });
   return result;
 }
 
-function entryOf(r: EntryRow, base: string, slotMs: number): PlaylistEntry {
-  const sha = r.media_sha256?.trim() ?? '';
+function entryOf(r: EntryRow, base: string, slotMs: number, htmlScripts: boolean): PlaylistEntry {
+  const sha = r.media_sha256.trim();
   return {
     slot: r.slot,
+    kind: 'booking',
     bookingId: r.booking_id,
     creativeId: r.creative_id,
     type: r.type,
     mediaSha256: sha,
-    mediaUrl: sha ? `${base}/media/${sha}` : '',
-    ...(sha ? {} : { body: r.body ?? '' }),
+    mediaUrl: `${base}/media/${sha}`,
     // A creative never overruns its slot; the display cuts it at the slot boundary.
     durationMs: Math.min(r.duration_ms, slotMs),
+    scripts: r.type === 'html' && htmlScripts,
     validFrom: r.valid_from.toISOString(),
     validUntil: r.valid_until.toISOString(),
   };
