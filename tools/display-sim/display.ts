@@ -2,11 +2,11 @@
  * One simulated display on the display client library (packages/display-client): it connects,
  * applies playlists, "plays" the loop on the server's clock (the slot at each instant follows
  * `loop.anchorAt`, so simulators on one loop agree and a new playlist never restarts the loop),
- * reports a play per booked showing, and answers commands. It downloads no media and has no
- * screen: a screenshot is a small solid-colour PNG whose colour is taken from the hash of the
+ * reports a play per showing of a `booking` entry (never house or emergency content), and
+ * answers commands. It downloads no media and has no screen: a screenshot is a small solid-colour PNG whose colour is taken from the hash of the
  * media it would be showing.
  */
-import { DisplayClient, compileSchedule, showingAt, type ClientState, type ClientStats, type Playlist, type Schedule, type Showing, type TlsOptions } from '@marquee/display-client';
+import { DisplayClient, compileSchedule, showingAt, slotAt, type ClientState, type ClientStats, type Playlist, type Schedule, type Showing, type TlsOptions } from '@marquee/display-client';
 import type { BackoffOptions } from '@marquee/display-client';
 import { solidPng } from './solid-png.ts';
 
@@ -111,6 +111,15 @@ export class SimDisplay {
     return this.current?.showing ?? null;
   }
 
+  /**
+   * The slot occurrence this display's loop is in now, on its estimate of the server's clock
+   * (null before a playlist): what `showing` is computed from.
+   */
+  slotNow(): ReturnType<typeof slotAt> | null {
+    const schedule = this.compiled();
+    return schedule ? slotAt(schedule, this.virtualNow()) : null;
+  }
+
   async start(): Promise<void> {
     await this.client.start();
   }
@@ -135,9 +144,7 @@ export class SimDisplay {
   private apply(p: Playlist): void {
     if (this.opts.log) {
       this.log(`playlist v${p.version}: ${p.loop.slotCount} slots × ${p.loop.slotMs / 1000} s, ${p.entries.length} entries, valid until ${p.validUntil}`);
-      for (const e of p.entries) this.log(`  slot ${e.slot}: ${describeMedia(e)} (booking ${e.bookingId.slice(0, 8)}) ${e.durationMs / 1000} s`);
-      if (p.house) this.log(`  house: ${describeMedia(p.house)}`);
-      if (p.emergency) this.log(`  EMERGENCY: ${describeMedia(p.emergency)}`);
+      for (const e of p.entries) this.log(`  slot ${e.slot}: ${e.kind} ${describeMedia(e)}${e.bookingId ? ` (booking ${e.bookingId.slice(0, 8)})` : ''} ${e.durationMs / 1000} s`);
     }
     // Compiled when needed (playing, screenshot): a fleet of idle simulators only applies and acks.
     this.latest = p;
@@ -185,7 +192,8 @@ export class SimDisplay {
       const at = this.current && this.current.showing.untilMs <= v ? this.current.showing.untilMs : v;
       this.finish(at);
       this.current = { showing, startedAt: at };
-      if (showing.media) this.log(`▶ ${clock(this.realTime(v))} slot ${showing.slot}: ${showing.kind} ${describeMedia(showing.media)}${showing.entry ? ` (booking ${showing.entry.bookingId.slice(0, 8)})` : ''} until ${clock(this.realTime(showing.untilMs))}`);
+      const e = showing.entry;
+      if (e) this.log(`▶ ${clock(this.realTime(v))} slot ${showing.slot}: ${showing.kind} ${describeMedia(e)}${e.bookingId ? ` (booking ${e.bookingId.slice(0, 8)})` : ''} until ${clock(this.realTime(showing.untilMs))}`);
       else this.log(`▶ ${clock(this.realTime(v))} slot ${showing.slot}: nothing booked`);
     }
     if (Number.isFinite(showing.untilMs)) {
@@ -194,14 +202,14 @@ export class SimDisplay {
     }
   }
 
-  /** Ends the showing on screen at virtual time v; a booked one becomes a play. */
+  /** Ends the showing on screen at virtual time v; a booking's becomes a play (house/emergency never do). */
   private finish(v: number): void {
     const done = this.current;
     this.current = null;
-    if (!done || done.showing.kind !== 'booked' || !done.showing.entry) return;
+    const e = done?.showing.entry;
+    if (!done || !e || e.kind !== 'booking' || !e.bookingId || !e.creativeId) return;
     const durationMs = Math.round(v - done.startedAt);
     if (durationMs <= 0) return;
-    const e = done.showing.entry;
     void this.client
       .recordPlay({ bookingId: e.bookingId, creativeId: e.creativeId, startedAt: new Date(this.realTime(done.startedAt)).toISOString(), durationMs })
       .catch((err) => this.log(`play not recorded: ${(err as Error).message}`));
@@ -209,7 +217,7 @@ export class SimDisplay {
 
   private screenshot(): Record<string, unknown> {
     const schedule = this.compiled();
-    const media = schedule ? showingAt(schedule, this.virtualNow()).media : null;
+    const media = schedule ? showingAt(schedule, this.virtualNow()).entry : null;
     const hash = media?.mediaSha256 ?? '000000';
     const rgb: [number, number, number] = [0, 2, 4].map((i) => parseInt(hash.slice(i, i + 2), 16)) as [number, number, number];
     this.log(`command screenshot: ${media ? describeMedia(media) : 'a blank screen'} as a 160×90 solid colour`);

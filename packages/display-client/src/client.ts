@@ -1,5 +1,5 @@
 /**
- * A display's connection to Marquee (docs/display-protocol.md + the lead's spec D): hello,
+ * A display's connection to Marquee (docs/display-protocol.md): hello,
  * reconnect with full-jitter backoff and the server's floors, heartbeats and dead-connection
  * detection, the server clock, playlist apply + ack, the proof-of-play outbox and commands
  * de-duplicated by id. The simulator and the kiosk player are both built on this class; what a
@@ -145,7 +145,7 @@ export class DisplayClient extends EventEmitter<DisplayClientEvents> {
 
   /**
    * The display no longer shows its playlist (its validity window ended): from now on hello and
-   * heartbeats report version 0, which is behind any real version, so the server sends the
+   * heartbeats report version 0, which differs from any real version, so the server sends the
    * current playlist again.
    */
   resetPlaylist(): void {
@@ -401,7 +401,7 @@ export class DisplayClient extends EventEmitter<DisplayClientEvents> {
       this.emit('playlistFailed', null, err as Error);
       return;
     }
-    // Spec D.6: apply every version that differs from the one shown (newer, or older after a server restore).
+    // Protocol §6: apply every version that differs from the one shown (newer, or older after a server restore).
     if (playlist.version === this.playlistVersion && !this.applying) {
       this.send({ type: 'playlist_ack', version: this.playlistVersion });
       return;

@@ -1,5 +1,5 @@
 /**
- * The server's clock as seen from the display (spec D.5). Each sample pairs a frame's
+ * The server's clock as seen from the display (protocol §6 `serverTime`). Each sample pairs a frame's
  * `serverTime` with the local send and receive instants of the exchange that produced it; the
  * server wrote it somewhere in between, so the midpoint is the best guess and half the round trip
  * bounds the error. The estimate uses the sample with the smallest round trip among the recent

@@ -1,51 +1,42 @@
 /**
- * The messages a display receives and sends (protocol §5–§7, spec D), and the checks that turn a
- * server's playlist into one the display can play. Unknown members are ignored (§2); members the
- * server adds later (spec D) have defaults, so today's server and the final design both work.
+ * The messages a display receives and sends (docs/display-protocol.md §5–§7), and the checks that
+ * turn a server's playlist into one the display can play. Unknown members are ignored (§2).
  */
-import { createHash } from 'node:crypto';
-
 export type MediaType = 'image' | 'video' | 'html' | 'text';
 
 /** What the display shows: media to download, verify and present. */
 export interface Media {
   type: MediaType;
-  /** e.g. `image/png`, `text/html; charset=utf-8` (spec D.2; derived from `type` when absent). */
+  /** e.g. `text/html; charset=utf-8`: derived from `type` (a server MAY add `mimeType`; protocol v1 does not define it). */
   mimeType: string;
   mediaUrl: string;
   mediaSha256: string;
-  /** Expected size when the server says it (spec D.2), else null. */
+  /** Expected size if a server adds `sizeBytes` (protocol v1 does not define it), else null: the hash is the check. */
   sizeBytes: number | null;
   /** How long to show it, ≤ loop.slotMs. */
   durationMs: number;
-  /** html only: whether scripts may run (spec D.2/D.9; default false). */
+  /** html only: whether the operator lets scripts run (§6 `scripts`; still sandboxed, no network). */
   scripts: boolean;
-  /**
-   * compat: remove once the server serves text/html as media (spec D.1). Today's server sends
-   * text/html creatives inline as `body` with an empty `mediaUrl`; `mediaSha256` is then the
-   * SHA-256 of this UTF-8 text, so the display can store and verify it like any other media.
-   */
-  inlineBody?: string;
 }
+
+/** What put an entry in the playlist (§6): only `booking` entries become plays. */
+export type EntryKind = 'booking' | 'house' | 'emergency';
 
 export interface PlaylistEntry extends Media {
   slot: number;
-  bookingId: string;
-  creativeId: string;
+  kind: EntryKind;
+  /** Set for `booking` entries; null for house/emergency entries that have none. */
+  bookingId: string | null;
+  creativeId: string | null;
   validFrom: string;
   validUntil: string;
-}
-
-/** House content and the emergency override (spec D.3): no slot, no booking, never a play. */
-export interface HouseEntry extends Media {
-  creativeId: string | null;
 }
 
 export interface Loop {
   lengthMs: number;
   slotCount: number;
   slotMs: number;
-  /** Time origin of the loop on the server's clock (spec D.4); the Unix epoch when absent. */
+  /** Time origin of the loop on the server's clock (§6); the Unix epoch. */
   anchorAt: string;
 }
 
@@ -57,8 +48,6 @@ export interface Playlist {
   validUntil: string;
   loop: Loop;
   entries: PlaylistEntry[];
-  house: HouseEntry | null;
-  emergency: HouseEntry | null;
 }
 
 export interface PlayRecord {
@@ -116,7 +105,7 @@ export class PlaylistError extends Error {
 }
 
 const DEFAULT_MIME: Record<MediaType, string> = {
-  image: '', // unknown until the server says (spec D.2): a player tells PNG/JPEG/WebP apart by their bytes
+  image: '', // the protocol does not say: a player tells PNG/JPEG/WebP apart by their bytes
   video: 'video/mp4',
   html: 'text/html; charset=utf-8',
   text: 'text/plain; charset=utf-8',
@@ -127,19 +116,6 @@ const isInt = (v: unknown, min = 0): v is number => Number.isSafeInteger(v) && (
 const isTime = (v: unknown): v is string => typeof v === 'string' && /[zZ]|[+-]\d\d:?\d\d$/.test(v) && Number.isFinite(Date.parse(v));
 const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 128;
 const SHA256 = /^[0-9a-f]{64}$/;
-
-// compat: remove once the server serves text/html as media (spec D.1). The same body arrives in
-// every playlist (and, in a simulator, for thousands of displays): hash it once.
-const inlineHashes = new Map<string, string>();
-function inlineHash(body: string): string {
-  let hash = inlineHashes.get(body);
-  if (hash === undefined) {
-    hash = createHash('sha256').update(body, 'utf8').digest('hex');
-    if (inlineHashes.size >= 256) inlineHashes.delete(inlineHashes.keys().next().value!);
-    inlineHashes.set(body, hash);
-  }
-  return hash;
-}
 
 function media(raw: Record<string, unknown>, slotMs: number, where: string): Media {
   const type = raw.type;
@@ -155,26 +131,10 @@ function media(raw: Record<string, unknown>, slotMs: number, where: string): Med
     durationMs: Math.min(raw.durationMs, slotMs),
     scripts: raw.scripts === true,
   };
-  // compat: remove once the server serves text/html as media (spec D.1). `inlineBody` is this
-  // client's own name for it, so a playlist it stored normalises the same way again.
-  const inline = typeof raw.body === 'string' ? raw.body : typeof raw.inlineBody === 'string' ? raw.inlineBody : undefined;
-  if (!m.mediaUrl && inline !== undefined && (type === 'html' || type === 'text')) {
-    m.inlineBody = inline;
-    m.mediaSha256 = inlineHash(inline);
-  } else {
-    if (!/^https?:\/\//i.test(m.mediaUrl)) throw new PlaylistError(`${where}: mediaUrl must be an http(s) URL`);
-  }
+  // Every entry is media, text and HTML included (§6): downloaded and verified by hash.
+  if (!/^https?:\/\//i.test(m.mediaUrl)) throw new PlaylistError(`${where}: mediaUrl must be an http(s) URL`);
   if (!SHA256.test(m.mediaSha256)) throw new PlaylistError(`${where}: mediaSha256 must be 64 hex digits`);
   return m;
-}
-
-function houseEntry(raw: unknown, slotMs: number, where: string): HouseEntry | null {
-  if (raw === undefined || raw === null) return null;
-  if (!isObject(raw)) throw new PlaylistError(`${where} must be an object or null`);
-  const creativeId = raw.creativeId === undefined || raw.creativeId === null ? null : raw.creativeId;
-  if (creativeId !== null && !isId(creativeId)) throw new PlaylistError(`${where}.creativeId must be an id or null`);
-  // House content plays for as long as it is on screen, not cut at a slot; keep its own length.
-  return { ...media(raw, Number.MAX_SAFE_INTEGER, where), creativeId };
 }
 
 export interface NormalizedPlaylist {
@@ -197,7 +157,8 @@ export function normalizePlaylist(raw: unknown): NormalizedPlaylist {
   const slotCount = loop.slotCount;
   const slotMs = isInt(loop.slotMs, 1) ? loop.slotMs : loop.lengthMs / slotCount;
   if (slotMs * slotCount !== loop.lengthMs) throw new PlaylistError('playlist.loop: lengthMs must equal slotCount × slotMs');
-  const anchorAt = loop.anchorAt === undefined ? EPOCH : loop.anchorAt;
+  // Every playlist announces its loop's time origin (§6); today always the Unix epoch.
+  const anchorAt = loop.anchorAt;
   if (!isTime(anchorAt)) throw new PlaylistError('playlist.loop.anchorAt must be a timestamp');
   if (!Array.isArray(raw.entries)) throw new PlaylistError('playlist.entries must be an array');
 
@@ -208,27 +169,26 @@ export function normalizePlaylist(raw: unknown): NormalizedPlaylist {
     try {
       if (!isObject(e)) throw new PlaylistError(`${where} must be an object`);
       if (!isInt(e.slot) || e.slot >= slotCount) throw new PlaylistError(`${where}.slot must be in 0..${slotCount - 1}`);
-      if (!isId(e.bookingId) || !isId(e.creativeId)) throw new PlaylistError(`${where}: bookingId and creativeId must be ids`);
+      const kind = e.kind;
+      if (kind !== 'booking' && kind !== 'house' && kind !== 'emergency') throw new PlaylistError(`${where}: unknown kind ${JSON.stringify(kind)}`);
+      const idOrNull = (v: unknown) => v === null || isId(v);
+      if (kind === 'booking' ? !isId(e.bookingId) || !isId(e.creativeId) : !idOrNull(e.bookingId) || !idOrNull(e.creativeId)) {
+        throw new PlaylistError(`${where}: bookingId and creativeId must be ids${kind === 'booking' ? '' : ' or null'}`);
+      }
       if (!isTime(e.validFrom) || !isTime(e.validUntil)) throw new PlaylistError(`${where}: validFrom/validUntil must be timestamps`);
-      entries.push({ ...media(e, slotMs, where), slot: e.slot, bookingId: e.bookingId, creativeId: e.creativeId, validFrom: e.validFrom, validUntil: e.validUntil });
+      entries.push({
+        ...media(e, slotMs, where),
+        slot: e.slot,
+        kind,
+        bookingId: e.bookingId as string | null,
+        creativeId: e.creativeId as string | null,
+        validFrom: e.validFrom,
+        validUntil: e.validUntil,
+      });
     } catch (err) {
       dropped.push((err as Error).message);
     }
   });
-  // A bad house entry only loses the house content; a bad emergency must not be ignored silently
-  // either, but an unplayable one cannot be shown: report it and play the rest.
-  let house: HouseEntry | null = null;
-  let emergency: HouseEntry | null = null;
-  try {
-    house = houseEntry(raw.house, slotMs, 'house');
-  } catch (err) {
-    dropped.push((err as Error).message);
-  }
-  try {
-    emergency = houseEntry(raw.emergency, slotMs, 'emergency');
-  } catch (err) {
-    dropped.push((err as Error).message);
-  }
   return {
     playlist: {
       displayId: typeof raw.displayId === 'string' ? raw.displayId : '',
@@ -238,17 +198,15 @@ export function normalizePlaylist(raw: unknown): NormalizedPlaylist {
       validUntil: raw.validUntil,
       loop: { lengthMs: loop.lengthMs, slotCount, slotMs, anchorAt },
       entries,
-      house,
-      emergency,
     },
     dropped,
   };
 }
 
-/** Every media object a playlist needs (entries, house, emergency), once each by hash. */
+/** Every media object a playlist needs, once each by hash. */
 export function mediaOf(playlist: Playlist): Media[] {
   const byHash = new Map<string, Media>();
-  for (const m of [...playlist.entries, playlist.house, playlist.emergency]) if (m && !byHash.has(m.mediaSha256)) byHash.set(m.mediaSha256, m);
+  for (const m of playlist.entries) if (!byHash.has(m.mediaSha256)) byHash.set(m.mediaSha256, m);
   return [...byHash.values()];
 }
 

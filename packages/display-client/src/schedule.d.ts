@@ -1,23 +1,20 @@
 /** Types of schedule.js (kept in JavaScript so the kiosk page runs the same file). */
-export interface SchedulableMedia {
+export interface SchedulableEntry {
+  slot: number;
+  kind: 'booking' | 'house' | 'emergency';
+  bookingId: string | null;
+  creativeId: string | null;
   type: string;
   mediaSha256: string;
   durationMs: number;
-}
-export interface SchedulableEntry extends SchedulableMedia {
-  slot: number;
-  bookingId: string;
-  creativeId: string;
   validFrom: string;
   validUntil: string;
 }
-export interface SchedulablePlaylist<E extends SchedulableEntry = SchedulableEntry, H extends SchedulableMedia = SchedulableMedia> {
+export interface SchedulablePlaylist<E extends SchedulableEntry = SchedulableEntry> {
   validFrom: string;
   validUntil: string;
-  loop: { lengthMs: number; slotCount: number; slotMs: number; anchorAt?: string };
+  loop: { lengthMs: number; slotCount: number; slotMs: number; anchorAt: string };
   entries: E[];
-  house: H | null;
-  emergency: H | null;
 }
 export interface ScheduledEntry<E extends SchedulableEntry = SchedulableEntry> {
   entry: E;
@@ -35,9 +32,9 @@ export interface Schedule<P extends SchedulablePlaylist = SchedulablePlaylist> {
   bySlot: ScheduledEntry<P['entries'][number]>[][];
 }
 export interface Showing<P extends SchedulablePlaylist = SchedulablePlaylist> {
-  kind: 'booked' | 'house' | 'emergency' | 'idle';
+  /** The entry's kind, or `idle` when no entry covers the instant (the display's own filler). */
+  kind: 'booking' | 'house' | 'emergency' | 'idle';
   key: string;
-  media: P['entries'][number] | NonNullable<P['house']> | null;
   entry: P['entries'][number] | null;
   slot: number;
   slotStartMs: number;

@@ -178,17 +178,15 @@ describe('playlists', () => {
     release();
     expect(await conn.next('playlist_ack')).toEqual({ type: 'playlist_ack', version: 3 });
     expect(c.playlistVersion).toBe(3);
-    // Defaults for members today's server does not send yet (spec D).
     expect(applied[0]!.loop.anchorAt).toBe('1970-01-01T00:00:00.000Z');
-    expect(applied[0]!).toMatchObject({ house: null, emergency: null });
-    expect(applied[0]!.entries[0]).toMatchObject({ scripts: false, mimeType: '' });
+    expect(applied[0]!.entries[0]).toMatchObject({ kind: 'booking', scripts: false, mimeType: '' });
 
     conn.send({ type: 'playlist', playlist: playlist(3) });
     expect(await conn.next('playlist_ack', 1)).toEqual({ type: 'playlist_ack', version: 3 });
     expect(applied).toHaveLength(1);
   });
 
-  it('applies an older version too (spec D.6: versions differ → apply), e.g. after a server restore', async () => {
+  it('applies an older version too (protocol §6: versions differ → apply), e.g. after a server restore', async () => {
     server = await FakeServer.start();
     const c = client({ playlistVersion: 9 });
     await c.start();
@@ -254,7 +252,7 @@ describe('playlists', () => {
     expect(c.stats.playlistsFailed).toBe(1);
   });
 
-  it('compat: turns an inline html body (today\'s server) into media identified by its SHA-256', async () => {
+  it('takes every entry as media: house entries without ids play, entries without media or a booking without ids are left out', async () => {
     server = await FakeServer.start();
     const applied: Playlist[] = [];
     const c = client({ applyPlaylist: (p) => void applied.push(p) });
@@ -262,16 +260,28 @@ describe('playlists', () => {
     const conn = await server.connection();
     await conn.welcome();
     const p = playlist(2);
-    const entry = (p.entries as Record<string, unknown>[])[0]!;
-    Object.assign(entry, { type: 'html', mediaUrl: '', mediaSha256: '', body: '<h1>Hi</h1>' });
+    const entries = p.entries as Record<string, unknown>[];
+    const html = { ...entries[0]!, slot: 1, type: 'html', mediaSha256: 'c'.repeat(64), mediaUrl: 'http://127.0.0.1/media/html', scripts: true };
+    const house = { ...entries[0]!, slot: 1, kind: 'house', bookingId: null, creativeId: null };
+    const inlineBody = { ...entries[0]!, type: 'html', mediaUrl: '', mediaSha256: '', body: '<h1>Hi</h1>' };
+    const bookingWithoutIds = { ...entries[0]!, bookingId: null };
+    const unknownKind = { ...entries[0]!, kind: 'sponsor' };
+    p.entries = [...entries, html, house, inlineBody, bookingWithoutIds, unknownKind];
     conn.send({ type: 'playlist', playlist: p });
     await conn.next('playlist_ack');
-    expect(applied[0]!.entries[0]).toMatchObject({
-      type: 'html',
-      mimeType: 'text/html; charset=utf-8',
-      inlineBody: '<h1>Hi</h1>',
-      mediaSha256: createHash('sha256').update('<h1>Hi</h1>').digest('hex'),
-    });
+    expect(applied[0]!.entries.map((e) => [e.kind, e.type, e.bookingId])).toEqual([['booking', 'image', 'b-1'], ['booking', 'html', 'b-1'], ['house', 'image', null]]);
+    expect(applied[0]!.entries[1]).toMatchObject({ mimeType: 'text/html; charset=utf-8', scripts: true });
+  });
+
+  it('refuses a playlist whose loop announces no anchorAt', async () => {
+    server = await FakeServer.start();
+    const c = client();
+    await c.start();
+    const conn = await server.connection();
+    await conn.welcome();
+    conn.send({ type: 'playlist', playlist: playlist(2, { loop: { lengthMs: 20_000, slotCount: 2, slotMs: 10_000 } }) });
+    await until('refused', () => c.stats.playlistsFailed === 1);
+    expect(c.playlistVersion).toBe(0);
   });
 });
 

@@ -11,44 +11,50 @@ function make(overrides: Record<string, unknown> = {}): Playlist {
 }
 
 function entry(slot: number, id: string, from = T0 - 3600_000, until = T0 + 3600_000, durationMs = 10_000) {
-  return { slot, bookingId: `b-${id}`, creativeId: `c-${id}`, type: 'image', mediaUrl: `http://x/${id}`, mediaSha256: Buffer.from(id).toString('hex').padEnd(64, '0'), durationMs, validFrom: iso(from), validUntil: iso(until) };
+  return { slot, kind: 'booking', bookingId: `b-${id}`, creativeId: `c-${id}`, type: 'image', mediaUrl: `http://x/${id}`, mediaSha256: Buffer.from(id).toString('hex').padEnd(64, '0'), durationMs, scripts: false, validFrom: iso(from), validUntil: iso(until) };
 }
-const house = { creativeId: null, type: 'text', mediaUrl: 'http://x/h', mediaSha256: 'f'.repeat(64), durationMs: 5_000, mimeType: 'text/plain; charset=utf-8' };
+/** House or emergency content for a slot: no booking, no creative. */
+function unbooked(kind: 'house' | 'emergency', slot: number, sha: string, durationMs = 10_000) {
+  return { ...entry(slot, 'x', undefined, undefined, durationMs), kind, bookingId: null, creativeId: null, type: 'text', mediaSha256: sha.repeat(64) };
+}
 
-describe('the loop on the server clock (spec D.4)', () => {
-  it('puts slot s of occurrence n at anchorAt + n·lengthMs + s·slotMs, the same for every display', () => {
+describe('the loop on the server clock (§6 loop.anchorAt)', () => {
+  it('puts slot occurrence n = floor((t − anchorAt) / slotMs) at anchorAt + n·slotMs, slot n mod slotCount, the same for every display', () => {
     const s = compileSchedule(make({ loop: { lengthMs: 30_000, slotCount: 3, slotMs: 10_000, anchorAt: iso(T0 + 5_000) } }));
     expect(slotAt(s, T0 + 5_000)).toMatchObject({ occurrence: 0, slot: 0, startMs: T0 + 5_000 });
-    expect(slotAt(s, T0 + 5_000 + 30_000 * 4 + 25_000)).toMatchObject({ occurrence: 4, slot: 2, startMs: T0 + 5_000 + 120_000 + 20_000 });
+    expect(slotAt(s, T0 + 5_000 + 30_000 * 4 + 25_000)).toMatchObject({ occurrence: 14, slot: 2, startMs: T0 + 5_000 + 120_000 + 20_000 }); // the 15th slot since the anchor
     // Before the anchor the loop runs backwards in whole occurrences.
     expect(slotAt(s, T0 + 4_999)).toMatchObject({ occurrence: -1, slot: 2, startMs: T0 - 5_000 });
-    // Without anchorAt (today's server) the origin is the Unix epoch.
-    const epoch = compileSchedule(make({ loop: { lengthMs: 30_000, slotCount: 3, slotMs: 10_000 } }));
+    // The server announces the Unix epoch.
+    const epoch = compileSchedule(make({ loop: { lengthMs: 30_000, slotCount: 3, slotMs: 10_000, anchorAt: '1970-01-01T00:00:00.000Z' } }));
     expect(slotAt(epoch, T0 + 12_345).slot).toBe(Math.floor(((T0 + 12_345) % 30_000) / 10_000));
   });
 
-  it('shows an entry for its durationMs, then house content; idle without house; nothing after validUntil', () => {
-    const p = make({ loop: { lengthMs: 20_000, slotCount: 2, slotMs: 10_000 }, entries: [entry(0, 'a', undefined, undefined, 4_000)] });
+  it('shows an entry for its durationMs, then nothing (the display\'s filler); house entries continue across slots; nothing after validUntil', () => {
+    const loop = { lengthMs: 20_000, slotCount: 2, slotMs: 10_000, anchorAt: '1970-01-01T00:00:00.000Z' };
+    const p = make({ loop, entries: [entry(0, 'a', undefined, undefined, 4_000)] });
     const s = compileSchedule(p);
     const a = showingAt(s, T0 + 1_000);
-    expect(a).toMatchObject({ kind: 'booked', slot: 0, slotStartMs: T0, untilMs: T0 + 4_000 });
+    expect(a).toMatchObject({ kind: 'booking', slot: 0, slotStartMs: T0, untilMs: T0 + 4_000 });
     expect(a.entry!.bookingId).toBe('b-a');
     expect(showingAt(s, T0 + 3_999).key).toBe(a.key); // one uninterrupted showing
     expect(showingAt(s, T0 + 20_000 + 1).key).not.toBe(a.key); // the next occurrence is a new showing
     expect(showingAt(s, T0 + 5_000)).toMatchObject({ kind: 'idle', untilMs: T0 + 10_000 });
-    const withHouse = compileSchedule({ ...p, house: normalizePlaylist(playlist(1, { house })).playlist.house });
-    expect(showingAt(withHouse, T0 + 5_000)).toMatchObject({ kind: 'house', key: `house:${'f'.repeat(64)}` });
-    expect(showingAt(withHouse, T0 + 15_000).key).toBe(showingAt(withHouse, T0 + 5_000).key); // house continues across slots
+    const withHouse = compileSchedule(make({ loop, entries: [unbooked('house', 0, 'f'), unbooked('house', 1, 'f')] }));
+    expect(showingAt(withHouse, T0 + 5_000)).toMatchObject({ kind: 'house', key: `house:${'f'.repeat(64)}`, entry: { bookingId: null } });
+    expect(showingAt(withHouse, T0 + 15_000).key).toBe(showingAt(withHouse, T0 + 5_000).key); // the same house media continue across slots
     expect(showingAt(s, T0 + 3600_000)).toMatchObject({ kind: 'idle', untilMs: Infinity });
   });
 
   it('honours entry windows within a slot and lets an emergency replace everything', () => {
-    const p = make({ loop: { lengthMs: 20_000, slotCount: 2, slotMs: 10_000 }, entries: [entry(1, 'early', T0, T0 + 15_000), entry(1, 'late', T0 + 15_000, T0 + 3600_000)] });
-    const s = compileSchedule(p);
-    expect(showingAt(s, T0 + 12_000)).toMatchObject({ kind: 'booked', untilMs: T0 + 15_000 });
+    const loop = { lengthMs: 20_000, slotCount: 2, slotMs: 10_000, anchorAt: '1970-01-01T00:00:00.000Z' };
+    const bookings = [entry(1, 'early', T0, T0 + 15_000), entry(1, 'late', T0 + 15_000, T0 + 3600_000)];
+    const s = compileSchedule(make({ loop, entries: bookings }));
+    expect(showingAt(s, T0 + 12_000)).toMatchObject({ kind: 'booking', untilMs: T0 + 15_000 });
     expect(showingAt(s, T0 + 12_000).entry!.bookingId).toBe('b-early');
     expect(showingAt(s, T0 + 16_000).entry!.bookingId).toBe('b-late');
-    const e = compileSchedule({ ...p, emergency: normalizePlaylist(playlist(1, { emergency: house })).playlist.emergency });
-    expect(showingAt(e, T0 + 12_000)).toMatchObject({ kind: 'emergency', entry: null });
+    // Should entries ever overlap in a slot, an emergency wins over a booking.
+    const e = compileSchedule(make({ loop, entries: [...bookings, unbooked('emergency', 0, 'e'), unbooked('emergency', 1, 'e')] }));
+    expect(showingAt(e, T0 + 12_000)).toMatchObject({ kind: 'emergency', entry: { kind: 'emergency', bookingId: null } });
   });
 });

@@ -4,7 +4,7 @@
  * (loop.anchorAt on the server's clock), prepares the next showing before its slot begins
  * (decoded image, buffered video, loaded frame) and swaps layers so that no frame is empty.
  * It reports when a showing actually became visible and when it stopped (the frame in which it
- * appeared or was covered): the daemon turns booked showings into proof of play.
+ * appeared or was covered): the daemon turns showings of `booking` entries into proof of play.
  */
 import { compileSchedule, showingAt } from '/schedule.js';
 
@@ -15,7 +15,7 @@ const pageNow = () => performance.timeOrigin + performance.now();
 let offset = 0;
 const serverNow = () => pageNow() + offset;
 
-const IDLE = { kind: 'idle', key: 'idle', media: null, entry: null, slot: -1, slotStartMs: 0, untilMs: Infinity };
+const IDLE = { kind: 'idle', key: 'idle', entry: null, slot: -1, slotStartMs: 0, untilMs: Infinity };
 const READY_TIMEOUT_MS = 15_000;
 
 let schedule = null;
@@ -41,8 +41,7 @@ function report(event, layer, atMs) {
     kind: layer.failed ? 'idle' : s.kind,
     atMs: Math.round(atMs),
     slot: s.slot,
-    ...(s.entry ? { bookingId: s.entry.bookingId, creativeId: s.entry.creativeId } : {}),
-    ...(s.media ? { mediaSha256: s.media.mediaSha256 } : {}),
+    ...(s.entry ? { bookingId: s.entry.bookingId, creativeId: s.entry.creativeId, mediaSha256: s.entry.mediaSha256 } : {}),
   });
   void flush();
 }
@@ -72,7 +71,7 @@ function withTimeout(promise) {
 
 /** A full-screen element for one showing, hidden until shown; `ready` resolves false if it cannot be shown. */
 function makeLayer(showing) {
-  const m = showing.media;
+  const m = showing.entry;
   let el;
   let ready;
   if (!m) {
@@ -87,7 +86,7 @@ function makeLayer(showing) {
     el.muted = true;
     el.playsInline = true;
     el.preload = 'auto';
-    el.loop = showing.kind !== 'booked'; // house and emergency videos run for as long as they are on
+    el.loop = showing.kind !== 'booking'; // house and emergency videos run for as long as they are on
     ready = new Promise((resolve) => {
       el.addEventListener('canplay', () => resolve(true), { once: true });
       el.addEventListener('error', () => resolve(false), { once: true });
@@ -172,7 +171,7 @@ async function switchTo(showing) {
   if (layer.el instanceof HTMLVideoElement) {
     // A booked video joins its slot where the loop is (two screens of one loop stay in step).
     const into = (serverNow() - showing.slotStartMs) / 1000;
-    if (showing.kind === 'booked' && into > 0.25 && Number.isFinite(layer.el.duration) && into < layer.el.duration) layer.el.currentTime = into;
+    if (showing.kind === 'booking' && into > 0.25 && Number.isFinite(layer.el.duration) && into < layer.el.duration) layer.el.currentTime = into;
     void layer.el.play().catch(() => {});
   }
   layer.el.style.zIndex = String(++zIndex);

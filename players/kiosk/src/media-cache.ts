@@ -92,25 +92,17 @@ export class MediaCache {
     let size = 0;
     const maxBytes = this.opts.maxBytes ?? 1024 ** 3;
     try {
-      if (media.inlineBody !== undefined) {
-        // compat: remove once the server serves text/html as media (spec D.1).
-        const bytes = Buffer.from(media.inlineBody, 'utf8');
-        hash.update(bytes);
-        size = bytes.length;
-        await handle.write(bytes);
-      } else {
-        const res = await fetch(media.mediaUrl, { signal: AbortSignal.timeout(this.opts.downloadTimeoutMs ?? 600_000) });
-        if (!res.ok || !res.body) throw new MediaError(`GET ${media.mediaUrl}: HTTP ${res.status}`);
-        for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-          size += chunk.length;
-          if (size > maxBytes) throw new MediaError(`${media.mediaUrl} is larger than ${maxBytes} bytes`);
-          if (media.sizeBytes !== null && size > media.sizeBytes) throw new MediaError(`${media.mediaUrl} is larger than the announced ${media.sizeBytes} bytes`);
-          hash.update(chunk);
-          await handle.write(chunk);
-        }
+      const res = await fetch(media.mediaUrl, { signal: AbortSignal.timeout(this.opts.downloadTimeoutMs ?? 600_000) });
+      if (!res.ok || !res.body) throw new MediaError(`GET ${media.mediaUrl}: HTTP ${res.status}`);
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        size += chunk.length;
+        if (size > maxBytes) throw new MediaError(`${media.mediaUrl} is larger than ${maxBytes} bytes`);
+        if (media.sizeBytes !== null && size > media.sizeBytes) throw new MediaError(`${media.mediaUrl} is larger than the announced ${media.sizeBytes} bytes`);
+        hash.update(chunk);
+        await handle.write(chunk);
       }
       const actual = hash.digest('hex');
-      if (actual !== media.mediaSha256) throw new MediaError(`${media.mediaUrl || 'inline body'} has SHA-256 ${actual}, the playlist says ${media.mediaSha256}`);
+      if (actual !== media.mediaSha256) throw new MediaError(`${media.mediaUrl} has SHA-256 ${actual}, the playlist says ${media.mediaSha256}`);
       if (media.sizeBytes !== null && size !== media.sizeBytes) throw new MediaError(`${media.mediaUrl} has ${size} bytes, the playlist says ${media.sizeBytes}`);
       await handle.sync();
     } catch (err) {

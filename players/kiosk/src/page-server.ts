@@ -12,7 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HouseEntry, Playlist, PlaylistEntry } from '@marquee/display-client';
+import type { Playlist, PlaylistEntry } from '@marquee/display-client';
 import type { MediaCache } from './media-cache.ts';
 
 const PAGE_DIR = path.resolve(import.meta.dirname, '../page');
@@ -26,16 +26,14 @@ export interface PagePlaylist {
   validFrom: string;
   validUntil: string;
   loop: Playlist['loop'];
-  entries: (PageMedia & Pick<PlaylistEntry, 'slot' | 'bookingId' | 'creativeId' | 'validFrom' | 'validUntil'>)[];
-  house: (PageMedia & Pick<HouseEntry, 'creativeId'>) | null;
-  emergency: (PageMedia & Pick<HouseEntry, 'creativeId'>) | null;
+  entries: (PageMedia & Pick<PlaylistEntry, 'slot' | 'kind' | 'bookingId' | 'creativeId' | 'validFrom' | 'validUntil'>)[];
 }
 
 /** One event the page reports: a showing became visible (`start`) or was covered/removed (`stop`). */
 export interface ShowingEvent {
   event: 'start' | 'stop';
   key: string;
-  kind: 'booked' | 'house' | 'emergency' | 'idle';
+  kind: 'booking' | 'house' | 'emergency' | 'idle';
   /** Server time (epoch ms) of the frame in which it became visible / stopped being visible. */
   atMs: number;
   slot?: number;
@@ -63,7 +61,7 @@ const STATIC: Record<string, [file: string, type: string]> = {
 /** The player page itself may load only from here; creatives live in sandboxed frames. */
 const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; frame-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'";
 
-/** Spec D.9: an html creative gets no network, no forms, no popups, no top navigation; scripts only when allowed. */
+/** Protocol §6 (rendering text and HTML): no network, no forms, no popups, no top navigation; scripts only when the entry allows. */
 export function htmlCsp(scripts: boolean): string {
   return `default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'${scripts ? "; script-src 'unsafe-inline'" : ''}; base-uri 'none'; form-action 'none'; sandbox${scripts ? ' allow-scripts' : ''}`;
 }
@@ -79,15 +77,13 @@ export function sniff(head: Buffer): string {
 }
 
 function toPage(p: Playlist): PagePlaylist {
-  const media = (m: PlaylistEntry | HouseEntry): PageMedia => ({ type: m.type, mimeType: m.mimeType, mediaSha256: m.mediaSha256, durationMs: m.durationMs, scripts: m.scripts });
+  const media = (m: PlaylistEntry): PageMedia => ({ type: m.type, mimeType: m.mimeType, mediaSha256: m.mediaSha256, durationMs: m.durationMs, scripts: m.scripts });
   return {
     version: p.version,
     validFrom: p.validFrom,
     validUntil: p.validUntil,
     loop: p.loop,
-    entries: p.entries.map((e) => ({ ...media(e), slot: e.slot, bookingId: e.bookingId, creativeId: e.creativeId, validFrom: e.validFrom, validUntil: e.validUntil })),
-    house: p.house ? { ...media(p.house), creativeId: p.house.creativeId } : null,
-    emergency: p.emergency ? { ...media(p.emergency), creativeId: p.emergency.creativeId } : null,
+    entries: p.entries.map((e) => ({ ...media(e), slot: e.slot, kind: e.kind, bookingId: e.bookingId, creativeId: e.creativeId, validFrom: e.validFrom, validUntil: e.validUntil })),
   };
 }
 
@@ -151,10 +147,10 @@ export class PageServer {
     for (const s of this.streams) s.write(text);
   }
 
-  private mediaInfo(sha: string): (PlaylistEntry | HouseEntry) | undefined {
+  private mediaInfo(sha: string): PlaylistEntry | undefined {
     for (const p of [this.playlist, this.previous]) {
       if (!p) continue;
-      for (const m of [...p.entries, p.house, p.emergency]) if (m?.mediaSha256 === sha) return m;
+      for (const m of p.entries) if (m.mediaSha256 === sha) return m;
     }
     return undefined;
   }
@@ -263,7 +259,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-const KINDS = new Set(['booked', 'house', 'emergency', 'idle']);
+const KINDS = new Set(['booking', 'house', 'emergency', 'idle']);
 
 function parseEvents(raw: unknown): ShowingEvent[] {
   const list = (raw as { events?: unknown })?.events;

@@ -99,7 +99,7 @@ export async function startPlayer(config: PlayerConfig): Promise<RunningPlayer> 
     if (current && current.version !== playlist.version) previous = current;
     current = playlist;
     pageServer.setPlaylist(playlist);
-    log(`playlist v${playlist.version} on screen: ${playlist.entries.length} entries, ${playlist.loop.slotCount} slots × ${playlist.loop.slotMs / 1000} s${playlist.emergency ? ', EMERGENCY' : ''}${playlist.house ? ', house content' : ''}`);
+    log(`playlist v${playlist.version} on screen: ${playlist.entries.length} entries, ${playlist.loop.slotCount} slots × ${playlist.loop.slotMs / 1000} s${playlist.entries.some((e) => e.kind === 'emergency') ? ', EMERGENCY' : ''}${playlist.entries.some((e) => e.kind === 'house') ? ', house content' : ''}`);
     // Media of the playlist just replaced may still be on screen for a moment; anything older goes.
     const keep = new Set([...media, ...(previous ? mediaOf(previous) : [])].map((m) => m.mediaSha256));
     const evicted = await cache.evict(keep);
@@ -154,7 +154,7 @@ export async function startPlayer(config: PlayerConfig): Promise<RunningPlayer> 
 
   const entryFor = (bookingId: string, creativeId: string, sha: string): PlaylistEntry | null => {
     for (const p of [current, previous]) {
-      const e = p?.entries.find((x) => x.bookingId === bookingId && x.creativeId === creativeId && x.mediaSha256 === sha);
+      const e = p?.entries.find((x) => x.kind === 'booking' && x.bookingId === bookingId && x.creativeId === creativeId && x.mediaSha256 === sha);
       if (e) return e;
     }
     return null;

@@ -1,15 +1,15 @@
 /**
  * Proof of play from what the page showed: the page reports the frame in which a showing became
  * visible and the one in which it was covered; the pair becomes a play record (start and
- * duration on the server's clock). Only booked showings of an entry the daemon actually sent to
+ * duration on the server's clock). Only showings of a `booking` entry the daemon actually sent to
  * the page count — house content, emergencies, idle screens and anything the page could not
- * show never do.
+ * show never do (protocol §6).
  */
 import type { PlayRecord, PlaylistEntry } from '@marquee/display-client';
 import type { ShowingEvent } from './page-server.ts';
 
 export interface ProofDeps {
-  /** The playlist entry (current or just replaced playlist) a reported booked showing claims to be. */
+  /** The `booking` entry (current or just replaced playlist) a reported showing claims to be. */
   entryFor(bookingId: string, creativeId: string, mediaSha256: string): PlaylistEntry | null;
   record(play: Omit<PlayRecord, 'playId'>): Promise<unknown>;
   serverNow(): number;
@@ -46,14 +46,15 @@ export class ProofOfPlay {
   }
 
   private finish(started: ShowingEvent, stoppedAtMs: number): void {
-    if (started.kind !== 'booked') return;
+    if (started.kind !== 'booking') return;
     const { bookingId, creativeId, mediaSha256 } = started;
     const entry = bookingId && creativeId && mediaSha256 ? this.deps.entryFor(bookingId, creativeId, mediaSha256) : null;
-    if (!entry) return this.deps.log(`page reported a showing of booking ${bookingId ?? '?'} that no playlist entry matches; not a play`);
+    if (!entry || !bookingId || !creativeId) return this.deps.log(`page reported a showing of booking ${bookingId ?? '?'} that no playlist entry matches; not a play`);
     const durationMs = Math.round(stoppedAtMs - started.atMs);
     if (durationMs <= 0) return;
     this.recorded++;
-    const play = { bookingId: entry.bookingId, creativeId: entry.creativeId, startedAt: new Date(Math.round(started.atMs)).toISOString(), durationMs };
+    // entryFor matched these ids on a booking entry.
+    const play = { bookingId, creativeId, startedAt: new Date(Math.round(started.atMs)).toISOString(), durationMs };
     this.recent.push(play);
     if (this.recent.length > 1_000) this.recent.shift();
     this.deps

@@ -54,13 +54,6 @@ describe('media cache', () => {
     expect(readdirSync(path.join(dir, 'tmp'))).toEqual([]);
   });
 
-  it('compat: stores an inline html body under the SHA-256 of its text', async () => {
-    const cache = await fresh();
-    const body = '<h1>Hello</h1>';
-    await cache.ensure(media({ mediaUrl: '', mediaSha256: sha256(body) }, { type: 'html', inlineBody: body }));
-    expect(readFileSync(cache.pathOf(sha256(body)), 'utf8')).toBe(body);
-  });
-
   it('finds a damaged file, clears crash leftovers and evicts what no playlist references', async () => {
     const cache = await fresh();
     const a = server.add('aaa', 'image/png');

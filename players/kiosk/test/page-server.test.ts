@@ -34,7 +34,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'marquee-page-'));
   const cache = new MediaCache(dir);
   await cache.init();
-  const base = { durationMs: 1000, validFrom: '2020-01-01T00:00:00Z', validUntil: '2099-01-01T00:00:00Z', bookingId: 'b', creativeId: 'c' };
+  const base = { durationMs: 1000, validFrom: '2020-01-01T00:00:00Z', validUntil: '2099-01-01T00:00:00Z', kind: 'booking', bookingId: 'b', creativeId: 'c' };
   // Stored the way the player stores them (downloaded and verified); only playlist media are served.
   const origin = await MediaServer.start();
   for (const [body, type] of [[png, 'image'], [html, 'html'], [text, 'text']] as const) {
@@ -48,7 +48,7 @@ beforeAll(async () => {
     version: 1,
     validFrom: base.validFrom,
     validUntil: base.validUntil,
-    loop: { lengthMs: 3000, slotCount: 3, slotMs: 1000 },
+    loop: { lengthMs: 3000, slotCount: 3, slotMs: 1000, anchorAt: '1970-01-01T00:00:00.000Z' },
     entries: [
       { ...base, slot: 0, type: 'image', mediaUrl: 'http://x/1', mediaSha256: sha256(png) },
       { ...base, slot: 1, type: 'html', mediaUrl: 'http://x/2', mediaSha256: sha256(html), scripts: true },
@@ -77,7 +77,7 @@ describe('page server', () => {
   it('needs the token for the event stream and for reports, and checks reports', async () => {
     expect((await get('/events', host())).status).toBe(401);
     expect((await get('/report?token=wrong', { ...host(), 'content-type': 'application/json' }, 'POST', '{"events":[]}')).status).toBe(401);
-    const event = { event: 'start', key: 'k', kind: 'booked', atMs: 1, bookingId: 'b', creativeId: 'c', mediaSha256: sha256(png) };
+    const event = { event: 'start', key: 'k', kind: 'booking', atMs: 1, bookingId: 'b', creativeId: 'c', mediaSha256: sha256(png) };
     expect((await get(`/report?token=${server.token}`, host(), 'POST', JSON.stringify({ events: [event] }))).status).toBe(204);
     expect(reports.at(-1)).toEqual([event]);
     expect((await get(`/report?token=${server.token}`, host(), 'POST', JSON.stringify({ events: [{ ...event, kind: 'paid!' }] }))).status).toBe(400);

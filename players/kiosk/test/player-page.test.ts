@@ -30,7 +30,12 @@ const now = Date.now();
 const window = { validFrom: new Date(now - 3600_000).toISOString(), validUntil: new Date(now + 3600_000).toISOString() };
 
 function entry(slot: number, id: string, m: { mediaUrl: string; mediaSha256: string; sizeBytes: number }, type: string, mimeType: string, extra: Record<string, unknown> = {}) {
-  return { slot, bookingId: `b-${id}`, creativeId: `c-${id}`, type, mimeType, ...m, durationMs: SLOT_MS, ...window, ...extra };
+  return { slot, kind: 'booking', bookingId: `b-${id}`, creativeId: `c-${id}`, type, mimeType, ...m, durationMs: SLOT_MS, scripts: false, ...window, ...extra };
+}
+
+/** House or emergency content in a slot: an entry with no booking and no creative. */
+function unbooked(kind: 'house' | 'emergency', slot: number, m: { mediaUrl: string; mediaSha256: string; sizeBytes: number }) {
+  return entry(slot, kind, m, 'image', 'image/png', { kind, bookingId: null, creativeId: null });
 }
 
 function playlistOf(entries: unknown[], extra: Record<string, unknown> = {}, slotCount = 2) {
@@ -41,8 +46,6 @@ function playlistOf(entries: unknown[], extra: Record<string, unknown> = {}, slo
     ...window,
     loop: { lengthMs: slotCount * SLOT_MS, slotCount, slotMs: SLOT_MS, anchorAt: '1970-01-01T00:00:00.000Z' },
     entries,
-    house: null,
-    emergency: null,
     ...extra,
   };
 }
@@ -93,7 +96,7 @@ describeWithBrowser('kiosk page', () => {
   it('shows a booked image, house content in the free slot, and reports plays only for the booked slot', async () => {
     const red = media.add(solidPng(RED), 'image/png');
     const green = media.add(solidPng(GREEN), 'image/png');
-    send([entry(0, 'red', red, 'image', 'image/png')], { house: { creativeId: 'house', type: 'image', mimeType: 'image/png', ...green, durationMs: 10_000 } });
+    send([entry(0, 'red', red, 'image', 'image/png'), unbooked('house', 1, green)]);
     await conn.next('playlist_ack');
     await waitForColour('the booked image', RED);
     await waitForColour('house content in slot 1', GREEN);
@@ -114,23 +117,25 @@ describeWithBrowser('kiosk page', () => {
     await waitForColour('the video', VIDEO_BLUE, 20);
   });
 
-  it('renders html in a sandbox: no scripts unless the entry allows them (served as media, and inline from today\'s server)', async () => {
+  it('renders html in a sandbox: no scripts unless the entry allows them', async () => {
     const doc = '<!doctype html><body style="margin:0;height:100vh;background:rgb(30,200,60)"><script>document.body.style.background="rgb(220,30,30)"</script></body>';
     const html = media.add(doc, 'text/html; charset=utf-8');
     send([entry(0, 'html', html, 'html', 'text/html; charset=utf-8'), entry(1, 'html1', html, 'html', 'text/html; charset=utf-8')]);
     await waitForColour('html with its script blocked', GREEN);
-    // compat: today's server sends html inline as `body` with no mediaUrl.
-    const inline = { slot: 0, bookingId: 'b-inline', creativeId: 'c-inline', type: 'html', mediaUrl: '', mediaSha256: '', body: doc.replace('rgb(30,200,60)', 'rgb(240,220,20)'), durationMs: SLOT_MS, ...window };
-    send([inline, { ...inline, slot: 1 }].map((e) => ({ ...e, scripts: false })));
-    await waitForColour('inline html', YELLOW);
-    send([inline, { ...inline, slot: 1 }].map((e) => ({ ...e, scripts: true })));
+    const other = media.add(doc.replace('rgb(30,200,60)', 'rgb(240,220,20)'), 'text/html; charset=utf-8');
+    send([entry(0, 'other', other, 'html', 'text/html; charset=utf-8'), entry(1, 'other1', other, 'html', 'text/html; charset=utf-8')]);
+    await waitForColour('another html, its script blocked too', YELLOW);
+    send([entry(0, 'other', other, 'html', 'text/html; charset=utf-8', { scripts: true }), entry(1, 'other1', other, 'html', 'text/html; charset=utf-8', { scripts: true })]);
     await waitForColour('html whose script may run', RED);
   });
 
   it('shows an emergency in every slot instead of the bookings and records no play for it', async () => {
     const red = media.add(solidPng(RED), 'image/png');
     const yellow = media.add(solidPng(YELLOW), 'image/png');
-    send([entry(0, 'red2', red, 'image', 'image/png'), entry(1, 'red3', red, 'image', 'image/png')], { emergency: { creativeId: null, type: 'image', mimeType: 'image/png', ...yellow, durationMs: 10_000 } });
+    send([entry(0, 'red2', red, 'image', 'image/png'), entry(1, 'red3', red, 'image', 'image/png')]);
+    await waitForColour('the bookings', RED);
+    // An emergency replaces every slot with an emergency entry (protocol §6).
+    send([unbooked('emergency', 0, yellow), unbooked('emergency', 1, yellow)]);
     await waitForColour('the emergency', YELLOW);
     const emergencyOnScreenAt = player.client.serverNow();
     await new Promise((r) => setTimeout(r, 2.5 * SLOT_MS)); // two slot boundaries pass under the emergency

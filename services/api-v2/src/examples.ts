@@ -73,10 +73,11 @@ export const creativeExample = {
   ownerId: ids.advertiser,
   name: 'Spring sale',
   type: 'text' as const,
-  mediaSha256: null,
-  mediaUrl: null,
-  mediaContentType: null,
-  mediaSizeBytes: null,
+  // A text creative's body is stored as media too: the sha256 of its UTF-8 bytes.
+  mediaSha256: '8204070c198d79013f684fff0367181b279683946c25fe2a15a402afc0bc025a',
+  mediaUrl: `${BASE}/media/8204070c198d79013f684fff0367181b279683946c25fe2a15a402afc0bc025a`,
+  mediaContentType: 'text/plain; charset=utf-8',
+  mediaSizeBytes: 32,
   body: 'Spring sale: 20 % off everything',
   durationMs: 10_000,
   createdAt: created,
@@ -118,6 +119,7 @@ export const displayExample = {
   operatorId: ids.operator,
   updatedAt: created,
   credentialRotatedAt: created,
+  htmlScripts: false,
   presence: { online: true, lastSeenAt: '2026-11-30T07:59:30.000Z', playlistVersion: 4, appliedVersion: 4 },
   contentPolicy: 'review' as const,
   houseCreativeId: null as string | null,
@@ -152,6 +154,17 @@ export const heldBookingExample = {
   updatedAt: '2026-11-30T08:00:00.000Z',
   confirmedAt: null,
   cancelledAt: null,
+};
+/** The answer to a booking whose creative (12 s) is longer than the display's 10 s slot. */
+export const heldBookingWithWarningExample = {
+  ...heldBookingExample,
+  warnings: [
+    {
+      code: 'creative_longer_than_slot' as const,
+      detail: 'The creative lasts 12000 ms but a slot lasts 10000 ms on 1 of the booked displays: it is cut at the end of its slot there.',
+      displayIds: [ids.display],
+    },
+  ],
 };
 export const bookedBookingExample = {
   ...heldBookingExample,

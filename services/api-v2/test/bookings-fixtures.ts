@@ -33,10 +33,10 @@ export async function seedDisplay(sql: TestSql, operatorId: string, o: DisplayOp
   return row!.id;
 }
 
-export async function seedCreative(sql: TestSql, ownerId: string): Promise<string> {
+export async function seedCreative(sql: TestSql, ownerId: string, durationMs = 10_000): Promise<string> {
   const [row] = await sql<{ id: string }[]>`
     insert into creatives (owner_id, name, type, body, duration_ms)
-    values (${ownerId}, 'spring sale', 'text', 'Spring sale!', 10000) returning id`;
+    values (${ownerId}, 'spring sale', 'text', 'Spring sale!', ${durationMs}) returning id`;
   return row!.id;
 }
 

@@ -128,6 +128,36 @@ describe('holds, prices and the booking lifecycle', () => {
   });
 });
 
+describe('warnings', () => {
+  it('books a creative longer than the slot (201) with a creative_longer_than_slot warning naming those displays, and warns on swap too', async () => {
+    const short = await seedDisplay(sql, operator.userId, { slotCount: 12 }); // 60 s / 12: 5 s slots
+    const fits = await seedDisplay(sql, operator.userId); // 10 s slots
+    const tenSeconds = await seedCreative(sql, advertiser.userId);
+    const fourSeconds = await seedCreative(sql, advertiser.userId, 4_000);
+    const body = { displayIds: [short, fits], creativeId: tenSeconds, startsAt: hoursFromNow(30), endsAt: hoursFromNow(31) };
+    const idempotencyKey = key();
+    const res = await book(base, advertiser, body, idempotencyKey);
+    expect(res.status).toBe(201);
+    expect(res.body.warnings).toEqual([{ code: 'creative_longer_than_slot', detail: expect.stringMatching(/10000 ms .* 5000 ms on 1 of the booked displays/), displayIds: [short] }]);
+    // A retry answers the same, warning included.
+    const retry = await book(base, advertiser, body, idempotencyKey);
+    expect(retry.status).toBe(200);
+    expect(retry.body.warnings).toEqual(res.body.warnings);
+
+    const swapped = await api(base, 'PATCH', `/bookings/${res.body.id}`, { creativeId: fourSeconds }, advertiser.auth);
+    expect(swapped.status).toBe(200);
+    expect(swapped.body.warnings).toEqual([]);
+    const back = await api(base, 'PATCH', `/bookings/${res.body.id}`, { creativeId: tenSeconds }, advertiser.auth);
+    expect(back.body.warnings).toEqual([{ code: 'creative_longer_than_slot', detail: expect.any(String), displayIds: [short] }]);
+
+    const fitting = await book(base, advertiser, { ...body, displayIds: [fits], startsAt: hoursFromNow(32), endsAt: hoursFromNow(33) });
+    expect(fitting.status).toBe(201);
+    expect(fitting.body.warnings).toEqual([]);
+    // Reads of a booking carry no warnings: they belong to the answer of a change.
+    expect((await api(base, 'GET', `/bookings/${res.body.id}`, undefined, advertiser.auth)).body).not.toHaveProperty('warnings');
+  });
+});
+
 describe('expired holds', () => {
   it('never block anyone: a lapsed hold is released by the next booking on its display, and confirming it is 409', async () => {
     const d = await seedDisplay(sql, operator.userId, { slotCount: 1 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../../test/support/http.ts';
@@ -53,9 +54,27 @@ describe('creating creatives', () => {
     expect(video.body.mediaContentType).toBe('video/mp4');
     const text = await create(adv, { name: 'Notice', type: 'text', body: 'Open until 8 pm ☀', durationMs: 5000 });
     expect(text.status).toBe(201);
-    expect(text.body).toMatchObject({ body: 'Open until 8 pm ☀', mediaSha256: null, mediaUrl: null });
+    // A text/HTML body is stored as media too: displays download it and check its hash.
+    const textSha = createHash('sha256').update('Open until 8 pm ☀', 'utf8').digest('hex');
+    expect(text.body).toMatchObject({ body: 'Open until 8 pm ☀', mediaSha256: textSha, mediaContentType: 'text/plain; charset=utf-8', mediaSizeBytes: 19 });
+    expect(text.body.mediaUrl).toMatch(new RegExp(`/media/${textSha}$`));
     const html = await create(adv, { name: 'Card', type: 'html', body: '<h1>Hello</h1>', durationMs: 5000 });
     expect(html.status).toBe(201);
+    const served = await api(h.v2, 'GET', `/media/${html.body.mediaSha256}`);
+    expect(served.status).toBe(200);
+    expect(served.body).toBe('<h1>Hello</h1>');
+    expect(served.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(served.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(served.headers.get('content-security-policy')).toMatch(/^sandbox;.*default-src 'none'/);
+    expect(served.headers.get('content-security-policy')).not.toMatch(/script-src|allow-scripts/);
+    // Every media response is sandboxed for a browser, images too.
+    const pngServed = await api(h.v2, 'GET', `/media/${pngSha}`);
+    expect(pngServed.headers.get('content-security-policy')).toBe(served.headers.get('content-security-policy'));
+    expect(pngServed.headers.get('x-content-type-options')).toBe('nosniff');
+    // The same body again (another creative, another owner's) reuses the stored media.
+    const again = await create(admin, { name: 'Card 2', type: 'html', body: '<h1>Hello</h1>', durationMs: 5000 });
+    expect(again.body.mediaSha256).toBe(html.body.mediaSha256);
+    expect((await db`select count(*)::int as n from media where sha256 = ${html.body.mediaSha256}`)[0]!.n).toBe(1);
 
     const read = await api(h.v2, 'GET', `/creatives/${image.body.id}`, undefined, adv.auth);
     expect(read.status).toBe(200);

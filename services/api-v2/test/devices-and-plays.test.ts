@@ -45,18 +45,23 @@ describe('device handshakes (internal)', () => {
   const hello = (o: Record<string, unknown> = {}) => ({ displayId: display.id, secret: display.secret, playlistVersion: 0, ...o });
 
   it('answers a batch of hellos in order: credentials checked, the playlist when behind, pending commands', async () => {
-    const res = await handshake(hello(), hello({ secret: 'nope' }), hello({ displayId: randomUUID() }), hello({ displayId: 'd-1' }), hello({ playlistVersion: 10_000 }));
+    const shown = (await db`select playlist_version from displays where id = ${display.id}`)[0]!.playlist_version as string;
+    const res = await handshake(
+      hello(), hello({ secret: 'nope' }), hello({ displayId: randomUUID() }), hello({ displayId: 'd-1' }), hello({ playlistVersion: Number(shown) }), hello({ playlistVersion: 10_000 }),
+    );
     expect(res.status).toBe(200);
-    const [ok, bad, unknown, malformed, current] = res.body.answers;
+    const [ok, bad, unknown, malformed, current, ahead] = res.body.answers;
     expect(ok).toMatchObject({ ok: true, display: { id: display.id }, commands: [] });
     // The display shows version 0: its current playlist (with the booking) comes along.
     expect(ok.playlist).toMatchObject({ displayId: display.id, version: ok.display.playlistVersion, entries: [{ bookingId, creativeId }] });
     expect(bad).toEqual({ ok: false, code: 'bad_secret' });
     expect(unknown).toEqual({ ok: false, code: 'unknown_display' });
     expect(malformed).toEqual({ ok: false, code: 'unknown_display' });
-    // A display already on (or past) the current version gets no playlist.
+    // A display already on the current version gets no playlist; one ahead of it (a restored
+    // database, a reused credential) gets the current one, as one behind does.
     expect(current).toMatchObject({ ok: true });
     expect(current.playlist).toBeUndefined();
+    expect(ahead.playlist).toMatchObject({ displayId: display.id, version: Number(shown), entries: [{ bookingId, creativeId }] });
   });
 
   it('refuses malformed batches; a rotated or disabled credential is refused', async () => {

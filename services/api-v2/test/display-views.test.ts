@@ -24,6 +24,7 @@ const row = (over: Partial<DisplayRow> = {}): DisplayRow => ({
   online: true,
   last_seen_at: new Date('2026-01-03T00:00:00.001Z'),
   applied_version: '41',
+  html_scripts: false,
   created_at: new Date('2025-12-31T23:59:59.999Z'),
   updated_at: new Date('2026-01-01T00:00:00.000Z'),
   content_policy: 'review',
@@ -38,9 +39,20 @@ describe('display views', () => {
       const owner = toOwnerView(r);
       const publicKeys = Object.keys(pub);
       expect(Object.keys(owner).slice(0, publicKeys.length)).toEqual(publicKeys);
-      expect(Object.keys(owner).slice(publicKeys.length)).toEqual(['operatorId', 'updatedAt', 'credentialRotatedAt', 'presence', 'contentPolicy', 'houseCreativeId']);
+      expect(Object.keys(owner).slice(publicKeys.length)).toEqual(['operatorId', 'updatedAt', 'credentialRotatedAt', 'htmlScripts', 'presence', 'contentPolicy', 'houseCreativeId']);
       // Same bytes on the wire for the shared part, as the spread produced.
-      expect(JSON.stringify(owner)).toBe(JSON.stringify({ ...pub, operatorId: owner.operatorId, updatedAt: owner.updatedAt, credentialRotatedAt: owner.credentialRotatedAt, presence: owner.presence, contentPolicy: owner.contentPolicy, houseCreativeId: owner.houseCreativeId }));
+      expect(JSON.stringify(owner)).toBe(
+        JSON.stringify({
+          ...pub,
+          operatorId: owner.operatorId,
+          updatedAt: owner.updatedAt,
+          credentialRotatedAt: owner.credentialRotatedAt,
+          htmlScripts: owner.htmlScripts,
+          presence: owner.presence,
+          contentPolicy: owner.contentPolicy,
+          houseCreativeId: owner.houseCreativeId,
+        }),
+      );
     }
   });
 

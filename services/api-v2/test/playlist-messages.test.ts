@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { Playlist } from '@marquee/service-kit';
 import { contentMessages } from '../src/playlist-changes.ts';
 
-const loop = { lengthMs: 60_000, slotCount: 6, slotMs: 10_000 };
-function playlist(displayId: string, bodyBytes: number, version = 2): Playlist {
+const loop = { lengthMs: 60_000, slotCount: 6, slotMs: 10_000, anchorAt: '1970-01-01T00:00:00.000Z' as const };
+/** A playlist of about `bytes` serialised bytes (a long media URL stands in for many entries). */
+function playlist(displayId: string, bytes: number, version = 2): Playlist {
   return {
     displayId,
     version,
@@ -14,8 +15,8 @@ function playlist(displayId: string, bodyBytes: number, version = 2): Playlist {
     loop,
     entries: [
       {
-        slot: 0, kind: 'booking', bookingId: `b-${displayId}`, creativeId: 'c', type: 'html', mediaSha256: '', mediaUrl: '',
-        body: 'x'.repeat(bodyBytes), durationMs: 10_000, validFrom: '2026-01-01T00:00:00.000Z', validUntil: '2026-01-02T00:00:00.000Z',
+        slot: 0, kind: 'booking', bookingId: `b-${displayId}`, creativeId: 'c', type: 'html', mediaSha256: 'a'.repeat(64),
+        mediaUrl: `https://x/${'x'.repeat(bytes)}`, durationMs: 10_000, scripts: false, validFrom: '2026-01-01T00:00:00.000Z', validUntil: '2026-01-02T00:00:00.000Z',
       },
     ],
   };

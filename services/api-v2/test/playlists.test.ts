@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '@marquee/service-kit';
@@ -85,8 +85,10 @@ describe('buildPlaylist', () => {
       generatedAt: now.toISOString(),
       validFrom: now.toISOString(),
       validUntil: at(48).toISOString(),
-      loop: { lengthMs: 60_000, slotCount: 6, slotMs: 10_000 },
+      loop: { lengthMs: 60_000, slotCount: 6, slotMs: 10_000, anchorAt: '1970-01-01T00:00:00.000Z' },
     });
+    // Text is media too: the SHA-256 of the body's UTF-8 bytes (migration 110).
+    const textSha = createHash('sha256').update('<b>Sale</b> today', 'utf8').digest('hex');
     expect(playlist!.entries).toEqual([
       {
         slot: 0,
@@ -94,10 +96,10 @@ describe('buildPlaylist', () => {
         bookingId: soon,
         creativeId: text,
         type: 'text',
-        mediaSha256: '',
-        mediaUrl: '',
-        body: '<b>Sale</b> today',
+        mediaSha256: textSha,
+        mediaUrl: `${BASE}/media/${textSha}`,
         durationMs: 5_000,
+        scripts: false,
         validFrom: at(1).toISOString(),
         validUntil: at(3).toISOString(),
       },
@@ -110,6 +112,7 @@ describe('buildPlaylist', () => {
         mediaSha256: sha(1),
         mediaUrl: `${BASE}/media/${sha(1)}`,
         durationMs: 10_000,
+        scripts: false,
         validFrom: at(40).toISOString(),
         validUntil: at(48).toISOString(),
       },
@@ -122,6 +125,7 @@ describe('buildPlaylist', () => {
         mediaSha256: sha(1),
         mediaUrl: `${BASE}/media/${sha(1)}`,
         durationMs: 10_000,
+        scripts: false,
         validFrom: now.toISOString(),
         validUntil: at(48).toISOString(),
       },
@@ -165,6 +169,26 @@ describe('internal playlist routes', () => {
     expect((await api(h.v2, 'GET', `/internal/displays/${displayId}/playlist`)).status).toBe(404);
   });
 
+  it("carries the operator's HTML scripts setting on html entries only, and a change of it is a new version", async () => {
+    const displayId = await createDisplay();
+    const [html] = await db`
+      insert into creatives (owner_id, name, type, body, duration_ms) values (${adv.userId}, 'html', 'html', '<p>hi</p>', 5000) returning id`;
+    const from = new Date(Date.now() - HOUR);
+    const to = new Date(Date.now() + HOUR);
+    await book(displayId, html!.id, 0, from, to);
+    await book(displayId, await textCreative('plain'), 1, from, to);
+    const before = await api(h.internal, 'GET', `/internal/displays/${displayId}/playlist`);
+    expect(before.body.entries.map((e: any) => [e.type, e.scripts])).toEqual([['html', false], ['text', false]]);
+
+    const patch = await api(h.v2, 'PATCH', `/displays/${displayId}`, { htmlScripts: true }, op.auth);
+    expect(patch.status).toBe(200);
+    expect(patch.body.htmlScripts).toBe(true);
+    const after = await api(h.internal, 'GET', `/internal/displays/${displayId}/playlist`);
+    expect(after.body.version).toBe(before.body.version + 1);
+    expect(after.body.entries.map((e: any) => [e.type, e.scripts])).toEqual([['html', true], ['text', false]]);
+    expect((await api(h.v2, 'PATCH', `/displays/${displayId}`, { htmlScripts: 'yes' }, op.auth)).status).toBe(422);
+  });
+
   it('answers 404 problem+json for unknown or malformed display ids', async () => {
     for (const id of [randomUUID(), 'not-a-uuid']) {
       const res = await api(h.internal, 'GET', `/internal/displays/${id}/playlist`);
@@ -205,7 +229,7 @@ describe('batched playlists (device-tcp fetches many at once)', () => {
       const single = await api(h.internal, 'GET', `/internal/displays/${id}/playlist`);
       expect({ ...batch.body.playlists[id], generatedAt: 0, validFrom: 0, validUntil: 0 }).toEqual({ ...single.body, generatedAt: 0, validFrom: 0, validUntil: 0 });
     }
-    expect(batch.body.playlists[b].loop).toEqual({ lengthMs: 30_000, slotCount: 3, slotMs: 10_000 });
+    expect(batch.body.playlists[b].loop).toEqual({ lengthMs: 30_000, slotCount: 3, slotMs: 10_000, anchorAt: '1970-01-01T00:00:00.000Z' });
     for (const bad of [{ displayIds: [] }, { displayIds: Array(1001).fill(a) }, { ids: [a] }, { displayIds: 'x' }]) {
       expect((await api(h.internal, 'POST', '/internal/playlists', bad)).status).toBe(422);
     }

@@ -65,7 +65,7 @@ export class DeviceServer {
       sessionCount: () => this.sessions.size,
       displaysBehind: () => {
         let behind = 0;
-        for (const session of this.sessions.values()) if (session.push.isBehind) behind++;
+        for (const session of this.sessions.values()) if (session.push.isOutOfStep) behind++;
         return behind;
       },
       presencePending: () => this.presence.pending,

@@ -136,11 +136,11 @@ function announce({ session, server }: Handshake): void {
   });
 }
 
-/** The playlist came with api-v2's answer if newer than the display's; else fetched only if behind. */
+/** The playlist came with api-v2's answer if the display shows another version; else fetched only if out of step. */
 function sendPlaylist({ session, accepted }: Handshake): void {
   session.push.know(accepted!.display.playlistVersion);
   if (accepted!.playlist) session.push.deliver(accepted!.playlist);
-  else void session.push.pushIfBehind();
+  else void session.push.pushIfOutOfStep();
 }
 
 function sendPendingCommands({ session, accepted }: Handshake): void {

@@ -26,7 +26,7 @@ export function createDeviceMetrics(registry: Registry) {
     bindGauges(source: DeviceGaugeSource) {
       new Gauge({ name: 'device_tcp_connections', help: 'Open TCP connections (any state)', registers, collect() { this.set(source.connectionCount()); } });
       new Gauge({ name: 'device_tcp_sessions', help: 'Authenticated display sessions', registers, collect() { this.set(source.sessionCount()); } });
-      new Gauge({ name: 'device_tcp_displays_behind', help: 'Connected displays whose applied playlist version is older than the latest known', registers, collect() { this.set(source.displaysBehind()); } });
+      new Gauge({ name: 'device_tcp_displays_behind', help: 'Connected displays whose applied playlist version differs from the latest known (older or newer)', registers, collect() { this.set(source.displaysBehind()); } });
       new Gauge({ name: 'device_tcp_presence_pending', help: 'Presence events waiting to be reported to api-v2', registers, collect() { this.set(source.presencePending()); } });
     },
   };

@@ -36,7 +36,7 @@ export interface DeviceServerOptions {
   directoryConcurrency: number;
   /** Hellos allowed to wait for api-v2 at once; beyond it a hello is answered `unavailable`. */
   maxHandshakesWaiting: number;
-  /** A display still behind after a push is re-sent the playlist at most this often. */
+  /** A display still out of step after a push is re-sent the playlist at most this often. */
   repushAfterMs: number;
   /** Latest playlist versions are re-confirmed with api-v2 this often (heals missed bus messages). */
   versionRecheckMs: number;

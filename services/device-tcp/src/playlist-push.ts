@@ -1,7 +1,9 @@
 /**
  * A session's playlist delivery state: the newest version known for its display (from hello, the
  * bus and periodic re-checks with api-v2), what was sent and when, and the latency clock of the
- * oldest change not yet pushed. Pushes only when the display is behind.
+ * oldest change not yet pushed. Pushes whenever the version the display shows differs from the
+ * server's: behind, or ahead (a restored database, a credential reused by another device), since
+ * the server's playlist is the one truth.
  */
 import type { Playlist } from './directory.ts';
 import type { Session } from './session.ts';
@@ -21,8 +23,9 @@ export class PlaylistPush {
 
   constructor(private readonly session: Session) {}
 
-  get isBehind(): boolean {
-    return this.session.appliedVersion < this.latest;
+  /** The display shows another version than the newest known here (older or newer). */
+  get isOutOfStep(): boolean {
+    return this.session.appliedVersion !== this.latest;
   }
 
   /** Records a version learnt elsewhere (e.g. api-v2's answer at hello). */
@@ -32,11 +35,12 @@ export class PlaylistPush {
 
   /**
    * A version whose playlist the caller holds (carried on the bus): true if this display needs it,
-   * i.e. it neither shows nor was sent it; the caller then sends it with sendJson().
+   * i.e. it is the newest known, the display does not show it and it was not sent yet; the caller
+   * then sends it with sendJson().
    */
   offer(version: number, publishedAt: number): boolean {
     this.know(version);
-    if (version <= this.session.appliedVersion || version <= this.sentVersion) return false;
+    if (version < this.latest || version === this.session.appliedVersion || version <= this.sentVersion) return false;
     if (this.pendingSince === 0) this.pendingSince = publishedAt;
     return true;
   }
@@ -52,20 +56,23 @@ export class PlaylistPush {
     this.know(version);
     if (this.pendingSince === 0) this.pendingSince = publishedAt;
     // A change makes any earlier "already sent" moot: the newer version must go out now.
-    void this.pushIfBehind(true);
+    void this.pushIfOutOfStep(true);
   }
 
-  /** Pushes a playlist obtained elsewhere (api-v2's answer to the hello) if it is news to the display. */
+  /** Pushes a playlist obtained elsewhere (api-v2's answer to the hello) unless the display shows it already. */
   deliver(playlist: Playlist): void {
     this.know(playlist.version);
-    if (playlist.version <= this.session.appliedVersion || playlist.version <= this.sentVersion) return;
+    if (playlist.version < this.latest || playlist.version === this.session.appliedVersion || playlist.version <= this.sentVersion) return;
     this.sent(playlist.version, this.session.send({ type: 'playlist', playlist }));
   }
 
-  /** Sends the current playlist if the display is behind the newest version known. */
-  async pushIfBehind(changed = false): Promise<void> {
+  /**
+   * Sends the current playlist if the display shows another version than the newest known
+   * (re-sent at most every repushAfterMs while the display stays out of step, unless `changed`).
+   */
+  async pushIfOutOfStep(changed = false): Promise<void> {
     const session = this.session;
-    if (session.appliedVersion >= this.latest) {
+    if (session.appliedVersion === this.latest) {
       this.pendingSince = 0;
       return;
     }
@@ -81,7 +88,7 @@ export class PlaylistPush {
       if (!session.isOpen || !playlist) return;
       this.know(playlist.version);
       // A newer version may have been pushed from a bus message while this fetch was out.
-      if (playlist.version <= session.appliedVersion || playlist.version < this.sentVersion) return;
+      if (playlist.version === session.appliedVersion || playlist.version < this.sentVersion) return;
       this.sent(playlist.version, session.send({ type: 'playlist', playlist }));
     } catch (err) {
       session.server.deps.logger.warn({ err: String(err), displayId: session.displayId }, 'playlist fetch failed; next heartbeat retries');
@@ -90,7 +97,7 @@ export class PlaylistPush {
     }
     if (this.refetch && session.isOpen) {
       this.refetch = false;
-      await this.pushIfBehind(true);
+      await this.pushIfOutOfStep(true);
     }
   }
 

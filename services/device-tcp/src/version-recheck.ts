@@ -1,7 +1,7 @@
 /**
  * Heals missed `playlist.changed` messages (the bus delivers at most once): the server's sweep
  * re-reads, in batches, the latest versions of sessions not confirmed for `versionRecheckMs` and
- * pushes to displays found behind.
+ * pushes to displays found out of step.
  */
 import type { DeviceServer } from './device-server.ts';
 import type { Session } from './session.ts';
@@ -29,7 +29,7 @@ export async function recheckVersions(server: DeviceServer, now: number): Promis
       const v = versions[session.displayId];
       if (typeof v === 'number' && v > session.push.latest) {
         session.push.know(v);
-        void session.push.pushIfBehind(true);
+        void session.push.pushIfOutOfStep(true);
       }
     }
   }

@@ -46,9 +46,9 @@ describe('playlist sync', () => {
     await c1.hello('d-1', 's-1', 1);
     await c2.hello('d-2', 's-2', 1);
     const fetchesBefore = h.directory.calls.getPlaylist;
-    const entry = { slot: 0, kind: 'booking' as const, bookingId: bookingIdOf(1), creativeId: creativeIdOf(1, 1), type: 'text' as const, mediaSha256: '', mediaUrl: '', body: 'Hi', durationMs: 5000, validFrom: '2026-01-01T00:00:00.000Z', validUntil: '2026-01-02T00:00:00.000Z' };
+    const entry = { slot: 0, bookingId: bookingIdOf(1), creativeId: creativeIdOf(1, 1), kind: 'booking' as const, type: 'text' as const, mediaSha256: 'b'.repeat(64), mediaUrl: 'http://127.0.0.1/media/hi', durationMs: 5000, scripts: false, validFrom: '2026-01-01T00:00:00.000Z', validUntil: '2026-01-02T00:00:00.000Z' };
     const window = { generatedAt: '2026-01-01T00:00:00.000Z', validFrom: '2026-01-01T00:00:00.000Z', validUntil: '2026-01-03T00:00:00.000Z' };
-    const loop = { lengthMs: 60000, slotCount: 6, slotMs: 10000 };
+    const loop = { lengthMs: 60000, slotCount: 6, slotMs: 10000, anchorAt: '1970-01-01T00:00:00.000Z' as const };
     h.directory.setPlaylist('d-2', 3);
     await h.bus.publish('playlist.changed', {
       publishedAt: Date.now(),
@@ -117,6 +117,31 @@ describe('playlist sync', () => {
     c.send({ type: 'heartbeat', playlistVersion: 2 });
     await c.next('heartbeat_ack');
     expect(c.frames.some((f) => f.type === 'playlist')).toBe(false);
+  });
+
+  it('sends the current playlist to a display ahead of the server too: at hello and when a heartbeat reports it', async () => {
+    const h = await harness({ repushAfterMs: 100 });
+    h.directory.setPlaylist('d-1', 3);
+    // hello ahead (a restored database, a reused credential): the current playlist comes along.
+    const c = await h.connect();
+    await c.hello('d-1', 's-1', 9);
+    expect((await c.next('playlist')).playlist).toMatchObject({ version: 3 });
+    c.send({ type: 'playlist_ack', version: 3 });
+    c.send({ type: 'heartbeat', playlistVersion: 3 });
+    await c.next('heartbeat_ack');
+    // In step: nothing more. Then a heartbeat reports a version the server never had.
+    await sleep(150);
+    c.send({ type: 'heartbeat', playlistVersion: 3 });
+    await c.next('heartbeat_ack');
+    expect(c.frames.filter((f) => f.type === 'playlist')).toEqual([]);
+    c.send({ type: 'heartbeat', playlistVersion: 7 });
+    expect((await c.next('playlist')).playlist).toMatchObject({ version: 3 });
+    // A bus message older than the newest known is not pushed, even to a display ahead of it.
+    await h.bus.publish('playlist.changed', { displayId: 'd-1', version: 2 });
+    c.send({ type: 'heartbeat', playlistVersion: 3 });
+    await c.next('heartbeat_ack');
+    await sleep(100);
+    expect(c.frames.filter((f) => f.type === 'playlist')).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-/** The simulator follows the loop's time origin on the server's clock (spec D.4/D.5). */
+/** The simulator follows the loop's time origin on the server's clock (protocol §6 loop.anchorAt, welcome.serverTime). */
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileSchedule, normalizePlaylist, slotAt } from '@marquee/display-client';
 import { FakeServer, until } from '../../../packages/display-client/test/support/fake-server.ts';
@@ -25,12 +25,14 @@ function loopPlaylist(version: number, creativeSuffix = '') {
     loop: { lengthMs: 4 * SLOT_MS, slotCount: 4, slotMs: SLOT_MS, anchorAt: '2024-01-01T00:00:00.250Z' },
     entries: [0, 1, 2, 3].map((slot) => ({
       slot,
+      kind: 'booking',
       bookingId: `b-${slot}`,
       creativeId: `c-${slot}${creativeSuffix}`,
       type: 'image',
       mediaUrl: 'http://127.0.0.1/m',
       mediaSha256: String(slot).repeat(64),
       durationMs: SLOT_MS,
+      scripts: false,
       validFrom: new Date(now - 3600_000).toISOString(),
       validUntil: new Date(now + 3600_000).toISOString(),
     })),

@@ -3,36 +3,45 @@ import { DisplayKeySchema, InstantSchema, UuidSchema, VersionSchema } from './co
 
 export const CREATIVE_TYPES = ['image', 'video', 'html', 'text'] as const;
 
-/**
- * What fills a slot: a booking's creative, the display's house content (no booking shows anything
- * there), or an emergency message (replaces every slot). Only `booking` entries are reported as plays.
- */
-export const ENTRY_KINDS = ['booking', 'house', 'emergency'] as const;
+/** What put an entry in the playlist; displays report plays only for `booking` entries. */
+export const PLAYLIST_ENTRY_KINDS = ['booking', 'house', 'emergency'] as const;
 
+/** The loop's time origin: the Unix epoch, announced in every playlist (docs/display-protocol.md §6). */
+export const LOOP_ANCHOR_AT = '1970-01-01T00:00:00.000Z';
+
+/**
+ * One entry of a playlist (docs/display-protocol.md §6). Every entry is media, text and HTML
+ * included: the display downloads `mediaUrl` and verifies it against `mediaSha256`.
+ */
 export const PlaylistEntrySchema = z
   .object({
     slot: z.number().int().min(0),
-    /** Absent from older publishers, whose entries were all bookings. */
-    kind: z.enum(ENTRY_KINDS).default('booking'),
-    /** Null for house and emergency entries. */
+    kind: z.enum(PLAYLIST_ENTRY_KINDS),
+    /** Null for house/emergency entries that have none. */
     bookingId: UuidSchema.nullable(),
-    /** Null for an emergency text message (no creative behind it). */
     creativeId: UuidSchema.nullable(),
     type: z.enum(CREATIVE_TYPES),
-    /** Empty for html/text creatives, which carry their `body` instead of media. */
-    mediaSha256: z.string().regex(/^(?:[0-9a-f]{64})?$/, '64 lowercase hex digits, or empty'),
-    mediaUrl: z.string().max(2048),
-    body: z.string().optional(),
+    mediaSha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits'),
+    mediaUrl: z.string().min(1).max(2048),
     durationMs: z.number().int().min(0),
+    /** html only: the display's operator allows scripts in its HTML creatives (still sandboxed, no network). */
+    scripts: z.boolean(),
     validFrom: InstantSchema,
     validUntil: InstantSchema,
   })
   .meta({ id: 'PlaylistEntry' });
 export type PlaylistEntry = z.infer<typeof PlaylistEntrySchema>;
 
+/** At instant t a display shows slot floor((t − anchorAt) / slotMs) mod slotCount. */
 export const PlaylistLoopSchema = z
-  .object({ lengthMs: z.number().int().positive(), slotCount: z.number().int().positive(), slotMs: z.number().int().positive() })
+  .object({
+    lengthMs: z.number().int().positive(),
+    slotCount: z.number().int().positive(),
+    slotMs: z.number().int().positive(),
+    anchorAt: z.literal(LOOP_ANCHOR_AT),
+  })
   .meta({ id: 'PlaylistLoop' });
+export type PlaylistLoop = z.infer<typeof PlaylistLoopSchema>;
 
 const PlaylistWindowShape = { generatedAt: InstantSchema, validFrom: InstantSchema, validUntil: InstantSchema };
 

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { ConflictError, invalidFields, NotFoundError, ValidationError, type AccessClaims, type Queryable, type Sql, type TransactionSql } from '@marquee/service-kit';
 import { DEFAULT_BOOKING_START_GRACE_SECONDS } from '../config.ts';
 import { blockingBookingIdVisible, creativeVisible } from '../access.ts';
-import type { Booking, CreateBooking } from './schemas.ts';
+import type { BookingWithWarnings, CreateBooking } from './schemas.ts';
 import { representBookings, sweepExpiredHolds, withDeadlockRetry, type BookingRow } from './sql.ts';
+import { creativeLengthWarnings } from './warnings.ts';
 import { quoteDisplays, type DisplayQuote } from './windows.ts';
 
 export const MAX_BOOKING_MS = 366 * 86_400_000;
@@ -46,7 +47,7 @@ export function requestHash(body: CreateBooking): Buffer {
   return createHash('sha256').update(JSON.stringify(normal)).digest();
 }
 
-export type CreateResult = { booking: Booking; replayed: boolean };
+export type CreateResult = { booking: BookingWithWarnings; replayed: boolean };
 
 /**
  * Creates a hold in one transaction: all displays or none. Per display (in id order, so two
@@ -77,13 +78,14 @@ async function createInTransaction(
 ): Promise<CreateResult> {
   // One key at a time per owner: a parallel duplicate waits here, then finds the stored answer.
   await sql`select pg_advisory_xact_lock(hashtextextended(${'idempotency:' + user.sub + ':' + key}, 0))`;
-  const [seen] = await sql<{ request_hash: Buffer; response: Booking | null }[]>`
+  const [seen] = await sql<{ request_hash: Buffer; response: BookingWithWarnings | null }[]>`
     select request_hash, response from idempotency_keys where owner_id = ${user.sub} and key = ${key}`;
   if (seen) {
     if (!Buffer.from(seen.request_hash).equals(hash) || !seen.response) {
       throw new ValidationError('This Idempotency-Key was already used for a different request.', { code: 'idempotency-key-reused' });
     }
-    return { booking: seen.response, replayed: true };
+    // Answers stored before warnings existed had none.
+    return { booking: { ...seen.response, warnings: seen.response.warnings ?? [] }, replayed: true };
   }
 
   // The booking is the creative owner's: an admin may book on their behalf.
@@ -159,10 +161,11 @@ async function createInTransaction(
 
   const [row] = await sql<BookingRow[]>`select * from bookings where id = ${bookingId}`;
   const [represented] = await representBookings(sql, [row!], user);
+  const answer: BookingWithWarnings = { ...represented!, warnings: await creativeLengthWarnings(sql, body.creativeId, displayIds) };
   await sql`
     insert into idempotency_keys (owner_id, key, request_hash, booking_id, response)
-    values (${user.sub}, ${key}, ${hash}, ${bookingId}, ${sql.json(represented as never)})`;
-  return { booking: represented!, replayed: false };
+    values (${user.sub}, ${key}, ${hash}, ${bookingId}, ${sql.json(answer as never)})`;
+  return { booking: answer, replayed: false };
 }
 
 /** Slot numbers with nothing active overlapping any window (as far as this snapshot sees). */

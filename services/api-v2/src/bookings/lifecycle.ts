@@ -1,9 +1,10 @@
 import { ConflictError, NotFoundError, type AccessClaims, type Logger, type MessageBus, type Queryable, type Sql } from '@marquee/service-kit';
 import { bookingChangeable } from '../access.ts';
 import { bumpPlaylistVersions, publishPlaylistChanges, type PlaylistChange } from '../playlist-changes.ts';
-import type { Booking } from './schemas.ts';
+import type { Booking, BookingWithWarnings } from './schemas.ts';
 import { lockReviewsOf, operatorsOf, requestApprovals } from '../approvals/sql.ts';
 import { showClearedCreatives } from './shown-creatives.ts';
+import { creativeLengthWarnings } from './warnings.ts';
 import { displayIdsOf, releaseBooking, withDeadlockRetry, representBookings, type BookingRow } from './sql.ts';
 
 interface LockedBooking extends BookingRow {
@@ -105,9 +106,9 @@ export function cancelBooking(deps: LifecycleDeps, user: AccessClaims, id: strin
   });
 }
 
-/** Swaps the creative of a held or booked booking that has not ended. */
-export function swapCreative(deps: LifecycleDeps, user: AccessClaims, id: string, creativeId: string) {
-  return changeBooking(deps, user, id, async (sql, b) => {
+/** Swaps the creative of a held or booked booking that has not ended; warns of a creative longer than a slot. */
+export async function swapCreative(deps: LifecycleDeps, user: AccessClaims, id: string, creativeId: string): Promise<BookingWithWarnings> {
+  const booking = await changeBooking(deps, user, id, async (sql, b) => {
     const lapsed = await expireIfLapsed(sql, b);
     if (lapsed) return { refusal: lapsed };
     if (b.status !== 'held' && b.status !== 'booked') {
@@ -125,4 +126,6 @@ export function swapCreative(deps: LifecycleDeps, user: AccessClaims, id: string
     await showOrQueue(sql, b.id);
     return { changes };
   });
+  const warnings = await creativeLengthWarnings(deps.sql, booking.creativeId, booking.displays.map((d) => d.displayId));
+  return { ...booking, warnings };
 }

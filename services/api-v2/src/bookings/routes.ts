@@ -9,7 +9,7 @@ import {
   bookingPageExample,
   cancelledBookingExample,
   createBookingExample,
-  heldBookingExample,
+  heldBookingWithWarningExample,
   patchBookingExample,
 } from '../examples.ts';
 import { IdParam, bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
@@ -22,6 +22,7 @@ import {
   BookingListQuery,
   BookingPageSchema,
   BookingSchema,
+  BookingWithWarningsSchema,
   CreateBookingSchema,
   IdempotencyHeaders,
   PatchBookingSchema,
@@ -51,13 +52,15 @@ export function bookingRoutes(deps: BookingDeps) {
         'Retrying with the same Idempotency-Key and body returns the same booking (200).\n\n' +
         `\`startsAt\` may lie at most ${startGraceSeconds} seconds in the past (this server's \`BOOKING_START_GRACE_SECONDS\`), so a booking ` +
         'that starts "now" survives clock skew and a slow request; an earlier start is refused (422 naming `startsAt`). The whole ' +
-        '[startsAt, endsAt) is booked and priced, including any part already past. `startsAt` may be at most 2 years ahead and a booking lasts at most 366 days.',
+        '[startsAt, endsAt) is booked and priced, including any part already past. `startsAt` may be at most 2 years ahead and a booking lasts at most 366 days.\n\n' +
+        'A creative longer than the slot of some display is booked all the same, and cut at the end of its slot there: the answer then ' +
+        "lists a `warnings[]` entry `creative_longer_than_slot` naming those displays (empty `warnings` otherwise).",
       security: bearerSecurity,
       middleware: buyer,
       request: { headers: IdempotencyHeaders, body: jsonBody(CreateBookingSchema, { example: createBookingExample }) },
       responses: {
-        201: jsonResponse(BookingSchema, 'Hold created', heldBookingExample),
-        200: jsonResponse(BookingSchema, 'Retry of an earlier request with the same Idempotency-Key', heldBookingExample),
+        201: jsonResponse(BookingWithWarningsSchema, 'Hold created (see `warnings`)', heldBookingWithWarningExample),
+        200: jsonResponse(BookingWithWarningsSchema, 'Retry of an earlier request with the same Idempotency-Key', heldBookingWithWarningExample),
         403: forbidden,
         409: problem('No free slot on some display; `conflicts` names each display, the times and what blocks them'),
         ...pick(400, 401, 404, 413, 415, 422, 503),
@@ -119,11 +122,12 @@ export function bookingRoutes(deps: BookingDeps) {
       operationId: 'updateBooking',
       tags: ['bookings'],
       summary: 'Swap the creative of a held or booked booking that has not ended',
+      description: 'A creative longer than the slot of some display is swapped in all the same and cut at the end of its slot there; the answer lists a `warnings[]` entry `creative_longer_than_slot` naming those displays.',
       security: bearerSecurity,
       middleware: buyer,
       request: { params: IdParam, body: jsonBody(PatchBookingSchema, { example: patchBookingExample }) },
       responses: {
-        200: jsonResponse(BookingSchema, 'Updated; displays playing it get a new playlist version', { ...bookedBookingExample, ...patchBookingExample }),
+        200: jsonResponse(BookingWithWarningsSchema, 'Updated; displays playing it get a new playlist version', { ...bookedBookingExample, ...patchBookingExample, warnings: [] }),
         403: forbidden,
         409: problem('The booking is cancelled, expired or over'),
         ...pick(400, 401, 404, 413, 415, 422, 503),

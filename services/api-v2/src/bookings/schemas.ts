@@ -103,6 +103,21 @@ export const BookingSchema = z
   .openapi('Booking');
 export type Booking = z.infer<typeof BookingSchema>;
 
+export const BookingWarningSchema = z
+  .object({
+    code: z.enum(['creative_longer_than_slot']).openapi({ description: '`creative_longer_than_slot`: the creative is cut at the end of its slot on `displayIds`' }),
+    detail: z.string(),
+    displayIds: z.array(z.uuid()),
+  })
+  .openapi('BookingWarning');
+export type BookingWarning = z.infer<typeof BookingWarningSchema>;
+
+/** The answer to a booking or a creative swap: the booking, and what was done although questionable. */
+export const BookingWithWarningsSchema = BookingSchema.extend({
+  warnings: z.array(BookingWarningSchema).openapi({ description: 'Done, but worth knowing (empty when nothing is): e.g. a creative longer than the slot is cut at its end' }),
+}).openapi('BookingWithWarnings');
+export type BookingWithWarnings = z.infer<typeof BookingWithWarningsSchema>;
+
 export const BookingPageSchema = pageSchema(BookingSchema, 'BookingPage');
 
 export const BookingListQuery = PageQuery.extend({

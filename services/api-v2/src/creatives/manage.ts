@@ -10,7 +10,11 @@ export interface CreativeDeps {
   publicBaseUrl: string;
 }
 
-/** A creative of the caller's. Image and video creatives need media the caller uploaded, of a matching type. */
+/**
+ * A creative of the caller's. Image and video creatives need media the caller uploaded, of a
+ * matching type. A text or HTML creative's body becomes media too (its exact UTF-8 bytes; the
+ * database does it, migration 110), since displays get every creative as media they verify by hash.
+ */
 export async function createCreative(sql: Sql, user: AccessClaims, input: CreateCreativeInput): Promise<CreativeRow> {
   if (input.type === 'image' || input.type === 'video') {
     const mediaType = await usableMediaType(sql, input.mediaSha256!, user);

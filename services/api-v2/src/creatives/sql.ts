@@ -8,9 +8,9 @@ export interface CreativeRow {
   owner_id: string;
   name: string;
   type: CreativeType;
-  media_sha256: string | null;
-  media_content_type: string | null;
-  media_size_bytes: string | null;
+  media_sha256: string;
+  media_content_type: string;
+  media_size_bytes: string;
   body: string | null;
   duration_ms: number;
   created_at: Date;
@@ -26,16 +26,18 @@ export async function usableMediaType(sql: Queryable, sha256: string, user: Acce
   return row?.content_type;
 }
 
+/** Inserts a creative; a text/HTML one's media are made from its body by the database (migration 110). */
 export async function insertCreative(
   sql: Queryable,
   c: { ownerId: string; name: string; type: CreativeType; mediaSha256: string | null; body: string | null; durationMs: number },
 ): Promise<CreativeRow> {
+  const [inserted] = await sql<{ id: string }[]>`
+    insert into creatives (owner_id, name, type, media_sha256, body, duration_ms)
+    values (${c.ownerId}, ${c.name}, ${c.type}, ${c.mediaSha256}, ${c.body}, ${c.durationMs})
+    returning id`;
+  // A second statement: media the insert's trigger made are not visible to the insert's own snapshot.
   const [row] = await sql<CreativeRow[]>`
-    with c as (
-      insert into creatives (owner_id, name, type, media_sha256, body, duration_ms)
-      values (${c.ownerId}, ${c.name}, ${c.type}, ${c.mediaSha256}, ${c.body}, ${c.durationMs})
-      returning *)
-    select ${columns(sql)} from c left join media m on m.sha256 = c.media_sha256`;
+    select ${columns(sql)} from creatives c left join media m on m.sha256 = c.media_sha256 where c.id = ${inserted!.id}`;
   return row!;
 }
 
@@ -46,16 +48,16 @@ export async function findCreative(sql: Queryable, id: string, user: AccessClaim
   return row;
 }
 
-/** A creative as the API shows it; media are served from `publicBaseUrl`/media/<sha256>. */
+/** A creative as the API shows it; media (text/HTML bodies too) are served from `publicBaseUrl`/media/<sha256>. */
 export const creativeView = (r: CreativeRow, publicBaseUrl: string) => ({
   id: r.id,
   ownerId: r.owner_id,
   name: r.name,
   type: r.type,
   mediaSha256: r.media_sha256,
-  mediaUrl: r.media_sha256 ? `${publicBaseUrl}/media/${r.media_sha256}` : null,
+  mediaUrl: `${publicBaseUrl}/media/${r.media_sha256}`,
   mediaContentType: r.media_content_type,
-  mediaSizeBytes: r.media_size_bytes === null ? null : Number(r.media_size_bytes),
+  mediaSizeBytes: Number(r.media_size_bytes),
   body: r.body,
   durationMs: r.duration_ms,
   createdAt: r.created_at.toISOString(),

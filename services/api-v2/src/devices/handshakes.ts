@@ -6,7 +6,8 @@ import { isUuid } from '../ids.ts';
 
 /**
  * Everything a display's hello needs, for many hellos at once (a reconnect storm is thousands in a
- * second): credentials checked, pending commands taken and playlists that are behind built, in a
+ * second): credentials checked, pending commands taken and the playlists of displays showing another version
+ * (older, or newer after a restored database or a reused credential) built, in a
  * few set-based queries instead of several round trips per display. Answers are in hello order.
  * Secrets are hashed for every hello, real id or not, so timing does not say which ids exist, and
  * are checked before the status so an id alone reveals nothing about a display's state.
@@ -27,10 +28,10 @@ export async function handshakeDisplays(sql: Sql, hellos: readonly HandshakeHell
   const accepted = answers.flatMap((a, i) => (a.ok ? [{ answer: a, hello: hellos[i]! }] : []));
   if (accepted.length === 0) return answers;
   const acceptedIds = [...new Set(accepted.map((a) => a.answer.display.id))];
-  const behind = [...new Set(accepted.filter((a) => a.answer.display.playlistVersion > a.hello.playlistVersion).map((a) => a.answer.display.id))];
+  const outOfStep = [...new Set(accepted.filter((a) => a.answer.display.playlistVersion !== a.hello.playlistVersion).map((a) => a.answer.display.id))];
   const [commands, playlists] = await Promise.all([
     takePendingCommands(sql, acceptedIds),
-    buildPlaylists(sql, behind, publicBaseUrl),
+    buildPlaylists(sql, outOfStep, publicBaseUrl),
   ]);
   const commandsOf = new Map<string, CommandRow[]>();
   for (const c of commands) (commandsOf.get(c.display_id) ?? commandsOf.set(c.display_id, []).get(c.display_id)!).push(c);
@@ -38,7 +39,7 @@ export async function handshakeDisplays(sql: Sql, hellos: readonly HandshakeHell
     answer.commands = (commandsOf.get(answer.display.id) ?? []).map(toDeviceCommand);
     const playlist = playlists.get(answer.display.id);
     // The snapshot of the build may be newer than the version read above: report the newer one.
-    if (playlist && playlist.version > hello.playlistVersion) {
+    if (playlist && playlist.version !== hello.playlistVersion) {
       answer.playlist = playlist;
       answer.display.playlistVersion = Math.max(answer.display.playlistVersion, playlist.version);
     }

@@ -52,7 +52,8 @@ async function lockOrNotFound(tx: Queryable, user: AccessClaims, id: string): Pr
 /**
  * Changes a display the caller runs. A loop change bumps its playlist version and is refused (409)
  * while it would strand bookings: slots that no longer exist, or creatives longer than the new slot.
- * New house content, and a policy turned `auto` (what waited for review goes on screen), bump it too.
+ * New house content, a policy turned `auto` (what waited for review goes on screen), and allowing
+ * or forbidding HTML scripts (the entries carry it) bump it too.
  */
 export async function updateDisplay(deps: DisplayDeps, user: AccessClaims, id: string, patch: UpdateDisplayInput): Promise<DisplayRow> {
   let changes: PlaylistChange[] = [];
@@ -72,9 +73,10 @@ export async function updateDisplay(deps: DisplayDeps, user: AccessClaims, id: s
     if (patch.houseCreativeId && houseChanged && !(await houseCreativeUsable(tx, id, patch.houseCreativeId))) {
       throw invalidFields([{ field: 'houseCreativeId', message: "must be a creative of the display's operator, or one they approved" }]);
     }
+    const scriptsChanged = patch.htmlScripts !== undefined && patch.htmlScripts !== current.html_scripts;
     await updateDisplayFields(tx, id, patch);
     const released = patch.contentPolicy === 'auto' && current.content_policy !== 'auto' ? await showClearedCreatives(tx, { displayIds: [id] }) : [];
-    if (loopChanged || houseChanged || released.length) changes = await bumpPlaylistVersions(tx, [id]);
+    if (loopChanged || houseChanged || scriptsChanged || released.length) changes = await bumpPlaylistVersions(tx, [id]);
     return (await readDisplay(tx, id))!;
   });
   publishPlaylistChanges(deps, changes);

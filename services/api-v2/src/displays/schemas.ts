@@ -67,6 +67,9 @@ const fields = {
   houseCreativeId: z.uuid().nullable().openapi({
     description: 'Plays in every slot no booking shows anything in: one of your own creatives (operators may create creatives), or one you approved; null for none',
   }),
+  htmlScripts: z.boolean().openapi({
+    description: 'Whether HTML creatives may run scripts on this display (still sandboxed, no network but their media). Off by default; see the display protocol, "Rendering text and HTML".',
+  }),
 };
 
 export const CreateDisplaySchema = z
@@ -83,6 +86,7 @@ export const CreateDisplaySchema = z
     currency: fields.currency.default('EUR'),
     audienceMultiplier: fields.audienceMultiplier.default(1),
     contentPolicy: fields.contentPolicy.default('review'),
+    htmlScripts: fields.htmlScripts.default(false),
   })
   .openapi('CreateDisplay');
 export type CreateDisplayInput = z.infer<typeof CreateDisplaySchema>;
@@ -101,6 +105,7 @@ export const UpdateDisplaySchema = z
     audienceMultiplier: fields.audienceMultiplier.optional(),
     contentPolicy: fields.contentPolicy.optional(),
     houseCreativeId: fields.houseCreativeId.optional(),
+    htmlScripts: fields.htmlScripts.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, { message: 'send at least one field to change' })
   .openapi('UpdateDisplay');
@@ -114,6 +119,7 @@ export const DisplaySchema = PublicDisplaySchema.extend({
   operatorId: z.string().uuid(),
   updatedAt: z.string(),
   credentialRotatedAt: z.string(),
+  htmlScripts: fields.htmlScripts,
   presence: z.object({
     online: z.boolean(),
     lastSeenAt: z.string().nullable(),

@@ -27,6 +27,7 @@ export interface DisplayRow {
   online: boolean;
   last_seen_at: Date | null;
   applied_version: string | null;
+  html_scripts: boolean;
   created_at: Date;
   updated_at: Date;
   content_policy: 'review' | 'auto';
@@ -37,7 +38,7 @@ export interface DisplayRow {
 export const DISPLAY_COLUMNS = [
   'id', 'operator_id', 'name', 'address', 'lat', 'lng', 'timezone', 'width_px', 'height_px', 'orientation', 'tags',
   'loop_length_ms', 'slot_count', 'price_per_slot_hour', 'currency', 'audience_multiplier', 'status', 'credential_rotated_at',
-  'playlist_version', 'online', 'last_seen_at', 'applied_version', 'created_at', 'updated_at', 'content_policy', 'house_creative_id',
+  'playlist_version', 'online', 'last_seen_at', 'applied_version', 'html_scripts', 'created_at', 'updated_at', 'content_policy', 'house_creative_id',
 ];
 
 export function toPublicView(r: DisplayRow) {
@@ -82,6 +83,7 @@ export function toOwnerView(r: DisplayRow) {
     operatorId: r.operator_id,
     updatedAt: r.updated_at.toISOString(),
     credentialRotatedAt: r.credential_rotated_at.toISOString(),
+    htmlScripts: r.html_scripts,
     presence: {
       online: r.online,
       lastSeenAt: r.last_seen_at?.toISOString() ?? null,
@@ -100,10 +102,10 @@ export async function insertDisplay(sql: Queryable, operatorId: string, d: Creat
   const orientation = d.orientation ?? (d.resolution.heightPx > d.resolution.widthPx ? 'portrait' : 'landscape');
   const [row] = await sql<DisplayRow[]>`
     insert into displays (operator_id, name, address, lat, lng, timezone, width_px, height_px, orientation, tags,
-      loop_length_ms, slot_count, price_per_slot_hour, currency, audience_multiplier, content_policy, credential_hash)
+      loop_length_ms, slot_count, price_per_slot_hour, currency, audience_multiplier, content_policy, html_scripts, credential_hash)
     values (${operatorId}, ${d.name}, ${d.location.address}, ${d.location.lat}, ${d.location.lng}, ${d.timezone},
       ${d.resolution.widthPx}, ${d.resolution.heightPx}, ${orientation}, ${d.tags}, ${d.loop.lengthMs}, ${d.loop.slotCount},
-      ${d.pricePerSlotHour}, ${d.currency}, ${d.audienceMultiplier}, ${d.contentPolicy}, ${credentialHash})
+      ${d.pricePerSlotHour}, ${d.currency}, ${d.audienceMultiplier}, ${d.contentPolicy}, ${d.htmlScripts}, ${credentialHash})
     returning ${sql(DISPLAY_COLUMNS)}`;
   return row!;
 }
@@ -149,6 +151,7 @@ export async function updateDisplayFields(tx: Queryable, id: string, p: UpdateDi
   if (p.audienceMultiplier !== undefined) set.audience_multiplier = p.audienceMultiplier;
   if (p.contentPolicy !== undefined) set.content_policy = p.contentPolicy;
   if (p.houseCreativeId !== undefined) set.house_creative_id = p.houseCreativeId;
+  if (p.htmlScripts !== undefined) set.html_scripts = p.htmlScripts;
   await tx`update displays set ${tx(set as Record<string, any>, Object.keys(set))}, updated_at = now() where id = ${id}`;
 }
 

@@ -11,8 +11,21 @@ import type { MediaDeps } from './routes.ts';
 /** The bytes behind a hash never change, so caches (and displays) may keep them forever. */
 export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
+/**
+ * Every media response is a sandboxed document to a browser that opens it: no scripts, no plugins,
+ * no forms, an opaque origin, and nothing loaded but images and media from this API (an HTML
+ * creative's own media) — the containment docs/display-protocol.md §6 asks of displays, enforced
+ * by any browser that gets the file straight from here. Harmless on images and videos.
+ */
+export const MEDIA_CONTENT_SECURITY_POLICY =
+  "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; font-src data:; base-uri 'none'; form-action 'none'";
+
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-const binary = Object.fromEntries(UPLOAD_CONTENT_TYPES.map((t) => [t, { schema: z.string().openapi({ format: 'binary' }) }]));
+/** Text and HTML creatives' bodies, stored as media by the database (migration 110). */
+const BODY_CONTENT_TYPES = ['text/plain; charset=utf-8', 'text/html; charset=utf-8'];
+const binary = Object.fromEntries(
+  [...UPLOAD_CONTENT_TYPES, ...BODY_CONTENT_TYPES].map((t) => [t, { schema: z.string().openapi({ format: 'binary' }) }]),
+);
 
 /** Public, unauthenticated: displays fetch media by hash (unguessable, content-addressed). */
 export function mediaFileRoutes(deps: MediaDeps) {
@@ -25,7 +38,7 @@ export function mediaFileRoutes(deps: MediaDeps) {
       operationId: 'downloadMedia',
       tags: ['media'],
       summary: 'Download media by its SHA-256 (public; supports Range, If-None-Match; cached immutably)',
-      description: `Strong ETag \`"<sha256>"\`; \`Cache-Control: ${IMMUTABLE_CACHE_CONTROL}\`. One byte range per request (\`Range: bytes=a-b\`, \`a-\`, \`-n\`); multi-range or malformed Range headers get the whole file.`,
+      description: `Uploaded images and videos, and the bodies of text/HTML creatives (\`text/plain\` / \`text/html; charset=utf-8\`). Strong ETag \`"<sha256>"\`; \`Cache-Control: ${IMMUTABLE_CACHE_CONTROL}\`; \`X-Content-Type-Options: nosniff\` and \`Content-Security-Policy: ${MEDIA_CONTENT_SECURITY_POLICY}\` (a browser opening an HTML creative runs no script and loads nothing but media). One byte range per request (\`Range: bytes=a-b\`, \`a-\`, \`-n\`); multi-range or malformed Range headers get the whole file.`,
       security: publicSecurity,
       request: { params: MediaHashParam },
       responses: {
@@ -43,7 +56,13 @@ export function mediaFileRoutes(deps: MediaDeps) {
       if (!media) throw new NotFoundError('No media with this hash.');
       const size = Number(media.size_bytes);
       const etag = `"${media.sha256}"`;
-      const common = { etag, 'cache-control': IMMUTABLE_CACHE_CONTROL, 'accept-ranges': 'bytes' };
+      const common = {
+        etag,
+        'cache-control': IMMUTABLE_CACHE_CONTROL,
+        'accept-ranges': 'bytes',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': MEDIA_CONTENT_SECURITY_POLICY,
+      };
       if (etagMatches(c.req.header('if-none-match'), etag)) return c.body(null, 304, common);
 
       const ifRange = c.req.header('if-range');
@@ -56,7 +75,6 @@ export function mediaFileRoutes(deps: MediaDeps) {
         ...common,
         'content-type': media.content_type,
         'content-length': String(end - start + 1),
-        'x-content-type-options': 'nosniff',
       };
       if (range.kind === 'partial') headers['content-range'] = `bytes ${start}-${end}/${size}`;
       const status = range.kind === 'partial' ? 206 : 200;

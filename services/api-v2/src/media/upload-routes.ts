@@ -5,7 +5,7 @@ import { completedUploadExample, createUploadExample, receivedUploadExample, upl
 import { bearerSecurity, createRouter, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
 import { parseContentRange } from './ranges.ts';
 import { CompletedUploadSchema, CreateUploadSchema, UploadIdParam, UploadSchema } from './schemas.ts';
-import { UPLOAD_CONTENT_TYPES } from './sniff.ts';
+import { UPLOAD_CONTENT_TYPES, type UploadContentType } from './sniff.ts';
 import { createUploads, MAX_CHUNK_BYTES, MAX_CONCURRENT_CHUNKS, MAX_OPEN_UPLOADS } from './uploads.ts';
 import type { UploadRow } from './uploads-sql.ts';
 import type { MediaDeps } from './routes.ts';
@@ -150,7 +150,8 @@ export function uploadRoutes(deps: MediaDeps) {
     }),
     async (c) => {
       const { media: m, deduplicated } = await uploads.complete(c.get('user'), c.req.valid('param').id);
-      return c.json({ sha256: m.sha256, contentType: m.content_type, sizeBytes: Number(m.size_bytes), url: mediaUrlOf(m.sha256), deduplicated }, 200);
+      // Media completed from an upload are of an upload type (text/HTML bodies are not valid uploads).
+      return c.json({ sha256: m.sha256, contentType: m.content_type as UploadContentType, sizeBytes: Number(m.size_bytes), url: mediaUrlOf(m.sha256), deduplicated }, 200);
     },
   );
 

@@ -20,7 +20,7 @@ export interface UploadRow {
 
 export interface MediaRow {
   sha256: string;
-  content_type: UploadContentType;
+  content_type: string;
   size_bytes: string;
   lo_oid: number;
 }

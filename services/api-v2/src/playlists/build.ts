@@ -4,7 +4,7 @@ import type { Sql } from '@marquee/service-kit';
 export const PLAYLIST_HORIZON_MS = 48 * 3600 * 1000;
 
 export type { Playlist, PlaylistEntry } from '@marquee/service-kit';
-import type { Playlist, PlaylistEntry } from '@marquee/service-kit';
+import { LOOP_ANCHOR_AT, type Playlist, type PlaylistEntry } from '@marquee/service-kit';
 
 interface SlotRow {
   display_id: string;
@@ -18,8 +18,7 @@ interface SlotRow {
 interface Content {
   creative_id: string | null;
   type: PlaylistEntry['type'];
-  media_sha256: string | null;
-  body: string | null;
+  media_sha256: string;
   duration_ms: number;
 }
 
@@ -33,6 +32,7 @@ interface DisplayRow {
   loop_length_ms: number;
   slot_count: number;
   playlist_version: string;
+  html_scripts: boolean;
 }
 
 /** The display's house content, or an emergency in force on it. */
@@ -70,11 +70,11 @@ export async function buildPlaylists(sql: Sql, displayIds: readonly string[], pu
   const base = publicBaseUrl.replace(/\/$/, '');
   await sql.begin('isolation level repeatable read read only', async (tx) => {
     const displays = await tx<DisplayRow[]>`
-      select id, loop_length_ms, slot_count, playlist_version from displays where id = any(${ids}::uuid[])`;
+      select id, loop_length_ms, slot_count, playlist_version, html_scripts from displays where id = any(${ids}::uuid[])`;
     if (displays.length === 0) return;
     // The newest emergency in force on each display, and the house content of the others.
     const emergencies = await tx<FillRow[]>`
-      select distinct on (ed.display_id) ed.display_id, e.creative_id, coalesce(c.type, 'text') as type, e.media_sha256, null as body,
+      select distinct on (ed.display_id) ed.display_id, e.creative_id, coalesce(c.type, 'text') as type, e.media_sha256,
         coalesce(c.duration_ms, 2147483647) as duration_ms
       from emergency_displays ed join emergencies e on e.id = ed.emergency_id and e.cleared_at is null
         left join creatives c on c.id = e.creative_id
@@ -82,7 +82,7 @@ export async function buildPlaylists(sql: Sql, displayIds: readonly string[], pu
       order by ed.display_id, e.started_at desc, e.id`;
     const emergencyOf = new Map(emergencies.map((e) => [e.display_id, e]));
     const houses = await tx<FillRow[]>`
-      select d.id as display_id, c.id as creative_id, c.type, c.media_sha256, c.body, c.duration_ms
+      select d.id as display_id, c.id as creative_id, c.type, c.media_sha256, c.duration_ms
       from displays d join creatives c on c.id = d.house_creative_id
       where d.id = any(${displays.filter((d) => !emergencyOf.has(d.id)).map((d) => d.id)}::uuid[])`;
     const houseOf = new Map(houses.map((h) => [h.display_id, h]));
@@ -101,7 +101,7 @@ export async function buildPlaylists(sql: Sql, displayIds: readonly string[], pu
     const contents = bookingIds.length
       ? await tx<ContentRow[]>`
           select distinct on (bdc.booking_id, bdc.display_id)
-            bdc.booking_id, bdc.display_id, c.id as creative_id, c.type, c.media_sha256, c.body, c.duration_ms
+            bdc.booking_id, bdc.display_id, c.id as creative_id, c.type, c.media_sha256, c.duration_ms
           from booking_display_creatives bdc
             join bookings b on b.id = bdc.booking_id and b.status = 'booked'
             join creatives c on c.id = bdc.creative_id
@@ -126,27 +126,39 @@ export async function buildPlaylists(sql: Sql, displayIds: readonly string[], pu
         generatedAt: now.toISOString(),
         validFrom: from.toISOString(),
         validUntil: until.toISOString(),
-        loop: { lengthMs: d.loop_length_ms, slotCount: d.slot_count, slotMs },
+        loop: { lengthMs: d.loop_length_ms, slotCount: d.slot_count, slotMs, anchorAt: LOOP_ANCHOR_AT },
         entries: [],
       });
     }
+    const scriptsOn = new Set(displays.filter((d) => d.html_scripts).map((d) => d.id));
     for (const r of rows) {
       if (emergencyOf.has(r.display_id)) continue;
       const playlist = result.get(r.display_id)!;
-      playlist.entries.push(entryOf('booking', r, r.slot, r.booking_id, r.valid_from, r.valid_until, base, playlist.loop.slotMs));
+      playlist.entries.push(entryOf('booking', r, r.slot, r.booking_id, r.valid_from, r.valid_until, base, playlist.loop.slotMs, scriptsOn.has(r.display_id)));
     }
     for (const playlist of result.values()) {
       const emergency = emergencyOf.get(playlist.displayId);
       const house = houseOf.get(playlist.displayId);
-      if (emergency) playlist.entries = fillAll('emergency', emergency, playlist.loop.slotCount, from, until, base, playlist.loop.slotMs);
-      else if (house) playlist.entries = withHouseContent(playlist.entries, house, playlist.loop.slotCount, from, until, base, playlist.loop.slotMs);
+      const scripts = scriptsOn.has(playlist.displayId);
+      if (emergency) playlist.entries = fillAll('emergency', emergency, playlist.loop.slotCount, from, until, base, playlist.loop.slotMs, scripts);
+      else if (house) playlist.entries = withHouseContent(playlist.entries, house, playlist.loop.slotCount, from, until, base, playlist.loop.slotMs, scripts);
     }
   });
   return result;
 }
 
-function entryOf(kind: PlaylistEntry['kind'], r: Content, slot: number, bookingId: string | null, validFrom: Date, validUntil: Date, base: string, slotMs: number): PlaylistEntry {
-  const sha = r.media_sha256?.trim() ?? '';
+function entryOf(
+  kind: PlaylistEntry['kind'],
+  r: Content,
+  slot: number,
+  bookingId: string | null,
+  validFrom: Date,
+  validUntil: Date,
+  base: string,
+  slotMs: number,
+  htmlScripts: boolean,
+): PlaylistEntry {
+  const sha = r.media_sha256.trim();
   return {
     slot,
     kind,
@@ -154,25 +166,34 @@ function entryOf(kind: PlaylistEntry['kind'], r: Content, slot: number, bookingI
     creativeId: r.creative_id,
     type: r.type,
     mediaSha256: sha,
-    mediaUrl: sha ? `${base}/media/${sha}` : '',
-    ...(sha ? {} : { body: r.body ?? '' }),
+    mediaUrl: `${base}/media/${sha}`,
     // A creative never overruns its slot; the display cuts it at the slot boundary.
     durationMs: Math.min(r.duration_ms, slotMs),
+    scripts: r.type === 'html' && htmlScripts,
     validFrom: validFrom.toISOString(),
     validUntil: validUntil.toISOString(),
   };
 }
 
 /** One entry of `content` per slot for the whole window (an emergency replaces everything). */
-function fillAll(kind: PlaylistEntry['kind'], content: Content, slotCount: number, from: Date, until: Date, base: string, slotMs: number): PlaylistEntry[] {
-  return Array.from({ length: slotCount }, (_, slot) => entryOf(kind, content, slot, null, from, until, base, slotMs));
+function fillAll(kind: PlaylistEntry['kind'], content: Content, slotCount: number, from: Date, until: Date, base: string, slotMs: number, scripts: boolean): PlaylistEntry[] {
+  return Array.from({ length: slotCount }, (_, slot) => entryOf(kind, content, slot, null, from, until, base, slotMs, scripts));
 }
 
 /**
  * The booking entries (sorted by slot, then time) with house content in every stretch of every
  * slot that no booking shows anything in.
  */
-function withHouseContent(bookings: PlaylistEntry[], house: Content, slotCount: number, from: Date, until: Date, base: string, slotMs: number): PlaylistEntry[] {
+function withHouseContent(
+  bookings: PlaylistEntry[],
+  house: Content,
+  slotCount: number,
+  from: Date,
+  until: Date,
+  base: string,
+  slotMs: number,
+  scripts: boolean,
+): PlaylistEntry[] {
   const entries: PlaylistEntry[] = [];
   let next = 0;
   for (let slot = 0; slot < slotCount; slot++) {
@@ -180,11 +201,11 @@ function withHouseContent(bookings: PlaylistEntry[], house: Content, slotCount: 
     for (; next < bookings.length && bookings[next]!.slot === slot; next++) {
       const booked = bookings[next]!;
       const start = Date.parse(booked.validFrom);
-      if (start > free) entries.push(entryOf('house', house, slot, null, new Date(free), new Date(start), base, slotMs));
+      if (start > free) entries.push(entryOf('house', house, slot, null, new Date(free), new Date(start), base, slotMs, scripts));
       entries.push(booked);
       free = Math.max(free, Date.parse(booked.validUntil));
     }
-    if (free < until.getTime()) entries.push(entryOf('house', house, slot, null, new Date(free), until, base, slotMs));
+    if (free < until.getTime()) entries.push(entryOf('house', house, slot, null, new Date(free), until, base, slotMs, scripts));
   }
   return entries;
 }

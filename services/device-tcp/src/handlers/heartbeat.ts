@@ -1,4 +1,4 @@
-/** `heartbeat` (protocol §5): acknowledged; carries the version shown, so a display behind is pushed to. */
+/** `heartbeat` (protocol §5): acknowledged; carries the version shown, so a display out of step (behind or ahead) is pushed the current playlist. */
 import type { TypedMessage } from '../protocol/framing.ts';
 import { heartbeatSchema } from '../protocol/messages.ts';
 import type { Session } from '../session.ts';
@@ -8,5 +8,5 @@ export function heartbeat(session: Session, msg: TypedMessage): void {
   if (!parsed.success) return session.invalid(msg.type, parsed.error.issues);
   session.send({ type: 'heartbeat_ack', serverTime: new Date().toISOString() });
   session.reportApplied(parsed.data.playlistVersion);
-  void session.push.pushIfBehind();
+  void session.push.pushIfOutOfStep();
 }

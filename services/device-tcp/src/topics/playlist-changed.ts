@@ -28,7 +28,7 @@ function onChanges(server: DeviceServer, msg: PlaylistsChanged): void {
       continue;
     }
     if (!session.push.offer(change.version, publishedAt)) continue;
-    const loopJson = `{"lengthMs":${loop.lengthMs},"slotCount":${loop.slotCount},"slotMs":${loop.slotMs}}`;
+    const loopJson = JSON.stringify(loop);
     const json = `{"type":"playlist","playlist":{"displayId":${JSON.stringify(session.displayId)},"version":${change.version},${windowJson},"loop":${loopJson},"entries":${(entriesJson[set] ??= JSON.stringify(entrySets[set]))}}}`;
     session.push.sendJson(change.version, json);
   }

@@ -65,7 +65,7 @@ export class MemoryDirectory implements DisplayDirectory {
       generatedAt: now.toISOString(),
       validFrom: now.toISOString(),
       validUntil: until,
-      loop: { lengthMs: slots * 10_000, slotCount: slots, slotMs: 10_000 },
+      loop: { lengthMs: slots * 10_000, slotCount: slots, slotMs: 10_000, anchorAt: '1970-01-01T00:00:00.000Z' },
       entries: Array.from({ length: slots }, (_, slot) => ({
         slot,
         kind: 'booking' as const,
@@ -75,6 +75,7 @@ export class MemoryDirectory implements DisplayDirectory {
         mediaSha256: 'a'.repeat(64),
         mediaUrl: `http://127.0.0.1/media/c-${slot}`,
         durationMs: 10_000,
+        scripts: false,
         validFrom: now.toISOString(),
         validUntil: until,
       })),
@@ -106,7 +107,8 @@ export class MemoryDirectory implements DisplayDirectory {
     return {
       ...auth,
       commands: await this.takePendingCommands(hello.displayId),
-      ...(playlist && playlist.version > hello.playlistVersion ? { playlist } : {}),
+      // As api-v2: the playlist comes along whenever the display shows another version.
+      ...(playlist && playlist.version !== hello.playlistVersion ? { playlist } : {}),
     };
   }
 

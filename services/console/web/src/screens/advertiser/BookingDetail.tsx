@@ -7,7 +7,7 @@ import type { components } from '../../api/schema.ts';
 import { BarChart } from '../../components/charts.tsx';
 import { Preview } from '../../components/Preview.tsx';
 import { EmptyState, ErrorMessage, Field, Loading, PageHeader, StatusBadge } from '../../components/ui.tsx';
-import { perBucket, reportCsv } from '../../lib/csv.ts';
+import { perBucket } from '../../lib/report.ts';
 import { download } from '../../lib/download.ts';
 import { formatDateTime, formatDay, formatMoney } from '../../lib/format.ts';
 import { useLiveRefetch } from '../../lib/live.ts';
@@ -201,16 +201,31 @@ function Report({
   const to = new Date(Math.ceil(Math.min(Date.parse(booking.endsAt), Date.now() + DAY) / DAY) * DAY).toISOString();
   const report = useQuery({
     queryKey: ['report', booking.id, from, to],
-    queryFn: () => unwrap(api.GET('/bookings/{id}/plays', { params: { path: { id: booking.id }, query: { from, to, bucket: 'day' } } })),
+    queryFn: async () => {
+      const report = await unwrap(api.GET('/bookings/{id}/plays', { params: { path: { id: booking.id }, query: { from, to, bucket: 'day' } } }));
+      if (typeof report === 'string') throw new Error('The report came back as CSV, not JSON.');
+      return report;
+    },
     enabled: booking.status === 'booked' || booking.status === 'cancelled',
     refetchInterval: booking.status === 'booked' ? refetchInterval : false,
   });
+  // The API writes the CSV (Accept: text/csv), so the file matches what API users download.
+  const csv = useMutation({
+    mutationFn: async () => {
+      const text = await unwrap(
+        api.GET('/bookings/{id}/plays', { params: { path: { id: booking.id }, query: { from, to, bucket: 'day' } }, headers: { accept: 'text/csv' }, parseAs: 'text' }),
+      );
+      download(`marquee-booking-${booking.id}-plays.csv`, String(text));
+    },
+  });
+  const downloadCsv = () => csv.mutateAsync().catch(() => undefined);
   if (booking.status !== 'booked' && booking.status !== 'cancelled') return null;
   const r = report.data;
   return (
     <section aria-labelledby="report-title" className="card report">
       <h2 id="report-title">Proof of play</h2>
       <ErrorMessage error={report.error} title="Could not load the report" />
+      <ErrorMessage error={csv.error} title="Could not download the CSV" />
       {report.isPending && <Loading what="the report" />}
       {r && r.totals.plays === 0 && (
         <EmptyState title="No plays yet">
@@ -225,7 +240,7 @@ function Report({
           <BarChart title="Plays per day (UTC)" unit="plays" bars={perBucket(r).map((b) => ({ label: formatDay(b.start), value: b.plays }))} />
           <BarChart title="Plays per creative" unit="plays" bars={r.creatives.map((c) => ({ label: creativeNames.get(c.creativeId) ?? c.creativeId.slice(0, 8), value: c.plays }))} />
           <BarChart title="Impressions per display" unit="impressions" bars={r.displays.map((d) => ({ label: displayNames.get(d.displayId) ?? d.displayId.slice(0, 8), value: d.impressions }))} />
-          <button type="button" onClick={() => download(`marquee-booking-${booking.id}-plays.csv`, reportCsv(r, { displays: displayNames, creatives: creativeNames }))}>
+          <button type="button" onClick={() => void downloadCsv()}>
             Download CSV
           </button>
         </>

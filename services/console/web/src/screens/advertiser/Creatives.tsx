@@ -235,7 +235,8 @@ function TextCreativeForm({ onCreated }: { onCreated: () => void }) {
       {body && (
         <div>
           <h3>Preview</h3>
-          <Preview creative={{ id: 'draft', ownerId: '', name: name || 'draft', type, body, mediaSha256: null, mediaUrl: null, mediaContentType: null, mediaSizeBytes: null, durationMs: 0, createdAt: '', updatedAt: '' }} />
+          {/* A draft is not stored yet, so it has no media: the preview renders its body. */}
+          <Preview creative={{ id: 'draft', ownerId: '', name: name || 'draft', type, body, mediaSha256: '', mediaUrl: '', mediaContentType: '', mediaSizeBytes: 0, durationMs: 0, createdAt: '', updatedAt: '' }} />
         </div>
       )}
       <ErrorMessage error={create.error} title="Could not save the card" />
