@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadApiV1Config, startApiV1 } from '@marquee/api-v1';
 import { startEdgePlatform, type EdgePlatform } from '../../../test/support/edge-platform.ts';
 import { activeDisplay, api, expectV1Error, hoursFromNow, PASSWORD, signUpAndLogIn, v1User, type V1User } from './v1-fixtures.ts';
+import { suiteServiceSecrets } from '../../../test/support/infra.ts';
 
 let ep: EdgePlatform;
 let display: { id: string };
@@ -91,6 +92,7 @@ it('without any copy yet, GET /devices answers 503 with Retry-After while api-v2
         HOST: '127.0.0.1',
         PORT: '0',
         LOG_LEVEL: 'silent',
+        ...suiteServiceSecrets().env,
         ACCOUNT_URL: ep.platform.account.url,
         API_V2_URL: ep.platform.apiV2.url,
         API_V2_INTERNAL_URL: ep.apiV2InternalUrl,
