@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { ConfigError } from './config.ts';
-import { INTERNAL_ENDPOINTS, OPEN_ENDPOINTS, type InternalListener, type ServiceCaller } from './contracts/service-access.ts';
+import { INTERNAL_ENDPOINTS, OPEN_ENDPOINTS, callersOf, type InternalListener, type ServiceCaller } from './contracts/service-access.ts';
 import { AuthenticationError, ForbiddenError } from './errors.ts';
 import { requestHeader } from './node-http.ts';
 
@@ -79,7 +79,9 @@ function compile(listener: InternalListener): Rule[] {
 /** Requests that reach a guarded listener: the open probe, or a known caller allowed on the endpoint. */
 export function serviceAuth(listener: InternalListener, secrets: ServiceSecrets): MiddlewareHandler {
   const rules = compile(listener);
-  const known = new Map(Object.entries(secrets).map(([caller, secret]) => [caller, digest(secret!)]));
+  // Only callers the listener's table names are known to it, whatever else the service holds (its own secret).
+  const callers = new Set<string>(callersOf(listener));
+  const known = new Map(Object.entries(secrets).filter(([caller]) => callers.has(caller)).map(([caller, secret]) => [caller, digest(secret!)]));
   const open = new Set<string>(OPEN_ENDPOINTS);
   const challenge = 'Service realm="marquee-internal"';
   return async (c, next) => {
