@@ -62,8 +62,8 @@ it('serves stale devices, fails writes with a v1 error while api-v2 is down, and
   }
   // The account service is still up: v1 login keeps working.
   expect((await api(ep.v1, 'POST', '/login', { username: alice.username, password: PASSWORD })).body.status).toBe(0);
-  expect((await api(ep.v1, 'GET', '/readyz')).status).toBe(503);
-  const metrics = await (await fetch(`${ep.v1}/metrics`)).text();
+  expect((await api(ep.apiV1.url, 'GET', '/readyz')).status).toBe(503);
+  const metrics = await (await fetch(`${ep.apiV1.url}/metrics`)).text();
   expect(Number(/^api_v1_devices_stale_total\{[^}]*\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(10);
 
   // api-v2 comes back on the same ports; api-v1 is not restarted. Its breakers let a trial call
