@@ -5,7 +5,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SERVICES=(account api-v1 api-v2 device-tcp console)
 APP_SERVICES=(account api-v1 api-v2 api-v2-next device-tcp console)
-SECRETS=(marquee_jwt_private_key marquee_db_password marquee_admin_password)
+# marquee_service_<caller>: one credential per calling service (the kit's SERVICE_CALLERS).
+SECRETS=(marquee_jwt_private_key marquee_db_password marquee_admin_password
+  marquee_service_api_v1 marquee_service_api_v2 marquee_service_device_tcp marquee_service_ops)
 
 STACK=marquee
 CONTEXT=""
@@ -244,6 +246,28 @@ ensure_secrets() {
       *) random_password | dk secret create "$name" - >/dev/null ;;
     esac
   done
+  ensure_redis_secrets
+}
+
+# Redis's password lives in two secrets made together: the server's config (`requirepass`, plus
+# the health check's `probe` user that may only PING) and the
+# clients' REDIS_URL. A secret cannot be read back, so if only one of them exists it cannot be
+# completed: say so and stop rather than create a mismatching pair.
+ensure_redis_secrets() {
+  local have_conf=0 have_url=0
+  dk secret inspect marquee_redis_conf >/dev/null 2>&1 && have_conf=1
+  dk secret inspect marquee_redis_url >/dev/null 2>&1 && have_url=1
+  if ((have_conf && have_url)); then return; fi
+  if ((have_conf || have_url)); then
+    die "only one of marquee_redis_conf / marquee_redis_url exists; remove it (docker secret rm) to have both made again"
+  fi
+  log "creating secrets marquee_redis_conf and marquee_redis_url"
+  # Hex: nothing to escape in a URL or a config line. The password only ever passes through the
+  # environment of these two node processes and their stdin/stdout pipes.
+  local password
+  password="$(node -e "process.stdout.write(require('node:crypto').randomBytes(32).toString('hex'))")"
+  REDIS_PASSWORD="$password" node -e "process.stdout.write('requirepass '+process.env.REDIS_PASSWORD+'\\nuser probe on nopass -@all +ping\\n')" | dk secret create marquee_redis_conf - >/dev/null
+  REDIS_PASSWORD="$password" node -e "process.stdout.write('redis://:'+process.env.REDIS_PASSWORD+'@redis:6379')" | dk secret create marquee_redis_url - >/dev/null
 }
 
 # Writes one file into Traefik's file-provider volume on the edge node with a one-off Swarm job

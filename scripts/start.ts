@@ -23,6 +23,7 @@ import { buildConsole } from '../services/console/scripts/build-web.mjs';
 import { startEdge } from './local/edge.ts';
 import { startEmbeddedPostgres } from './local/embedded-postgres.ts';
 import { ensureSelfSigned, hasOpenssl, type SelfSigned } from './local/self-signed.ts';
+import { ensureServiceSecrets } from './local/service-secrets.ts';
 
 const launcherShape = {
   MARQUEE_HTTP_PORT: env.port(8080),
@@ -79,7 +80,9 @@ async function main() {
     const adminPasswordFile = path.join(dataDir, 'admin-password');
     const adminPassword = await ensureSecret(adminPasswordFile, () => randomBytes(18).toString('base64url'));
 
-    const common = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: cfg.LOG_LEVEL, SHUTDOWN_GRACE_MS: '5000' };
+    // Every service gets every caller's secret file; each reads only the ones its config names.
+    const serviceSecrets = ensureServiceSecrets(path.join(dataDir, 'service-secrets')).env;
+    const common = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: cfg.LOG_LEVEL, SHUTDOWN_GRACE_MS: '5000', ...serviceSecrets };
     const withRedis = cfg.REDIS_URL ? { REDIS_URL: cfg.REDIS_URL } : {};
     const account = await startAccount(
       loadAccountConfig({

@@ -2,10 +2,11 @@
  * Prometheus scrapes of the services' /metrics, reduced to what explains a figure: requests and
  * mean time per route (api-v2), handshakes/closes by result (device-tcp). Diffed before/after a step.
  */
+import { credentialHeader } from './platform.ts';
 export type MetricTotals = Record<string, number>;
 
 export async function scrape(baseUrl: string): Promise<MetricTotals> {
-  const text = await (await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  const text = await (await fetch(`${baseUrl}/metrics`, { headers: credentialHeader('ops'), signal: AbortSignal.timeout(5_000) })).text();
   const out: MetricTotals = {};
   for (const line of text.split('\n')) {
     if (line.startsWith('#') || !line) continue;
@@ -37,7 +38,7 @@ export function diff(before: MetricTotals, after: MetricTotals) {
 
 /** Current values of unlabelled (or label-summed) gauges, e.g. nodejs_heap_size_used_bytes. */
 export async function scrapeGauges<K extends string>(baseUrl: string, names: readonly K[]): Promise<Record<K, number>> {
-  const text = await (await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  const text = await (await fetch(`${baseUrl}/metrics`, { headers: credentialHeader('ops'), signal: AbortSignal.timeout(5_000) })).text();
   const out = Object.fromEntries(names.map((n) => [n, 0])) as Record<K, number>;
   for (const line of text.split('\n')) {
     const m = /^([a-z_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);

@@ -10,7 +10,16 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import postgres from 'postgres';
+import { SERVICE_CREDENTIAL_HEADER, type ServiceCaller } from '@marquee/service-kit';
+import { ensureServiceSecrets } from '../../scripts/local/service-secrets.ts';
 import { isAlive } from './proc.ts';
+
+let benchSecrets: Partial<Record<ServiceCaller, string>> = {};
+/** The header a caller sends (internal listeners answer /readyz, /metrics and /internal only to a credential). */
+export function credentialHeader(caller: ServiceCaller): Record<string, string> {
+  const secret = benchSecrets[caller];
+  return secret ? { [SERVICE_CREDENTIAL_HEADER]: `${caller}:${secret}` } : {};
+}
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const ADMIN_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -36,7 +45,7 @@ export async function waitForHttp(url: string, timeoutMs = 30_000, proc?: Manage
   while (Date.now() < deadline) {
     if (proc && !proc.alive) throw new Error(`${proc.name} exited before ${url} answered (see ${proc.logFile})`);
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      const res = await fetch(url, { headers: credentialHeader('ops'), signal: AbortSignal.timeout(1_000) });
       if (res.ok) return;
       last = `status ${res.status}`;
     } catch (err) {
@@ -145,7 +154,9 @@ export async function startPlatform(name: string, opts: PlatformOptions): Promis
   const databaseUrl = dbUrl.toString();
 
   const [accountPort, v2Port, v2InternalPort, v1Port, devicePort, deviceOpsPort] = await Promise.all(Array.from({ length: 6 }, freePort));
-  const common = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: '5000' };
+  const secrets = ensureServiceSecrets(path.join(opts.logDir, 'service-secrets'));
+  benchSecrets = secrets.secrets;
+  const common = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: '5000', ...secrets.env };
   const jwtKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   const accountUrl = `http://127.0.0.1:${accountPort}`;
   const apiV2Url = `http://127.0.0.1:${v2Port}`;

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { load, paired, summary } from '../lib/load.ts';
-import { startPlatform } from '../lib/platform.ts';
+import { credentialHeader, startPlatform } from '../lib/platform.ts';
 import { fmt, progress, type Figure } from '../lib/report.ts';
 import { insertDisplays, signUpAndLogIn } from '../lib/seed.ts';
 import type { SuiteContext } from '../lib/suite.ts';
@@ -24,20 +24,22 @@ export async function runH3(ctx: SuiteContext): Promise<Figure[]> {
     await insertDisplays(platform.sql, operator.id, CATALOGUE);
     const v1 = `${platform.apiV1Url}/devices`;
     const direct = `${platform.apiV2InternalUrl}/internal/displays/catalogue`;
+    // api-v2's internal port answers the catalogue to api-v1's credential, as api-v1 sends it.
+    const asApiV1 = credentialHeader('api-v1');
     for (const u of [v1, direct]) {
-      const r = await fetch(u);
+      const r = await fetch(u, { headers: u === direct ? asApiV1 : {} });
       if (r.status !== 200) throw new Error(`${u} answered ${r.status}`);
     }
     const p = await paired(
       () => load({ url: v1, ...SHAPE }),
-      () => load({ url: direct, ...SHAPE }),
+      () => load({ url: direct, headers: asApiV1, ...SHAPE }),
       ROUNDS,
       (i) => progress(`H3 round ${i + 1}/${ROUNDS}: GET /v1/devices vs api-v2 GET /internal/displays/catalogue`),
     );
     // One connection: no concurrent v1 requests to share an upstream fetch, so this is the bare hop.
     const single = await paired(
       () => load({ url: v1, connections: 1, durationSec: 4 }),
-      () => load({ url: direct, connections: 1, durationSec: 4 }),
+      () => load({ url: direct, headers: asApiV1, connections: 1, durationSec: 4 }),
       ROUNDS,
       (i) => progress(`H3 round ${i + 1}/${ROUNDS}, one connection: GET /v1/devices vs api-v2 direct`),
     );

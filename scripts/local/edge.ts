@@ -62,6 +62,11 @@ interface CompiledRoute {
 
 const PROBLEM_BASE = 'https://marquee.dev/problems/';
 const PREFIX_SHAPE = /^(\/[^/?#\s]+)+$/;
+/**
+ * Paths (as the service would see them) the edge never forwards, like the production Traefik's
+ * `never-routed` router: readiness details, metrics and internal endpoints stay inside.
+ */
+export const NEVER_ROUTED = /^\/(?:readyz|metrics|internal)(?:[/.]|$)/i;
 
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const logger = options.logger ?? silentLogger;
@@ -103,6 +108,11 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     }
 
     const stripped = target.path.slice(route.prefix.length) || '/';
+    if (NEVER_ROUTED.test(stripped)) {
+      sendProblem(res, 404, 'not-found', 'Not found', `No service is routed at ${target.path}.`, target.path);
+      logger.debug(`edge: ${req.method} ${target.path} -> 404 (probes and internal endpoints are never routed)`);
+      return;
+    }
     const upstreamPath = route.basePath + stripped + target.search;
     const aborter = new AbortController();
     res.once('close', () => {

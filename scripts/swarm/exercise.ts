@@ -110,7 +110,9 @@ function connectDisplay(d: Display, timeoutMs = 10_000): Promise<{ sessionId: st
 }
 
 async function sessionsOn(container: string): Promise<number> {
-  const metrics = await docker('exec', container, 'node', '-e', "fetch('http://127.0.0.1:3000/metrics').then(r=>r.text()).then(t=>process.stdout.write(t))");
+  // The ops port answers /metrics to the ops credential only; the task holds it.
+  const metrics = await docker('exec', container, 'node', '-e',
+    "const f=process.env.SERVICE_SECRET_OPS_FILE;fetch('http://127.0.0.1:3000/metrics',{headers:{'x-service-credential':'ops:'+require('fs').readFileSync(f,'utf8').trim()}}).then(r=>r.text()).then(t=>process.stdout.write(t))");
   // e.g. `device_tcp_sessions{service="device-tcp"} 3` (default labels vary, the name does not)
   const match = /^device_tcp_sessions(?:\{[^}]*\})? (\S+)$/m.exec(metrics);
   if (!match) throw new Error('device_tcp_sessions not in device-tcp /metrics');

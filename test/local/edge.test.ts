@@ -142,6 +142,27 @@ describe('local edge proxy', () => {
     }
   });
 
+  it('never forwards /readyz, /metrics or /internal, to a routed service or to the fallback', async () => {
+    const consoleUpstream = await startUpstream('console');
+    const withConsole = await startEdge({ host: '127.0.0.1', port: 0, routes: [{ prefix: '/v1', target: v1.url }, { prefix: '/v2', target: v2.url }], fallback: consoleUpstream.url });
+    try {
+      const blocked = ['/readyz', '/metrics', '/internal/presence', '/internal', '/v2/readyz', '/v2/metrics', '/v1/readyz', '/v1/metrics', '/v2/internal/openapi.json', '/v1/../v2/metrics', '/v2/METRICS', '/v2/readyz?x=1'];
+      for (const path of blocked) {
+        const reply = await send(withConsole.url, path, { method: path.includes('presence') ? 'POST' : 'GET' });
+        expect(reply.status, path).toBe(404);
+        expect(reply.headers['content-type'], path).toBe('application/problem+json');
+      }
+      // Liveness and look-alikes still pass.
+      expect(json(await send(withConsole.url, '/v2/healthz'))).toMatchObject({ upstream: 'v2', url: '/healthz' });
+      expect(json(await send(withConsole.url, '/v2/metricsx'))).toMatchObject({ upstream: 'v2', url: '/metricsx' });
+      expect(json(await send(withConsole.url, '/displays/internal'))).toMatchObject({ upstream: 'console' });
+    } finally {
+      await withConsole.close();
+      consoleUpstream.server.closeAllConnections();
+      await new Promise((resolve) => consoleUpstream.server.close(resolve));
+    }
+  });
+
   it('sends everything unrouted to the fallback unchanged (the console), while /v1 and /v2 keep theirs', async () => {
     const consoleUpstream = await startUpstream('console');
     const withConsole = await startEdge({ host: '127.0.0.1', port: 0, routes: [{ prefix: '/v2', target: v2.url }], fallback: consoleUpstream.url });

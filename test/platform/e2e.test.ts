@@ -16,6 +16,7 @@ import { startEdgePlatform, type EdgePlatform } from '../support/edge-platform.t
 import { api, createDisplay, signUpAndLogIn, type Session } from '../support/platform.ts';
 import { slotStarts } from '../support/plays.ts';
 import { startTcpBalancer, type TcpBalancer } from '../support/tcp-balancer.ts';
+import { suiteServiceSecrets } from '../support/infra.ts';
 
 let ep: EdgePlatform;
 let db: postgres.Sql;
@@ -44,6 +45,7 @@ async function startReplica(name: string, devicePort = 0) {
       SHUTDOWN_GRACE_MS: '2000',
       DRAIN_RECONNECT_MIN_MS: '200',
       DRAIN_RECONNECT_MAX_MS: '500',
+      ...suiteServiceSecrets().env,
     }),
   );
   replicas.set(name, running);

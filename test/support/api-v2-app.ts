@@ -11,7 +11,9 @@ import {
   createInternalClient,
   createLogger,
   createMemoryBus,
+  createMemoryCounterStore,
   createMetrics,
+  SERVICE_CREDENTIAL_HEADER,
   createTokenVerifier,
   listen,
   migrate,
@@ -22,7 +24,7 @@ import {
 import { loadSigningKeys, signAccessToken } from '../../services/account/src/signing-keys.ts';
 import { createApiV2App, createApiV2InternalApp, type ApiV2Deps } from '../../services/api-v2/src/app.ts';
 import { API_V2_MIGRATIONS } from '../../services/api-v2/src/server.ts';
-import { createScratchDatabase, generateSigningKeyPem, uniqueName, type ScratchDatabase } from './infra.ts';
+import { createScratchDatabase, generateSigningKeyPem, serviceCredentialHeader, suiteServiceSecrets, uniqueName, type ScratchDatabase } from './infra.ts';
 import type { Target } from './http.ts';
 import type { Session } from './platform.ts';
 
@@ -35,8 +37,13 @@ export interface ApiV2TestApp {
   deps: ApiV2Deps;
   /** The public app (what the edge serves under /v2). */
   v2: Target;
-  /** The internal app (device-tcp's and api-v1's endpoints). */
+  /**
+   * The internal app (device-tcp's and api-v1's endpoints), called as device-tcp (its credential
+   * is added unless the request carries one).
+   */
   internal: Target;
+  /** The internal app with nothing added: the request's own credential or none. */
+  internalBare: Target;
   /**
    * The public app on a real socket (127.0.0.1, ephemeral port), for what only a socket shows: a
    * client that stalls or drops its connection mid-body. Closed with the harness.
@@ -82,6 +89,8 @@ export async function startApiV2TestApp(name: string, opts: ApiV2TestAppOptions 
     bookingStartGraceSeconds: opts.bookingStartGraceSeconds,
     maxUploadBytes: opts.maxUploadBytes ?? 512 * 1024 * 1024,
     playClockSkewMs: opts.playClockSkewMs,
+    serviceSecrets: suiteServiceSecrets().secrets,
+    credentialFailures: createMemoryCounterStore(),
   };
   const publicApp = createApiV2App(deps);
   const internalApp = createApiV2InternalApp(deps);
@@ -92,7 +101,12 @@ export async function startApiV2TestApp(name: string, opts: ApiV2TestAppOptions 
     bus,
     deps,
     v2: (path, init) => publicApp.request(path, init),
-    internal: (path, init) => internalApp.request(path, init),
+    internal: (path, init = {}) => {
+      const headers = new Headers(init.headers);
+      if (!headers.has(SERVICE_CREDENTIAL_HEADER)) for (const [k, v] of Object.entries(serviceCredentialHeader('device-tcp'))) headers.set(k, v);
+      return internalApp.request(path, { ...init, headers });
+    },
+    internalBare: (path, init) => internalApp.request(path, init),
     async listen() {
       server ??= await listen(publicApp, '127.0.0.1', 0);
       return server.url;

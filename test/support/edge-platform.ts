@@ -7,7 +7,7 @@
 import { loadApiV1Config, startApiV1, type RunningApiV1 } from '@marquee/api-v1';
 import { loadApiV2Config, startApiV2, type RunningApiV2 } from '@marquee/api-v2';
 import { startEdge, type Edge } from '../../scripts/local/edge.ts';
-import { TEST_REDIS_URL, deleteRedisKeys } from './infra.ts';
+import { TEST_REDIS_URL, deleteRedisKeys, suiteServiceSecrets } from './infra.ts';
 import { ACCOUNT_TIMEOUT_MS, startTestPlatform, type TestPlatform } from './platform.ts';
 
 export interface EdgePlatform {
@@ -38,6 +38,7 @@ export async function startEdgePlatform(name: string): Promise<EdgePlatform> {
       HOST: '127.0.0.1',
       PORT: '0',
       LOG_LEVEL: logLevel,
+      ...suiteServiceSecrets().env,
       ACCOUNT_URL: platform.account.url,
       ACCOUNT_TIMEOUT_MS,
       API_V2_URL: apiV2Urls.url,
@@ -73,6 +74,7 @@ export async function startEdgePlatform(name: string): Promise<EdgePlatform> {
           PORT: port(apiV2Urls.url),
           INTERNAL_PORT: port(apiV2Urls.internalUrl),
           LOG_LEVEL: logLevel,
+          ...suiteServiceSecrets().env,
           DATABASE_URL: platform.db.url,
           REDIS_URL: TEST_REDIS_URL,
           BUS_PREFIX: platform.busPrefix,

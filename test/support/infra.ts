@@ -3,6 +3,11 @@
  * PostgreSQL, and the machine's Redis. Override with TEST_DATABASE_URL / TEST_REDIS_URL.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SERVICE_CREDENTIAL_HEADER, type ServiceCaller } from '@marquee/service-kit';
+import { ensureServiceSecrets, type ServiceSecretFiles } from '../../scripts/local/service-secrets.ts';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 
@@ -69,4 +74,25 @@ export async function deleteRedisKeys(prefix: string): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+let suiteSecrets: (ServiceSecretFiles & { dir: string }) | undefined;
+
+/**
+ * This suite's service credentials (each test file runs in a worker of its own, so they are per
+ * suite), made like `npm start` makes them: 0600 files in a temporary folder, removed at exit.
+ * `env` (SERVICE_SECRET_<CALLER>_FILE) goes into every service's configuration.
+ */
+export function suiteServiceSecrets(): ServiceSecretFiles & { dir: string } {
+  if (!suiteSecrets) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'marquee-secrets-'));
+    suiteSecrets = { dir, ...ensureServiceSecrets(dir) };
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return suiteSecrets;
+}
+
+/** The header a service sends as `caller` (with this suite's secret). */
+export function serviceCredentialHeader(caller: ServiceCaller): Record<string, string> {
+  return { [SERVICE_CREDENTIAL_HEADER]: `${caller}:${suiteServiceSecrets().secrets[caller]}` };
 }

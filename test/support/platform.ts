@@ -5,7 +5,17 @@
 import { loadAccountConfig, startAccount, type RunningAccount } from '@marquee/account';
 import { loadApiV2Config, startApiV2, type RunningApiV2 } from '@marquee/api-v2';
 import { api, type Target } from './http.ts';
-import { TEST_REDIS_URL, createScratchDatabase, deleteRedisKeys, generateSigningKeyPem, redisKeyPrefix, uniqueBusPrefix, uniqueName, type ScratchDatabase } from './infra.ts';
+import {
+  TEST_REDIS_URL,
+  createScratchDatabase,
+  deleteRedisKeys,
+  generateSigningKeyPem,
+  redisKeyPrefix,
+  suiteServiceSecrets,
+  uniqueBusPrefix,
+  uniqueName,
+  type ScratchDatabase,
+} from './infra.ts';
 
 export { api };
 
@@ -32,7 +42,7 @@ export async function startTestPlatform(name: string, overrides: { apiV2?: Recor
   const db = await createScratchDatabase(name);
   const busPrefix = uniqueBusPrefix(name);
   const keyPrefix = redisKeyPrefix(name);
-  const common = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' };
+  const common = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...suiteServiceSecrets().env };
   const account = await startTestAccount({ DATABASE_URL: db.url, REDIS_KEY_PREFIX: keyPrefix });
   const apiV2 = await startApiV2(
     loadApiV2Config({
@@ -75,6 +85,7 @@ export function startTestAccount(env: Record<string, string> & { DATABASE_URL: s
       PORT: '0',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       REDIS_URL: TEST_REDIS_URL,
+      ...suiteServiceSecrets().env,
       ...(hasKey ? {} : { JWT_PRIVATE_KEY: generateSigningKeyPem() }),
       ...env,
     }),
@@ -103,6 +114,7 @@ export function deviceTcpEnv(p: TestPlatform, overrides: Record<string, string> 
     BUS_PREFIX: p.busPrefix,
     API_V2_URL: p.apiV2.internalUrl,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...suiteServiceSecrets().env,
     ...overrides,
   };
 }

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { suiteServiceSecrets } from './infra.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -35,7 +36,8 @@ export function startServiceProcess(service: ServiceName, env: Record<string, st
   const main = path.join(root, 'services', service, 'src', 'main.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=marquee-source', main], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    // Every service process of a suite gets the suite's service credentials (as *_FILE).
+    env: { PATH: process.env.PATH ?? '', ...suiteServiceSecrets().env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -28,6 +28,8 @@ export class AuthenticationError extends AppError {
     message: string,
     extra: Record<string, unknown> = {},
     readonly bearerError?: 'invalid_request' | 'invalid_token',
+    /** The WWW-Authenticate challenge when it is not a bearer token's (service credentials). */
+    readonly challenge?: string,
   ) {
     super(message, extra);
   }
@@ -94,7 +96,7 @@ export function problemFor(err: unknown, instance?: string): { problem: Problem;
   const headers: Record<string, string> = {};
   if (err instanceof AppError) {
     const kind = statusByKind.get(err.constructor) ?? findKind(err);
-    if (err instanceof AuthenticationError) headers['www-authenticate'] = bearerChallenge(err);
+    if (err instanceof AuthenticationError) headers['www-authenticate'] = err.challenge ?? bearerChallenge(err);
     if (err instanceof TooManyRequestsError) headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterSeconds)));
     if (err instanceof DependencyUnavailableError && err.retryAfterSeconds !== undefined) {
       headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterSeconds)));

@@ -18,3 +18,4 @@ export * from './docs.ts';
 export * from './contracts/index.ts';
 export * from './client-address.ts';
 export * from './public-path.ts';
+export * from './service-auth.ts';

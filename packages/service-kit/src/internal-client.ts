@@ -12,6 +12,7 @@ import {
 } from 'cockatiel';
 import { DependencyUnavailableError } from './errors.ts';
 import { propagationHeaders, type RequestContext } from './context.ts';
+import { SERVICE_CREDENTIAL_HEADER, credentialHeaderValue, type ServiceCredential } from './service-auth.ts';
 
 export interface InternalClientOptions {
   /** Name of the service called, used in errors and logs. */
@@ -25,6 +26,8 @@ export interface InternalClientOptions {
   breakerThreshold?: number;
   breakerHalfOpenAfterMs?: number;
   connections?: number;
+  /** This service's credential, sent on every call (internal listeners refuse calls without one). */
+  credential?: ServiceCredential;
 }
 
 export interface InternalRequest {
@@ -81,6 +84,7 @@ export function createInternalClient(opts: InternalClientOptions): InternalClien
     pipelining: 1,
   });
   const timeoutMs = opts.timeoutMs ?? 2_000;
+  const credentialHeaders: Record<string, string> = opts.credential ? { [SERVICE_CREDENTIAL_HEADER]: credentialHeaderValue(opts.credential) } : {};
   const isDependencyFailure = handleWhen((err) => err instanceof DependencyFailure);
   const retryPolicy = retry(isDependencyFailure, {
     maxAttempts: opts.retries ?? 2,
@@ -113,6 +117,7 @@ export function createInternalClient(opts: InternalClientOptions): InternalClien
           ...(hasBody ? { 'content-type': 'application/json' } : {}),
           accept: 'application/json, application/problem+json',
           ...req.headers,
+          ...credentialHeaders,
         },
         body: hasBody ? JSON.stringify(req.body) : undefined,
         signal: AbortSignal.timeout(budget),

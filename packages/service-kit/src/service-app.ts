@@ -28,6 +28,11 @@ export interface ServiceAppOptions {
   maxBodyBytes?: number;
   /** Paths exempt from the default body cap (e.g. chunk upload routes with their own limit). */
   bodyLimitExempt?: (path: string) => boolean;
+  /**
+   * Runs before everything else but request scoping (probes, body cap, routes): an internal
+   * listener's `serviceAuth`, so a refused call has its body unread and no effect.
+   */
+  guard?: MiddlewareHandler;
 }
 
 const READINESS_TIMEOUT_MS = 2_000;
@@ -40,6 +45,7 @@ export function createServiceApp<A extends Hono<any> = Hono<ServiceEnv>>(opts: S
   const maxBody = opts.maxBodyBytes ?? 256 * 1024;
 
   app.use('*', requestScope(opts) as MiddlewareHandler);
+  if (opts.guard) app.use('*', opts.guard);
   const limit = bodyLimit({
     maxSize: maxBody,
     onError: () => {

@@ -1,10 +1,12 @@
 import {
   createServiceApp,
+  serviceAuth,
   createTokenVerifier,
   type FailureCounterStore,
   type Logger,
   type ReadinessCheck,
   type ServiceMetrics,
+  type ServiceSecrets,
   type Sql,
 } from '@marquee/service-kit';
 import { sessionRoutes } from './routes/sessions.ts';
@@ -22,6 +24,8 @@ export interface AccountAppDeps {
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
   readiness?: Record<string, ReadinessCheck>;
+  /** Secrets of the services that may call it; a caller absent here is refused. */
+  serviceSecrets: ServiceSecrets;
 }
 
 /** The account service's HTTP surface (internal only: the edge never routes to it). */
@@ -31,6 +35,7 @@ export function createAccountApp(deps: AccountAppDeps) {
     logger: deps.logger,
     metrics: deps.metrics,
     maxBodyBytes: 16 * 1024,
+    guard: serviceAuth('account', deps.serviceSecrets),
     readiness: { postgres: () => deps.sql`select 1`, ...deps.readiness },
   });
   // This service verifies its own tokens (for /me) exactly as every other service does.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, commonConfigShape, env, loadConfig } from '@marquee/service-kit';
+import { ConfigError, callersOf, commonConfigShape, env, loadConfig, serviceSecretsShape } from '@marquee/service-kit';
 
 export const accountConfigShape = {
   ...commonConfigShape,
@@ -21,6 +21,8 @@ export const accountConfigShape = {
   LOGIN_MAX_FAILURES_PER_USER: env.int(5, 1, 1000),
   LOGIN_MAX_FAILURES_PER_ADDRESS: env.int(30, 1, 100_000),
   LOGIN_FAILURE_WINDOW_SECONDS: env.int(900, 1, 86_400),
+  /** Secrets of its callers (api-v2, api-v1, ops): every endpoint but /healthz needs one. */
+  ...serviceSecretsShape(callersOf('account')),
 };
 
 export type AccountConfig = ReturnType<typeof loadAccountConfig>;

@@ -10,6 +10,8 @@ import {
   createRedisCounterStore,
   listen,
   migrate,
+  callersOf,
+  serviceSecretsOf,
   type Logger,
   type Sql,
 } from '@marquee/service-kit';
@@ -50,6 +52,7 @@ export async function startAccount(config: AccountConfig, opts: { logger?: Logge
       accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
       readiness: redis ? { redis: () => redis.ping() } : {},
+      serviceSecrets: serviceSecretsOf(config, callersOf('account')),
     });
     const server = await listen(app, config.HOST, config.PORT);
     logger.info({ url: server.url, kid: keys.kid }, 'account service listening');

@@ -4,7 +4,17 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier, type Jwks } from '@marquee/service-kit';
 import { loadAccountConfig, startAccount, type RunningAccount } from '../src/index.ts';
-import { TEST_REDIS_URL, createScratchDatabase, deleteRedisKeys, generateSigningKeyPem, redisKeyPrefix, uniqueName, type ScratchDatabase } from '../../../test/support/infra.ts';
+import {
+  TEST_REDIS_URL,
+  createScratchDatabase,
+  deleteRedisKeys,
+  generateSigningKeyPem,
+  redisKeyPrefix,
+  serviceCredentialHeader,
+  suiteServiceSecrets,
+  uniqueName,
+  type ScratchDatabase,
+} from '../../../test/support/infra.ts';
 
 let db: ScratchDatabase;
 const signingPem = generateSigningKeyPem();
@@ -12,7 +22,9 @@ let account: RunningAccount;
 const redisPrefixProbe = new Redis(TEST_REDIS_URL);
 const keyPrefix = redisKeyPrefix('account');
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+/** A call as api-v2 makes it (with its service credential). */
+async function call(method: string, path: string, body?: unknown, extra: Record<string, string> = {}) {
+  const headers = { ...serviceCredentialHeader('api-v2'), ...extra };
   const res = await fetch(account.url + path, {
     method,
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
@@ -32,6 +44,7 @@ beforeAll(async () => {
     PORT: '0',
     LOG_LEVEL: 'silent',
     JWT_PRIVATE_KEY: signingPem,
+    ...suiteServiceSecrets().env,
     LOGIN_MAX_FAILURES_PER_USER: '3',
     LOGIN_MAX_FAILURES_PER_ADDRESS: '1000',
     LOGIN_FAILURE_WINDOW_SECONDS: '60',

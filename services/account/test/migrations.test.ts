@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadAccountConfig, startAccount, type RunningAccount } from '../src/index.ts';
-import { createScratchDatabase, generateSigningKeyPem, type ScratchDatabase } from '../../../test/support/infra.ts';
+import { createScratchDatabase, generateSigningKeyPem, serviceCredentialHeader, suiteServiceSecrets, type ScratchDatabase } from '../../../test/support/infra.ts';
 import { readdirSync } from 'node:fs';
 import { ACCOUNT_MIGRATIONS } from '../src/server.ts';
 
@@ -23,6 +23,7 @@ it('two account instances started at once against one empty database apply each 
     PORT: '0',
     LOG_LEVEL: 'silent',
     JWT_PRIVATE_KEY: generateSigningKeyPem(),
+    ...suiteServiceSecrets().env,
   });
   running.push(...(await Promise.all([startAccount(config), startAccount(config)])));
 
@@ -35,5 +36,5 @@ it('two account instances started at once against one empty database apply each 
   expect(rows.every((r) => r.n === 1)).toBe(true);
 
   // Both replicas serve.
-  for (const r of running) expect((await fetch(r.url + '/readyz')).status).toBe(200);
+  for (const r of running) expect((await fetch(r.url + '/readyz', { headers: serviceCredentialHeader('ops') })).status).toBe(200);
 });

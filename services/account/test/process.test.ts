@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createScratchDatabase, generateSigningKeyPem, type ScratchDatabase } from '../../../test/support/infra.ts';
 import { listeningUrls, startServiceProcess, waitUntilRefused, type ServiceProcess } from '../../../test/support/processes.ts';
+import { createScratchDatabase, generateSigningKeyPem, serviceCredentialHeader, type ScratchDatabase } from '../../../test/support/infra.ts';
 
 const secrets = mkdtempSync(path.join(tmpdir(), 'account-secrets-'));
 let db: ScratchDatabase;
@@ -62,7 +62,7 @@ it('reads secrets from *_FILE, serves, and on SIGTERM stops accepting, finishes 
     await gate`lock table refresh_tokens in exclusive mode`;
     const login = fetch(`${url}/login`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...serviceCredentialHeader('api-v2') },
       body: JSON.stringify({ username: 'first-admin', password: 'an-admin-passphrase' }), // the password came from the file
     }).then(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, unknown> }));
     await waitForLockWaiter(gate, 'account', 'refresh_tokens');

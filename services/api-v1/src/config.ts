@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfigShape, env, loadConfig } from '@marquee/service-kit';
+import { commonConfigShape, env, loadConfig, serviceSecretsShape } from '@marquee/service-kit';
 
 export const apiV1ConfigShape = {
   ...commonConfigShape,
@@ -10,6 +10,8 @@ export const apiV1ConfigShape = {
   API_V2_URL: z.string().url(),
   /** api-v2's internal port (never routed by the edge): the device list with presence. */
   API_V2_INTERNAL_URL: z.string().url(),
+  /** Its credential for the account service and api-v2's internal port. */
+  ...serviceSecretsShape(['api-v1']),
 };
 
 export type ApiV1Config = ReturnType<typeof loadApiV1Config>;

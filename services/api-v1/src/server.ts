@@ -1,4 +1,4 @@
-import { createInternalClient, createLogger, createMetrics, listen, type Logger } from '@marquee/service-kit';
+import { createInternalClient, createLogger, createMetrics, listen, ownCredential, type Logger } from '@marquee/service-kit';
 import { createApiV1App } from './app.ts';
 import type { ApiV1Config } from './config.ts';
 
@@ -13,7 +13,8 @@ export interface RunningApiV1 {
  */
 export async function startApiV1(config: ApiV1Config, opts: { logger?: Logger } = {}): Promise<RunningApiV1> {
   const logger = opts.logger ?? createLogger('api-v1', config.LOG_LEVEL);
-  const account = createInternalClient({ name: 'account service', baseUrl: config.ACCOUNT_URL, timeoutMs: config.ACCOUNT_TIMEOUT_MS, retries: 1 });
+  const credential = ownCredential(config, 'api-v1');
+  const account = createInternalClient({ name: 'account service', baseUrl: config.ACCOUNT_URL, timeoutMs: config.ACCOUNT_TIMEOUT_MS, retries: 1, credential });
   const apiV2 = createInternalClient({ name: 'api-v2', baseUrl: config.API_V2_URL, timeoutMs: 2_000, retries: 1, breakerHalfOpenAfterMs: 1_000 });
   const apiV2Internal = createInternalClient({
     name: 'api-v2 (internal)',
@@ -21,6 +22,7 @@ export async function startApiV1(config: ApiV1Config, opts: { logger?: Logger } 
     timeoutMs: 1_500,
     retries: 1,
     breakerHalfOpenAfterMs: 1_000,
+    credential,
   });
   const app = createApiV1App({ account, apiV2, apiV2Internal, logger, metrics: createMetrics('api-v1') });
   const server = await listen(app, config.HOST, config.PORT);

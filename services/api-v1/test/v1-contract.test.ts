@@ -18,7 +18,7 @@ import {
   type Session,
   type V1User,
 } from './v1-fixtures.ts';
-import { uniqueName } from '../../../test/support/infra.ts';
+import { serviceCredentialHeader, uniqueName } from '../../../test/support/infra.ts';
 import { createDisplay } from '../../../test/support/platform.ts';
 
 let ep: EdgePlatform;
@@ -169,7 +169,7 @@ describe('GET /v1/devices', () => {
           playlistVersion: 0,
         },
       ],
-    });
+    }, serviceCredentialHeader('device-tcp'));
     expect(presence.status).toBe(204);
     const after = await api(ep.v1, 'GET', '/devices');
     expect(after.body.find((d: any) => d.deviceid === display.id).online).toBe(true);

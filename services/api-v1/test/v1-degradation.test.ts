@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadApiV1Config, startApiV1 } from '@marquee/api-v1';
 import { startEdgePlatform, type EdgePlatform } from '../../../test/support/edge-platform.ts';
 import { activeDisplay, api, expectV1Error, hoursFromNow, PASSWORD, signUpAndLogIn, v1User, type V1User } from './v1-fixtures.ts';
+import { suiteServiceSecrets } from '../../../test/support/infra.ts';
 
 let ep: EdgePlatform;
 let display: { id: string };
@@ -61,8 +62,8 @@ it('serves stale devices, fails writes with a v1 error while api-v2 is down, and
   }
   // The account service is still up: v1 login keeps working.
   expect((await api(ep.v1, 'POST', '/login', { username: alice.username, password: PASSWORD })).body.status).toBe(0);
-  expect((await api(ep.v1, 'GET', '/readyz')).status).toBe(503);
-  const metrics = await (await fetch(`${ep.v1}/metrics`)).text();
+  expect((await api(ep.apiV1.url, 'GET', '/readyz')).status).toBe(503);
+  const metrics = await (await fetch(`${ep.apiV1.url}/metrics`)).text();
   expect(Number(/^api_v1_devices_stale_total\{[^}]*\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(10);
 
   // api-v2 comes back on the same ports; api-v1 is not restarted. Its breakers let a trial call
@@ -91,6 +92,7 @@ it('without any copy yet, GET /devices answers 503 with Retry-After while api-v2
         HOST: '127.0.0.1',
         PORT: '0',
         LOG_LEVEL: 'silent',
+        ...suiteServiceSecrets().env,
         ACCOUNT_URL: ep.platform.account.url,
         API_V2_URL: ep.platform.apiV2.url,
         API_V2_INTERNAL_URL: ep.apiV2InternalUrl,

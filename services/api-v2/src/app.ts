@@ -1,11 +1,14 @@
 import {
   mountDocs,
   createServiceApp,
+  serviceAuth,
+  type FailureCounterStore,
   type InternalClient,
   type Logger,
   type MessageBus,
   type ReadinessCheck,
   type ServiceMetrics,
+  type ServiceSecrets,
   type Sql,
   type TokenVerifier,
 } from '@marquee/service-kit';
@@ -24,6 +27,7 @@ import { deviceInternalRoutes } from './devices/internal-routes.ts';
 import { playInternalRoutes } from './plays/internal-routes.ts';
 import { playRoutes } from './plays/routes.ts';
 import { v1CatalogueInternalRoutes } from './v1-support/catalogue-routes.ts';
+import type { CredentialThrottleLimits } from './displays/credential-throttle.ts';
 
 export interface ApiV2Deps {
   sql: Sql;
@@ -40,6 +44,11 @@ export interface ApiV2Deps {
   /** PLAY_CLOCK_SKEW_MS: how far a display's clock may be off when its plays are judged; default 120 000. */
   playClockSkewMs?: number;
   readiness?: Record<string, ReadinessCheck>;
+  /** Secrets of the callers the internal port accepts (device-tcp, api-v1, ops); a caller absent here is refused. */
+  serviceSecrets: ServiceSecrets;
+  /** Wrong display secrets per display (POST /internal/displays/authenticate is throttled on them). */
+  credentialFailures: FailureCounterStore;
+  credentialThrottle?: CredentialThrottleLimits;
 }
 
 /** The public API (served under /v2 by the edge; this app sees paths without the prefix). */
@@ -108,6 +117,8 @@ export function createApiV2InternalApp(deps: ApiV2Deps) {
   const app = createServiceApp(
     {
       service: 'api-v2-internal',
+      // Every call but GET /healthz needs a service credential allowed on its endpoint.
+      guard: serviceAuth('api-v2-internal', deps.serviceSecrets),
       logger: deps.logger,
       metrics: deps.metrics,
       maxBodyBytes: 4 * 1024 * 1024,

@@ -1,8 +1,11 @@
 import { z } from 'zod';
-import { busPrefixSchema, commonConfigShape, env, loadConfig } from '@marquee/service-kit';
+import { busPrefixSchema, callersOf, commonConfigShape, env, loadConfig, serviceSecretsShape } from '@marquee/service-kit';
 
 export const DEFAULT_BOOKING_START_GRACE_SECONDS = 300;
 export const DEFAULT_PLAY_CLOCK_SKEW_MS = 120_000;
+
+/** api-v2 calls the account service as itself; its internal port checks its callers' secrets. */
+export const API_V2_SECRETS = ['api-v2', ...callersOf('api-v2-internal')] as const;
 
 export const apiV2ConfigShape = {
   ...commonConfigShape,
@@ -33,6 +36,8 @@ export const apiV2ConfigShape = {
   PLAY_CLOCK_SKEW_MS: env.int(DEFAULT_PLAY_CLOCK_SKEW_MS, 0, 3_600_000),
   PRESENCE_STALE_MS: env.int(90_000, 2_000, 3_600_000),
   MAX_UPLOAD_BYTES: env.int(512 * 1024 * 1024, 1024, 8 * 1024 * 1024 * 1024),
+  /** Its own credential (to call the account service) and those of the internal port's callers. */
+  ...serviceSecretsShape(API_V2_SECRETS),
 };
 
 export type ApiV2Config = ReturnType<typeof loadApiV2Config>;

@@ -3,6 +3,10 @@ import { fileURLToPath } from 'node:url';
 import {
   createDatabase,
   createInternalClient,
+  createMemoryCounterStore,
+  createRedisCounterStore,
+  ownCredential,
+  serviceSecretsOf,
   createLogger,
   createMemoryBus,
   createMetrics,
@@ -18,7 +22,8 @@ import {
 import { createApiV2App, createApiV2InternalApp } from './app.ts';
 import { startHoldSweeper } from './bookings/sweeper.ts';
 import { startPresenceSweeper } from './devices/presence.ts';
-import type { ApiV2Config } from './config.ts';
+import { API_V2_SECRETS, type ApiV2Config } from './config.ts';
+import { Redis } from 'ioredis';
 
 export const API_V2_MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');
 
@@ -42,7 +47,15 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
     (config.REDIS_URL
       ? createRedisBus(config.REDIS_URL, { prefix: config.BUS_PREFIX, logger, registry: metrics.registry })
       : createMemoryBus({ logger, registry: metrics.registry }));
-  const account = createInternalClient({ name: 'account service', baseUrl: config.ACCOUNT_URL, timeoutMs: config.ACCOUNT_TIMEOUT_MS });
+  const account = createInternalClient({
+    name: 'account service',
+    baseUrl: config.ACCOUNT_URL,
+    timeoutMs: config.ACCOUNT_TIMEOUT_MS,
+    credential: ownCredential(config, 'api-v2'),
+  });
+  // Wrong display secrets are counted across replicas when there is a Redis.
+  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
+  redis?.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const verifier = createTokenVerifier({
     fetchJwks: async (context) => (await account.request<Jwks>({ method: 'GET', path: '/.well-known/jwks.json', context })).body,
     maxAgeMs: config.JWKS_MAX_AGE_MS,
@@ -51,6 +64,7 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
   const closeAll = async () => {
     await sql.end({ timeout: 5 });
     await account.close();
+    redis?.disconnect();
     if (ownsBus) await bus.close();
   };
   try {
@@ -67,6 +81,8 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
       bookingStartGraceSeconds: config.BOOKING_START_GRACE_SECONDS,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       playClockSkewMs: config.PLAY_CLOCK_SKEW_MS,
+      serviceSecrets: serviceSecretsOf(config, API_V2_SECRETS),
+      credentialFailures: redis ? createRedisCounterStore(redis, `${config.BUS_PREFIX}:throttle:`) : createMemoryCounterStore(),
     };
     const publicServer = await listen(createApiV2App(deps), config.HOST, config.PORT);
     const internalServer = await listen(createApiV2InternalApp(deps), config.HOST, config.INTERNAL_PORT);

@@ -5,9 +5,10 @@
  * internal port only.
  */
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { createLogger, createMemoryBus, createMetrics, type Sql } from '@marquee/service-kit';
+import { createLogger, createMemoryBus, createMemoryCounterStore, createMetrics, type Sql } from '@marquee/service-kit';
 import { describe, expect, it } from 'vitest';
 import { createApiV2App, createApiV2InternalApp, type ApiV2Deps } from '../src/app.ts';
+import { serviceCredentialHeader, suiteServiceSecrets } from '../../../test/support/infra.ts';
 
 const deps: ApiV2Deps = {
   // Nothing here may reach the database: every request below is refused by its schema first.
@@ -22,9 +23,12 @@ const deps: ApiV2Deps = {
   publicBaseUrl: 'http://127.0.0.1/v2',
   holdTtlSeconds: 900,
   maxUploadBytes: 1024 * 1024,
+  serviceSecrets: suiteServiceSecrets().secrets,
+  credentialFailures: createMemoryCounterStore(),
 };
 const internal = createApiV2InternalApp(deps);
-const post = (path: string, body: string, type = 'application/json') => internal.request(path, { method: 'POST', headers: { 'content-type': type }, body });
+const asDeviceTcp = serviceCredentialHeader('device-tcp');
+const post = (path: string, body: string, type = 'application/json') => internal.request(path, { method: 'POST', headers: { 'content-type': type, ...asDeviceTcp }, body });
 const INTERNAL_PATHS = [
   '/internal/displays/handshakes',
   '/internal/displays/authenticate',
@@ -40,7 +44,7 @@ const INTERNAL_PATHS = [
 
 describe('internal routes', () => {
   it('/internal/openapi.json is valid OpenAPI 3.1, lists every internal route with the kit schemas, and only on the internal port', async () => {
-    const res = await internal.request('/internal/openapi.json');
+    const res = await internal.request('/internal/openapi.json', { headers: asDeviceTcp });
     expect(res.status).toBe(200);
     const doc = (await res.json()) as { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
     const result = await new Validator().validate(doc as never);
@@ -77,6 +81,6 @@ describe('internal routes', () => {
       expect(res.status, `${path} ${body}`).toBe(status);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
     }
-    expect((await internal.request('/internal/displays/not-a-uuid/commands/pending')).status).toBe(422);
+    expect((await internal.request('/internal/displays/not-a-uuid/commands/pending', { headers: asDeviceTcp })).status).toBe(422);
   });
 });

@@ -8,7 +8,7 @@ import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { RunningAccount } from '@marquee/account';
 import { api } from '../../../test/support/http.ts';
-import { createScratchDatabase, deleteRedisKeys, redisKeyPrefix, type ScratchDatabase } from '../../../test/support/infra.ts';
+import { createScratchDatabase, deleteRedisKeys, redisKeyPrefix, serviceCredentialHeader, type ScratchDatabase } from '../../../test/support/infra.ts';
 import { startTestAccount } from '../../../test/support/platform.ts';
 import { listeningUrls, startServiceProcess, waitUntilRefused, type ServiceProcess } from '../../../test/support/processes.ts';
 
@@ -25,7 +25,7 @@ beforeAll(async () => {
   sql = postgres(db.url, { max: 2, onnotice: () => {} });
   keyPrefix = redisKeyPrefix('v2proc');
   account = await startTestAccount({ DATABASE_URL: db.url, REDIS_KEY_PREFIX: keyPrefix, ADMIN_USERNAME: 'proc-admin', ADMIN_PASSWORD: 'a-long-admin-passphrase' });
-  const login = await api(account.url, 'POST', '/login', { username: 'proc-admin', password: 'a-long-admin-passphrase' });
+  const login = await api(account.url, 'POST', '/login', { username: 'proc-admin', password: 'a-long-admin-passphrase' }, serviceCredentialHeader('api-v2'));
   expect(login.status).toBe(200);
   auth = { authorization: `Bearer ${login.body.accessToken}` };
 });

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { RunningAccount } from '@marquee/account';
 import { loadApiV2Config, startApiV2, type RunningApiV2 } from '../src/index.ts';
 import { api } from '../../../test/support/http.ts';
-import { createScratchDatabase, deleteRedisKeys, generateSigningKeyPem, redisKeyPrefix, type ScratchDatabase } from '../../../test/support/infra.ts';
+import { createScratchDatabase, deleteRedisKeys, generateSigningKeyPem, redisKeyPrefix, serviceCredentialHeader, suiteServiceSecrets, type ScratchDatabase } from '../../../test/support/infra.ts';
 import { ACCOUNT_TIMEOUT_MS, signUpAndLogIn, startTestAccount } from '../../../test/support/platform.ts';
 
 const PASSWORD = 'a-long-enough-passphrase'; // what signUpAndLogIn signs up with
@@ -57,6 +57,7 @@ async function apiV2(accountUrl: string, env: Record<string, string> = {}): Prom
       PORT: '0',
       INTERNAL_PORT: '0',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ...suiteServiceSecrets().env,
       DATABASE_URL: db.url,
       ACCOUNT_URL: accountUrl,
       ACCOUNT_TIMEOUT_MS,
@@ -87,7 +88,7 @@ it('rotates signing keys: K1 tokens stay valid while K1 is retired-but-published
   const user = await signUpAndLogIn(v2.url, 'advertiser');
   const byK1 = user.token;
   expect((await listBookings(v2.url, byK1)).status).toBe(200);
-  const k1Jwks = (await api(acct.url, 'GET', '/.well-known/jwks.json')).body as { keys: { kid: string }[] };
+  const k1Jwks = (await api(acct.url, 'GET', '/.well-known/jwks.json', undefined, serviceCredentialHeader('api-v2'))).body as { keys: { kid: string }[] };
   expect(k1Jwks.keys.map((k) => k.kid)).toEqual([kidOf(byK1)]);
 
   // Rotate: the account service restarts (same address) signing with K2; K1's public key stays
@@ -97,7 +98,7 @@ it('rotates signing keys: K1 tokens stay valid while K1 is retired-but-published
   acct = await account({ PORT: port, JWT_PRIVATE_KEY_FILE: k2, JWT_EXTRA_PUBLIC_KEYS_FILE: path.join(secrets, 'retired.json') });
   const byK2 = (await login(v2.url, user.username)).accessToken;
   expect(kidOf(byK2)).not.toBe(kidOf(byK1));
-  const published = (await api(acct.url, 'GET', '/.well-known/jwks.json')).body as { keys: { kid: string }[] };
+  const published = (await api(acct.url, 'GET', '/.well-known/jwks.json', undefined, serviceCredentialHeader('api-v2'))).body as { keys: { kid: string }[] };
   expect(published.keys.map((k) => k.kid)).toEqual([kidOf(byK2), kidOf(byK1)]);
   // K2's token made api-v2 refetch the JWKS; K1's token is still accepted under the new set.
   expect((await listBookings(v2.url, byK2)).status).toBe(200);
@@ -107,7 +108,7 @@ it('rotates signing keys: K1 tokens stay valid while K1 is retired-but-published
   // JWKS_MAX_AGE_MS (1 s; the exact bound is the kit's token verifier test) — K2's stays valid.
   await stop(acct);
   acct = await account({ PORT: port, JWT_PRIVATE_KEY_FILE: k2 });
-  expect(((await api(acct.url, 'GET', '/.well-known/jwks.json')).body as { keys: { kid: string }[] }).keys.map((k) => k.kid)).toEqual([kidOf(byK2)]);
+  expect(((await api(acct.url, 'GET', '/.well-known/jwks.json', undefined, serviceCredentialHeader('api-v2'))).body as { keys: { kid: string }[] }).keys.map((k) => k.kid)).toEqual([kidOf(byK2)]);
   let refused: Awaited<ReturnType<typeof listBookings>> | undefined;
   for (let i = 0; i < 600 && !refused; i++) {
     const res = await listBookings(v2.url, byK1);

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { ConfigError, busPrefixSchema, commonConfigShape, env, loadConfig } from '@marquee/service-kit';
+import { ConfigError, busPrefixSchema, commonConfigShape, env, loadConfig, serviceSecretsShape } from '@marquee/service-kit';
 import type { DeviceServerOptions } from './options.ts';
 
 export const deviceTcpConfigShape = {
@@ -43,6 +43,8 @@ export const deviceTcpConfigShape = {
   /** On drain, each display is told to reconnect after a delay uniform in [MIN, MAX] (spreads the storm). */
   DRAIN_RECONNECT_MIN_MS: env.int(1_000, 0, 600_000),
   DRAIN_RECONNECT_MAX_MS: env.int(30_000, 0, 600_000),
+  /** Its own credential (calls to api-v2's internal port) and the ops credential (its /readyz and /metrics). */
+  ...serviceSecretsShape(['device-tcp', 'ops']),
 };
 
 export type DeviceTcpConfig = ReturnType<typeof loadDeviceTcpConfig>;

@@ -160,6 +160,9 @@ export class DeviceServer {
     this.sweepTimer = null;
     const unsubs = this.unsubscribers.splice(0);
     await Promise.allSettled(unsubs.map((u) => u()));
+    // A flush already in flight carries only what was recorded before it: flush once more for
+    // the rest (the disconnects of the sessions just closed).
+    await this.presence.flush();
     await this.presence.flush();
   }
 

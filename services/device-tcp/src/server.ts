@@ -6,6 +6,9 @@ import {
   createRedisBus,
   createServiceApp,
   listen,
+  ownCredential,
+  serviceAuth,
+  serviceSecretsOf,
   type Logger,
   type MessageBus,
 } from '@marquee/service-kit';
@@ -44,7 +47,7 @@ export async function startDeviceTcp(
       : createMemoryBus({ logger, registry: metrics.registry }));
   const apiV2 = opts.directory
     ? null
-    : createInternalClient({ name: 'api-v2', baseUrl: config.API_V2_URL, timeoutMs: 3_000, connections: 64 });
+    : createInternalClient({ name: 'api-v2', baseUrl: config.API_V2_URL, timeoutMs: 3_000, connections: 64, credential: ownCredential(config, 'device-tcp') });
   const directory = opts.directory ?? new HttpDisplayDirectory(apiV2!);
   const releaseAll = async () => {
     await apiV2?.close();
@@ -62,6 +65,8 @@ export async function startDeviceTcp(
     const bound = await server.listen();
     const app = createServiceApp({
       service: 'device-tcp',
+      // /readyz and /metrics for the ops credential only; /healthz stays open.
+      guard: serviceAuth('device-tcp-ops', serviceSecretsOf(config, ['ops'])),
       logger,
       metrics,
       readiness: {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { busChannel, createRedisBus, type BusTopic, type MessageBus } from '@marquee/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_REDIS_URL, uniqueBusPrefix } from '../../../test/support/infra.ts';
+import { TEST_REDIS_URL, serviceCredentialHeader, suiteServiceSecrets, uniqueBusPrefix } from '../../../test/support/infra.ts';
 import { loadDeviceTcpConfig } from '../src/config.ts';
 import { startDeviceTcp, type RunningDeviceTcp } from '../src/server.ts';
 import { MemoryDirectory } from './support/memory-directory.ts';
@@ -41,6 +41,7 @@ beforeAll(async () => {
       BUS_PREFIX,
       API_V2_URL: 'http://127.0.0.1:9', // unused: the directory is in memory
       LOG_LEVEL: 'silent',
+      ...suiteServiceSecrets().env,
     }),
     { directory },
   );
@@ -71,7 +72,7 @@ async function sendMalformed(topic: BusTopic) {
 }
 
 async function rejectedOnMetrics(): Promise<Record<string, number>> {
-  const text = await (await fetch(`${device.url}/metrics`)).text();
+  const text = await (await fetch(`${device.url}/metrics`, { headers: serviceCredentialHeader('ops') })).text();
   const counts: Record<string, number> = {};
   for (const m of text.matchAll(/^bus_messages_rejected_total\{[^}]*topic="([^"]+)"[^}]*\} (\d+)$/gm)) counts[m[1]!] = Number(m[2]);
   return counts;
@@ -110,7 +111,7 @@ describe('device-tcp and malformed bus messages (real Redis)', () => {
 
     // Each good message was handled after the malformed ones before it on its channel.
     expect(await rejectedOnMetrics()).toEqual(Object.fromEntries(TOPICS.map((t) => [t, 2])));
-    const ready = await fetch(`${device.url}/readyz`);
+    const ready = await fetch(`${device.url}/readyz`, { headers: serviceCredentialHeader('ops') });
     expect(ready.status).toBe(200);
     const c = await display(); // still serving displays
     expect(c.c.closed).toBe(false);

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createLogger, createRedisBus } from '@marquee/service-kit';
-import { TEST_REDIS_URL, uniqueBusPrefix } from '../../../test/support/infra.ts';
+import { TEST_REDIS_URL, serviceCredentialHeader, suiteServiceSecrets, uniqueBusPrefix } from '../../../test/support/infra.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDeviceTcpConfig } from '../src/config.ts';
 import { startDeviceTcp, type RunningDeviceTcp } from '../src/server.ts';
@@ -35,6 +35,7 @@ function config(instance: string) {
     API_V2_URL: api.url,
     INSTANCE_ID: instance,
     LOG_LEVEL: 'silent',
+    ...suiteServiceSecrets().env,
     SHUTDOWN_GRACE_MS: '2500',
     // The raw test clients send no heartbeats: a long timeout, so none is cut for silence.
     HEARTBEAT_INTERVAL_MS: '10000',
@@ -70,10 +71,10 @@ describe('device-tcp service over Redis and HTTP', () => {
 
   it('answers health, readiness and metrics on the ops port', async () => {
     expect((await fetch(`${a.url}/healthz`)).status).toBe(200);
-    const ready = await fetch(`${a.url}/readyz`);
+    const ready = await fetch(`${a.url}/readyz`, { headers: serviceCredentialHeader('ops') });
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ checks: { displays: 'ok', bus: 'ok' } });
-    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    const metrics = await (await fetch(`${a.url}/metrics`, { headers: serviceCredentialHeader('ops') })).text();
     for (const name of ['device_tcp_connections', 'device_tcp_frames_in_total', 'device_tcp_push_latency_seconds', 'device_tcp_displays_behind']) {
       expect(metrics).toContain(name);
     }
@@ -223,7 +224,7 @@ describe('device-tcp service over Redis and HTTP', () => {
     const closing = b.close();
     const advice = await c.next('reconnect');
     expect(advice.afterMs).toBeGreaterThanOrEqual(1000);
-    const ready = await fetch(`${b.url}/readyz`).catch(() => null);
+    const ready = await fetch(`${b.url}/readyz`, { headers: serviceCredentialHeader('ops') }).catch(() => null);
     if (ready) expect(ready.status).toBe(503);
     c.close();
     await closing;

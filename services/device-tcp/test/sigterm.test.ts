@@ -8,6 +8,7 @@ import { MemoryDirectory } from './support/memory-directory.ts';
 import { startFakeApiV2, type FakeApiV2 } from './support/fake-api-v2.ts';
 import { RawClient } from './support/raw-client.ts';
 import { until } from './support/harness.ts';
+import { serviceCredentialHeader, suiteServiceSecrets } from '../../../test/support/infra.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 let api: FakeApiV2 | undefined;
@@ -44,6 +45,7 @@ describe('device-tcp process', () => {
         API_V2_URL: api.url,
         SHUTDOWN_GRACE_MS: '4000',
         LOG_LEVEL: 'info',
+        ...suiteServiceSecrets().env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -58,7 +60,7 @@ describe('device-tcp process', () => {
     child.kill('SIGTERM');
     const advice = await c.next('reconnect', 5_000);
     expect(advice).toMatchObject({ reason: 'draining' });
-    const ready = await fetch(`http://127.0.0.1:${opsPort}/readyz`);
+    const ready = await fetch(`http://127.0.0.1:${opsPort}/readyz`, { headers: serviceCredentialHeader('ops') });
     expect(ready.status).toBe(503);
     c.close(); // the display follows the advice
     // 0 only if the drain finished within the grace period (after it the process exits 1).

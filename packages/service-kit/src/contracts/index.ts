@@ -12,3 +12,4 @@ export * from './presence.ts';
 export * from './plays.ts';
 export * from './catalogue.ts';
 export * from './bus-topics.ts';
+export * from './service-access.ts';

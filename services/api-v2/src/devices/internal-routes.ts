@@ -15,6 +15,7 @@ import {
 import type { ApiV2Deps } from '../app.ts';
 import { createRouter, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
 import { verifyDisplayCredential } from '../displays/credentials.ts';
+import { createCredentialThrottle } from '../displays/credential-throttle.ts';
 import { recordCommandResult, takePendingCommands, toDeviceCommand } from './commands-sql.ts';
 import { handshakeDisplays } from './handshakes.ts';
 import { applyPresence } from './presence.ts';
@@ -24,6 +25,7 @@ const tags = ['device-tcp'];
 /** Endpoints device-tcp calls on the internal port; their contracts are the kit's (device-tcp's directory-http.ts uses the same). */
 export function deviceInternalRoutes(deps: ApiV2Deps) {
   const app = createRouter();
+  const throttled = createCredentialThrottle(deps.credentialFailures, deps.credentialThrottle);
 
   app.openapi(
     createRoute({
@@ -49,11 +51,15 @@ export function deviceInternalRoutes(deps: ApiV2Deps) {
       tags,
       summary: 'Check one credential (legacy: device-tcp before batched hellos)',
       request: { body: jsonBody(DisplayCredentialSchema) },
-      responses: { 200: jsonResponse(CredentialCheckSchema, 'The verdict'), ...pick(400, 413, 415, 422, 503) },
+      responses: {
+        200: jsonResponse(CredentialCheckSchema, 'The verdict'),
+        429: problem('Too many wrong secrets for this display in a row; retry after Retry-After'),
+        ...pick(400, 413, 415, 422, 503),
+      },
     }),
     async (c) => {
       const body = c.req.valid('json');
-      return c.json(await verifyDisplayCredential(deps.sql, body.displayId, body.secret), 200);
+      return c.json(await throttled(body.displayId, () => verifyDisplayCredential(deps.sql, body.displayId, body.secret)), 200);
     },
   );
   app.openapi(
