@@ -35,7 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const d of demos) d.killGroup();
-  if (platform) {
+  if (platform && platform.proc.exitCode === null && platform.proc.signalCode === null) {
     process.kill(platform.proc.pid!, 'SIGINT');
     await Promise.race([platform.exited, new Promise((r) => setTimeout(r, 30_000))]);
     platform.killGroup();
@@ -212,4 +212,23 @@ it('a lost or refused display secret is replaced through the API; demo users wit
   } finally {
     rmSync(elsewhere, { recursive: true, force: true });
   }
+}, 300_000);
+
+it('npm start -- --demo: the platform restarted with the demo finds everything, reconnects the screens and stops them with it', async () => {
+  const bogus = npmRun(['start', '--', '--demos'], {});
+  expect(await bogus.exited).toEqual({ code: 2, signal: null });
+  expect(bogus.output()).toContain("Unknown option '--demos'");
+
+  process.kill(platform.proc.pid!, 'SIGINT');
+  expect((await platform.exited).code).toBe(0);
+  platform = npmRun(['start', '--', '--demo'], { ...deviceEnv, DATABASE_URL: db.url, REDIS_URL: '', MARQUEE_HTTP_PORT: new URL(base).port });
+  await platform.waitForOutput(DEMO_RUNNING, 150_000);
+  expect(platform.output()).toContain('nothing new: everything was already there');
+  const saved = JSON.parse(readFileSync(path.join(dataDir, 'demo-credentials.json'), 'utf8'));
+  const operatorToken = await login(saved.operator.username, saved.operator.password);
+  await until('every demo display online', async () => (await listAll('/displays', operatorToken)).every((d) => d.presence.online), 60_000);
+
+  process.kill(platform.proc.pid!, 'SIGINT');
+  expect((await platform.exited).code).toBe(0);
+  expect(platform.output()).toContain('Marquee stopped.');
 }, 300_000);
