@@ -52,15 +52,17 @@ describe('posterPng', () => {
     let bandEnd = [...Array(img.height).keys()].find((y) => isInk(Math.floor(img.width / 2), y))!;
     while (isInk(Math.floor(img.width / 2), bandEnd + 1)) bandEnd++;
     let [minX, minY, maxX, maxY] = [img.width, img.height, -1, -1];
+    let otherColours = 0; // counted, not asserted per pixel: 57 600 expects are slow on a busy machine
     for (let y = bandEnd + 1; y < img.height; y++) {
       for (let x = 0; x < img.width; x++) {
         if (!isInk(x, y)) {
-          expect(img.at(x, y)).toEqual(background);
+          if (img.at(x, y).join() !== background.join()) otherColours++;
           continue;
         }
         [minX, minY, maxX, maxY] = [Math.min(minX, x), Math.min(minY, y), Math.max(maxX, x), Math.max(maxY, y)];
       }
     }
+    expect(otherColours, 'pixels neither ink nor background').toBe(0);
     // Two glyphs and one column of spacing between them.
     const scale = (maxY - minY + 1) / GLYPH_HEIGHT;
     expect(Number.isInteger(scale) && scale > 1).toBe(true);
@@ -89,7 +91,8 @@ describe('posterPng', () => {
     const img = decode(posterPng('A name far too long for one line', { width: 200, height: 200, background, ink }));
     const inkRows = [...Array(img.height).keys()].filter((y) => [...Array(img.width).keys()].some((x) => img.at(x, y).join() === ink.join()));
     // Ink never touches the left or right edge: every line fitted.
-    for (let y = 0; y < img.height; y++) expect([img.at(0, y), img.at(img.width - 1, y)]).toEqual([background, background]);
+    const edgeInk = [...Array(img.height).keys()].filter((y) => img.at(0, y).join() !== background.join() || img.at(img.width - 1, y).join() !== background.join());
+    expect(edgeInk).toEqual([]);
     expect(inkRows.length).toBeGreaterThan(0);
   });
 
