@@ -6,12 +6,13 @@
  * display ports: plain TCP, and TLS with a self-signed certificate made once into the data folder
  * (its SHA-256 fingerprint is printed, for displays to pin). The console's app is rebuilt first if its sources changed since the last build.
  * DATABASE_URL / REDIS_URL, when set, replace the embedded database / in-process bus (BUS_PREFIX
- * names its channels on Redis).
+ * names its channels on Redis). `npm start -- --demo` also runs the demo (tools/demo) against it.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError, busPrefixSchema, createLogger, createMemoryBus, createRedisBus, env, loadConfig, runSteps, type ShutdownStep } from '@marquee/service-kit';
 import { loadAccountConfig, startAccount } from '@marquee/account';
@@ -24,6 +25,7 @@ import { startEdge } from './local/edge.ts';
 import { startEmbeddedPostgres } from './local/embedded-postgres.ts';
 import { ensureSelfSigned, hasOpenssl, type SelfSigned } from './local/self-signed.ts';
 import { ensureServiceSecrets } from './local/service-secrets.ts';
+import { runDemo } from '../tools/demo/run.ts';
 
 const launcherShape = {
   MARQUEE_HTTP_PORT: env.port(8080),
@@ -41,6 +43,13 @@ const launcherShape = {
 
 async function main() {
   const started = performance.now();
+  let demo: boolean;
+  try {
+    demo = !!parseArgs({ args: process.argv.slice(2), options: { demo: { type: 'boolean' } }, strict: true, allowPositionals: false }).values.demo;
+  } catch (err) {
+    console.error(`${(err as Error).message.split('\n')[0]}\nUsage: npm start [-- --demo]   (--demo: also populate the platform with demo data and connect simulated displays)`);
+    process.exit(2);
+  }
   const cfg = loadConfig(launcherShape);
   const logger = createLogger('launcher', 'info');
   const dataDir = path.resolve(cfg.MARQUEE_DATA_DIR);
@@ -165,6 +174,22 @@ async function main() {
         '',
       ].join('\n'),
     );
+
+    if (demo) {
+      try {
+        const screens = await runDemo({
+          url: edge.url,
+          device: { host: cfg.MARQUEE_HOST, port: device.devicePort },
+          dataDir,
+          adminUsername: cfg.ADMIN_USERNAME,
+          log: (line) => console.log(line),
+        });
+        steps.push({ name: 'demo displays', run: () => screens.stop() });
+      } catch (err) {
+        // The platform is up and useful without the demo: say why and keep running.
+        console.error(`The demo did not start: ${(err as Error).message}`);
+      }
+    }
   } catch (err) {
     console.error(err instanceof ConfigError ? err.message : err);
     await stopAll();

@@ -3,63 +3,50 @@
  * PostgreSQL) and no REDIS_URL (in-process bus), on free ports and a fresh data folder; displays
  * reach it over plain TCP and over TLS (a self-signed certificate made once, its fingerprint printed).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { afterAll, expect, it } from 'vitest';
+import { waitUntilRefused } from '../support/processes.ts';
+import { alive, descendants, freePort, npmRun, type NpmProcess } from '../support/npm-run.ts';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const dataDir = mkdtempSync(path.join(tmpdir(), 'marquee-start-')); // 0700: the launcher must cope (root runs PostgreSQL as `postgres`)
-let child: ChildProcess | undefined;
+const dataDirs: string[] = [];
+const running = new Set<NpmProcess>();
 
 afterAll(() => {
-  if (child?.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
-  rmSync(dataDir, { recursive: true, force: true });
+  for (const npm of running) npm.killGroup();
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
+/** A fresh data folder; 0700 (mkdtemp): the launcher must cope (root runs PostgreSQL as `postgres`). */
+function newDataDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'marquee-start-'));
+  dataDirs.push(dir);
+  return dir;
 }
 
-async function startPlatform(ports: { http: number; device: number; deviceTls: number; pg: number }) {
-  const proc = spawn('npm', ['start'], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      DATABASE_URL: '',
-      REDIS_URL: '',
-      MARQUEE_DATA_DIR: dataDir,
-      MARQUEE_HTTP_PORT: String(ports.http),
-      MARQUEE_DEVICE_PORT: String(ports.device),
-      MARQUEE_DEVICE_TLS_PORT: String(ports.deviceTls),
-      MARQUEE_PG_PORT: String(ports.pg),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Own process group, so stop() can signal the whole group as a terminal's Ctrl-C does.
-    detached: true,
+async function startPlatform(dataDir: string, ports: { http: number; device: number; deviceTls: number; pg: number }, healthyWithinMs = 30_000) {
+  const npm = npmRun(['start'], {
+    DATABASE_URL: '',
+    REDIS_URL: '',
+    MARQUEE_DATA_DIR: dataDir,
+    MARQUEE_HTTP_PORT: String(ports.http),
+    MARQUEE_DEVICE_PORT: String(ports.device),
+    MARQUEE_DEVICE_TLS_PORT: String(ports.deviceTls),
+    MARQUEE_PG_PORT: String(ports.pg),
   });
-  let output = '';
-  proc.stdout!.on('data', (d) => (output += d));
-  proc.stderr!.on('data', (d) => (output += d));
+  running.add(npm);
   const started = performance.now();
   const base = `http://127.0.0.1:${ports.http}`;
-  while (performance.now() - started < 30_000) {
-    if (proc.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+  while (performance.now() - started < healthyWithinMs) {
+    if (npm.proc.exitCode !== null) throw new Error(`npm start exited early:\n${npm.output()}`);
     const ok = await fetch(`${base}/v2/healthz`).then((r) => r.status === 200, () => false);
-    if (ok) return { proc, base, output: () => output };
+    if (ok) return { proc: npm.proc, npm, base, output: npm.output };
     await new Promise((r) => setTimeout(r, 100));
   }
-  process.kill(-proc.pid!, 'SIGKILL');
-  throw new Error(`not healthy within 30 s:\n${output}`);
+  npm.killGroup();
+  throw new Error(`not healthy within ${healthyWithinMs / 1000} s:\n${npm.output()}`);
 }
 
 /** The fingerprint printed at start, and the one the TLS listener for displays actually serves. */
@@ -74,18 +61,18 @@ async function deviceTlsFingerprints(port: number, output: string): Promise<{ pr
   }
 }
 
-/** Ctrl-C; resolves with how npm ended (npm re-raises SIGINT once the launcher has exited). */
-function stop(proc: ChildProcess): Promise<string> {
-  return new Promise((resolve) => {
-    proc.once('exit', (code, signal) => resolve(code === 0 || signal === 'SIGINT' ? 'clean' : `code ${code} signal ${signal}`));
-    process.kill(-proc.pid!, 'SIGINT');
-  });
+/** Ctrl-C in a terminal (SIGINT to the whole group); resolves with how npm ended (npm re-raises SIGINT once the launcher has exited). */
+async function stop(npm: NpmProcess): Promise<string> {
+  process.kill(-npm.proc.pid!, 'SIGINT');
+  const { code, signal } = await npm.exited;
+  running.delete(npm);
+  return code === 0 || signal === 'SIGINT' ? 'clean' : `code ${code} signal ${signal}`;
 }
 
 it('npm start brings the platform up within 30 s, routes /v1, /v2 and the console at /, stops cleanly and keeps users across a restart', async () => {
+  const dataDir = newDataDir();
   const ports = { http: await freePort(), device: await freePort(), deviceTls: await freePort(), pg: await freePort() };
-  const first = await startPlatform(ports); // throws unless healthy within 30 s
-  child = first.proc;
+  const first = await startPlatform(dataDir, ports); // throws unless healthy within 30 s
 
   const username = `local${Date.now()}`;
   const signup = await fetch(`${first.base}/v2/auth/signup`, {
@@ -121,12 +108,11 @@ it('npm start brings the platform up within 30 s, routes /v1, /v2 and the consol
   expect(firstTls.printed).toBeDefined();
   expect(firstTls.served).toBe(firstTls.printed);
 
-  expect(await stop(first.proc)).toBe('clean');
+  expect(await stop(first.npm)).toBe('clean');
   // Printed only after every service, the edge and the database have stopped.
   expect(first.output()).toContain('Marquee stopped.');
 
-  const second = await startPlatform(ports);
-  child = second.proc;
+  const second = await startPlatform(dataDir, ports);
   const login = await fetch(`${second.base}/v2/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -135,7 +121,31 @@ it('npm start brings the platform up within 30 s, routes /v1, /v2 and the consol
   expect(login.status).toBe(200);
   // Made once: a restart serves the same certificate, so pinned displays keep connecting.
   expect(await deviceTlsFingerprints(ports.deviceTls, second.output())).toEqual(firstTls);
-  expect(await stop(second.proc)).toBe('clean');
+  expect(await stop(second.npm)).toBe('clean');
   expect(second.output()).toContain('Marquee stopped.');
-  child = undefined;
+}, 120_000);
+
+it('SIGINT to npm\'s own process (npm start in the background) stops the launcher and everything it started, freeing its ports', async () => {
+  // In the background (`npm start &`, a supervisor, a test) only npm gets the signal, not its
+  // process group. npm forwards it to its child; the script must make that child the launcher
+  // itself: a shell (sh -c) in between holds SIGINT until its own child exits, which it never does.
+  const ports = { http: await freePort(), device: await freePort(), deviceTls: await freePort(), pg: await freePort() };
+  const platform = await startPlatform(newDataDir(), ports, 90_000); // no start-up target here: a generous deadline
+  const tree = descendants(platform.proc.pid!);
+  expect(tree.length).toBeGreaterThan(0);
+  const signalledAt = performance.now();
+  process.kill(platform.proc.pid!, 'SIGINT');
+  const ended = await Promise.race([platform.npm.exited, new Promise<null>((r) => setTimeout(() => r(null), 60_000))]);
+  expect(ended, `npm start still running 60 s after SIGINT to npm:\n${platform.output()}`).not.toBeNull();
+  const { code, signal } = ended!;
+  running.delete(platform.npm);
+  expect(code === 0 || signal === 'SIGINT', `npm ended with code ${code} signal ${signal}:\n${platform.output()}`).toBe(true);
+  expect(platform.output()).toContain('Marquee stopped.');
+  // Every process npm started (the launcher, embedded PostgreSQL, esbuild's service) is gone …
+  const deadline = performance.now() + 20_000;
+  while (tree.some(alive) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  expect(tree.filter(alive), 'processes left running').toEqual([]);
+  // … and so are its listeners.
+  for (const port of [ports.http, ports.device, ports.deviceTls, ports.pg]) await waitUntilRefused(`http://127.0.0.1:${port}`, 5_000);
+  console.log(`npm start stopped ${((performance.now() - signalledAt) / 1000).toFixed(1)} s after SIGINT to npm (${tree.length} processes)`);
 }, 120_000);

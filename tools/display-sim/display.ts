@@ -8,7 +8,7 @@
  */
 import { DisplayClient, compileSchedule, showingAt, slotAt, type ClientState, type ClientStats, type Playlist, type Schedule, type Showing, type TlsOptions } from '@marquee/display-client';
 import type { BackoffOptions } from '@marquee/display-client';
-import { solidPng } from './solid-png.ts';
+import { solidPng } from './png.ts';
 
 export interface SimDisplayOptions {
   host: string;
