@@ -30,6 +30,8 @@ export interface ServiceAppOptions {
 }
 
 const READINESS_TIMEOUT_MS = 2_000;
+/** The build's git revision: the Dockerfile sets MARQUEE_REVISION from its GIT_REVISION build arg. */
+const REVISION = process.env.MARQUEE_REVISION || 'unknown';
 
 /**
  * The Hono app every service starts from: request ids + trace context, access logs, HTTP
@@ -49,7 +51,8 @@ export function createServiceApp<A extends Hono<any> = Hono<ServiceEnv>>(opts: S
   // c.req.raw.body makes @hono/node-server build a full WHATWG Request (with AbortSignal) per request.
   app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' || opts.bodyLimitExempt?.(c.req.path) ? next() : limit(c, next)));
 
-  app.get('/healthz', (c) => c.json({ status: 'ok', service: opts.service }));
+  // The revision says which build answers (e.g. during a rolling update or after a rollback).
+  app.get('/healthz', (c) => c.json({ status: 'ok', service: opts.service, revision: REVISION }));
   app.get('/readyz', async (c) => {
     const results: Record<string, string> = {};
     let ready = true;
