@@ -319,9 +319,17 @@ deploy_stack() {
   local files=()
   mapfile -t files < <(stack_files)
   log "deploying stack $STACK at $TAG"
-  # --detach=false prints a countdown line per second per service when not on a terminal; keep the rest.
-  dk stack deploy --detach=false --with-registry-auth --prune --resolve-image "$RESOLVE_IMAGE" "${files[@]}" "$STACK" 2>&1 |
-    sed -u -E '/^(verify: Waiting|overall progress:|[0-9]+\/[0-9]+: )/d'
+  # --detach=false prints a countdown line per second per service when not on a terminal; keep the
+  # rest. Its own wait has no deadline (a crash-looping task would hold it for ever): --timeout
+  # bounds it, then report_convergence names the services that did not converge.
+  local rc=0
+  timeout "$TIMEOUT" docker "${DOCKER_ARGS[@]}" stack deploy --detach=false --with-registry-auth --prune --resolve-image "$RESOLVE_IMAGE" "${files[@]}" "$STACK" 2>&1 |
+    sed -u -E '/^(verify: Waiting|overall progress:|[0-9]+\/[0-9]+: )/d' || rc=$?
+  case "$rc" in
+    0) ;;
+    124) log "docker stack deploy still waiting after ${TIMEOUT}s; checking convergence" ;;
+    *) die "docker stack deploy failed (exit $rc)" ;;
+  esac
 }
 
 # Converged = every service runs its desired replicas and no update ended in a rollback or pause.

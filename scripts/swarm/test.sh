@@ -5,12 +5,16 @@
 #   2. `docker swarm init --advertise-addr 127.0.0.1` when this engine is not in a Swarm.
 #   3. Local base images (scripts/swarm/images.sh), service images and deploy via scripts/deploy.sh
 #      with stacks/marquee.swarm-test.yml merged in.
-#   4. scripts/swarm/exercise.ts: platform flow, device failover, rolling update under load,
-#      network isolation, idempotent redeploy, canary on/off, rollback.
+#   4. scripts/swarm/exercise.ts: platform flow with playing displays, device-tcp killed and
+#      stopped (drain), api-v2 rolled A → B, back with deploy.sh --rollback and to a failing
+#      version that Swarm rolls back, each under mixed read/write load; PostgreSQL and Redis
+#      restarted; network isolation, idempotent redeploy, canary on/off; every acknowledged write
+#      and play read back.
 #   5. Teardown, on success and on failure: stack, volumes, secrets, configs; leaves the Swarm and
 #      stops dockerd only if this run created them.
 # Env: SWARM_TEST_KEEP=1 leaves the stack running for inspection; SWARM_TEST_WORKTREE=1 builds the
-# images from the working tree instead of the committed revision.
+# images from the working tree instead of the committed revision; SWARM_TEST_NO_BUILD=1 deploys the
+# images an earlier run built for this revision (iterating on the checks or the stack files).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -128,6 +132,7 @@ EDGE_STANDIN_VERSION="$(sha256sum "$ROOT/scripts/swarm/edge-standin.mjs" | cut -
 export EDGE_STANDIN_VERSION
 DEPLOY_ARGS=()
 [[ "${SWARM_TEST_WORKTREE:-0}" == 1 ]] && DEPLOY_ARGS+=(--worktree)
+[[ "${SWARM_TEST_NO_BUILD:-0}" == 1 ]] && DEPLOY_ARGS+=(--no-build)
 "$ROOT/scripts/deploy.sh" "${DEPLOY_ARGS[@]}" --tag "$TAG" --node-image marquee-test/node:24 --resolve-image never \
   -f "$ROOT/stacks/marquee.swarm-test.yml" --writer-image marquee-test/node:24 --timeout 300
 cd "$ROOT"

@@ -105,6 +105,8 @@ describe('static wiring check catches broken labels', () => {
     ['Traefik on the data network', /(traefik:v3[\s\S]*?networks: )\[edge\]/, '$1[edge, data]', /Traefik shares it with postgres\/redis/],
     ['a start-first-less app service', /(api-v1:[\s\S]*?update_config: )\*update-start-first/, '$1{ order: stop-first, failure_action: rollback }', /api-v1: update_config.order is stop-first, expected start-first/],
     ['a stop grace period shorter than the drain', /stop_grace_period: 30s/, 'stop_grace_period: 10s', /device-tcp: stop_grace_period 10000 ms is not longer than its drain/],
+    ['displays told to come back after the drain ended', 'DRAIN_RECONNECT_MAX_MS: "15000"', 'DRAIN_RECONNECT_MAX_MS: "30000"', /device-tcp: DRAIN_RECONNECT_MAX_MS 30000 ms does not end within its drain/],
+    ['a PostgreSQL stopped with SIGTERM (smart shutdown)', /\n *stop_signal: SIGINT/, '', /postgres: stop_signal is SIGTERM, PostgreSQL needs SIGINT/],
     ['a password given inline', 'ADMIN_PASSWORD_FILE: /run/secrets/admin_password', 'ADMIN_PASSWORD: hunter2', /ADMIN_PASSWORD is set inline/],
     ['a console catch-all that would outrank /v1 and /v2', 'routers.console.priority: "1"', 'routers.console.priority: "100"', /http router "console": priority 100 does not rank below api-v1: http router "api-v1"/],
     ['a TLS device router moved onto the plain devices entrypoint', 'routers.devices-tls.entrypoints: devicestls', 'routers.devices-tls.entrypoints: devices', /entrypoint "devices": TLS TCP router\(s\) devices-tls share it with plain TCP router\(s\) devices/],

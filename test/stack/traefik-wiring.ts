@@ -276,6 +276,13 @@ export function checkStack(input: WiringInput): string[] {
       }
     } else if (grace <= drain) problems.push(`${svcName}: stop_grace_period ${grace} ms is not longer than its drain (SHUTDOWN_GRACE_MS ${drain})`);
     if (str(svc.image)?.includes('/') && !svc.healthcheck) problems.push(`${svcName}: no healthcheck`);
+    // device-tcp drains for SHUTDOWN_GRACE_MS - 1.5 s (services/device-tcp/src/server.ts): displays
+    // told to reconnect must be back before it ends, i.e. while another replica is certainly up.
+    if (obj(svc.environment).DEVICE_PORT !== undefined) {
+      const reconnectMax = Number(str(obj(svc.environment).DRAIN_RECONNECT_MAX_MS) ?? 30_000);
+      if (reconnectMax >= drain - 1_500) problems.push(`${svcName}: DRAIN_RECONNECT_MAX_MS ${reconnectMax} ms does not end within its drain (SHUTDOWN_GRACE_MS ${drain} - 1500 ms)`);
+    }
+    if (str(svc.image)?.includes('postgres') && str(svc.stop_signal) !== 'SIGINT') problems.push(`${svcName}: stop_signal is ${str(svc.stop_signal) ?? 'SIGTERM'}, PostgreSQL needs SIGINT (fast shutdown)`);
 
     // Secrets only as files: no credential-looking variable carries a value.
     for (const [key, value] of Object.entries(obj(svc.environment))) {

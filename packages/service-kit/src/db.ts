@@ -32,6 +32,37 @@ export function createDatabase(opts: DatabaseOptions): Sql {
   });
 }
 
+/**
+ * Failures that mean "the database is not there yet" rather than "this will never work": no
+ * address or no listener yet (a database task starting or restarting next to the service), a
+ * connection cut, or PostgreSQL itself starting up or shutting down.
+ */
+const TRANSIENT_CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', '57P03', '57P01']);
+
+/**
+ * Waits until the database answers, retrying transient failures (TRANSIENT_CONNECT_ERRORS) with a
+ * capped backoff for up to `timeoutMs`: a service started beside its database (a first deploy, a
+ * database restart during a rolling update) waits for it instead of exiting 1, which an
+ * orchestrator would count as a failed task (and a failed update, rolled back). Anything else
+ * (a wrong password, a missing database) fails at once.
+ */
+export async function waitForDatabase(sql: Sql, opts: { timeoutMs?: number; logger?: Logger } = {}): Promise<{ attempts: number }> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sql`select 1`;
+      if (attempt > 1) opts.logger?.info({ attempts: attempt }, 'database reachable');
+      return { attempts: attempt };
+    } catch (err) {
+      const code = String((err as { code?: unknown }).code ?? '');
+      if (!TRANSIENT_CONNECT_ERRORS.has(code)) throw err;
+      if (Date.now() >= deadline) throw new MigrationError(`The database did not answer within ${opts.timeoutMs ?? 60_000} ms (last error: ${code} ${(err as Error).message}).`, { cause: err });
+      opts.logger?.warn({ code, attempt }, 'database not reachable yet; retrying');
+      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** Math.min(attempt - 1, 3), 2_000, Math.max(0, deadline - Date.now()))));
+    }
+  }
+}
+
 /** Same key for every service: the migrations table itself is shared, so creating it must not race. */
 export const MIGRATION_LOCK_KEY = 0x6d61727175; // "marqu"
 

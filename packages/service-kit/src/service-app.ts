@@ -36,6 +36,8 @@ export interface ServiceAppOptions {
 }
 
 const READINESS_TIMEOUT_MS = 2_000;
+/** The build's git revision: the Dockerfile sets MARQUEE_REVISION from its GIT_REVISION build arg. */
+const REVISION = process.env.MARQUEE_REVISION || 'unknown';
 
 /**
  * The Hono app every service starts from: request ids + trace context, access logs, HTTP
@@ -58,7 +60,8 @@ export function createServiceApp<A extends Hono<any> = Hono<ServiceEnv>>(opts: S
   // Within the cap: every JSON body is parsed once, too-deep nesting and NUL characters refused.
   app.use('*', (c, next) => (opts.bodyLimitExempt?.(c.req.path) ? next() : guardJsonBodies(c, next)));
 
-  app.get('/healthz', (c) => c.json({ status: 'ok', service: opts.service }));
+  // The revision says which build answers (e.g. during a rolling update or after a rollback).
+  app.get('/healthz', (c) => c.json({ status: 'ok', service: opts.service, revision: REVISION }));
   app.get('/readyz', async (c) => {
     const results: Record<string, string> = {};
     let ready = true;

@@ -153,6 +153,13 @@ describe('service app through app.request() (no Node request/response)', () => {
     const header = await app.request('/echo-header/x-thing', { headers: { 'x-thing': 'v' } });
     expect(await header.json()).toEqual({ value: 'v' });
   });
+
+  it('answers /healthz with the service and the build revision the image was made from (MARQUEE_REVISION)', async () => {
+    const { app } = makeApp();
+    const res = await app.request('/healthz');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', service: 't', revision: process.env.MARQUEE_REVISION || 'unknown' });
+  });
 });
 
 describe('request context propagation to internal calls', () => {

@@ -12,6 +12,7 @@ import {
   migrate,
   callersOf,
   serviceSecretsOf,
+  waitForDatabase,
   type Logger,
   type Sql,
 } from '@marquee/service-kit';
@@ -28,7 +29,7 @@ export interface RunningAccount {
   close(): Promise<void>;
 }
 
-/** Opens the pools, migrates, seeds the first admin and listens. Used by main.ts and the local launcher. */
+/** Opens the pools, waits for the database, migrates, seeds the first admin and listens. Used by main.ts and the local launcher. */
 export async function startAccount(config: AccountConfig, opts: { logger?: Logger } = {}): Promise<RunningAccount> {
   const logger = opts.logger ?? createLogger('account', config.LOG_LEVEL);
   const keys = loadSigningKeys(config.JWT_PRIVATE_KEY, config.JWT_KEY_ID, config.JWT_EXTRA_PUBLIC_KEYS);
@@ -36,6 +37,7 @@ export async function startAccount(config: AccountConfig, opts: { logger?: Logge
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
   redis?.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   try {
+    await waitForDatabase(sql, { logger });
     await migrate(sql, 'account', ACCOUNT_MIGRATIONS, logger);
     await ensureFirstAdmin(sql, config, logger);
     const app = createAccountApp({

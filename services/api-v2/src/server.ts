@@ -15,6 +15,7 @@ import {
   closeServers,
   listen,
   migrate,
+  waitForDatabase,
   type Jwks,
   type Logger,
   type MessageBus,
@@ -34,7 +35,8 @@ export interface RunningApiV2 {
 }
 
 /**
- * Opens the pool, migrates, connects the bus and listens on the public and the internal port.
+ * Opens the pool, waits for the database, migrates, connects the bus and listens on the public and
+ * the internal port.
  * `bus` is passed in by the local launcher (shared in-process bus); otherwise Redis is used.
  */
 export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; bus?: MessageBus } = {}): Promise<RunningApiV2> {
@@ -68,6 +70,7 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
     if (ownsBus) await bus.close();
   };
   try {
+    await waitForDatabase(sql, { logger });
     await migrate(sql, 'api-v2', API_V2_MIGRATIONS, logger);
     const deps = {
       sql,
