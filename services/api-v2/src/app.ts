@@ -22,6 +22,8 @@ import { deviceInternalRoutes } from './devices/internal-routes.ts';
 import { playInternalRoutes } from './plays/internal-routes.ts';
 import { playRoutes } from './plays/routes.ts';
 import { v1CatalogueInternalRoutes } from './v1-support/catalogue-routes.ts';
+import { eventRoutes } from './events/routes.ts';
+import type { LiveEventHub } from './events/hub.ts';
 
 export interface ApiV2Deps {
   sql: Sql;
@@ -35,6 +37,12 @@ export interface ApiV2Deps {
   /** How far in the past a new booking may start (BOOKING_START_GRACE_SECONDS); default 300. */
   bookingStartGraceSeconds?: number;
   maxUploadBytes: number;
+  /** This replica's live event streams (GET /events), fed by the bus; see events/hub.ts. */
+  liveEvents: LiveEventHub;
+  /** How often an idle event stream gets a heartbeat comment (LIVE_HEARTBEAT_MS); default 15 s. */
+  liveHeartbeatMs?: number;
+  /** An event stream ends after this long and the client resumes (LIVE_STREAM_MAX_MS); default 10 min. */
+  liveStreamMaxMs?: number;
   readiness?: Record<string, ReadinessCheck>;
 }
 
@@ -61,6 +69,7 @@ export function createApiV2App(deps: ApiV2Deps) {
   app.route('/', bookingRoutes(deps));
   app.route('/', playRoutes(deps));
   app.route('/', commandRoutes(deps));
+  app.route('/', eventRoutes(deps));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -86,6 +95,7 @@ export function createApiV2App(deps: ApiV2Deps) {
       { name: 'displays', description: 'Screens: operators register, run and command them; advertisers browse the active catalogue' },
       { name: 'bookings', description: 'Holding and booking loop slots on displays' },
       { name: 'proof of play', description: 'What was played, per display and hour or day' },
+      { name: 'live', description: 'Server-Sent Events about your displays, bookings and commands' },
     ],
   });
   mountDocs(app, { title: 'Marquee API v2', specPath: 'openapi.json' });

@@ -18,6 +18,7 @@ import {
 import { createApiV2App, createApiV2InternalApp } from './app.ts';
 import { startHoldSweeper } from './bookings/sweeper.ts';
 import { startPresenceSweeper } from './devices/presence.ts';
+import { createLiveEventHub, type LiveEventHub } from './events/hub.ts';
 import type { ApiV2Config } from './config.ts';
 
 export const API_V2_MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');
@@ -48,13 +49,17 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
     maxAgeMs: config.JWKS_MAX_AGE_MS,
     minRefetchMs: config.JWKS_MIN_REFETCH_MS,
   });
+  let liveEvents: LiveEventHub | undefined;
   const closeAll = async () => {
+    await liveEvents?.close();
     await sql.end({ timeout: 5 });
     await account.close();
     if (ownsBus) await bus.close();
   };
   try {
     await migrate(sql, 'api-v2', API_V2_MIGRATIONS, logger);
+    liveEvents = createLiveEventHub({ bus, logger }, { kept: config.LIVE_EVENTS_KEPT });
+    await liveEvents.ready;
     const deps = {
       sql,
       bus,
@@ -66,11 +71,14 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
       holdTtlSeconds: config.HOLD_TTL_SECONDS,
       bookingStartGraceSeconds: config.BOOKING_START_GRACE_SECONDS,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      liveEvents,
+      liveHeartbeatMs: config.LIVE_HEARTBEAT_MS,
+      liveStreamMaxMs: config.LIVE_STREAM_MAX_MS,
     };
     const publicServer = await listen(createApiV2App(deps), config.HOST, config.PORT);
     const internalServer = await listen(createApiV2InternalApp(deps), config.HOST, config.INTERNAL_PORT);
-    const stopPresenceSweeper = startPresenceSweeper(sql, logger, config.PRESENCE_STALE_MS);
-    const holdSweeper = startHoldSweeper({ sql, logger });
+    const stopPresenceSweeper = startPresenceSweeper(sql, logger, config.PRESENCE_STALE_MS, undefined, bus);
+    const holdSweeper = startHoldSweeper({ sql, logger, bus });
     logger.info({ url: publicServer.url, internalUrl: internalServer.url }, 'api-v2 listening');
     return {
       url: publicServer.url,
@@ -78,7 +86,10 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
       async close() {
         stopPresenceSweeper();
         try {
-          await closeServers([publicServer, internalServer], config.SHUTDOWN_GRACE_MS);
+          // Event streams never finish on their own: end them once the servers stop accepting.
+          const closed = closeServers([publicServer, internalServer], config.SHUTDOWN_GRACE_MS);
+          await liveEvents!.close();
+          await closed;
         } finally {
           await holdSweeper.stop();
           await closeAll();

@@ -22,6 +22,7 @@ const deps: ApiV2Deps = {
   publicBaseUrl: 'http://127.0.0.1/v2',
   holdTtlSeconds: 900,
   maxUploadBytes: 1024 * 1024,
+  liveEvents: {} as never,
 };
 const internal = createApiV2InternalApp(deps);
 const post = (path: string, body: string, type = 'application/json') => internal.request(path, { method: 'POST', headers: { 'content-type': type }, body });
