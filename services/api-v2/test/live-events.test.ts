@@ -18,6 +18,7 @@ import { startApiV2TestApp, type ApiV2TestApp } from '../../../test/support/api-
 import { TEST_REDIS_URL, uniqueBusPrefix } from '../../../test/support/infra.ts';
 import { openSse, type SseFrame, type SseStream } from '../../../test/support/sse.ts';
 import type { Session as Caller } from '../../../test/support/platform.ts';
+import { until } from '../../../test/support/until.ts';
 
 let a: ApiV2TestApp;
 let busB: MessageBus;
@@ -236,11 +237,3 @@ describe('GET /events', () => {
     }
   });
 });
-
-async function until(what: string, probe: () => boolean, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
