@@ -1,16 +1,12 @@
-import { get as httpGet, type IncomingMessage } from 'node:http';
-
 /**
- * A Server-Sent Events reader for tests, over a real socket: every frame as it arrives —
- * events with their id, type and data, and comment lines (heartbeats) — and a way to wait for one.
+ * A Server-Sent Events reader for tests over a real socket, with the console's own parser: every
+ * frame as it arrives (events with id, type and data; comment lines such as heartbeats) and a way
+ * to wait for one.
  */
-export interface SseFrame {
-  id?: string;
-  event?: string;
-  data?: string;
-  comment?: string;
-  retry?: number;
-}
+import { get as httpGet, type IncomingMessage } from 'node:http';
+import { createSseParser, type SseFrame } from '../../services/console/web/src/lib/event-stream.ts';
+
+export type { SseFrame };
 
 export interface SseStream {
   status: number;
@@ -38,20 +34,15 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   };
   res.setEncoding('utf8');
   const ok = res.statusCode === 200;
-  let buffer = '';
+  let refused = '';
+  const push = createSseParser((frame) => {
+    frames.push(frame);
+    notify();
+  });
   const ended = new Promise<void>((resolve) => {
-    res.on('data', (chunk: string) => {
-      buffer += chunk;
-      if (!ok) return;
-      let cut: number;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        frames.push(parseFrame(buffer.slice(0, cut)));
-        buffer = buffer.slice(cut + 2);
-        notify();
-      }
-    });
+    res.on('data', (chunk: string) => (ok ? push(chunk) : (refused += chunk)));
     res.on('close', () => {
-      if (!ok) frames.push({ data: buffer });
+      if (!ok) frames.push({ data: refused });
       notify();
       resolve();
     });
@@ -85,21 +76,4 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     ended,
     close: () => res.destroy(),
   };
-}
-
-function parseFrame(text: string): SseFrame {
-  const frame: SseFrame = {};
-  for (const line of text.split('\n')) {
-    if (line.startsWith(':')) frame.comment = line.slice(1).trim();
-    else {
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'data') frame.data = frame.data === undefined ? value : `${frame.data}\n${value}`;
-      else if (field === 'id') frame.id = value;
-      else if (field === 'event') frame.event = value;
-      else if (field === 'retry') frame.retry = Number(value);
-    }
-  }
-  return frame;
 }
