@@ -75,6 +75,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const fallback = options.fallback ? compileTarget('', options.fallback, timeouts) : undefined;
   let listenerPort = options.port;
   let inFlight = 0;
+  // Server-Sent Events never finish by themselves: closing cuts them at once (clients reconnect).
+  const eventStreams = new Set<ServerResponse>();
 
   const server = http.createServer((req, res) => {
     inFlight++;
@@ -157,6 +159,10 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     // behind a body nobody reads.
     if (/\bclose\b/i.test(String(upstream.headers.connection ?? ''))) closeIfBodyUnread(req, res);
     res.writeHead(upstream.statusCode, clientResponseHeaders(upstream.headers));
+    if (String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+      eventStreams.add(res);
+      res.once('close', () => eventStreams.delete(res));
+    }
     try {
       await pipeline(upstream.body, res);
       logger.debug(`edge: ${req.method} ${target.path} -> ${upstream.statusCode} in ${Date.now() - started} ms`);
@@ -190,6 +196,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     closing ??= (async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      for (const stream of eventStreams) stream.destroy();
       const deadline = Date.now() + (options.closeGraceMs ?? 5_000);
       while (inFlight > 0 && Date.now() < deadline) await sleep(20);
       if (inFlight > 0) logger.warn(`edge: closing with ${inFlight} request(s) still in flight`);

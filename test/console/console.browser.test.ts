@@ -5,7 +5,7 @@
  * activates them; an advertiser signs up, uploads an image by drag and drop (the connection drops
  * once mid-upload and the upload resumes), books both displays (hold → confirm), the screens get
  * the creative; the advertiser swaps it and the operator's open page shows the new applied
- * version without a reload; the report shows the plays and downloads as CSV.
+ * version without a reload and without polling (the live events stream); the report shows the plays and downloads as CSV.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -16,6 +16,7 @@ import { SimDisplay } from '../../tools/display-sim/display.ts';
 import { PNG_1X1 } from '../../services/api-v2/test/media-fixtures.ts';
 import { chromiumOrWarn, launchChromium, textMatching } from '../support/browser.ts';
 import { startConsolePlatform, type ConsolePlatform } from '../support/console-platform.ts';
+import { until } from '../support/until.ts';
 
 const chromiumPath = chromiumOrWarn();
 const PASSWORD = 'a-long-enough-passphrase';
@@ -207,29 +208,40 @@ describe.skipIf(!chromiumPath)('web console in Chromium', () => {
     await advertiser.locator('.badge', { hasText: 'booked' }).first().waitFor();
 
     const [summer] = await db<{ id: string }[]>`select id from creatives where name = 'Summer sale'`;
-    await until('both screens to show the booked creative', () => sims.every((s) => s.currentPlaylist?.entries.some((e) => e.creativeId === summer!.id)));
+    await until('both screens to show the booked creative', () => sims.every((s) => s.currentPlaylist?.entries.some((e) => e.creativeId === summer!.id)), 20_000);
   }, 120_000);
 
   it.todo('the operator approves the creative for each display in the review queue (approval issue)');
 
-  it("swapping the creative reaches the screens, and the operator's open page shows the new applied version without a reload", async () => {
+  it("swapping the creative reaches the screens, and the operator's open page shows the new applied version without a reload or a poll", async () => {
     const screen = screens[0]!;
     const sim = sims[0]!;
     await operator.getByRole('link', { name: screen.name }).click();
     const versionState = operator.getByTestId('version-state');
     const before = await textMatching(versionState, /\(up to date\)/);
     await operator.evaluate(() => ((globalThis as unknown as { loadedOnce: boolean }).loadedOnce = true));
+    // From here on, every read of this display's status the page makes (a poll would be one).
+    const displayReads: string[] = [];
+    const onRequest = (req: { url(): string; method(): string }) => {
+      const path = new URL(req.url()).pathname;
+      if (req.method() === 'GET' && (path === `/v2/displays/${screen.id}` || path === '/v2/displays')) displayReads.push(path);
+    };
+    operator.on('request', onRequest);
 
     await advertiser.getByLabel('Swap in').selectOption({ label: 'Sale ends Sunday (text)' });
     await advertiser.getByRole('button', { name: 'Swap creative' }).click();
     await textMatching(advertiser.getByTestId('booking-creative'), /Sale ends Sunday/);
 
     const [text] = await db<{ id: string }[]>`select id from creatives where name = 'Sale ends Sunday'`;
-    await until('the swapped creative on both screens', () => sims.every((s) => s.currentPlaylist?.entries.some((e) => e.creativeId === text!.id)));
+    await until('the swapped creative on both screens', () => sims.every((s) => s.currentPlaylist?.entries.some((e) => e.creativeId === text!.id)), 20_000);
     const version = sim.playlistVersion;
     const after = await textMatching(versionState, new RegExp(`applied v${version} of v${version} \\(up to date\\)`));
     expect(after).not.toBe(before);
     expect(await operator.evaluate(() => (globalThis as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
+    // Neither a reload nor a poll: the new version came over GET /v2/events (polling runs only
+    // while the stream is down, every FALLBACK_POLL_MS = 30 s) and no display was read meanwhile.
+    operator.off('request', onRequest);
+    expect(displayReads).toEqual([]);
 
     // Commands from the same page: a screenshot comes back and is shown.
     await operator.getByRole('button', { name: 'Take screenshot' }).click();
@@ -272,11 +284,3 @@ describe.skipIf(!chromiumPath)('web console in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 });
-
-async function until(what: string, probe: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -17,6 +17,7 @@ import { api, createDisplay, signUpAndLogIn, type Session } from '../support/pla
 import { slotStarts } from '../support/plays.ts';
 import { startTcpBalancer, type TcpBalancer } from '../support/tcp-balancer.ts';
 import { suiteServiceSecrets } from '../support/infra.ts';
+import { until } from '../support/until.ts';
 
 let ep: EdgePlatform;
 let db: postgres.Sql;
@@ -58,15 +59,6 @@ function simulate(display: { id: string; secret: string }, port: number) {
   return sim;
 }
 
-async function until<T>(what: string, probe: () => T | Promise<T>, ms = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const showsCreative = (sim: SimDisplay, creativeId: string) => sim.currentPlaylist?.entries.some((e) => e.bookingId === bookingId && e.creativeId === creativeId);
 

@@ -170,6 +170,7 @@ describe('the table lists every route the internal apps serve', () => {
       maxUploadBytes: 1024,
       serviceSecrets: {},
       credentialFailures: createMemoryCounterStore(),
+      liveEvents: {} as never,
     });
     expect(routesOf(app).filter((r) => r !== 'GET /healthz')).toEqual(Object.keys(INTERNAL_ENDPOINTS['api-v2-internal']).sort());
   });

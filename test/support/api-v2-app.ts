@@ -24,6 +24,7 @@ import {
 import { loadSigningKeys, signAccessToken } from '../../services/account/src/signing-keys.ts';
 import { createApiV2App, createApiV2InternalApp, type ApiV2Deps } from '../../services/api-v2/src/app.ts';
 import { API_V2_MIGRATIONS } from '../../services/api-v2/src/server.ts';
+import { createLiveEventHub } from '../../services/api-v2/src/events/hub.ts';
 import { createScratchDatabase, generateSigningKeyPem, serviceCredentialHeader, suiteServiceSecrets, uniqueName, type ScratchDatabase } from './infra.ts';
 import type { Target } from './http.ts';
 import type { Session } from './platform.ts';
@@ -60,13 +61,17 @@ export interface ApiV2TestAppOptions {
   maxUploadBytes?: number;
   publicBaseUrl?: string;
   playClockSkewMs?: number;
+  /** The bus (default: the in-process one); the harness closes it. A Redis bus lets a second replica share it. */
+  bus?: MessageBus;
+  liveHeartbeatMs?: number;
+  liveStreamMaxMs?: number;
 }
 
 export async function startApiV2TestApp(name: string, opts: ApiV2TestAppOptions = {}): Promise<ApiV2TestApp> {
   const db = await createScratchDatabase(name);
   const logger = createLogger('api-v2', process.env.TEST_LOG_LEVEL ?? 'silent');
   const sql = createDatabase({ url: db.url, applicationName: 'api-v2', max: 20 });
-  const bus = createMemoryBus({ logger });
+  const bus = opts.bus ?? createMemoryBus({ logger });
   const keys = loadSigningKeys(generateSigningKeyPem());
   // Only the /auth relay and /me call the account service; none runs here, so they answer 503.
   const account = createInternalClient({ name: 'account service', baseUrl: 'http://127.0.0.1:9', timeoutMs: 1_000, retries: 0 });
@@ -91,7 +96,11 @@ export async function startApiV2TestApp(name: string, opts: ApiV2TestAppOptions 
     playClockSkewMs: opts.playClockSkewMs,
     serviceSecrets: suiteServiceSecrets().secrets,
     credentialFailures: createMemoryCounterStore(),
+    liveEvents: createLiveEventHub({ bus, logger }),
+    liveHeartbeatMs: opts.liveHeartbeatMs,
+    liveStreamMaxMs: opts.liveStreamMaxMs,
   };
+  await deps.liveEvents.ready;
   const publicApp = createApiV2App(deps);
   const internalApp = createApiV2InternalApp(deps);
   let server: Awaited<ReturnType<typeof listen>> | undefined;
@@ -118,6 +127,7 @@ export async function startApiV2TestApp(name: string, opts: ApiV2TestAppOptions 
       return { userId, username, token, auth: { authorization: `Bearer ${token}` } };
     },
     async close() {
+      await deps.liveEvents.close();
       await server?.close(1_000);
       await account.close();
       await bus.close();

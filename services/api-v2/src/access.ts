@@ -1,4 +1,4 @@
-import type { AccessClaims, Queryable } from '@marquee/service-kit';
+import type { AccessClaims, LiveEventAudience, Queryable } from '@marquee/service-kit';
 
 /**
  * Who may see and change which objects: every such rule of api-v2, and the only place that asks
@@ -8,6 +8,9 @@ import type { AccessClaims, Queryable } from '@marquee/service-kit';
  * `c`, uploads `u`, media `m`, creative approvals `ca`, trusted advertisers `ta`, emergencies `e` — that domain queries AND into their WHERE clause. A row the caller
  * may not reach is then simply not found, so routes answer 404 exactly as for a nonexistent id and
  * ids never leak.
+ *
+ * Live events (GET /events) are matched in memory instead: the publisher fixes each event's
+ * audience with the rules below when it happens, and `liveEventVisible` decides per listener.
  */
 
 /** Displays the caller sees: admins all, operators their own (any status), advertisers the active catalogue. */
@@ -145,4 +148,36 @@ export function emergencyClearable(sql: Queryable, user: AccessClaims) {
     ? sql`true`
     : sql`not exists (select 1 from emergency_displays ced join displays d on d.id = ced.display_id
                       where ced.emergency_id = e.id and not ${displayManaged(sql, user)})`;
+}
+
+/** Hears a display's live events (its status, its commands' results): the operator running it (and admins). */
+export const displayEventAudience = (operatorId: string): LiveEventAudience => ({ operatorIds: [operatorId], advertiserIds: [] });
+
+/**
+ * Hears a booking's live events: whoever `bookingVisible` lets see it — its advertiser and the
+ * operators of its displays (and admins). One row per booking asked for that still exists.
+ */
+export async function bookingEventAudiences(sql: Queryable, bookingIds: readonly string[]): Promise<Map<string, LiveEventAudience>> {
+  if (bookingIds.length === 0) return new Map();
+  const rows = await sql<{ id: string; advertiser_id: string; operator_ids: string[] }[]>`
+    select b.id, b.advertiser_id,
+           coalesce(array_agg(distinct od.operator_id) filter (where od.operator_id is not null), '{}') as operator_ids
+    from bookings b
+    left join booking_displays bd on bd.booking_id = b.id
+    left join displays od on od.id = bd.display_id
+    where b.id = any(${[...bookingIds]}::uuid[])
+    group by b.id`;
+  return new Map(rows.map((r) => [r.id, { operatorIds: r.operator_ids, advertiserIds: [r.advertiser_id] }]));
+}
+
+/** Whether a live event with this audience reaches the caller: admins hear all, everyone else only their own. */
+export function liveEventVisible(user: AccessClaims, audience: LiveEventAudience): boolean {
+  switch (user.role) {
+    case 'admin':
+      return true;
+    case 'operator':
+      return audience.operatorIds.includes(user.sub);
+    case 'advertiser':
+      return audience.advertiserIds.includes(user.sub);
+  }
 }

@@ -28,6 +28,8 @@ import { playInternalRoutes } from './plays/internal-routes.ts';
 import { playRoutes } from './plays/routes.ts';
 import { v1CatalogueInternalRoutes } from './v1-support/catalogue-routes.ts';
 import type { CredentialThrottleLimits } from './displays/credential-throttle.ts';
+import { eventRoutes } from './events/routes.ts';
+import type { LiveEventHub } from './events/hub.ts';
 
 export interface ApiV2Deps {
   sql: Sql;
@@ -43,6 +45,12 @@ export interface ApiV2Deps {
   maxUploadBytes: number;
   /** PLAY_CLOCK_SKEW_MS: how far a display's clock may be off when its plays are judged; default 120 000. */
   playClockSkewMs?: number;
+  /** This replica's live event streams (GET /events), fed by the bus; see events/hub.ts. */
+  liveEvents: LiveEventHub;
+  /** How often an idle event stream gets a heartbeat comment (LIVE_HEARTBEAT_MS); default 15 s. */
+  liveHeartbeatMs?: number;
+  /** An event stream ends after this long and the client resumes (LIVE_STREAM_MAX_MS); default 10 min. */
+  liveStreamMaxMs?: number;
   readiness?: Record<string, ReadinessCheck>;
   /** Secrets of the callers the internal port accepts (device-tcp, api-v1, ops); a caller absent here is refused. */
   serviceSecrets: ServiceSecrets;
@@ -76,6 +84,7 @@ export function createApiV2App(deps: ApiV2Deps) {
   app.route('/', commandRoutes(deps));
   app.route('/', approvalRoutes(deps));
   app.route('/', emergencyRoutes(deps));
+  app.route('/', eventRoutes(deps));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -103,6 +112,7 @@ export function createApiV2App(deps: ApiV2Deps) {
       { name: 'approvals', description: "Operators review what goes on their `review` displays; trusted advertisers skip the review" },
       { name: 'emergencies', description: 'Emergency override: one message on chosen displays, in every slot, until cleared' },
       { name: 'proof of play', description: 'What was played, per display and hour or day' },
+      { name: 'live', description: 'Server-Sent Events about your displays, bookings and commands' },
     ],
   });
   mountDocs(app, { title: 'Marquee API v2', specPath: 'openapi.json' });

@@ -35,6 +35,12 @@ export const apiV2ConfigShape = {
   /** How far a display's clock may be off when its plays are judged (future, booking window, slot). */
   PLAY_CLOCK_SKEW_MS: env.int(DEFAULT_PLAY_CLOCK_SKEW_MS, 0, 3_600_000),
   PRESENCE_STALE_MS: env.int(90_000, 2_000, 3_600_000),
+  /** GET /events: an idle stream gets a heartbeat comment this often (proxies close silent connections). */
+  LIVE_HEARTBEAT_MS: env.int(15_000, 100, 300_000),
+  /** GET /events: a stream ends after this long; the client reconnects (re-authenticated) and resumes. */
+  LIVE_STREAM_MAX_MS: env.int(600_000, 1_000, 86_400_000),
+  /** GET /events: recent events each replica keeps for Last-Event-ID resume. */
+  LIVE_EVENTS_KEPT: env.int(10_000, 10, 1_000_000),
   MAX_UPLOAD_BYTES: env.int(512 * 1024 * 1024, 1024, 8 * 1024 * 1024 * 1024),
   /** Its own credential (to call the account service) and those of the internal port's callers. */
   ...serviceSecretsShape(API_V2_SECRETS),

@@ -23,6 +23,7 @@ import {
 import { createApiV2App, createApiV2InternalApp } from './app.ts';
 import { startHoldSweeper } from './bookings/sweeper.ts';
 import { startPresenceSweeper } from './devices/presence.ts';
+import { createLiveEventHub, type LiveEventHub } from './events/hub.ts';
 import { API_V2_SECRETS, type ApiV2Config } from './config.ts';
 import { Redis } from 'ioredis';
 
@@ -63,7 +64,9 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
     maxAgeMs: config.JWKS_MAX_AGE_MS,
     minRefetchMs: config.JWKS_MIN_REFETCH_MS,
   });
+  let liveEvents: LiveEventHub | undefined;
   const closeAll = async () => {
+    await liveEvents?.close();
     await sql.end({ timeout: 5 });
     await account.close();
     redis?.disconnect();
@@ -72,6 +75,8 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
   try {
     await waitForDatabase(sql, { logger });
     await migrate(sql, 'api-v2', API_V2_MIGRATIONS, logger);
+    liveEvents = createLiveEventHub({ bus, logger }, { kept: config.LIVE_EVENTS_KEPT });
+    await liveEvents.ready;
     const deps = {
       sql,
       bus,
@@ -86,11 +91,14 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
       playClockSkewMs: config.PLAY_CLOCK_SKEW_MS,
       serviceSecrets: serviceSecretsOf(config, API_V2_SECRETS),
       credentialFailures: redis ? createRedisCounterStore(redis, `${config.BUS_PREFIX}:throttle:`) : createMemoryCounterStore(),
+      liveEvents,
+      liveHeartbeatMs: config.LIVE_HEARTBEAT_MS,
+      liveStreamMaxMs: config.LIVE_STREAM_MAX_MS,
     };
     const publicServer = await listen(createApiV2App(deps), config.HOST, config.PORT);
     const internalServer = await listen(createApiV2InternalApp(deps), config.HOST, config.INTERNAL_PORT);
-    const stopPresenceSweeper = startPresenceSweeper(sql, logger, config.PRESENCE_STALE_MS);
-    const holdSweeper = startHoldSweeper({ sql, logger });
+    const stopPresenceSweeper = startPresenceSweeper(sql, logger, config.PRESENCE_STALE_MS, undefined, bus);
+    const holdSweeper = startHoldSweeper({ sql, logger, bus });
     logger.info({ url: publicServer.url, internalUrl: internalServer.url }, 'api-v2 listening');
     return {
       url: publicServer.url,
@@ -98,7 +106,10 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
       async close() {
         stopPresenceSweeper();
         try {
-          await closeServers([publicServer, internalServer], config.SHUTDOWN_GRACE_MS);
+          // Event streams never finish on their own: end them once the servers stop accepting.
+          const closed = closeServers([publicServer, internalServer], config.SHUTDOWN_GRACE_MS);
+          await liveEvents!.close();
+          await closed;
         } finally {
           await holdSweeper.stop();
           await closeAll();

@@ -25,6 +25,7 @@ const deps: ApiV2Deps = {
   maxUploadBytes: 1024 * 1024,
   serviceSecrets: suiteServiceSecrets().secrets,
   credentialFailures: createMemoryCounterStore(),
+  liveEvents: {} as never,
 };
 const internal = createApiV2InternalApp(deps);
 const asDeviceTcp = serviceCredentialHeader('device-tcp');

@@ -15,8 +15,10 @@ import { RawClient } from './support/raw-client.ts';
 import { until } from './support/harness.ts';
 
 const BUS_PREFIX = uniqueBusPrefix('device-tcp-bus-contract');
-const TOPICS: BusTopic[] = ['playlist.changed', 'display.command', 'display.revoked', 'display.session.opened'];
-const MALFORMED: Record<BusTopic, unknown> = {
+/** Every topic device-tcp consumes (live.event is api-v2's, between its replicas). */
+type Consumed = Exclude<BusTopic, 'live.event'>;
+const TOPICS: Consumed[] = ['playlist.changed', 'display.command', 'display.revoked', 'display.session.opened'];
+const MALFORMED: Record<Consumed, unknown> = {
   'playlist.changed': { publishedAt: 'yesterday', changes: 'all of them' },
   'display.command': { commandId: 'not-a-uuid', displayId: 'x', kind: 'explode' },
   'display.revoked': { reason: 'no display named' },
@@ -65,7 +67,7 @@ async function display(version = 1) {
   return { id, c };
 }
 
-async function sendMalformed(topic: BusTopic) {
+async function sendMalformed(topic: Consumed) {
   const channel = busChannel(BUS_PREFIX, topic);
   await raw.publish(channel, '{"not json');
   await raw.publish(channel, JSON.stringify(MALFORMED[topic]));

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DisplayCommandSchema } from './commands.ts';
 import { DisplayKeySchema } from './common.ts';
+import { LiveEventMessageSchema } from './live-events.ts';
 import { PlaylistChangedMessageSchema } from './playlists.ts';
 
 /** api-v2 → device-tcp: a display's playlist version changed (published after commit). */
@@ -11,6 +12,8 @@ export const TOPIC_DISPLAY_COMMAND = 'display.command';
 export const TOPIC_DISPLAY_REVOKED = 'display.revoked';
 /** device-tcp ↔ device-tcp: a display authenticated somewhere; older sessions elsewhere must close. */
 export const TOPIC_SESSION_OPENED = 'display.session.opened';
+/** api-v2 → api-v2: an event for people's consoles (GET /v2/events); every replica keeps recent ones for resume. */
+export const TOPIC_LIVE_EVENT = 'live.event';
 
 export const DisplayRevokedSchema = z.object({
   displayId: DisplayKeySchema,
@@ -32,6 +35,7 @@ export const busTopics = {
   [TOPIC_DISPLAY_COMMAND]: DisplayCommandSchema,
   [TOPIC_DISPLAY_REVOKED]: DisplayRevokedSchema,
   [TOPIC_SESSION_OPENED]: SessionOpenedSchema,
+  [TOPIC_LIVE_EVENT]: LiveEventMessageSchema,
 } as const;
 
 export type BusTopic = keyof typeof busTopics;

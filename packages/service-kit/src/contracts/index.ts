@@ -11,5 +11,6 @@ export * from './handshakes.ts';
 export * from './presence.ts';
 export * from './plays.ts';
 export * from './catalogue.ts';
+export * from './live-events.ts';
 export * from './bus-topics.ts';
 export * from './service-access.ts';

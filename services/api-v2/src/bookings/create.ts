@@ -6,6 +6,7 @@ import type { BookingWithWarnings, CreateBooking } from './schemas.ts';
 import { representBookings, sweepExpiredHolds, withDeadlockRetry, type BookingRow } from './sql.ts';
 import { creativeLengthWarnings } from './warnings.ts';
 import { quoteDisplays, type DisplayQuote } from './windows.ts';
+import { publishBookingChanges, type LiveEventDeps } from '../events/publish.ts';
 
 export const MAX_BOOKING_MS = 366 * 86_400_000;
 export const MAX_LEAD_MS = 2 * 366 * 86_400_000;
@@ -56,7 +57,7 @@ export type CreateResult = { booking: BookingWithWarnings; replayed: boolean };
  * judge, so concurrent requests can never overbook. A deadlock Postgres breaks anyway is retried.
  */
 export async function createBooking(
-  sql: Sql,
+  deps: LiveEventDeps & { sql: Sql },
   user: AccessClaims,
   idempotencyKey: string,
   body: CreateBooking,
@@ -65,7 +66,9 @@ export async function createBooking(
 ): Promise<CreateResult> {
   checkTimes(body, startGraceSeconds);
   const hash = requestHash(body);
-  return withDeadlockRetry(() => sql.begin((tx) => createInTransaction(tx, user, idempotencyKey, hash, body, holdTtlSeconds)));
+  const result = await withDeadlockRetry(() => deps.sql.begin((tx) => createInTransaction(tx, user, idempotencyKey, hash, body, holdTtlSeconds)));
+  if (!result.replayed) await publishBookingChanges(deps, [{ id: result.booking.id, status: 'held' }]);
+  return result;
 }
 
 async function createInTransaction(

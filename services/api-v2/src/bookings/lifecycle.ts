@@ -5,6 +5,7 @@ import type { Booking, BookingWithWarnings } from './schemas.ts';
 import { lockReviewsOf, operatorsOf, requestApprovals } from '../approvals/sql.ts';
 import { showClearedCreatives } from './shown-creatives.ts';
 import { creativeLengthWarnings } from './warnings.ts';
+import { publishBookingChanges } from '../events/publish.ts';
 import { displayIdsOf, releaseBooking, withDeadlockRetry, representBookings, type BookingRow } from './sql.ts';
 
 interface LockedBooking extends BookingRow {
@@ -31,7 +32,7 @@ async function changeBooking(
   id: string,
   change: (tx: Queryable, b: LockedBooking) => Promise<{ changes?: PlaylistChange[]; refusal?: Error }>,
 ): Promise<Booking> {
-  const { booking, changes, refusal } = await withDeadlockRetry(() => deps.sql.begin(async (sql) => {
+  const { booking, changed, changes, refusal } = await withDeadlockRetry(() => deps.sql.begin(async (sql) => {
     const [b] = await sql<LockedBooking[]>`
       select b.*, b.hold_expires_at <= now() as hold_lapsed, b.ends_at <= now() as ended
       from bookings b
@@ -41,8 +42,10 @@ async function changeBooking(
     const outcome = await change(sql, b);
     const [row] = await sql<BookingRow[]>`select * from bookings where id = ${id}`;
     const [represented] = await representBookings(sql, [row!], user);
-    return { booking: represented!, changes: outcome.changes ?? [], refusal: outcome.refusal };
+    const changed = row!.status !== b.status || row!.creative_id !== b.creative_id;
+    return { booking: represented!, changed, changes: outcome.changes ?? [], refusal: outcome.refusal };
   }));
+  if (changed) await publishBookingChanges(deps, [{ id: booking.id, status: booking.status }]);
   if (refusal) throw refusal;
   publishPlaylistChanges(deps, changes);
   return booking;

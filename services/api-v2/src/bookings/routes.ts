@@ -68,7 +68,7 @@ export function bookingRoutes(deps: BookingDeps) {
     }),
     async (c) => {
       const { booking, replayed } = await createBooking(
-        deps.sql,
+        { ...deps, logger: c.get('logger') },
         c.get('user'),
         c.req.valid('header')['idempotency-key'],
         c.req.valid('json'),

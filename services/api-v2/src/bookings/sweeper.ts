@@ -1,4 +1,5 @@
-import type { Logger, Sql } from '@marquee/service-kit';
+import type { Logger, MessageBus, Sql } from '@marquee/service-kit';
+import { publishBookingChanges } from '../events/publish.ts';
 import { sweepExpiredHolds } from './sql.ts';
 
 export interface HoldSweeper {
@@ -15,7 +16,7 @@ const BATCH = 500;
  * they touch, so correctness never depends on this timer; it keeps statuses tidy for readers.
  * Safe with several replicas: each batch uses FOR UPDATE SKIP LOCKED.
  */
-export function startHoldSweeper(deps: { sql: Sql; logger: Logger }, intervalMs = 15_000): HoldSweeper {
+export function startHoldSweeper(deps: { sql: Sql; logger: Logger; bus?: MessageBus }, intervalMs = 15_000): HoldSweeper {
   let running: Promise<string[]> | undefined;
   let stopped = false;
 
@@ -24,6 +25,7 @@ export function startHoldSweeper(deps: { sql: Sql; logger: Logger }, intervalMs 
     for (;;) {
       const batch = await sweepExpiredHolds(deps.sql, { limit: BATCH });
       expired.push(...batch);
+      if (deps.bus) await publishBookingChanges({ ...deps, bus: deps.bus }, batch.map((id) => ({ id, status: 'expired' as const })));
       if (batch.length < BATCH || stopped) break;
     }
     if (expired.length) deps.logger.info({ count: expired.length }, 'expired holds released');

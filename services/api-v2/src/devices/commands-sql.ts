@@ -1,4 +1,6 @@
 import type { CommandResult, DisplayCommand, Sql } from '@marquee/service-kit';
+import { displayEventAudience } from '../access.ts';
+import { publishLiveEvents, type LiveEventDeps } from '../events/publish.ts';
 import { COMMAND_KINDS } from '@marquee/service-kit';
 
 export interface CommandRow {
@@ -52,14 +54,20 @@ export async function takePendingCommands(sql: Sql, displayIds: readonly string[
 
 export type CommandResultOutcome = 'recorded' | 'unknown' | 'already-answered';
 
-export async function recordCommandResult(sql: Sql, r: CommandResult): Promise<CommandResultOutcome> {
-  const updated = await sql`
+/** Stores a display's answer to a command, then tells the display's operator (GET /events). */
+export async function recordCommandResult(deps: LiveEventDeps & { sql: Sql }, r: CommandResult): Promise<CommandResultOutcome> {
+  const { sql } = deps;
+  const updated = await sql<{ operator_id: string }[]>`
     update display_commands
     set status = ${r.ok ? 'succeeded' : 'failed'}, completed_at = ${r.completedAt},
         result = ${sql.json((r.ok ? r.result ?? {} : { error: r.error ?? 'failed', ...r.result }) as never)}
     where id = ${r.commandId} and display_id = ${r.displayId} and status in ('pending', 'delivered') and expires_at > now()
-    returning id`;
-  if (updated.length) return 'recorded';
+    returning (select operator_id from displays where id = display_commands.display_id)`;
+  if (updated.length) {
+    const status = r.ok ? 'succeeded' : 'failed';
+    publishLiveEvents(deps, [{ event: { type: 'command.result', displayId: r.displayId, commandId: r.commandId, status, completedAt: r.completedAt }, audience: displayEventAudience(updated[0]!.operator_id) }]);
+    return 'recorded';
+  }
   const [exists] = await sql`select status from display_commands where id = ${r.commandId} and display_id = ${r.displayId}`;
   return exists ? 'already-answered' : 'unknown';
 }

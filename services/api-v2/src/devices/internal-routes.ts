@@ -18,7 +18,7 @@ import { verifyDisplayCredential } from '../displays/credentials.ts';
 import { createCredentialThrottle } from '../displays/credential-throttle.ts';
 import { recordCommandResult, takePendingCommands, toDeviceCommand } from './commands-sql.ts';
 import { handshakeDisplays } from './handshakes.ts';
-import { applyPresence } from './presence.ts';
+import { reportPresence } from './presence.ts';
 
 const tags = ['device-tcp'];
 
@@ -87,7 +87,7 @@ export function deviceInternalRoutes(deps: ApiV2Deps) {
       responses: { 204: { description: 'Applied' }, ...pick(400, 413, 415, 422, 503) },
     }),
     async (c) => {
-      await applyPresence(deps.sql, c.req.valid('json').events);
+      await reportPresence({ ...deps, logger: c.get('logger') }, c.req.valid('json').events);
       return c.body(null, 204);
     },
   );
@@ -109,7 +109,7 @@ export function deviceInternalRoutes(deps: ApiV2Deps) {
     async (c) => {
       const body = c.req.valid('json');
       if (body.commandId !== c.req.valid('param').id) throw new NotFoundError('Command id in path and body differ.');
-      const outcome = await recordCommandResult(deps.sql, body);
+      const outcome = await recordCommandResult({ ...deps, logger: c.get('logger') }, body);
       if (outcome === 'unknown') throw new NotFoundError('No such command for this display.');
       if (outcome === 'already-answered') throw new ConflictError('This command was already answered or has expired.');
       return c.body(null, 204);

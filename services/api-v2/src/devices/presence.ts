@@ -1,4 +1,5 @@
-import type { Logger, PresenceEvent, Sql } from '@marquee/service-kit';
+import type { Logger, MessageBus, PresenceEvent, Sql } from '@marquee/service-kit';
+import { displayStatusEvent, publishLiveEvents, type DisplayStatusRow, type LiveEventDeps } from '../events/publish.ts';
 
 export type { PresenceEvent };
 
@@ -12,8 +13,8 @@ export type { PresenceEvent };
  * deadlock. "seen" — nearly all events — is applied set-based; connects and disconnects, whose
  * order per display matters, are pipelined one statement each on the locked rows.
  */
-export async function applyPresence(sql: Sql, events: readonly PresenceEvent[]): Promise<void> {
-  if (events.length === 0) return;
+export async function applyPresence(sql: Sql, events: readonly PresenceEvent[]): Promise<DisplayStatusRow[]> {
+  if (events.length === 0) return [];
   const transitions = events.filter((e): e is Exclude<PresenceEvent, { kind: 'seen' }> => e.kind !== 'seen');
   const latestSeen = new Map<string, Extract<PresenceEvent, { kind: 'seen' }>>();
   for (const e of events) {
@@ -22,8 +23,9 @@ export async function applyPresence(sql: Sql, events: readonly PresenceEvent[]):
     if (!prev || prev.at <= e.at) latestSeen.set(e.displayId + e.sessionId, e);
   }
   const ids = [...new Set(events.map((e) => e.displayId))].sort();
-  await sql.begin(async (tx) => {
-    await tx`select id from displays where id = any(${ids}::uuid[]) order by id for no key update`;
+  return sql.begin(async (tx) => {
+    const before = await tx<{ id: string; online: boolean; applied_version: string | null }[]>`
+      select id, online, applied_version from displays where id = any(${ids}::uuid[]) order by id for no key update`;
     // Transitions first, in the order they happened; pipelined on one connection.
     await Promise.all(
       transitions.map((e) =>
@@ -55,7 +57,17 @@ export async function applyPresence(sql: Sql, events: readonly PresenceEvent[]):
              as s(id, session_id, at, version)
         where d.id = s.id and d.session_id = s.session_id`;
     }
+    // What a console shows changed: online, or the version on screen (not every "seen").
+    const after = await tx<DisplayStatusRow[]>`
+      select id, operator_id, online, last_seen_at, applied_version, playlist_version from displays where id = any(${ids}::uuid[])`;
+    const was = new Map(before.map((r) => [r.id, r]));
+    return after.filter((r) => r.online !== was.get(r.id)?.online || String(r.applied_version) !== String(was.get(r.id)?.applied_version));
   });
+}
+
+/** Applies presence, then tells the displays' operators what changed (GET /events). */
+export async function reportPresence(deps: LiveEventDeps & { sql: Sql }, events: readonly PresenceEvent[]): Promise<void> {
+  publishLiveEvents(deps, (await applyPresence(deps.sql, events)).map(displayStatusEvent));
 }
 
 /**
@@ -63,22 +75,26 @@ export async function applyPresence(sql: Sql, events: readonly PresenceEvent[]):
  * are marked offline (and the event recorded), so a screen is never shown online when it is not.
  * SKIP LOCKED: a display busy in another transaction is simply swept next time.
  */
-export function startPresenceSweeper(sql: Sql, logger: Logger, staleMs: number, everyMs = 5_000): () => void {
+export function startPresenceSweeper(sql: Sql, logger: Logger, staleMs: number, everyMs = 5_000, bus?: MessageBus): () => void {
   const sweep = async () => {
     try {
-      const rows = await sql<{ id: string }[]>`
+      const rows = await sql<DisplayStatusRow[]>`
         with candidates as (
           select id from displays
           where online and (last_seen_at is null or last_seen_at < now() - ${staleMs} * interval '1 millisecond')
           order by id for no key update skip locked
         ),
         stale as (
-          update displays d set online = false from candidates c where d.id = c.id returning d.id, d.session_id
+          update displays d set online = false from candidates c where d.id = c.id
+          returning d.id, d.session_id, d.operator_id, d.online, d.last_seen_at, d.applied_version, d.playlist_version
+        ),
+        recorded as (
+          insert into display_events (display_id, kind, detail)
+          select id, 'disconnected', jsonb_build_object('sessionId', session_id, 'reason', 'presence timeout') from stale
         )
-        insert into display_events (display_id, kind, detail)
-        select id, 'disconnected', jsonb_build_object('sessionId', session_id, 'reason', 'presence timeout') from stale
-        returning display_id as id`;
+        select id, operator_id, online, last_seen_at, applied_version, playlist_version from stale`;
       if (rows.length) logger.info({ count: rows.length }, 'displays marked offline after silence');
+      if (bus) publishLiveEvents({ bus, logger }, rows.map(displayStatusEvent));
     } catch (err) {
       logger.warn({ err }, 'presence sweep failed');
     }

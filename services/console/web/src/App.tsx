@@ -2,7 +2,7 @@ import { useEffect, useState, useSyncExternalStore, type ReactNode } from 'react
 import { Navigate, NavLink, Route, Routes } from 'react-router';
 import { session, type User } from './api/session.ts';
 import { useCart } from './lib/cart.ts';
-import { LiveUpdatesContext } from './lib/live.ts';
+import { LiveUpdatesProvider } from './lib/live.ts';
 import { homeFor, NAVIGATION } from './nav.ts';
 import { LoginScreen, SignupScreen } from './screens/Auth.tsx';
 import { BrowseDisplays } from './screens/advertiser/BrowseDisplays.tsx';
@@ -45,7 +45,8 @@ export function App() {
   const role = user.role;
   const is = (...roles: User['role'][]) => roles.includes(role);
   return (
-    <LiveUpdatesContext.Provider value={{ mode: 'polling', pollMs: 2_000 }}>
+    // One stream per signed-in user; a different user gets a new one.
+    <LiveUpdatesProvider key={user.id}>
       <Shell user={user}>
         <Routes>
           <Route path="/" element={<Navigate to={homeFor(role)} replace />} />
@@ -78,7 +79,7 @@ export function App() {
           <Route path="*" element={<NotFound />} />
         </Routes>
       </Shell>
-    </LiveUpdatesContext.Provider>
+    </LiveUpdatesProvider>
   );
 }
 

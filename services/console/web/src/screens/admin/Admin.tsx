@@ -1,20 +1,14 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client.ts';
 import { EmptyState, ErrorMessage, Loading, Online, PageHeader, StatusBadge } from '../../components/ui.tsx';
 import { formatDateTime, formatMoney, formatRelative } from '../../lib/format.ts';
 import { useLiveRefetch } from '../../lib/live.ts';
+import { cursorParam, usePagedList } from '../../lib/pages.ts';
 import { isOwned } from '../operator/shared.tsx';
 
 export function AdminDisplays() {
   const refetchInterval = useLiveRefetch();
-  const displays = useInfiniteQuery({
-    queryKey: ['displays', 'all'],
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam }) => unwrap(api.GET('/displays', { params: { query: { limit: 200, ...(pageParam ? { cursor: pageParam } : {}) } } })),
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-    refetchInterval,
-  });
-  const items = (displays.data?.pages.flatMap((p) => p.items) ?? []).filter(isOwned);
+  const displays = usePagedList(['displays', 'all'], (cursor) => unwrap(api.GET('/displays', { params: { query: { limit: 200, ...cursorParam(cursor) } } })), { refetchInterval });
+  const items = displays.items.filter(isOwned);
   return (
     <section>
       <PageHeader title="All displays" />

@@ -10,7 +10,6 @@ import { EmptyState, ErrorMessage, Field, Loading, PageHeader, StatusBadge } fro
 import { perBucket } from '../../lib/report.ts';
 import { download } from '../../lib/download.ts';
 import { formatDateTime, formatDay, formatMoney } from '../../lib/format.ts';
-import { useLiveRefetch } from '../../lib/live.ts';
 
 type Booking = components['schemas']['Booking'];
 
@@ -19,7 +18,6 @@ export function BookingDetail() {
   const user = useUser();
   const buyer = user?.role === 'advertiser' || user?.role === 'admin';
   const queryClient = useQueryClient();
-  const refetchInterval = useLiveRefetch();
   const booking = useQuery({ queryKey: ['booking', id], queryFn: () => unwrap(api.GET('/bookings/{id}', { params: { path: { id } } })) });
   const displayIds = booking.data?.displays.map((d) => d.displayId) ?? [];
   const displays = useQueries({
@@ -104,7 +102,7 @@ export function BookingDetail() {
           </div>
         )}
       </div>
-      <Report booking={b} displayNames={displayNames} creativeNames={creativeNames} refetchInterval={refetchInterval} />
+      <Report booking={b} displayNames={displayNames} creativeNames={creativeNames} />
     </section>
   );
 }
@@ -184,17 +182,17 @@ function CancelBooking({ booking, onCancelled }: { booking: Booking; onCancelled
 }
 
 const DAY = 86_400_000;
+/** Plays are not pushed (displays report them in batches): a running booking's report refreshes on its own. */
+const PLAYS_REFRESH_MS = 30_000;
 
 function Report({
   booking,
   displayNames,
   creativeNames,
-  refetchInterval,
 }: {
   booking: Booking;
   displayNames: Map<string, string>;
   creativeNames: Map<string, string>;
-  refetchInterval: number | false;
 }) {
   // Whole UTC days (the report buckets by UTC day) from the start to the end or tomorrow.
   const from = new Date(Math.floor(Date.parse(booking.startsAt) / DAY) * DAY).toISOString();
@@ -207,7 +205,7 @@ function Report({
       return report;
     },
     enabled: booking.status === 'booked' || booking.status === 'cancelled',
-    refetchInterval: booking.status === 'booked' ? refetchInterval : false,
+    refetchInterval: booking.status === 'booked' ? PLAYS_REFRESH_MS : false,
   });
   // The API writes the CSV (Accept: text/csv), so the file matches what API users download.
   const csv = useMutation({

@@ -1,22 +1,16 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { useUser } from '../../App.tsx';
 import { api, unwrap } from '../../api/client.ts';
 import { EmptyState, ErrorMessage, Loading, PageHeader, StatusBadge } from '../../components/ui.tsx';
 import { formatDateTime, formatMoney } from '../../lib/format.ts';
 import { useLiveRefetch } from '../../lib/live.ts';
+import { cursorParam, usePagedList } from '../../lib/pages.ts';
 
 export function Bookings() {
   const user = useUser();
   const refetchInterval = useLiveRefetch();
-  const bookings = useInfiniteQuery({
-    queryKey: ['bookings'],
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam }) => unwrap(api.GET('/bookings', { params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}) } } })),
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-    refetchInterval,
-  });
-  const items = bookings.data?.pages.flatMap((p) => p.items) ?? [];
+  const bookings = usePagedList(['bookings'], (cursor) => unwrap(api.GET('/bookings', { params: { query: { limit: 50, ...cursorParam(cursor) } } })), { refetchInterval });
+  const items = bookings.items;
   return (
     <section>
       <PageHeader title={user?.role === 'admin' ? 'All bookings' : 'Bookings & reports'}>{user?.role === 'advertiser' && <Link to="/displays">New booking</Link>}</PageHeader>

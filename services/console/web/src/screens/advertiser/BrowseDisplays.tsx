@@ -1,10 +1,10 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { api, unwrap } from '../../api/client.ts';
 import type { components } from '../../api/schema.ts';
 import { EmptyState, ErrorMessage, Field, Loading, PageHeader } from '../../components/ui.tsx';
 import { cart, useCart } from '../../lib/cart.ts';
+import { cursorParam, usePagedList } from '../../lib/pages.ts';
 import { formatMoney, fromLocalInput } from '../../lib/format.ts';
 
 type AnyDisplay = components['schemas']['Display'] | components['schemas']['PublicDisplay'];
@@ -21,12 +21,7 @@ export function BrowseDisplays() {
   const [filters, setFilters] = useState<Filters>({});
   const [draft, setDraft] = useState({ tag: '', lat: '', lng: '', radiusKm: '10', from: '', to: '' });
   const picked = useCart();
-  const displays = useInfiniteQuery({
-    queryKey: ['displays', 'catalogue', filters],
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam }) => unwrap(api.GET('/displays', { params: { query: { limit: 24, ...filters, ...(pageParam ? { cursor: pageParam } : {}) } } })),
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
+  const displays = usePagedList(['displays', 'catalogue', filters], (cursor) => unwrap(api.GET('/displays', { params: { query: { limit: 24, ...filters, ...cursorParam(cursor) } } })));
   const apply = (e: FormEvent) => {
     e.preventDefault();
     const near = draft.lat && draft.lng ? `${draft.lat},${draft.lng}` : undefined;
@@ -36,7 +31,7 @@ export function BrowseDisplays() {
       ...(draft.from && draft.to ? { availableFrom: fromLocalInput(draft.from), availableTo: fromLocalInput(draft.to) } : {}),
     });
   };
-  const items: AnyDisplay[] = displays.data?.pages.flatMap((p) => p.items) ?? [];
+  const items: AnyDisplay[] = displays.items;
   const filtered = Object.keys(filters).length > 0;
 
   return (

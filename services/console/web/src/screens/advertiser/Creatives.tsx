@@ -1,4 +1,4 @@
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState, type DragEvent, type FormEvent } from 'react';
 import { api, unwrap } from '../../api/client.ts';
 import { messageOf } from '../../api/problem.ts';
@@ -6,6 +6,7 @@ import type { components } from '../../api/schema.ts';
 import { Preview } from '../../components/Preview.tsx';
 import { EmptyState, ErrorMessage, Field, Loading, PageHeader } from '../../components/ui.tsx';
 import { formatBytes, formatDateTime } from '../../lib/format.ts';
+import { cursorParam, usePagedList } from '../../lib/pages.ts';
 import { isUploadType, uploadFile, UPLOAD_TYPES, type CompletedUpload, type UploadProgress } from '../../lib/upload.ts';
 
 type Creative = components['schemas']['Creative'];
@@ -21,12 +22,7 @@ interface UploadItem {
 
 export function Creatives() {
   const queryClient = useQueryClient();
-  const creatives = useInfiniteQuery({
-    queryKey: ['creatives'],
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam }) => unwrap(api.GET('/creatives', { params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}) } } })),
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
+  const creatives = usePagedList(['creatives'], (cursor) => unwrap(api.GET('/creatives', { params: { query: { limit: 50, ...cursorParam(cursor) } } })));
   const [uploads, setUploads] = useState<UploadItem[]>([]);
   const update = (key: string, patch: Partial<UploadItem>) => setUploads((all) => all.map((u) => (u.key === key ? { ...u, ...patch } : u)));
 
@@ -44,7 +40,7 @@ export function Creatives() {
     }
   };
 
-  const items = creatives.data?.pages.flatMap((p) => p.items) ?? [];
+  const items = creatives.items;
   return (
     <section>
       <PageHeader title="Creatives" />

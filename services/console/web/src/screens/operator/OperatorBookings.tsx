@@ -1,9 +1,10 @@
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api, unwrap } from '../../api/client.ts';
 import { EmptyState, ErrorMessage, Loading, PageHeader, StatusBadge } from '../../components/ui.tsx';
 import { formatDateTime, formatMoney } from '../../lib/format.ts';
 import { useLiveRefetch } from '../../lib/live.ts';
+import { cursorParam, usePagedList } from '../../lib/pages.ts';
 
 /**
  * Bookings on my displays and what they earn. The API shows an operator only the parts of each
@@ -13,16 +14,10 @@ import { useLiveRefetch } from '../../lib/live.ts';
  */
 export function OperatorBookings() {
   const refetchInterval = useLiveRefetch();
-  const bookings = useInfiniteQuery({
-    queryKey: ['bookings', 'operator'],
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam }) => unwrap(api.GET('/bookings', { params: { query: { limit: 200, ...(pageParam ? { cursor: pageParam } : {}) } } })),
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-    refetchInterval,
-  });
+  const bookings = usePagedList(['bookings', 'operator'], (cursor) => unwrap(api.GET('/bookings', { params: { query: { limit: 200, ...cursorParam(cursor) } } })), { refetchInterval });
   const displays = useQuery({ queryKey: ['displays', 'mine', 'names'], queryFn: () => unwrap(api.GET('/displays', { params: { query: { limit: 200 } } })) });
   const names = new Map((displays.data?.items ?? []).map((d) => [d.id, d.name]));
-  const items = bookings.data?.pages.flatMap((p) => p.items) ?? [];
+  const items = bookings.items;
 
   const revenue = new Map<string, { currency: string; booked: number; held: number }>();
   const perDisplay = new Map<string, { currency: string; booked: number; count: number }>();

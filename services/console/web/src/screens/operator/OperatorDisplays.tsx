@@ -1,10 +1,11 @@
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { api, unwrap } from '../../api/client.ts';
 import { EmptyState, ErrorMessage, Field, Loading, Online, PageHeader, StatusBadge, useNow } from '../../components/ui.tsx';
 import { formatMoney, formatRelative, minorUnits } from '../../lib/format.ts';
-import { useLiveRefetch } from '../../lib/live.ts';
+import { useLiveMode, useLiveRefetch } from '../../lib/live.ts';
+import { cursorParam, usePagedList } from '../../lib/pages.ts';
 import { CredentialReveal, isOwned, VersionState, type Credential } from './shared.tsx';
 
 export function OperatorDisplays() {
@@ -12,14 +13,9 @@ export function OperatorDisplays() {
   const now = useNow(5000);
   const [registering, setRegistering] = useState(false);
   const [credential, setCredential] = useState<Credential | null>(null);
-  const displays = useInfiniteQuery({
-    queryKey: ['displays', 'mine'],
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam }) => unwrap(api.GET('/displays', { params: { query: { limit: 200, ...(pageParam ? { cursor: pageParam } : {}) } } })),
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-    refetchInterval,
-  });
-  const items = (displays.data?.pages.flatMap((p) => p.items) ?? []).filter(isOwned);
+  const live = useLiveMode();
+  const displays = usePagedList(['displays', 'mine'], (cursor) => unwrap(api.GET('/displays', { params: { query: { limit: 200, ...cursorParam(cursor) } } })), { refetchInterval });
+  const items = displays.items.filter(isOwned);
   return (
     <section>
       <PageHeader title="My displays">
@@ -49,7 +45,7 @@ export function OperatorDisplays() {
       {items.length > 0 && (
         <table className="list" aria-describedby="live-note">
           <caption>
-            Your displays <span id="live-note" className="muted">(live: refreshed every few seconds)</span>
+            Your displays <span id="live-note" className="muted">{live === 'stream' ? '(live)' : '(reconnecting: refreshed every 30 s meanwhile)'}</span>
           </caption>
           <thead>
             <tr>
