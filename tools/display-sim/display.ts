@@ -55,6 +55,11 @@ export class SimDisplay {
   private playing: boolean;
   /** Virtual loop time = origin + (server time − origin) × speed. */
   private origin = 0;
+  /**
+   * The last booked showing made into a play. The server clock's estimate may step back a little
+   * (a better sample) into a showing that already ended: showing it again is not a second play.
+   */
+  private lastPlayedKey = '';
 
   constructor(private readonly opts: SimDisplayOptions) {
     this.playing = !!opts.plays;
@@ -198,9 +203,11 @@ export class SimDisplay {
   private finish(v: number): void {
     const done = this.current;
     this.current = null;
-    if (!done || done.showing.kind !== 'booked' || !done.showing.entry) return;
-    const durationMs = Math.round(v - done.startedAt);
+    if (!done || done.showing.kind !== 'booked' || !done.showing.entry || done.showing.key === this.lastPlayedKey) return;
+    // A showing never outlasts its end, however late the timer or the stop comes.
+    const durationMs = Math.round(Math.min(v, done.showing.untilMs) - done.startedAt);
     if (durationMs <= 0) return;
+    this.lastPlayedKey = done.showing.key;
     const e = done.showing.entry;
     void this.client
       .recordPlay({ bookingId: e.bookingId, creativeId: e.creativeId, startedAt: new Date(this.realTime(done.startedAt)).toISOString(), durationMs })
