@@ -144,6 +144,9 @@ export class SimDisplay {
       if (p.house) this.log(`  house: ${describeMedia(p.house)}`);
       if (p.emergency) this.log(`  EMERGENCY: ${describeMedia(p.emergency)}`);
     }
+    // Catch up with the playlist on screen first (a timer may be late): what the new one shows
+    // starts now, never at a slot start that passed before it arrived.
+    if (this.playing) this.step();
     // Compiled when needed (playing, screenshot): a fleet of idle simulators only applies and acks.
     this.latest = p;
     // Not a restart: whatever the loop shows now continues if the new playlist shows the same.
@@ -192,6 +195,10 @@ export class SimDisplay {
       this.current = { showing, startedAt: at };
       if (showing.media) this.log(`▶ ${clock(this.realTime(v))} slot ${showing.slot}: ${showing.kind} ${describeMedia(showing.media)}${showing.entry ? ` (booking ${showing.entry.bookingId.slice(0, 8)})` : ''} until ${clock(this.realTime(showing.untilMs))}`);
       else this.log(`▶ ${clock(this.realTime(v))} slot ${showing.slot}: nothing booked`);
+    } else if (this.current) {
+      // The same showing goes on (idle or house content spans slots): keep its start, take its new
+      // end, or the next showing would be stamped as starting at this one's first end.
+      this.current.showing = showing;
     }
     if (Number.isFinite(showing.untilMs)) {
       const delay = Math.max(1, (showing.untilMs - v) / (this.opts.speed ?? 1));
