@@ -55,6 +55,11 @@ export class SimDisplay {
   private playing: boolean;
   /** Virtual loop time = origin + (server time − origin) × speed. */
   private origin = 0;
+  /**
+   * The last booked showing made into a play. The server clock's estimate may step back a little
+   * (a better sample) into a showing that already ended: showing it again is not a second play.
+   */
+  private lastPlayedKey = '';
 
   constructor(private readonly opts: SimDisplayOptions) {
     this.playing = !!opts.plays;
@@ -146,6 +151,9 @@ export class SimDisplay {
       this.log(`playlist v${p.version}: ${p.loop.slotCount} slots × ${p.loop.slotMs / 1000} s, ${p.entries.length} entries, valid until ${p.validUntil}`);
       for (const e of p.entries) this.log(`  slot ${e.slot}: ${e.kind} ${describeMedia(e)}${e.bookingId ? ` (booking ${e.bookingId.slice(0, 8)})` : ''} ${e.durationMs / 1000} s`);
     }
+    // Catch up with the playlist on screen first (a timer may be late): what the new one shows
+    // starts now, never at a slot start that passed before it arrived.
+    if (this.playing) this.step();
     // Compiled when needed (playing, screenshot): a fleet of idle simulators only applies and acks.
     this.latest = p;
     // Not a restart: whatever the loop shows now continues if the new playlist shows the same.
@@ -195,6 +203,10 @@ export class SimDisplay {
       const e = showing.entry;
       if (e) this.log(`▶ ${clock(this.realTime(v))} slot ${showing.slot}: ${showing.kind} ${describeMedia(e)}${e.bookingId ? ` (booking ${e.bookingId.slice(0, 8)})` : ''} until ${clock(this.realTime(showing.untilMs))}`);
       else this.log(`▶ ${clock(this.realTime(v))} slot ${showing.slot}: nothing booked`);
+    } else if (this.current) {
+      // The same showing goes on (idle or house content spans slots): keep its start, take its new
+      // end, or the next showing would be stamped as starting at this one's first end.
+      this.current.showing = showing;
     }
     if (Number.isFinite(showing.untilMs)) {
       const delay = Math.max(1, (showing.untilMs - v) / (this.opts.speed ?? 1));
@@ -207,9 +219,11 @@ export class SimDisplay {
     const done = this.current;
     this.current = null;
     const e = done?.showing.entry;
-    if (!done || !e || e.kind !== 'booking' || !e.bookingId || !e.creativeId) return;
-    const durationMs = Math.round(v - done.startedAt);
+    if (!done || !e || done.showing.kind !== 'booking' || !e.bookingId || !e.creativeId || done.showing.key === this.lastPlayedKey) return;
+    // A showing never outlasts its end, however late the timer or the stop comes.
+    const durationMs = Math.round(Math.min(v, done.showing.untilMs) - done.startedAt);
     if (durationMs <= 0) return;
+    this.lastPlayedKey = done.showing.key;
     void this.client
       .recordPlay({ bookingId: e.bookingId, creativeId: e.creativeId, startedAt: new Date(this.realTime(done.startedAt)).toISOString(), durationMs })
       .catch((err) => this.log(`play not recorded: ${(err as Error).message}`));

@@ -78,6 +78,8 @@ describe('device-tcp with the real api-v2', () => {
     const [a] = replicas;
     const lines: string[] = [];
     const d = sim(a!, lines);
+    const rejected: string[] = [];
+    d.client.on('playsAck', (ack) => rejected.push(...ack.rejected.map((r) => `${r.code}: ${r.detail}`)));
     await d.start();
     await until(() => d.state === 'online', 10_000);
     await until(async () => (await presence()).online, 10_000);
@@ -99,6 +101,7 @@ describe('device-tcp with the real api-v2', () => {
     await until(async () => Number((await db`select count(*)::int as n from plays where display_id = ${display.id} and started_at > ${changedAt}`)[0]!.n) >= 2, 15_000);
     await until(() => d.client.unackedPlays === 0, 10_000);
     // Every play the simulator reported is one api-v2 counts.
+    expect(rejected).toEqual([]);
     expect(d.stats.playsRejected).toBe(0);
     expect(await db`select code, rejected from play_rejections where display_id = ${display.id}`).toEqual([]);
   });
