@@ -5,8 +5,8 @@
  * screenshot. Media reach the player through a switchable TCP hop, so "the server is
  * unreachable" means device-tcp *and* media downloads.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
@@ -203,4 +203,15 @@ describeWithBrowser('kiosk player on the real platform', () => {
     await until('the backlog acknowledged', async () => (await db`select count(*)::int as n from plays where play_id = any(${backlog}::uuid[])`)[0]!.n === backlog.length, 30_000, 100);
     expect(player.plays.records.filter((r) => backlog.includes(r.playId))).toEqual([]);
   }, 120_000);
+
+  it('shows an HTML creative from the API as media: downloaded, checked by its SHA-256, sandboxed (its script does not run)', async () => {
+    const doc = '<!doctype html><body style="margin:0;height:100vh;background:rgb(30,60,220)"><script>document.body.style.background="rgb(220,30,30)"</script></body>';
+    const html = await api(p.apiV2.url, 'POST', '/creatives', { name: 'Card', type: 'html', body: doc, durationMs: SLOT_MS }, adv.auth);
+    expect(html.status).toBe(201);
+    expect((await api(p.apiV2.url, 'PATCH', `/bookings/${bookingId}`, { creativeId: html.body.id }, adv.auth)).status).toBe(200);
+    await waitForColour('the html creative with its script blocked', [30, 60, 220]);
+    const entry = player!.playlist!.entries[0]!;
+    expect(entry).toMatchObject({ kind: 'booking', type: 'html', scripts: false, mediaSha256: createHash('sha256').update(doc, 'utf8').digest('hex') });
+    expect(readFileSync(player!.cache.pathOf(entry.mediaSha256), 'utf8')).toBe(doc);
+  }, 60_000);
 });

@@ -12,6 +12,7 @@ import { buildPlaylist } from '../src/playlists/build.ts';
 import { publishPlaylistChanges } from '../src/playlist-changes.ts';
 import { book, hoursFromNow, openSql, seedCreative, seedDisplay, type TestSql } from './bookings-fixtures.ts';
 
+const BASE = 'http://localhost:8080/v2';
 let h: ApiV2TestApp;
 let sql: TestSql;
 let operator: Session;
@@ -19,7 +20,7 @@ let advertiser: Session;
 const messages: PlaylistsChanged[] = [];
 
 beforeAll(async () => {
-  h = await startApiV2TestApp('v2publish');
+  h = await startApiV2TestApp('v2publish', { publicBaseUrl: BASE });
   sql = openSql(h.db.url);
   [operator, advertiser] = [h.user('operator'), h.user('advertiser')];
   await h.bus.subscribe('playlist.changed', (message) => void messages.push(message as PlaylistsChanged));
@@ -64,11 +65,11 @@ describe('playlist.changed', () => {
 
     // What device-tcp assembles is exactly what api-v2 serves for the display (same snapshot fields aside).
     for (const id of [...sameLoop, otherLoop]) {
-      const built = await buildPlaylist(sql as unknown as Sql, id, 'http://localhost:8080/v2');
+      const built = await buildPlaylist(sql as unknown as Sql, id, BASE);
       const { generatedAt: _g, validFrom: _f, validUntil: _u, ...expected } = built!;
       const { generatedAt, validFrom, validUntil, ...got } = assembled(message, id) as typeof built & object;
       expect(got).toEqual(expected);
-      expect(got.entries[0]).toMatchObject({ creativeId, bookingId: held.body.id, type: 'text', body: 'Spring sale!' });
+      expect(got.entries[0]).toMatchObject({ kind: 'booking', creativeId, bookingId: held.body.id, type: 'text', mediaUrl: expect.stringMatching(/^http:\/\/localhost:8080\/v2\/media\/[0-9a-f]{64}$/) });
       expect([generatedAt, validFrom, validUntil].every((t) => typeof t === 'string')).toBe(true);
     }
   });
