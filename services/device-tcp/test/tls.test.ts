@@ -13,6 +13,7 @@ import { DisplayClient } from '@marquee/display-client';
 import { ConfigError } from '@marquee/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSelfSigned, type SelfSigned } from '../../../scripts/local/self-signed.ts';
+import { suiteServiceSecrets } from '../../../test/support/infra.ts';
 import { loadDeviceTcpConfig } from '../src/config.ts';
 import { startDeviceTcp, type RunningDeviceTcp } from '../src/server.ts';
 import { startFakeApiV2, type FakeApiV2 } from './support/fake-api-v2.ts';
@@ -38,6 +39,7 @@ function env(overrides: Record<string, string> = {}): Record<string, string> {
     API_V2_URL: api.url,
     LOG_LEVEL: 'silent',
     SHUTDOWN_GRACE_MS: '2000',
+    ...suiteServiceSecrets().env,
     ...overrides,
   };
 }
