@@ -57,7 +57,7 @@ try {
     { name: 'Market square', address: 'Alexanderplatz, Berlin', lat: 52.521, lng: 13.413, tags: ['outdoor', 'retail'], pricePerSlotHour: 380, audienceMultiplier: 8 },
     { name: 'Mall food court', address: 'Leipziger Platz 12, Berlin', lat: 52.51, lng: 13.38, tags: ['mall', 'indoor'], pricePerSlotHour: 290, audienceMultiplier: 5, contentPolicy: 'review' },
   ];
-  const displays = [];
+  const displays: { id: string; secret: string; name: string }[] = [];
   for (const place of places) {
     const { name, address, lat, lng, ...rest } = place;
     displays.push({ ...(await createDisplay(v2, operator.auth, { name, location: { address, lat, lng }, ...rest }, { activate: true })), name });
