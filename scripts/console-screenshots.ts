@@ -55,9 +55,9 @@ try {
   const places = [
     { name: 'Central Station hall', address: 'Europaplatz 1, Berlin', lat: 52.525, lng: 13.369, tags: ['transit', 'indoor'], pricePerSlotHour: 450, audienceMultiplier: 12 },
     { name: 'Market square', address: 'Alexanderplatz, Berlin', lat: 52.521, lng: 13.413, tags: ['outdoor', 'retail'], pricePerSlotHour: 380, audienceMultiplier: 8 },
-    { name: 'Mall food court', address: 'Leipziger Platz 12, Berlin', lat: 52.51, lng: 13.38, tags: ['mall', 'indoor'], pricePerSlotHour: 290, audienceMultiplier: 5 },
+    { name: 'Mall food court', address: 'Leipziger Platz 12, Berlin', lat: 52.51, lng: 13.38, tags: ['mall', 'indoor'], pricePerSlotHour: 290, audienceMultiplier: 5, contentPolicy: 'review' },
   ];
-  const displays = [];
+  const displays: { id: string; secret: string; name: string }[] = [];
   for (const place of places) {
     const { name, address, lat, lng, ...rest } = place;
     displays.push({ ...(await createDisplay(v2, operator.auth, { name, location: { address, lat, lng }, ...rest }, { activate: true })), name });
@@ -88,8 +88,8 @@ try {
   });
   const media = await api(v2, 'POST', `/uploads/${upload.body.id}/complete`, undefined, advertiser.auth);
   const image = await api(v2, 'POST', '/creatives', { name: 'Summer sale banner', type: 'image', mediaSha256: media.body.sha256, durationMs: 10_000 }, advertiser.auth);
-  await api(v2, 'POST', '/creatives', { name: 'Opening hours', type: 'text', body: 'Open every day 7:00–22:00\nAcme Coffee, platform 3', durationMs: 8_000 }, advertiser.auth);
-  await api(
+  const hours = await api(v2, 'POST', '/creatives', { name: 'Opening hours', type: 'text', body: 'Open every day 7:00–22:00\nAcme Coffee, platform 3', durationMs: 8_000 }, advertiser.auth);
+  const latte = await api(
     v2,
     'POST',
     '/creatives',
@@ -104,6 +104,25 @@ try {
     { ...advertiser.auth, 'idempotency-key': randomUUID() },
   );
   await api(v2, 'POST', `/bookings/${hold.body.id}/confirm`, undefined, advertiser.auth);
+  // The food court reviews content: one creative waits in the queue, another was rejected.
+  const reviewed = async (creativeId: string) => {
+    const b = await api(
+      v2,
+      'POST',
+      '/bookings',
+      { displayIds: [displays[2]!.id], creativeId, startsAt: new Date(Date.now() + 86_400_000).toISOString(), endsAt: new Date(Date.now() + 8 * 86_400_000).toISOString() },
+      { ...advertiser.auth, 'idempotency-key': randomUUID() },
+    );
+    await api(v2, 'POST', `/bookings/${b.body.id}/confirm`, undefined, advertiser.auth);
+    return b.body.id as string;
+  };
+  await reviewed(hours.body.id);
+  const rejectedBooking = await reviewed(latte.body.id);
+  const queue = await api(v2, 'GET', '/approvals?state=pending', undefined, operator.auth);
+  const latteApproval = (queue.body.items as { id: string; creativeId: string }[]).find((a) => a.creativeId === latte.body.id)!;
+  await api(v2, 'POST', `/approvals/${latteApproval.id}/reject`, { reason: 'Please add the shop’s name: the mall asks every ad to name its shop.' }, operator.auth);
+  // The operator's own creative, for house content and emergencies.
+  await api(v2, 'POST', '/creatives', { name: 'Citylight: advertise here', type: 'text', body: 'Your ad here\ncitylight-screens.example', durationMs: 10_000 }, operator.auth);
 
   await page.goto('/login');
   await page.getByRole('heading', { name: 'Sign in to Marquee' }).waitFor();
@@ -130,6 +149,9 @@ try {
   await page.goto(`/bookings/${hold.body.id}`);
   await textMatching(page.getByTestId('report-totals'), /^[1-9]/, 60_000);
   await shot(page, 'advertiser-report', true);
+  await page.goto(`/bookings/${rejectedBooking}`);
+  await textMatching(page.getByTestId('approval-state'), /rejected/);
+  await shot(page, 'advertiser-approval');
   await page.getByRole('button', { name: 'Sign out' }).click();
 
   // Operator screens.
@@ -145,6 +167,20 @@ try {
   await page.getByRole('link', { name: 'Bookings & revenue' }).click();
   await page.getByTestId('revenue').waitFor();
   await shot(page, 'operator-revenue');
+  await page.getByRole('link', { name: 'Review queue' }).click();
+  await page.getByRole('heading', { name: 'Opening hours' }).waitFor();
+  await shot(page, 'operator-review-queue', true);
+  await page.getByRole('link', { name: 'House content' }).click();
+  await page.getByLabel('House content for Mall food court').selectOption({ label: 'Citylight: advertise here (your creative)' });
+  await shot(page, 'operator-house-content', true);
+  await page.getByRole('link', { name: 'Emergency override' }).click();
+  await page.getByRole('textbox', { name: 'Message' }).fill('Platform 3 is closed. Please use the exit at platform 1.');
+  await page.getByLabel('Central Station hall').check();
+  await page.getByRole('button', { name: 'Start override on 1 display' }).click();
+  await page.getByTestId('active-emergency').waitFor();
+  await shot(page, 'operator-emergency', true);
+  await page.getByRole('button', { name: 'Clear override' }).click();
+  await page.getByTestId('active-emergency').waitFor({ state: 'detached' });
   await page.getByRole('link', { name: 'My displays' }).click();
   await page.getByRole('button', { name: 'Register a display' }).click();
   const form = page.getByRole('form', { name: 'Register a display' });

@@ -2,9 +2,11 @@
  * The web console in real Chromium against the real platform (account, api-v2, device-tcp, the
  * console service and the local edge; PostgreSQL and Redis) with simulated displays speaking the
  * display protocol. One story, as people would click it: an operator registers two displays and
- * activates them; an advertiser signs up, uploads an image by drag and drop (the connection drops
- * once mid-upload and the upload resumes), books both displays (hold → confirm), the screens get
- * the creative; the advertiser swaps it and the operator's open page shows the new applied
+ * activates them (one reviews content); an advertiser signs up, uploads an image by drag and drop
+ * (the connection drops once mid-upload and the upload resumes), books both displays (hold →
+ * confirm); the `auto` screen gets the creative, the `review` one once the operator approved it in
+ * the review queue (the advertiser's page follows live); the operator then trusts the advertiser;
+ * the advertiser swaps the creative and the operator's open page shows the new applied
  * version without a reload and without polling (the live events stream); the report shows the plays and downloads as CSV.
  */
 import { randomBytes } from 'node:crypto';
@@ -21,6 +23,8 @@ import { until } from '../support/until.ts';
 const chromiumPath = chromiumOrWarn();
 const PASSWORD = 'a-long-enough-passphrase';
 const CHUNK = 1024 * 1024;
+/** The display whose content policy is `review`. */
+const REVIEWED = 'Market square';
 
 describe.skipIf(!chromiumPath)('web console in Chromium', () => {
   let cp: ConsolePlatform;
@@ -46,6 +50,9 @@ describe.skipIf(!chromiumPath)('web console in Chromium', () => {
     });
     return page;
   }
+
+  /** The advertiser's booking page: the approval state of the booking on one display. */
+  const approvalOn = (displayName: string) => advertiser.getByRole('listitem').filter({ hasText: displayName }).getByTestId('approval-state');
 
   async function signUp(page: Page, role: 'advertiser' | 'operator'): Promise<string> {
     const username = `${role.slice(0, 3)}${randomBytes(4).toString('hex')}`;
@@ -105,8 +112,8 @@ describe.skipIf(!chromiumPath)('web console in Chromium', () => {
       await form.getByLabel('Slots per loop').fill('6');
       await form.getByLabel('Price per slot-hour').fill('4.00');
       await form.getByLabel('Impressions per play').fill('3');
-      // Booked creatives play at once here; reviewing them in the console is still to come (todo below).
-      await form.getByLabel('Booked content').selectOption('auto');
+      // The market square's operator reviews what is booked there; the station hall plays it as booked.
+      await form.getByLabel('Booked content').selectOption(name === REVIEWED ? 'review' : 'auto');
       await form.getByLabel('Tags').fill('transit, indoor');
       // Keyboard only: Enter in a field submits the form.
       await form.getByLabel('Tags').press('Enter');
@@ -193,7 +200,7 @@ describe.skipIf(!chromiumPath)('web console in Chromium', () => {
     await advertiser.getByRole('heading', { name: 'Sale ends Sunday' }).waitFor();
   }, 120_000);
 
-  it('books both displays: hold with countdown and price, then confirm; the screens get the creative', async () => {
+  it('books both displays: hold with countdown and price, then confirm; the `auto` screen gets the creative, the `review` one waits', async () => {
     await advertiser.getByRole('link', { name: 'Find displays' }).click();
     await advertiser.getByRole('textbox', { name: 'Tags' }).fill('transit');
     await advertiser.getByRole('button', { name: 'Apply filters' }).click();
@@ -205,17 +212,48 @@ describe.skipIf(!chromiumPath)('web console in Chromium', () => {
     expect(await textMatching(advertiser.locator('.countdown'), /^1[0-4]:\d\d|^\d:\d\d/)).toBeTruthy();
     const price = await advertiser.getByTestId('hold-price').textContent();
     expect(price).toMatch(/Total .*€|Total .*EUR/);
-    // Approval (approval issue): once it lands, the operator approves the creative in the review queue here.
     await advertiser.getByRole('button', { name: 'Confirm booking' }).click();
     await advertiser.waitForURL(/\/bookings\/[0-9a-f-]{36}$/);
     bookingUrl = advertiser.url();
     await advertiser.locator('.badge', { hasText: 'booked' }).first().waitFor();
 
     const [summer] = await db<{ id: string }[]>`select id from creatives where name = 'Summer sale'`;
-    await until('both screens to show the booked creative', () => sims.every((s) => s.currentPlaylist?.entries.some((e) => e.creativeId === summer!.id)), 20_000);
+    const [auto, reviewed] = [sims[0]!, sims[1]!];
+    await until('the auto screen to show the booked creative', () => auto.currentPlaylist?.entries.some((e) => e.creativeId === summer!.id) ?? false, 20_000);
+    // The reviewed screen's playlist does not carry it (it is not approved: nothing can have sent it).
+    expect(reviewed.currentPlaylist?.entries.some((e) => e.creativeId === summer!.id) ?? false).toBe(false);
+    expect(await textMatching(approvalOn(screens[0]!.name), /approved/)).toBe('approved');
+    expect(await textMatching(approvalOn(REVIEWED), /awaiting review/)).toMatch(/house content/);
   }, 120_000);
 
-  it.todo('the operator approves the creative for each display in the review queue (approval issue)');
+  it("the operator approves the creative in the review queue: the screen gets it, the advertiser's page follows without a reload", async () => {
+    const [summer] = await db<{ id: string }[]>`select id from creatives where name = 'Summer sale'`;
+    await advertiser.evaluate(() => ((globalThis as unknown as { loadedOnce: boolean }).loadedOnce = true));
+    await operator.getByRole('link', { name: 'Review queue' }).click();
+    await operator.getByRole('heading', { name: 'Review queue', level: 1 }).waitFor();
+    const item = operator.getByRole('listitem').filter({ has: operator.getByRole('heading', { name: 'Summer sale' }) });
+    await item.getByRole('img', { name: 'Creative “Summer sale”' }).waitFor();
+    const advertiserId = (await item.getByTestId('review-advertiser').textContent())!.trim();
+    // A rejection needs a reason; it is what the advertiser reads.
+    await item.getByRole('button', { name: 'Reject…' }).click();
+    expect(await item.getByRole('button', { name: 'Reject with this reason' }).isDisabled()).toBe(true);
+    await item.getByRole('button', { name: 'Cancel' }).click();
+    await item.getByRole('button', { name: 'Approve “Summer sale”' }).click();
+    await operator.getByRole('heading', { name: 'Nothing to review' }).waitFor();
+
+    await until('the reviewed screen to show the approved creative', () => sims[1]!.currentPlaylist?.entries.some((e) => e.creativeId === summer!.id) ?? false, 20_000);
+    // The advertiser's open booking page hears approval.changed and shows both approved, without a reload.
+    await textMatching(approvalOn(REVIEWED), /^approved$/);
+    expect(await advertiser.evaluate(() => (globalThis as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
+
+    // The operator trusts this advertiser from here on (the swap below then plays at once everywhere).
+    await operator.getByLabel('Advertiser id').fill('not-an-id');
+    expect(await operator.getByRole('button', { name: 'Trust advertiser' }).isDisabled()).toBe(true);
+    await operator.getByLabel('Advertiser id').fill(advertiserId);
+    await operator.getByRole('button', { name: 'Trust advertiser' }).click();
+    await operator.getByRole('button', { name: `Stop trusting ${advertiserId}` }).waitFor();
+    await operator.getByRole('link', { name: 'My displays' }).click();
+  }, 120_000);
 
   it("swapping the creative reaches the screens, and the operator's open page shows the new applied version without a reload or a poll", async () => {
     const screen = screens[0]!;

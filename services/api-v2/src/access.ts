@@ -153,6 +153,9 @@ export function emergencyClearable(sql: Queryable, user: AccessClaims) {
 /** Hears a display's live events (its status, its commands' results): the operator running it (and admins). */
 export const displayEventAudience = (operatorId: string): LiveEventAudience => ({ operatorIds: [operatorId], advertiserIds: [] });
 
+/** Hears an approval's live events: the operator reviewing and the advertiser whose creative it is (and admins). */
+export const approvalEventAudience = (operatorId: string, advertiserId: string): LiveEventAudience => ({ operatorIds: [operatorId], advertiserIds: [advertiserId] });
+
 /**
  * Hears a booking's live events: whoever `bookingVisible` lets see it — its advertiser and the
  * operators of its displays (and admins). One row per booking asked for that still exists.

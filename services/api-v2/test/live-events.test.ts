@@ -166,6 +166,50 @@ describe('GET /events', () => {
     expect(mentions(advA, sent.body.id)).toEqual([]);
   });
 
+  it("approval decisions reach the reviewing operator and the creative's advertiser only, on approve, reject and trust", async () => {
+    const advA = await stream(urlB, who.advA);
+    const opA = await stream(urlA, who.opA);
+    const advB = await stream(urlA, who.advB);
+    const opB = await stream(urlB, who.opB);
+
+    const creative = await textCreative(who.advA, 'to review');
+    const booking = await hold(who.advA, [dA], creative); // dA reviews content (the default policy)
+    expect((await call('POST', `/bookings/${booking}/confirm`, who.advA)).status).toBe(200);
+    const queue = await call('GET', '/approvals?state=pending&limit=200', who.opA);
+    const approval = queue.body.items.find((i: { creativeId: string }) => i.creativeId === creative);
+    expect(approval).toBeDefined();
+
+    expect((await call('POST', `/approvals/${approval.id}/reject`, who.opA, { reason: 'Too small to read' })).status).toBe(200);
+    const rejected = (f: SseFrame) => isEvent('approval.changed', 'approvalId', approval.id)(f) && f.data!.includes('"rejected"');
+    const heard = await advA.waitFor('the rejection (advertiser)', rejected);
+    expect(JSON.parse(heard.data!)).toEqual({ type: 'approval.changed', approvalId: approval.id, creativeId: creative, state: 'rejected', reason: 'Too small to read' });
+    await opA.waitFor('the rejection (operator)', rejected);
+
+    expect((await call('POST', `/approvals/${approval.id}/approve`, who.opA)).status).toBe(200);
+    const approved = (f: SseFrame) => isEvent('approval.changed', 'approvalId', approval.id)(f) && f.data!.includes('"approved"');
+    expect(JSON.parse((await advA.waitFor('the approval (advertiser)', approved)).data!)).toMatchObject({ state: 'approved', reason: null });
+    await opA.waitFor('the approval (operator)', approved);
+    // Approving again changes nothing and says nothing.
+    expect((await call('POST', `/approvals/${approval.id}/approve`, who.opA)).status).toBe(200);
+
+    // Trust approves what waits: opB trusts advB with a creative of advB's pending on dB.
+    const theirs = await textCreative(who.advB, 'trusted');
+    const bookingB = await hold(who.advB, [dB], theirs);
+    expect((await call('POST', `/bookings/${bookingB}/confirm`, who.advB)).status).toBe(200);
+    expect((await call('POST', '/trusted-advertisers', who.opB, { advertiserId: who.advB.userId })).status).toBe(200);
+    const trusted = (f: SseFrame) => isEvent('approval.changed', 'creativeId', theirs)(f) && f.data!.includes('"approved"');
+    await advB.waitFor('approved by trust (advertiser)', trusted);
+    await opB.waitFor('approved by trust (operator)', trusted);
+    // Fences: the trust events came after advA's decisions on the same bus, so those would be here.
+    for (const s of [advB, opB]) expect(mentions(s, approval.id)).toEqual([]);
+    // And advB's confirmation/trust, before a last event of advA's, would have reached advA/opA by then.
+    expect((await call('POST', `/bookings/${booking}/cancel`, who.advA)).status).toBe(200);
+    await advA.waitFor('the cancellation', (f) => isEvent('booking.changed', 'bookingId', booking)(f) && f.data!.includes('"cancelled"'));
+    await opA.waitFor('the cancellation', (f) => isEvent('booking.changed', 'bookingId', booking)(f) && f.data!.includes('"cancelled"'));
+    for (const s of [advA, opA]) expect(mentions(s, theirs)).toEqual([]);
+    expect(advA.frames.filter((f) => isEvent('approval.changed', 'approvalId', approval.id)(f)).length).toBe(2);
+  });
+
   it('a reconnect with Last-Event-ID, on the other replica, gets exactly the events missed, in order, and only its own', async () => {
     const creative = await textCreative(who.advA, 'first');
     const other = await textCreative(who.advA, 'second');

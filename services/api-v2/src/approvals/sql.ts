@@ -117,11 +117,13 @@ export async function decideApproval(tx: Queryable, id: string, decidedBy: strin
 }
 
 /** Marks every pending approval of `advertiserId`'s creatives for this operator approved (they trusted the advertiser). */
-export async function approvePendingOf(tx: Queryable, operatorId: string, advertiserId: string, decidedBy: string): Promise<void> {
-  await tx`
+/** Approves what of this advertiser waits for this operator's review; returns what it approved. */
+export async function approvePendingOf(tx: Queryable, operatorId: string, advertiserId: string, decidedBy: string): Promise<{ id: string; creative_id: string }[]> {
+  return tx<{ id: string; creative_id: string }[]>`
     update creative_approvals ca set state = 'approved', decided_by = ${decidedBy}, decided_at = now()
     from creatives c
-    where c.id = ca.creative_id and c.owner_id = ${advertiserId} and ca.operator_id = ${operatorId} and ca.state = 'pending'`;
+    where c.id = ca.creative_id and c.owner_id = ${advertiserId} and ca.operator_id = ${operatorId} and ca.state = 'pending'
+    returning ca.id, ca.creative_id`;
 }
 
 export interface TrustRow {

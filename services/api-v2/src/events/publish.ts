@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TOPIC_LIVE_EVENT, type LiveEvent, type LiveEventAudience, type MessageBus, type Queryable } from '@marquee/service-kit';
-import { bookingEventAudiences, displayEventAudience } from '../access.ts';
+import { approvalEventAudience, bookingEventAudiences, displayEventAudience } from '../access.ts';
 
 export interface LiveEventDeps {
   bus: MessageBus;
@@ -73,3 +73,16 @@ export async function publishBookingChanges(deps: LiveEventDeps & { sql: Queryab
     deps.logger?.warn({ err }, 'booking live events not published');
   }
 }
+
+/** `approval.changed` for a decided approval (a creative's review for one operator's displays). */
+export const approvalChangedEvent = (r: {
+  id: string;
+  creative_id: string;
+  operator_id: string;
+  owner_id: string;
+  state: 'pending' | 'approved' | 'rejected';
+  reason: string | null;
+}): AddressedEvent => ({
+  event: { type: 'approval.changed', approvalId: r.id, creativeId: r.creative_id, state: r.state, reason: r.reason },
+  audience: approvalEventAudience(r.operator_id, r.owner_id),
+});

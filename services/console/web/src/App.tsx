@@ -14,6 +14,9 @@ import { BookingDetail } from './screens/advertiser/BookingDetail.tsx';
 import { OperatorDisplays } from './screens/operator/OperatorDisplays.tsx';
 import { OperatorDisplay } from './screens/operator/OperatorDisplay.tsx';
 import { OperatorBookings } from './screens/operator/OperatorBookings.tsx';
+import { ReviewQueue } from './screens/operator/ReviewQueue.tsx';
+import { HouseContent } from './screens/operator/HouseContent.tsx';
+import { EmergencyOverride } from './screens/operator/Emergency.tsx';
 import { AdminDisplays, AdminUsers } from './screens/admin/Admin.tsx';
 
 export function useUser(): User | null {
@@ -56,10 +59,11 @@ export function App() {
             <>
               <Route path="/displays" element={<BrowseDisplays />} />
               <Route path="/displays/:id" element={<DisplayDetail />} />
-              <Route path="/creatives" element={<Creatives />} />
               <Route path="/book" element={<Book />} />
             </>
           )}
+          {/* Operators create creatives too: house content and emergency overrides. */}
+          <Route path="/creatives" element={<Creatives />} />
           <Route path="/bookings" element={<Bookings />} />
           <Route path="/bookings/:id" element={<BookingDetail />} />
           {is('operator', 'admin') && (
@@ -67,9 +71,11 @@ export function App() {
               <Route path="/operator/displays" element={<OperatorDisplays />} />
               <Route path="/operator/displays/:id" element={<OperatorDisplay />} />
               <Route path="/operator/bookings" element={<OperatorBookings />} />
+              <Route path="/operator/review" element={<ReviewQueue />} />
+              <Route path="/operator/house-content" element={<HouseContent />} />
+              <Route path="/operator/emergency" element={<EmergencyOverride />} />
             </>
           )}
-          {/* The approval issue adds /operator/review, /operator/house-content and /operator/emergency here (see nav.ts). */}
           {is('admin') && (
             <>
               <Route path="/admin/displays" element={<AdminDisplays />} />
@@ -96,16 +102,14 @@ function Shell({ user, children }: { user: User; children: ReactNode }) {
         </span>
         <nav aria-label="Main">
           <ul>
-            {NAVIGATION[user.role]
-              .filter((entry) => !entry.awaiting)
-              .map((entry) => (
-                <li key={entry.to}>
-                  <NavLink to={entry.to}>
-                    {entry.label}
-                    {entry.to === '/book' && cart.length > 0 && <span className="count"> ({cart.length})</span>}
-                  </NavLink>
-                </li>
-              ))}
+            {NAVIGATION[user.role].map((entry) => (
+              <li key={entry.to}>
+                <NavLink to={entry.to}>
+                  {entry.label}
+                  {entry.to === '/book' && cart.length > 0 && <span className="count"> ({cart.length})</span>}
+                </NavLink>
+              </li>
+            ))}
           </ul>
         </nav>
         <div className="who">

@@ -3,11 +3,6 @@ import type { User } from './api/session.ts';
 export interface NavEntry {
   to: string;
   label: string;
-  /**
-   * Set for screens whose API has not landed yet: the entry is reserved here (route, place in the
-   * menu) and hidden until the follow-up builds the screen and removes this field.
-   */
-  awaiting?: string;
 }
 
 export const NAVIGATION: Record<User['role'], NavEntry[]> = {
@@ -20,9 +15,10 @@ export const NAVIGATION: Record<User['role'], NavEntry[]> = {
   operator: [
     { to: '/operator/displays', label: 'My displays' },
     { to: '/operator/bookings', label: 'Bookings & revenue' },
-    { to: '/operator/review', label: 'Review queue', awaiting: 'approval API (approve/reject creatives per display)' },
-    { to: '/operator/house-content', label: 'House content', awaiting: 'house content API' },
-    { to: '/operator/emergency', label: 'Emergency override', awaiting: 'emergency override API' },
+    { to: '/operator/review', label: 'Review queue' },
+    { to: '/creatives', label: 'My creatives' },
+    { to: '/operator/house-content', label: 'House content' },
+    { to: '/operator/emergency', label: 'Emergency override' },
   ],
   admin: [
     { to: '/admin/displays', label: 'All displays' },

@@ -1,7 +1,8 @@
 import type { components } from '../api/schema.ts';
 import { mediaPath } from '../lib/format.ts';
 
-type Creative = components['schemas']['Creative'];
+/** What a preview needs: a creative, a draft, or the creative inside an approval. */
+type Creative = { type: components['schemas']['Creative']['type']; name: string; body?: string | null; mediaSha256?: string | null };
 
 /**
  * What a creative looks like. Media come from the same origin; html runs in a sandboxed iframe

@@ -56,7 +56,7 @@ export function applyEvent(queryClient: QueryClient, event: StreamEvent): void {
   switch (event.type) {
     case 'stream.open':
       // Events may have been missed (first connect, or too long away to replay): refetch what is live.
-      if (!event.resumed) for (const key of ['display', 'displays', 'bookings', 'booking', 'commands', 'report']) void queryClient.invalidateQueries({ queryKey: [key] });
+      if (!event.resumed) for (const key of ['display', 'displays', 'bookings', 'booking', 'commands', 'report', 'approvals', 'content-choices']) void queryClient.invalidateQueries({ queryKey: [key] });
       return;
     case 'display.status': {
       const presence = { online: event.online, lastSeenAt: event.lastSeenAt, appliedVersion: event.appliedVersion, playlistVersion: event.playlistVersion };
@@ -71,14 +71,17 @@ export function applyEvent(queryClient: QueryClient, event: StreamEvent): void {
       void queryClient.invalidateQueries({ queryKey: ['booking', event.bookingId] });
       void queryClient.invalidateQueries({ queryKey: ['bookings'] });
       void queryClient.invalidateQueries({ queryKey: ['report', event.bookingId] });
+      // A confirmation or swap on a `review` display puts a creative in its operator's queue.
+      void queryClient.invalidateQueries({ queryKey: ['approvals'] });
       return;
     case 'command.result':
       void queryClient.invalidateQueries({ queryKey: ['commands', event.displayId] });
       return;
     case 'approval.changed':
-      // The review queue and bookings' approval states (approval issue) read these keys.
+      // The review queue, bookings' approval states, and what an operator may choose as house content.
       void queryClient.invalidateQueries({ queryKey: ['approvals'] });
       void queryClient.invalidateQueries({ queryKey: ['booking'] });
+      void queryClient.invalidateQueries({ queryKey: ['content-choices'] });
       return;
   }
 }

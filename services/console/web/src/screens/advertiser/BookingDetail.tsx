@@ -6,7 +6,7 @@ import { api, unwrap } from '../../api/client.ts';
 import type { components } from '../../api/schema.ts';
 import { BarChart } from '../../components/charts.tsx';
 import { Preview } from '../../components/Preview.tsx';
-import { EmptyState, ErrorMessage, Field, Loading, PageHeader, StatusBadge } from '../../components/ui.tsx';
+import { Badge, EmptyState, ErrorMessage, Field, Loading, PageHeader, StatusBadge } from '../../components/ui.tsx';
 import { perBucket } from '../../lib/report.ts';
 import { download } from '../../lib/download.ts';
 import { formatDateTime, formatDay, formatMoney } from '../../lib/format.ts';
@@ -78,8 +78,7 @@ export function BookingDetail() {
             {b.displays.map((d) => (
               <li key={d.displayId}>
                 {buyer ? <Link to={`/displays/${d.displayId}`}>{displayNames.get(d.displayId) ?? d.displayId}</Link> : (displayNames.get(d.displayId) ?? d.displayId)} — slot {d.slot + 1},{' '}
-                {formatMoney(d.price, b.currency)}
-                {/* Per-display approval state (pending / approved / rejected) comes with the approval issue. */}
+                {formatMoney(d.price, b.currency)} <ApprovalState approval={d.approval} shownCreativeId={d.shownCreativeId} bookedCreativeId={b.creativeId} />
               </li>
             ))}
           </ul>
@@ -244,5 +243,28 @@ function Report({
         </>
       )}
     </section>
+  );
+}
+
+type DisplayApproval = Booking['displays'][number]['approval'];
+
+/** Whether the display's operator has approved the booked creative yet, and why not if rejected. */
+function ApprovalState({ approval, shownCreativeId, bookedCreativeId }: { approval: DisplayApproval; shownCreativeId: string | null; bookedCreativeId: string }) {
+  if (!approval) return null;
+  const stillShowing = shownCreativeId && shownCreativeId !== bookedCreativeId ? ' It keeps showing your previously approved creative.' : shownCreativeId ? '' : ' Until then the slot plays the display’s house content.';
+  return (
+    <span data-testid="approval-state">
+      {approval.state === 'approved' && <Badge tone="ok">approved</Badge>}
+      {approval.state === 'pending' && (
+        <>
+          <Badge tone="warn">awaiting review</Badge> <span className="muted">The display’s operator reviews this creative before it plays.{stillShowing}</span>
+        </>
+      )}
+      {approval.state === 'rejected' && (
+        <>
+          <Badge tone="bad">rejected</Badge> <span>Reason: “{approval.reason}”.{stillShowing} Swap in another creative to have it reviewed.</span>
+        </>
+      )}
+    </span>
   );
 }

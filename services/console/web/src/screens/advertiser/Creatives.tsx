@@ -232,7 +232,7 @@ function TextCreativeForm({ onCreated }: { onCreated: () => void }) {
         <div>
           <h3>Preview</h3>
           {/* A draft is not stored yet, so it has no media: the preview renders its body. */}
-          <Preview creative={{ id: 'draft', ownerId: '', name: name || 'draft', type, body, mediaSha256: '', mediaUrl: '', mediaContentType: '', mediaSizeBytes: 0, durationMs: 0, createdAt: '', updatedAt: '' }} />
+          <Preview creative={{ name: name || 'draft', type, body }} />
         </div>
       )}
       <ErrorMessage error={create.error} title="Could not save the card" />

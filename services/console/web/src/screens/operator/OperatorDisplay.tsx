@@ -6,6 +6,7 @@ import type { components } from '../../api/schema.ts';
 import { EmptyState, ErrorMessage, Loading, Online, PageHeader, StatusBadge, useNow } from '../../components/ui.tsx';
 import { formatDateTime, formatMoney, formatRelative } from '../../lib/format.ts';
 import { useLiveRefetch } from '../../lib/live.ts';
+import { ContentSettings, useContentChoices } from './content.tsx';
 import { CredentialReveal, isOwned, VersionState, type Credential } from './shared.tsx';
 
 type Command = components['schemas']['DisplayCommand'];
@@ -23,6 +24,7 @@ export function OperatorDisplay() {
     queryFn: () => unwrap(api.GET('/displays/{id}/commands', { params: { path: { id } } })),
     refetchInterval,
   });
+  const choices = useContentChoices();
   const changed = () => void queryClient.invalidateQueries({ queryKey: ['display', id] });
   const setStatus = useMutation({
     mutationFn: (action: 'activate' | 'disable') =>
@@ -119,6 +121,16 @@ export function OperatorDisplay() {
           {confirmRotate && <p className="warning">The current secret stops working at once and the display is disconnected until it gets the new one.</p>}
           <ErrorMessage error={setStatus.error ?? rotate.error} />
         </div>
+      </div>
+      <div className="card" aria-labelledby="content-title">
+        <h2 id="content-title">Content policy and house content</h2>
+        {choices.error ? (
+          <ErrorMessage error={choices.error} title="Could not load the creatives you may choose" />
+        ) : choices.isPending ? (
+          <Loading what="your creatives" />
+        ) : (
+          <ContentSettings key={`${d.contentPolicy}:${d.houseCreativeId}`} display={d} choices={choices.data} />
+        )}
       </div>
       <div className="card">
         <h2>Commands</h2>

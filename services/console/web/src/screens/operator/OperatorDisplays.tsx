@@ -162,7 +162,7 @@ function RegisterDisplay({ onRegistered, onCancel }: { onRegistered: (c: Credent
         <Field label="Tags" hint="Comma separated, e.g. mall, indoor">
           {(id, hint) => <input id={id} aria-describedby={hint} value={f.tags} onChange={set('tags')} />}
         </Field>
-        <Field label="Booked content" hint="Review: each creative plays once you approve it (GET /v2/approvals).">
+        <Field label="Booked content" hint="Review: each creative (and each swap) plays once you approve it in your review queue.">
           {(id, hint) => (
             <select id={id} aria-describedby={hint} value={f.contentPolicy} onChange={set('contentPolicy')}>
               <option value="review">Waits for my review</option>
