@@ -6,6 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DisplayClient } from '@marquee/display-client';
 import { DEVICE_HOST, DEVICE_PORT } from './support.ts';
 
+/** The fleet's displays run a loop of one 1 s slot, so each plays its booking once a second. */
+export const SLOT_MS = 1_000;
+
 export interface FleetDisplay {
   id: string;
   secret: string;
@@ -101,14 +104,30 @@ export class Fleet {
     return Date.now() - started;
   }
 
-  /** Every display records one play of its booking per `everyMs` (like a 1-slot loop). */
-  startPlaying(bookingOf: (displayId: string) => Booked, everyMs = 1_000): void {
+  /**
+   * Every display records one play of its booking per occurrence of its one slot (the displays run
+   * a 1-slot loop of `slotMs`), as a display following the protocol does: the occurrence that just
+   * ended, from its start for its whole length, on the server's clock (docs/display-protocol.md).
+   */
+  startPlaying(bookingOf: (displayId: string) => Booked, slotMs = SLOT_MS): void {
+    const lastPlayed = new Map<string, number>();
+    const shown = new Map<string, { creativeId: string; changedAt: number }>();
     this.playing = setInterval(() => {
       for (const d of this.displays) {
+        const now = d.client.serverNow();
         const { bookingId, creativeId } = bookingOf(d.id);
-        void d.client.recordPlay({ bookingId, creativeId, startedAt: new Date(d.client.serverNow()).toISOString(), durationMs: everyMs }).then((p) => this.bookingOf.set(p.playId, bookingId));
+        // The test learns of a swap when its answer arrives, a little after the swap took effect:
+        // like a display between two playlists, it does not claim the showings around a swap.
+        const seen = shown.get(d.id);
+        if (seen?.creativeId !== creativeId) shown.set(d.id, { creativeId, changedAt: seen ? now : -Infinity });
+        const occurrence = Math.floor(now / slotMs) - 1;
+        if ((lastPlayed.get(d.id) ?? -1) >= occurrence) continue;
+        lastPlayed.set(d.id, occurrence);
+        if (Math.abs(occurrence * slotMs - shown.get(d.id)!.changedAt) < 2 * slotMs) continue;
+        const startedAt = new Date(occurrence * slotMs).toISOString();
+        void d.client.recordPlay({ bookingId, creativeId, startedAt, durationMs: slotMs }).then((p) => this.bookingOf.set(p.playId, bookingId));
       }
-    }, everyMs);
+    }, slotMs / 4);
   }
 
   stopPlaying(): void {

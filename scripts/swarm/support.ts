@@ -81,11 +81,18 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
+/**
+ * A script for `node -e` inside a task: GET `path` on the task's own port 3000 with the ops
+ * credential the task holds (everything but /healthz needs one), printing `status\nbody`.
+ */
+const opsGet = (path: string) =>
+  `const f=process.env.SERVICE_SECRET_OPS_FILE;` +
+  `fetch('http://127.0.0.1:3000${path}',{headers:f?{'x-service-credential':'ops:'+require('fs').readFileSync(f,'utf8').trim()}:{}})` +
+  `.then(async r=>process.stdout.write(r.status+'\\n'+await r.text()),()=>process.stdout.write('0\\n'))`;
+
 /** device-tcp's own count of open display sessions, read inside the task (its ops port is not published). */
 export async function sessionsOn(container: string): Promise<number> {
-  // The ops port answers /metrics to the ops credential only; the task holds it.
-  const metrics = await docker('exec', container, 'node', '-e',
-    "const f=process.env.SERVICE_SECRET_OPS_FILE;fetch('http://127.0.0.1:3000/metrics',{headers:{'x-service-credential':'ops:'+require('fs').readFileSync(f,'utf8').trim()}}).then(r=>r.text()).then(t=>process.stdout.write(t))");
+  const metrics = await docker('exec', container, 'node', '-e', opsGet('/metrics'));
   // e.g. `device_tcp_sessions{service="device-tcp"} 3` (default labels vary, the name does not)
   const match = /^device_tcp_sessions(?:\{[^}]*\})? (\S+)$/m.exec(metrics);
   if (!match) throw new Error('device_tcp_sessions not in device-tcp /metrics');
@@ -94,8 +101,8 @@ export async function sessionsOn(container: string): Promise<number> {
 
 /** GET /readyz inside a task (for services the edge does not route: account, device-tcp). */
 export async function readyInside(container: string): Promise<boolean> {
-  const out = await docker('exec', container, 'node', '-e', "fetch('http://127.0.0.1:3000/readyz').then(r=>process.stdout.write(String(r.status)),()=>process.stdout.write('0'))").catch(() => '0');
-  return out === '200';
+  const out = await docker('exec', container, 'node', '-e', opsGet('/readyz')).catch(() => '0');
+  return out.split('\n')[0] === '200';
 }
 
 /** The revision api-v2 answers with through the edge (GET /v2/healthz). */

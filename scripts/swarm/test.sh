@@ -32,7 +32,8 @@ diagnostics() {
   docker stack ps --no-trunc --format '{{.Name}} {{.CurrentState}} {{.Error}}' "$STACK" >"$LOGDIR/stack-ps.txt" 2>&1 || true
   local svc
   for svc in $(docker stack services --format '{{.Name}}' "$STACK" 2>/dev/null); do
-    docker service logs --no-trunc --tail 80 "$svc" >"$LOGDIR/$svc.log" 2>&1 || true
+    # Bounded: `docker service logs` can hang on a task that is being replaced.
+    timeout 30 docker service logs --no-trunc --tail 80 "$svc" >"$LOGDIR/$svc.log" 2>&1 || true
   done
   tail -n 30 "$LOGDIR/stack-ps.txt" >&2 || true
 }
