@@ -73,6 +73,9 @@ describe('stacks/marquee.yml', () => {
     }
     const problems = checkStack({ stackName: 'marquee', stack: merged as unknown as YamlValue, traefikStatic, dynamic, stopFirst: { ...STOP_FIRST, 'edge-standin': 'host-mode ports' } });
     expect(problems).toEqual([]);
+    // Its PostgreSQL still gets the script that makes the services' roles, next to the entrypoint that runs it.
+    const postgres = (merged as unknown as { services: { postgres: { configs: { target: string }[] } } }).services.postgres;
+    expect(postgres.configs.map((c) => c.target).sort()).toEqual(['/docker-entrypoint-initdb.d/10-service-roles.sh', '/usr/local/bin/docker-entrypoint.sh']);
   });
 
   it('is rejected by the Docker CLI when a required variable is missing', () => {
