@@ -6,7 +6,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SERVICES=(account api-v1 api-v2 device-tcp console)
 APP_SERVICES=(account api-v1 api-v2 api-v2-next device-tcp console)
 # marquee_service_<caller>: one credential per calling service (the kit's SERVICE_CALLERS).
-SECRETS=(marquee_jwt_private_key marquee_db_password marquee_admin_password
+SECRETS=(marquee_jwt_private_key marquee_db_password marquee_db_password_account marquee_db_password_api_v2 marquee_admin_password
   marquee_service_api_v1 marquee_service_api_v2 marquee_service_device_tcp marquee_service_ops)
 
 STACK=marquee
@@ -69,7 +69,10 @@ Options:
 
 Environment passed to the stack: PUBLIC_BASE_URL, JWT_KEY_ID, ADMIN_USERNAME (optional).
 Secrets (created when missing, never printed): marquee_jwt_private_key (ES256, P-256 PKCS#8 PEM),
-marquee_db_password, marquee_admin_password. Rotate by removing and redeploying, or by a new name.
+marquee_db_password (PostgreSQL's superuser), marquee_db_password_account and
+marquee_db_password_api_v2 (the services' own roles, made on the database's first start),
+marquee_admin_password. Rotate by removing and redeploying, or by a new name (a database role's
+password also needs ALTER ROLE: docs/deploy.md).
 EOF
 }
 

@@ -73,12 +73,14 @@ async function main() {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 
   try {
-    let databaseUrl = cfg.DATABASE_URL;
-    if (!databaseUrl) {
+    // A DATABASE_URL given is used by both services (each still keeps to its own schema); the
+    // embedded cluster runs each as its own role, like the stacks.
+    let databaseUrls = { account: cfg.DATABASE_URL, 'api-v2': cfg.DATABASE_URL };
+    if (!cfg.DATABASE_URL) {
       await letPostgresUserReach(dataDir, logger);
       const pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres'), port: cfg.MARQUEE_PG_PORT, logger: quiet(logger) });
       steps.push({ name: 'embedded postgres', run: () => pg.stop() });
-      databaseUrl = pg.url;
+      databaseUrls = pg.serviceUrls;
     }
     const bus = cfg.REDIS_URL ? createRedisBus(cfg.REDIS_URL, { prefix: cfg.BUS_PREFIX, logger }) : createMemoryBus({ logger });
     steps.push({ name: 'bus', run: () => bus.close() });
@@ -97,7 +99,7 @@ async function main() {
       loadAccountConfig({
         ...common,
         ...withRedis,
-        DATABASE_URL: databaseUrl,
+        DATABASE_URL: databaseUrls.account,
         JWT_PRIVATE_KEY: jwtKey,
         ADMIN_USERNAME: cfg.ADMIN_USERNAME,
         ADMIN_PASSWORD: adminPassword,
@@ -107,7 +109,7 @@ async function main() {
 
     const publicUrl = `http://${cfg.MARQUEE_HOST}:${cfg.MARQUEE_HTTP_PORT}`;
     const apiV2 = await startApiV2(
-      loadApiV2Config({ ...common, INTERNAL_PORT: '0', DATABASE_URL: databaseUrl, ACCOUNT_URL: account.url, PUBLIC_BASE_URL: `${publicUrl}/v2` }),
+      loadApiV2Config({ ...common, INTERNAL_PORT: '0', DATABASE_URL: databaseUrls['api-v2'], ACCOUNT_URL: account.url, PUBLIC_BASE_URL: `${publicUrl}/v2` }),
       { bus },
     );
     steps.push({ name: 'api-v2', run: () => apiV2.close() });

@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
+import { SERVICE_DATABASES, ensureServiceRoles, ensureServiceSchemas, type DatabaseService } from '@marquee/service-kit';
 import { type LocalLogger, silentLogger } from './logger.ts';
 import { clearStalePostmaster } from './postmaster-pid.ts';
 import { type PostgresServer, spawnPostgresServer } from './postgres-server.ts';
@@ -24,8 +25,10 @@ export interface EmbeddedPostgresOptions {
 }
 
 export interface EmbeddedPostgres {
-  /** `postgres://postgres@127.0.0.1:<port>/<database>` */
+  /** `postgres://postgres@127.0.0.1:<port>/<database>` (the superuser) */
   url: string;
+  /** Each service's own role (SERVICE_DATABASES), owner of its schema only; trust auth, no password. */
+  serviceUrls: Record<DatabaseService, string>;
   /** Fast shutdown; resolves once the server process has exited. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -127,7 +130,10 @@ async function startCluster(dataDir: string, port: number, database: string, log
     throw err;
   }
   logger.info(`PostgreSQL ready on 127.0.0.1:${port} (pid ${server.pid}) in ${Date.now() - started} ms`);
-  return { url: `postgres://postgres@127.0.0.1:${port}/${database}`, stop };
+  const serviceUrls = Object.fromEntries(
+    Object.entries(SERVICE_DATABASES).map(([service, { role }]) => [service, `postgres://${role}@127.0.0.1:${port}/${database}`]),
+  ) as Record<DatabaseService, string>;
+  return { url: `postgres://postgres@127.0.0.1:${port}/${database}`, serviceUrls, stop };
 }
 
 /** First start only: initdb through the package, which also creates the `postgres` user when root. */
@@ -214,7 +220,7 @@ async function startServer(dataDir: string, port: number, logger: LocalLogger): 
   }
 }
 
-/** Creates the application database on first start. */
+/** Creates the application database on first start, and (every start, idempotently) the services' roles and their schemas in it. */
 async function ensureDatabase(port: number, database: string): Promise<void> {
   const sql = postgres({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', max: 1, onnotice: () => {} });
   try {
@@ -227,7 +233,14 @@ async function ensureDatabase(port: number, database: string): Promise<void> {
         if ((err as { code?: string }).code !== '42P04') throw err;
       }
     }
+    await ensureServiceRoles(sql);
   } finally {
     await sql.end({ timeout: 5 });
+  }
+  const db = postgres({ host: '127.0.0.1', port, user: 'postgres', database, max: 1, onnotice: () => {} });
+  try {
+    await ensureServiceSchemas(db);
+  } finally {
+    await db.end({ timeout: 5 });
   }
 }

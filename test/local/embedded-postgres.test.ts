@@ -95,6 +95,22 @@ describe('embedded PostgreSQL for the local platform', () => {
     await second.stop();
   });
 
+  it("runs each service as a role of its own that owns its schema and cannot enter the other's (made again harmlessly on a restart)", async () => {
+    const pg = await startEmbeddedPostgres({ dataDir, port });
+    try {
+      expect(pg.serviceUrls).toEqual({
+        account: `postgres://marquee_account@127.0.0.1:${port}/marquee`,
+        'api-v2': `postgres://marquee_api_v2@127.0.0.1:${port}/marquee`,
+      });
+      const rights = (url: string, own: string, other: string) =>
+        query(url, async (sql) => (await sql`select current_user as role, has_schema_privilege(${own}, 'CREATE') as own, has_schema_privilege(${other}, 'USAGE') as other`)[0]!);
+      expect(await rights(pg.serviceUrls.account, 'account', 'api_v2')).toEqual({ role: 'marquee_account', own: true, other: false });
+      expect(await rights(pg.serviceUrls['api-v2'], 'api_v2', 'account')).toEqual({ role: 'marquee_api_v2', own: true, other: false });
+    } finally {
+      await pg.stop();
+    }
+  });
+
   it('starts despite a postmaster.pid naming a live process that is not PostgreSQL', async () => {
     // Owned by the user the server runs as, so PostgreSQL's own liveness probe (kill 0) sees it.
     const unrelated = spawn('sleep', ['30'], { stdio: 'ignore', ...(await serverUserIds()) });

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SERVICE_DATABASES } from '@marquee/service-kit';
 import { checkStack, parseYaml, type YamlValue } from './traefik-wiring.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -47,7 +48,12 @@ function mutated(find: string | RegExp, replace: string): string {
   const changed = text.replace(find, replace);
   if (changed === text) throw new Error(`mutation did not apply: ${String(find)}`);
   const file = path.join(scratch, `mutated-${Math.random().toString(36).slice(2)}.yml`);
-  writeFileSync(file, changed.replace('../traefik/traefik.yml', path.join(root, 'traefik/traefik.yml')));
+  writeFileSync(
+    file,
+    changed
+      .replace('../traefik/traefik.yml', path.join(root, 'traefik/traefik.yml'))
+      .replace('../scripts/postgres/service-roles.sh', path.join(root, 'scripts/postgres/service-roles.sh')),
+  );
   return file;
 }
 
@@ -67,6 +73,9 @@ describe('stacks/marquee.yml', () => {
     }
     const problems = checkStack({ stackName: 'marquee', stack: merged as unknown as YamlValue, traefikStatic, dynamic, stopFirst: { ...STOP_FIRST, 'edge-standin': 'host-mode ports' } });
     expect(problems).toEqual([]);
+    // Its PostgreSQL still gets the script that makes the services' roles, next to the entrypoint that runs it.
+    const postgres = (merged as unknown as { services: { postgres: { configs: { target: string }[] } } }).services.postgres;
+    expect(postgres.configs.map((c) => c.target).sort()).toEqual(['/docker-entrypoint-initdb.d/10-service-roles.sh', '/usr/local/bin/docker-entrypoint.sh']);
   });
 
   it('is rejected by the Docker CLI when a required variable is missing', () => {
@@ -90,6 +99,79 @@ describe('stacks/marquee.yml', () => {
     }
   });
 });
+
+describe('database roles in stacks/marquee.yml', () => {
+  interface Mount {
+    source: string;
+    target: string;
+  }
+  const config = () =>
+    parseYaml(stackConfig([stackFile]).yaml) as unknown as {
+      services: Record<string, { environment?: Record<string, string>; secrets?: Mount[]; configs?: Mount[] }>;
+      secrets: Record<string, unknown>;
+    };
+
+  it('runs account and api-v2 (and api-v2-next) each as its own role with a password secret of its own', () => {
+    const { services } = config();
+    for (const [name, service] of [['account', 'account'], ['api-v2', 'api-v2'], ['api-v2-next', 'api-v2']] as const) {
+      const env = services[name]!.environment!;
+      expect({ name, user: new URL(env.DATABASE_URL!).username, passwordFile: env.DATABASE_PASSWORD_FILE }).toEqual({
+        name,
+        user: SERVICE_DATABASES[service].role,
+        passwordFile: '/run/secrets/db_password',
+      });
+      const secret = services[name]!.secrets!.find((s) => s.target === 'db_password');
+      expect({ name, secret: secret?.source }).toEqual({ name, secret: `marquee_db_password_${SERVICE_DATABASES[service].schema}` });
+    }
+  });
+
+  it("gives the superuser's password to PostgreSQL alone, which also gets the roles' passwords and the script that makes the roles", () => {
+    const { services } = config();
+    const holders = Object.entries(services)
+      .filter(([, svc]) => svc.secrets?.some((s) => s.source === 'marquee_db_password'))
+      .map(([name]) => name);
+    expect(holders).toEqual(['postgres']);
+    const postgres = services.postgres!;
+    expect(postgres.secrets!.map((s) => `${s.source} -> ${s.target}`).sort()).toEqual([
+      'marquee_db_password -> db_password',
+      'marquee_db_password_account -> db_password_account',
+      'marquee_db_password_api_v2 -> db_password_api_v2',
+    ]);
+    expect(postgres.configs).toEqual([expect.objectContaining({ source: 'postgres-service-roles', target: '/docker-entrypoint-initdb.d/10-service-roles.sh' })]);
+  });
+
+  it('has deploy.sh create every database secret, and the init script make the roles and schemas the services use', () => {
+    const deploySecrets = /^SECRETS=\(([^)]*)\)/m.exec(readFileSync(path.join(root, 'scripts/deploy.sh'), 'utf8'))![1]!.split(/\s+/);
+    const stackSecrets = Object.keys(config().secrets).filter((name) => name.startsWith('marquee_db_password'));
+    expect(stackSecrets).toHaveLength(3);
+    for (const name of stackSecrets) expect(deploySecrets).toContain(name);
+    const script = execFileSync('sh', [path.join(root, 'scripts/postgres/service-roles.sh'), '--sql'], {
+      env: { ...process.env, ACCOUNT_DB_PASSWORD_FILE: passwordFile('pw-account'), API_V2_DB_PASSWORD_FILE: passwordFile('pw-api-v2') },
+      encoding: 'utf8',
+    });
+    for (const { role, schema } of Object.values(SERVICE_DATABASES)) {
+      expect(script).toContain(`CREATE SCHEMA ${schema} AUTHORIZATION ${role};`);
+    }
+    expect(script).toContain("CREATE ROLE marquee_account LOGIN PASSWORD 'pw-account';");
+    expect(script).toContain("CREATE ROLE marquee_api_v2 LOGIN PASSWORD 'pw-api-v2';");
+  });
+
+  it('refuses a role password it cannot quote, rather than writing broken or injected SQL', () => {
+    const res = spawnSync('sh', [path.join(root, 'scripts/postgres/service-roles.sh'), '--sql'], {
+      env: { ...process.env, ACCOUNT_DB_PASSWORD_FILE: passwordFile("x'; drop role postgres; --"), API_V2_DB_PASSWORD_FILE: passwordFile('fine') },
+      encoding: 'utf8',
+    });
+    expect(res.status).toBe(1);
+    expect(res.stdout).toBe('');
+    expect(res.stderr).toMatch(/is empty or holds a quote or a backslash/);
+  });
+});
+
+function passwordFile(value: string): string {
+  const file = path.join(scratch, `pw-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(file, value, { mode: 0o600 });
+  return file;
+}
 
 describe('static wiring check catches broken labels', () => {
   const cases: Array<[string, string | RegExp, string, RegExp]> = [
@@ -181,7 +263,7 @@ describe('scripts/deploy.sh', () => {
   const shellcheck = spawnSync('shellcheck', ['--version']).status === 0;
   it.skipIf(!shellcheck)('is shellcheck clean (apt-get install shellcheck)', () => {
     const swarmScripts = readdirSync(path.join(root, 'scripts/swarm')).filter((f) => f.endsWith('.sh')).map((f) => path.join(root, 'scripts/swarm', f));
-    const res = spawnSync('shellcheck', [deploy, ...swarmScripts, path.join(root, 'scripts/apt-get.sh'), path.join(root, '.ci/run')], { encoding: 'utf8' });
+    const res = spawnSync('shellcheck', [deploy, ...swarmScripts, path.join(root, 'scripts/apt-get.sh'), path.join(root, 'scripts/postgres/service-roles.sh'), path.join(root, '.ci/run')], { encoding: 'utf8' });
     expect(res.stdout + res.stderr).toBe('');
     expect(res.status).toBe(0);
   });

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  SERVICE_DATABASES,
   createDatabase,
   createInternalClient,
   createLogger,
@@ -70,7 +71,7 @@ export interface ApiV2TestAppOptions {
 export async function startApiV2TestApp(name: string, opts: ApiV2TestAppOptions = {}): Promise<ApiV2TestApp> {
   const db = await createScratchDatabase(name);
   const logger = createLogger('api-v2', process.env.TEST_LOG_LEVEL ?? 'silent');
-  const sql = createDatabase({ url: db.url, applicationName: 'api-v2', max: 20 });
+  const sql = createDatabase({ url: db.serviceUrl('api-v2'), applicationName: 'api-v2', schema: SERVICE_DATABASES['api-v2'].schema, max: 20 });
   const bus = opts.bus ?? createMemoryBus({ logger });
   const keys = loadSigningKeys(generateSigningKeyPem());
   // Only the /auth relay and /me call the account service; none runs here, so they answer 503.

@@ -75,7 +75,7 @@ export async function startEdgePlatform(name: string): Promise<EdgePlatform> {
           INTERNAL_PORT: port(apiV2Urls.internalUrl),
           LOG_LEVEL: logLevel,
           ...suiteServiceSecrets().env,
-          DATABASE_URL: platform.db.url,
+          DATABASE_URL: platform.db.serviceUrl('api-v2'),
           REDIS_URL: TEST_REDIS_URL,
           BUS_PREFIX: platform.busPrefix,
           ACCOUNT_URL: platform.account.url,

@@ -6,7 +6,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SERVICE_CREDENTIAL_HEADER, type ServiceCaller } from '@marquee/service-kit';
+import { SERVICE_CREDENTIAL_HEADER, SERVICE_DATABASES, ensureServiceRoles, ensureServiceSchemas, type DatabaseService, type ServiceCaller } from '@marquee/service-kit';
 import { ensureServiceSecrets, type ServiceSecretFiles } from '../../scripts/local/service-secrets.ts';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
@@ -15,21 +15,47 @@ export const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://p
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface ScratchDatabase {
+  /** As the admin (superuser): fixtures, assertions, services run with full rights. */
   url: string;
   name: string;
+  /** As `service`'s own role, the way the stacks and `npm start` run it (trust auth: no password). */
+  serviceUrl(service: DatabaseService): string;
   drop(): Promise<void>;
 }
 
+/**
+ * A database of the suite's own, with the services' roles (cluster-global, made once and shared
+ * by every suite; ensureServiceRoles serialises them) and their schemas in it. Connections without
+ * a search_path of their own (fixtures, assertions) see both services' schemas.
+ */
 export async function createScratchDatabase(prefix: string): Promise<ScratchDatabase> {
   const name = `${prefix}_${randomBytes(5).toString('hex')}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
   const admin = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${name}"`);
-  await admin.end();
+  try {
+    await admin.unsafe(`create database "${name}"`);
+    await ensureServiceRoles(admin);
+  } finally {
+    await admin.end();
+  }
   const url = new URL(ADMIN_DATABASE_URL);
   url.pathname = `/${name}`;
+  const scratch = postgres(url.toString(), { max: 1, onnotice: () => {} });
+  try {
+    await ensureServiceSchemas(scratch);
+    const schemas = Object.values(SERVICE_DATABASES).map((d) => d.schema);
+    await scratch.unsafe(`alter database "${name}" set search_path = ${schemas.join(', ')}, public`);
+  } finally {
+    await scratch.end();
+  }
   return {
     url: url.toString(),
     name,
+    serviceUrl(service) {
+      const own = new URL(url);
+      own.username = SERVICE_DATABASES[service].role;
+      own.password = '';
+      return own.toString();
+    },
     async drop() {
       const a = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => {} });
       await a.unsafe(`drop database if exists "${name}" with (force)`);

@@ -43,12 +43,12 @@ export async function startTestPlatform(name: string, overrides: { apiV2?: Recor
   const busPrefix = uniqueBusPrefix(name);
   const keyPrefix = redisKeyPrefix(name);
   const common = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...suiteServiceSecrets().env };
-  const account = await startTestAccount({ DATABASE_URL: db.url, REDIS_KEY_PREFIX: keyPrefix });
+  const account = await startTestAccount({ DATABASE_URL: db.serviceUrl('account'), REDIS_KEY_PREFIX: keyPrefix });
   const apiV2 = await startApiV2(
     loadApiV2Config({
       ...common,
       INTERNAL_PORT: '0',
-      DATABASE_URL: db.url,
+      DATABASE_URL: db.serviceUrl('api-v2'),
       REDIS_URL: TEST_REDIS_URL,
       BUS_PREFIX: busPrefix,
       ACCOUNT_URL: account.url,

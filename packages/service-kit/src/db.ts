@@ -19,6 +19,12 @@ export interface DatabaseOptions {
   password?: string;
   max?: number;
   applicationName: string;
+  /**
+   * The service's own schema (its tables and its migrations table live there): every connection
+   * starts with `search_path` set to it alone, so unqualified names never reach another service's
+   * tables. Unset: the server's default search_path (tests of the kit itself).
+   */
+  schema?: string;
 }
 
 export function createDatabase(opts: DatabaseOptions): Sql {
@@ -27,7 +33,7 @@ export function createDatabase(opts: DatabaseOptions): Sql {
     ...(opts.password ? { password: opts.password } : {}),
     idle_timeout: 60,
     connect_timeout: 10,
-    connection: { application_name: opts.applicationName },
+    connection: { application_name: opts.applicationName, ...(opts.schema ? { search_path: opts.schema } : {}) },
     onnotice: () => {},
   });
 }
@@ -63,7 +69,10 @@ export async function waitForDatabase(sql: Sql, opts: { timeoutMs?: number; logg
   }
 }
 
-/** Same key for every service: the migrations table itself is shared, so creating it must not race. */
+/**
+ * Same key for every service: replicas of one service must not race, and holding it while a
+ * missing schema is created keeps two services on one superuser (tests) from racing either.
+ */
 export const MIGRATION_LOCK_KEY = 0x6d61727175; // "marqu"
 
 /** The migrations cannot be applied: a service that gets this must not start. Its message says why. */
@@ -83,8 +92,24 @@ export interface MigrationResult {
 
 /**
  * Applies `dir`'s numbered .sql files that this service has not applied yet, each in its own
- * transaction, while holding a session advisory lock so concurrent replicas never race.
+ * transaction, while holding a session advisory lock so concurrent replicas never race. The
+ * migrations table lives in the connection's current schema (the service's own, see
+ * `DatabaseOptions.schema`); when that schema does not exist yet it is created, which only a role
+ * allowed to create schemas can do; a service's least-privilege role is given its schema instead
+ * (see docs/deploy.md, "Database roles").
  */
+/** Creates the first schema of the search_path when none of the path exists (so nothing could be created). */
+async function ensureCurrentSchema(conn: Sql): Promise<void> {
+  const [current] = await conn<{ schema: string | null; first: string }[]>`
+    select current_schema() as schema, trim(both '"' from trim(split_part(current_setting('search_path'), ',', 1))) as first`;
+  if (current?.schema || !current?.first) return;
+  try {
+    await conn`create schema if not exists ${conn(current.first)}`;
+  } catch (err) {
+    throw new MigrationError(`Schema ${current.first} does not exist and this role cannot create it (${(err as Error).message}); create it owned by the service's role (docs/deploy.md, "Database roles").`, { cause: err });
+  }
+}
+
 export async function migrate(sql: Sql, service: string, dir: string, logger?: Logger): Promise<MigrationResult> {
   const files = (await readdir(dir))
     .map((name) => ({ name, match: MIGRATION_FILE.exec(name) }))
@@ -102,6 +127,7 @@ export async function migrate(sql: Sql, service: string, dir: string, logger?: L
   try {
     await conn`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
     try {
+      await ensureCurrentSchema(conn);
       await conn`
         create table if not exists schema_migrations (
           service text not null,

@@ -10,6 +10,7 @@ export * from './node-http.ts';
 export * from './serve.ts';
 export * from './shutdown.ts';
 export * from './db.ts';
+export * from './db-roles.ts';
 export * from './internal-client.ts';
 export * from './bus.ts';
 export * from './throttle.ts';

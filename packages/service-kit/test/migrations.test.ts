@@ -126,3 +126,14 @@ it('refuses two files with one version number, naming both, before applying anyt
   expect(await appliedVersions('dup')).toEqual([]);
   expect(await tableExists('dup_first')).toBe(false);
 });
+
+it("keeps a service's tables and migrations table in its schema, made on first start when the role may create it", async () => {
+  const sql = createDatabase({ url: db.url, applicationName: 'kit-migrate-test', schema: 'kit_own_schema', max: 1 });
+  pools.push(sql);
+  const dir = migrationsDir({ '001_thing.sql': 'create table thing (id int);' });
+  expect((await migrate(sql, 'own', dir)).applied).toEqual(['001_thing.sql']);
+  const tables = await admin<{ table: string }[]>`select tablename as table from pg_tables where schemaname = 'kit_own_schema' order by 1`;
+  expect(tables.map((t) => t.table)).toEqual(['schema_migrations', 'thing']);
+  // A second start finds the schema and applies nothing.
+  expect(await migrate(sql, 'own', dir)).toEqual({ applied: [], alreadyApplied: 1 });
+});

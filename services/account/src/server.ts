@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import {
+  SERVICE_DATABASES,
   ConfigError,
   createDatabase,
   createLogger,
@@ -33,7 +34,7 @@ export interface RunningAccount {
 export async function startAccount(config: AccountConfig, opts: { logger?: Logger } = {}): Promise<RunningAccount> {
   const logger = opts.logger ?? createLogger('account', config.LOG_LEVEL);
   const keys = loadSigningKeys(config.JWT_PRIVATE_KEY, config.JWT_KEY_ID, config.JWT_EXTRA_PUBLIC_KEYS);
-  const sql = createDatabase({ url: config.DATABASE_URL, password: config.DATABASE_PASSWORD, applicationName: 'account' });
+  const sql = createDatabase({ url: config.DATABASE_URL, password: config.DATABASE_PASSWORD, applicationName: 'account', schema: SERVICE_DATABASES['account'].schema });
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
   redis?.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   try {

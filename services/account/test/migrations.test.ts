@@ -18,7 +18,7 @@ afterAll(async () => {
 
 it('two account instances started at once against one empty database apply each migration exactly once', async () => {
   const config = loadAccountConfig({
-    DATABASE_URL: db.url,
+    DATABASE_URL: db.serviceUrl('account'),
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'silent',
@@ -29,7 +29,7 @@ it('two account instances started at once against one empty database apply each 
 
   const sql = postgres(db.url, { max: 1, onnotice: () => {} });
   const rows = await sql<{ version: number; n: number }[]>`
-    select version, count(*)::int as n from schema_migrations where service = 'account' group by version order by version`;
+    select version, count(*)::int as n from account.schema_migrations where service = 'account' group by version order by version`;
   await sql.end();
   const files = readdirSync(ACCOUNT_MIGRATIONS).filter((f) => f.endsWith('.sql'));
   expect(rows).toHaveLength(files.length);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  SERVICE_DATABASES,
   createDatabase,
   createInternalClient,
   createMemoryCounterStore,
@@ -42,7 +43,7 @@ export interface RunningApiV2 {
  */
 export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; bus?: MessageBus } = {}): Promise<RunningApiV2> {
   const logger = opts.logger ?? createLogger('api-v2', config.LOG_LEVEL);
-  const sql = createDatabase({ url: config.DATABASE_URL, password: config.DATABASE_PASSWORD, applicationName: 'api-v2', max: 20 });
+  const sql = createDatabase({ url: config.DATABASE_URL, password: config.DATABASE_PASSWORD, applicationName: 'api-v2', schema: SERVICE_DATABASES['api-v2'].schema, max: 20 });
   const metrics = createMetrics('api-v2');
   const ownsBus = !opts.bus;
   const bus =

@@ -21,7 +21,9 @@ const seen: { topic: string; message: any }[] = [];
 
 beforeAll(async () => {
   h = await startApiV2TestApp('v2displays');
-  db = postgres(h.db.url, { max: 2, onnotice: () => {} });
+  // Three: a staged race holds two (a transaction and the statement waiting on it) while
+  // waitingOnLock watches; as the superuser it sees every session's query, api-v2's role only its own.
+  db = postgres(h.db.url, { max: 3, onnotice: () => {} });
   for (const topic of [TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED] as const) await h.bus.subscribe(topic, (message: any) => {
       // playlist.changed carries a batch of changes: record each one like a single message.
       for (const m of topic === TOPIC_PLAYLIST_CHANGED ? message.changes : [message]) seen.push({ topic, message: m });
@@ -72,7 +74,7 @@ async function waitFor<T>(find: () => T | undefined, ms = 10_000): Promise<T> {
 /** Waits until a statement of this database matching `like` waits for a lock: a race staged, not hoped for. */
 async function waitingOnLock(like: string) {
   for (let i = 0; i < 500; i++) {
-    const [row] = await h.sql<{ n: number }[]>`
+    const [row] = await db<{ n: number }[]>`
       select count(*)::int as n from pg_stat_activity
       where datname = current_database() and wait_event_type = 'Lock' and query ilike ${like}`;
     if (row!.n > 0) return;

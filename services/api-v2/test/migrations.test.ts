@@ -66,7 +66,7 @@ it('two instances started on one empty database apply each migration once, and b
     // at the same moment rather than one after the other by luck of process start-up.
     const holder = await sql.reserve();
     await holder`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
-    const instances = [startApiV2(db.url), startApiV2(db.url)];
+    const instances = [startApiV2(db.serviceUrl('api-v2')), startApiV2(db.serviceUrl('api-v2'))];
     try {
       await bothWaiting(sql, instances);
     } finally {
@@ -77,7 +77,7 @@ it('two instances started on one empty database apply each migration once, and b
     const urls = await Promise.all(instances.map((p) => listeningUrls(p)));
     for (const { url } of urls) expect((await fetch(`${url}/readyz`)).status).toBe(200);
     const rows = await sql<{ name: string; n: number }[]>`
-      select name, count(*)::int as n from schema_migrations where service = 'api-v2' group by name order by name`;
+      select name, count(*)::int as n from api_v2.schema_migrations where service = 'api-v2' group by name order by name`;
     expect(rows).toEqual(files.map((name) => ({ name, n: 1 })));
     // Each file was run by exactly one instance: one applied them all, the other none.
     const appliedBy = instances.map((p) => p.logs().filter((l) => l.msg === 'migration applied').map((l) => l.migration as string));
@@ -93,14 +93,14 @@ it('refuses to start when a migration fails, naming the file, and keeps nothing 
   const sql = postgres(db.url, { max: 1, onnotice: () => {} });
   try {
     // A table in the way of one created late in 001_domain.sql: the migration fails part-way.
-    await sql`create table plays (anything int)`;
-    const proc = startApiV2(db.url);
+    await sql`create table api_v2.plays (anything int)`;
+    const proc = startApiV2(db.serviceUrl('api-v2'));
     expect(await proc.exited).toBe(1);
     expect(proc.output()).toContain('api-v2 cannot start: Migration 001_domain.sql of api-v2 failed, and nothing of it was applied: relation "plays" already exists');
     // The tables 001_domain.sql had created before it failed are gone with it.
-    const [made] = await sql`select to_regclass('displays') as displays, to_regclass('bookings') as bookings`;
+    const [made] = await sql`select to_regclass('api_v2.displays') as displays, to_regclass('api_v2.bookings') as bookings`;
     expect(made).toEqual({ displays: null, bookings: null });
-    expect(await sql`select version from schema_migrations where service = 'api-v2'`).toEqual([]);
+    expect(await sql`select version from api_v2.schema_migrations where service = 'api-v2'`).toEqual([]);
   } finally {
     await sql.end();
   }

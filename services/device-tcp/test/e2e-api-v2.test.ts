@@ -49,7 +49,9 @@ const presence = async () => {
 
 beforeAll(async () => {
   p = await startTestPlatform('devicee2e');
-  db = postgres(p.db.url, { max: 2, onnotice: () => {} });
+  // As api-v2's role: a text/html creative's trigger stores its body as a large object, which
+  // must belong to that role for api-v2 to serve it (as when api-v2 itself inserts it).
+  db = postgres(p.db.serviceUrl('api-v2'), { max: 2, onnotice: () => {} });
   op = await signUpAndLogIn(p.apiV2.url, 'operator');
   const adv = await signUpAndLogIn(p.apiV2.url, 'advertiser');
   // Two slots of 1 s: the booking's slot 0 comes every 2 s.
