@@ -231,7 +231,7 @@ await check('a killed device-tcp task: its displays come back on the other repli
   return `${dropped} displays dropped with the killed task, all back ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill (${(backMs / 1000).toFixed(1)} s after the last noticed); survivor holds ${onSurvivor}; ${acked() - acked0} plays acknowledged meanwhile`;
 });
 
-await check('docker stop of a device-tcp task: its displays are told to reconnect and are back on the other replica within the drain window', async () => {
+await check('docker stop of a device-tcp task: its displays are told to reconnect and are back on a running replica within the drain window', async () => {
   const fleet = needs(ctx.fleet, 'connected displays');
   const tasks = await twoDeviceTasks();
   const counts = await Promise.all(tasks.map(sessionsOn));
@@ -251,12 +251,14 @@ await check('docker stop of a device-tcp task: its displays are told to reconnec
   const exitedAt = await stopped;
   const exitCode = await docker('inspect', '--format', '{{.State.ExitCode}}', tasks[victim]!);
   const onSurvivor = await sessionsOn(survivor);
-  if (onSurvivor !== DISPLAYS) throw new Error(`survivor holds ${onSurvivor} of ${DISPLAYS} displays`);
+  // Swarm starts a replacement at once; a display whose jittered reconnect came late may land on it.
+  const all = await Promise.all((await tasksOf('device-tcp')).filter((t) => t !== tasks[victim]).map((t) => sessionsOn(t).catch(() => 0)));
+  if (all.reduce((a, b) => a + b, 0) !== DISPLAYS) throw new Error(`sessions ${all.join('+')} on the running tasks after the drain, not ${DISPLAYS}`);
   if (moved !== counts[victim]) throw new Error(`${moved} displays reconnected, the stopped task held ${counts[victim]}`);
   if (backMs > DRAIN_WINDOW_MS) throw new Error(`displays back after ${backMs} ms, beyond the ${DRAIN_WINDOW_MS} ms drain window`);
   if (exitCode !== '0') throw new Error(`the stopped task exited ${exitCode}, not 0: its shutdown did not complete within the grace period`);
   return (
-    `${moved} displays moved to the survivor (now ${onSurvivor}), all back ${(backMs / 1000).toFixed(1)} s after docker stop (drain window ${DRAIN_WINDOW_MS / 1000} s); ` +
+    `${moved} displays moved off the stopped task (the survivor now holds ${onSurvivor}), all back ${(backMs / 1000).toFixed(1)} s after docker stop (drain window ${DRAIN_WINDOW_MS / 1000} s); ` +
     `the task drained and exited 0 after ${((exitedAt - stoppedAt) / 1000).toFixed(1)} s; plays ${fleet.recorded - recorded0} recorded, ${acked() - acked0} acknowledged meanwhile`
   );
 });
