@@ -333,8 +333,22 @@ await check('api-v2 update to a version whose health check fails: Swarm rolls ba
 
 /** Restarts one data service and proves everything else recovers on its own. */
 async function restartDataService(service: 'postgres' | 'redis'): Promise<{ load: LoadResult; downMs: number; tasksKept: number }> {
+  // Start from a settled stack: an earlier fault's replacement task may still be starting (or an
+  // old one stopping), and it must not be mistaken for a restart this fault caused.
+  await twoDeviceTasks();
+  const appContainers = async () => (await Promise.all(APP_SERVICES.map(tasksOf))).flat().sort();
+  await waitFor(
+    'a settled stack (the same app containers 3 s apart)',
+    async () => {
+      const first = JSON.stringify(await appContainers());
+      await sleep(3_000);
+      return first === JSON.stringify(await appContainers()) ? true : undefined;
+    },
+    60_000,
+    0,
+  );
   const tasksBefore = (await Promise.all(APP_SERVICES.map(swarmTasksOf))).flat().sort();
-  const containersBefore = (await Promise.all(APP_SERVICES.map(tasksOf))).flat().sort();
+  const containersBefore = await appContainers();
   const dataBefore = await swarmTasksOf(service);
   const restartedAt = Date.now();
   const { load } = await underLoad(async () => {
