@@ -49,7 +49,8 @@ async function query<T extends object>(url: string, run: (sql: postgres.Sql) => 
 
 const readScreens = (url: string) => query(url, (sql) => sql<{ name: string }[]>`select name from screens order by name`);
 
-describe('embedded PostgreSQL for the local platform', () => {
+// initdb and each server start take seconds alone and much longer on a busy machine.
+describe('embedded PostgreSQL for the local platform', { timeout: 180_000 }, () => {
   let root: string;
   let dataDir: string;
   let port: number;
