@@ -214,6 +214,27 @@ describe('valid plays', () => {
       select play_id, audience_multiplier::text from plays where play_id in ${db([early.playId, late.playId])} order by started_at`;
     expect(stored.map((r) => Number(r.audience_multiplier))).toEqual([2, 5]);
   });
+  it('on a one-slot loop, where occurrences touch, a play starting on a boundary counts for the occurrence it starts', async () => {
+    const oneSlot = { lengthMs: SLOT_MS, slotCount: 1 };
+    const screen = { location: { lat: 52.52, lng: 13.4 }, timezone: 'Europe/Berlin', loop: oneSlot, pricePerSlotHour: 600, audienceMultiplier: 1 };
+    const single = await createDisplay(p.apiV2.url, opA.auth, { ...screen, name: 'Kiosk, one slot' }, { activate: true });
+    const now = Date.now();
+    const booking = await book([single.id], c1, now, now + 4 * HOUR);
+    await backdate(booking.id, 3 * HOUR);
+    const starts = slotStarts(oneSlot, 0, now - HOUR, 3);
+    const onSingle = await connect(single);
+    try {
+      const plays = starts.map((t) => play(booking.id, c1, t));
+      const ack = await onSingle.send(plays);
+      expect(ack).toMatchObject({ accepted: plays.map((pl) => pl.playId), rejected: [] });
+      // An occurrence is named by the instant it starts: the same name in any loop length.
+      const stored = await db<{ occurrence_start_ms: string }[]>`
+        select occurrence_start_ms::text from plays where display_id = ${single.id} order by started_at`;
+      expect(stored.map((r) => Number(r.occurrence_start_ms))).toEqual(starts);
+    } finally {
+      onSingle.close();
+    }
+  });
 });
 
 describe('every rejection code: acknowledged, never counted', () => {

@@ -22,13 +22,15 @@ export interface PlayIngestOptions {
  * - `outside_window`: startedAt not within skew of the booking's windows on this display (its
  *   dayparts in the display's timezone, as booking_slots stores them);
  * - `wrong_slot`: startedAt not within skew of an occurrence of the booking's slot, occurrence k
- *   being [k·slotMs, (k+1)·slotMs) from the Unix epoch (the loop's anchor);
+ *   being [k·slotMs, (k+1)·slotMs) from the Unix epoch (the loop's anchor), half-open: a play
+ *   starting on a boundary two occurrences share belongs to the one that starts there;
  * - `wrong_creative`: not the creative the booking showed on this display at startedAt
  *   (booking_display_creatives);
  * - `bad_duration`: not 0 < durationMs ≤ slotMs + PLAY_TIMING_TOLERANCE_MS;
  * - `not_billable`: an emergency was in force on the display at startedAt;
  * - `duplicate_slot`: the booking already earned a play in that occurrence on this display (a
- *   stored play, or an earlier one of this batch);
+ *   stored play, or an earlier one of this batch); an occurrence is named by its start instant,
+ *   so the name survives a change of the display's loop;
  * - `overlap`: overlaps (by more than the tolerance) a stored play of this display or an earlier
  *   candidate of this batch.
  *

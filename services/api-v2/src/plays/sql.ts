@@ -44,7 +44,7 @@ export async function judgeAndStore(tx: Queryable, displayId: string, plays: rea
       from displays where id = ${displayId}
     ),
     judged as (
-      select i.*, bd.slot, d.slot_ms, d.audience_multiplier, occ.k as slot_occurrence,
+      select i.*, bd.slot, d.slot_ms, d.audience_multiplier, round(occ.k * d.slot_ms)::bigint as occurrence_start_ms,
         case
           when stored.display_id is not null then case when stored.display_id = ${displayId}::uuid then 'stored' else 'malformed' end
           when bd.booking_id is null then 'unknown_booking'
@@ -68,13 +68,14 @@ export async function judgeAndStore(tx: Queryable, displayId: string, plays: rea
       left join plays stored on stored.play_id = i.play_id
       left join bookings b on b.id = i.booking_id
       left join booking_displays bd on bd.booking_id = i.booking_id and bd.display_id = ${displayId}
-      -- The occurrence of the booking's slot nearest to startedAt (distance 0 when inside it).
+      -- The occurrence of the booking's slot nearest to startedAt (distance 0 when inside it). Occurrences
+      -- are half-open: at a boundary shared by two (a one-slot loop), the one starting there wins.
       left join lateral (
         select c.k, greatest(c.k * d.slot_ms - e.t, e.t - (c.k + 1) * d.slot_ms, 0) as distance
         from (select extract(epoch from i.started_at) * 1000 as t) e
         cross join lateral (select floor(floor(e.t / d.slot_ms) / d.slot_count) * d.slot_count + bd.slot as base) o
         cross join lateral (values (o.base - d.slot_count), (o.base), (o.base + d.slot_count)) as c(k)
-        order by distance, c.k
+        order by distance, c.k desc
         limit 1
       ) occ on true
       left join lateral (
@@ -90,8 +91,8 @@ export async function judgeAndStore(tx: Queryable, displayId: string, plays: rea
         case
           when exists (
             select 1 from plays p
-            where p.booking_id = j.booking_id and p.display_id = ${displayId} and p.slot_occurrence = j.slot_occurrence
-          ) or row_number() over (partition by j.booking_id, j.slot_occurrence order by j.started_at, j.play_id) > 1
+            where p.booking_id = j.booking_id and p.display_id = ${displayId} and p.occurrence_start_ms = j.occurrence_start_ms
+          ) or row_number() over (partition by j.booking_id, j.occurrence_start_ms order by j.started_at, j.play_id) > 1
           then 'duplicate_slot'
         end as counted_code
       from judged j
@@ -118,8 +119,8 @@ export async function judgeAndStore(tx: Queryable, displayId: string, plays: rea
       )
     ),
     inserted as (
-      insert into plays (play_id, display_id, booking_id, creative_id, started_at, duration_ms, audience_multiplier, slot_occurrence)
-      select play_id, ${displayId}, booking_id, creative_id, started_at, duration_ms, audience_multiplier, slot_occurrence from accepted
+      insert into plays (play_id, display_id, booking_id, creative_id, started_at, duration_ms, audience_multiplier, occurrence_start_ms)
+      select play_id, ${displayId}, booking_id, creative_id, started_at, duration_ms, audience_multiplier, occurrence_start_ms from accepted
       on conflict do nothing
       returning play_id
     )
