@@ -6,11 +6,13 @@
  * The dates are the next changes at least a week ahead (bookings must lie in the future), by the
  * EU rule: last Sunday of March and of October, at 01:00 UTC.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../../test/support/http.ts';
 import { startApiV2TestApp, type ApiV2TestApp } from '../../../test/support/api-v2-app.ts';
 import type { Session } from '../../../test/support/platform.ts';
 import { buildPlaylists } from '../src/playlists/build.ts';
+import { ingestPlays } from '../src/plays/ingest.ts';
 import { book, openSql, seedCreative, seedDisplay, type TestSql } from './bookings-fixtures.ts';
 
 const DAY = 86_400_000;
@@ -104,6 +106,23 @@ describe('the autumn night (02:00–03:00 happens twice)', () => {
       [at(AUTUMN, 0, 30), at(AUTUMN, 1)],
       [at(AUTUMN, 1), at(AUTUMN, 1, 30)],
     ]);
+  });
+  it('plays that night land in the instant they were shown: 02:15 counts on both passes, 02:45 CEST (between the windows) not at all', async () => {
+    const d = await berlinDisplay();
+    const res = await bookDaypart(d, at(AUTUMN, -2), at(AUTUMN, 22), { from: '01:00', to: '02:30' });
+    expect(res.status).toBe(201);
+    expect((await api(h.v2, 'POST', `/bookings/${res.body.id}/confirm`, undefined, advertiser.auth)).status).toBe(200);
+    // Occurrences of slot 0 start on whole minutes (a 60 s loop of six slots).
+    const play = (startedAt: string) => ({ playId: randomUUID(), bookingId: res.body.id, creativeId: res.body.creativeId, startedAt, durationMs: 10_000 });
+    const cest = play(at(AUTUMN, 0, 15)); // 02:15 CEST
+    const cet = play(at(AUTUMN, 1, 15)); // 02:15 CET, an hour later
+    const between = play(at(AUTUMN, 0, 45)); // 02:45 CEST: the clock reads past 02:30
+    // Judged as if the night had passed (plays must not lie in the future).
+    const answer = await ingestPlays(sql, d, [cest, cet, between], { clockSkewMs: 120_000, now: new Date(at(AUTUMN, 5)) });
+    expect(answer.acceptedPlayIds).toEqual([cest.playId, cet.playId]);
+    expect(answer.rejected.map((r) => [r.playId, r.code])).toEqual([[between.playId, 'outside_window']]);
+    const stored = await sql<{ started_at: Date }[]>`select started_at from plays where display_id = ${d} order by started_at`;
+    expect(stored.map((r) => r.started_at.toISOString())).toEqual([cest.startedAt, cet.startedAt]);
   });
 });
 
