@@ -70,7 +70,13 @@ export interface InternalClient {
   request<T = unknown>(req: InternalRequest): Promise<InternalResponse<T>>;
   /** 'closed' | 'open' | 'half-open' of one breaker — for /readyz and metrics. */
   breakerState(key?: string): string;
+  /** Waits for the calls in flight, then closes. */
   close(): Promise<void>;
+  /**
+   * Fails the calls in flight and closes: for a shutdown that already cut the requests they were
+   * made for, which close() would otherwise wait on for as long as the dependency takes.
+   */
+  destroy(): Promise<void>;
 }
 
 /**
@@ -165,6 +171,7 @@ export function createInternalClient(opts: InternalClientOptions): InternalClien
     },
     breakerState: (key = 'default') => ['closed', 'open', 'half-open', 'isolated'][policiesFor(key).breaker.state] ?? 'unknown',
     close: () => pool.close(),
+    destroy: () => pool.destroy(),
   };
 }
 

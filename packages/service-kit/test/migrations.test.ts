@@ -26,9 +26,11 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** A pool of its own, as each replica of a service has. */
-function replica(): Sql {
-  const sql = createDatabase({ url: db.url, applicationName: 'kit-migrate-test', max: 2 });
+/** A pool of its own, as each replica of a service has; `settings` are its connections' PostgreSQL settings. */
+function replica(settings: Record<string, string> = {}): Sql {
+  const url = new URL(db.url);
+  for (const [name, value] of Object.entries(settings)) url.searchParams.set(name, value);
+  const sql = createDatabase({ url: url.href, applicationName: 'kit-migrate-test', max: 2 });
   pools.push(sql);
   return sql;
 }
@@ -109,6 +111,31 @@ it('a migration that fails leaves nothing of itself, stops the later ones and na
   writeFileSync(path.join(dir, '002_fails.sql'), `create table broken_half (id int);`);
   expect((await migrate(sql, 'broken', dir)).applied).toEqual(['002_fails.sql', '003_later.sql']);
   expect(await appliedVersions('broken')).toEqual([1, 2, 3]);
+});
+
+it('a file that ran but could not be recorded keeps nothing of itself, and the next start applies it', async () => {
+  const dir = migrationsDir({ '001_unrecorded.sql': `create table unrecorded (id int); insert into unrecorded values (1);` });
+  await migrate(replica(), 'unrecorded', migrationsDir({})); // makes schema_migrations
+  // The test holds schema_migrations until the replica gives up recording the file it has run (its
+  // connection's lock_timeout): the file's text and its row must stand or fall together.
+  const gate = await admin.reserve();
+  try {
+    await gate`begin`;
+    await gate`lock table schema_migrations in exclusive mode`;
+    const error = await migrate(replica({ lock_timeout: '200ms' }), 'unrecorded', dir).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(MigrationError);
+    expect((error as Error).message).toMatch(/^Migration 001_unrecorded\.sql of unrecorded failed, and nothing of it was applied: canceling statement due to lock timeout$/);
+  } finally {
+    await gate`commit`;
+    gate.release();
+  }
+  expect(await tableExists('unrecorded')).toBe(false);
+  expect(await appliedVersions('unrecorded')).toEqual([]);
+  expect((await migrate(replica(), 'unrecorded', dir)).applied).toEqual(['001_unrecorded.sql']);
+  expect((await admin`select count(*)::int as n from unrecorded`)[0]!.n).toBe(1);
 });
 
 it('refuses two files with one version number, naming both, before applying anything', async () => {

@@ -30,11 +30,15 @@ export async function startApiV1(config: ApiV1Config, opts: { logger?: Logger } 
   return {
     url: server.url,
     async close() {
+      const clients = [account, apiV2, apiV2Internal];
       try {
         await server.close(config.SHUTDOWN_GRACE_MS);
-      } finally {
-        await Promise.all([account.close(), apiV2.close(), apiV2Internal.close()]);
+      } catch (err) {
+        // Requests were cut: nobody is left to answer the calls they were waiting on.
+        await Promise.all(clients.map((c) => c.destroy()));
+        throw err;
       }
+      await Promise.all(clients.map((c) => c.close()));
     },
   };
 }

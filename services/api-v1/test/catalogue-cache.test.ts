@@ -35,6 +35,7 @@ function scriptedClient() {
     }) as InternalClient['request'],
     breakerState: () => 'closed',
     close: async () => {},
+    destroy: async () => {},
   };
   return {
     client,

@@ -112,7 +112,10 @@ it('a request outliving SHUTDOWN_GRACE_MS is cut when it ends and the process ex
   expect(waited).toBeGreaterThanOrEqual(graceMs);
   expect(waited).toBeLessThan(graceMs + 30_000);
   expect(await answer).toMatchObject({ error: expect.any(Error) });
-  const errors = proc.logs().filter((l) => l.level === 50);
-  expect(errors.map((l) => l.msg).join('\n')).toMatch(/grace period exceeded/);
+  // The server itself cut the request at the configured grace period and the shutdown went on to
+  // its end, rather than the last-resort deadline (graceMs + 1 s) ending a drain that never did.
+  const cut = proc.logs().find((l) => l.msg === 'shutdown grace period exceeded; requests still running were cut');
+  expect(cut).toMatchObject({ level: 50, graceMs, connectionsCut: expect.any(Number) });
+  expect(cut!.connectionsCut).toBeGreaterThanOrEqual(1);
   expect(proc.logs().map((l) => l.msg)).not.toContain('shutdown complete');
 }, 90_000);

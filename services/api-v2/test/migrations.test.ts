@@ -95,7 +95,12 @@ it('refuses to start when a migration fails, naming the file, and keeps nothing 
     // A table in the way of one created late in 001_domain.sql: the migration fails part-way.
     await sql`create table api_v2.plays (anything int)`;
     const proc = startApiV2(db.serviceUrl('api-v2'));
-    expect(await proc.exited).toBe(1);
+    // Starting to listen instead of exiting is the failure this test is about: say so at once.
+    const listening = listeningUrls(proc).then(
+      () => 'listening',
+      () => 'exited',
+    );
+    expect(await Promise.race([proc.exited, listening])).toBe(1);
     expect(proc.output()).toContain('api-v2 cannot start: Migration 001_domain.sql of api-v2 failed, and nothing of it was applied: relation "plays" already exists');
     // The tables 001_domain.sql had created before it failed are gone with it.
     const [made] = await sql`select to_regclass('api_v2.displays') as displays, to_regclass('api_v2.bookings') as bookings`;
