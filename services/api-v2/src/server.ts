@@ -66,10 +66,11 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
     minRefetchMs: config.JWKS_MIN_REFETCH_MS,
   });
   let liveEvents: LiveEventHub | undefined;
-  const closeAll = async () => {
+  /** `requestsCut`: requests were cut at the grace period, so nobody waits for what they started. */
+  const closeAll = async (requestsCut = false) => {
     await liveEvents?.close();
-    await sql.end({ timeout: 5 });
-    await account.close();
+    await sql.end({ timeout: requestsCut ? 0 : 5 });
+    await (requestsCut ? account.destroy() : account.close());
     redis?.disconnect();
     if (ownsBus) await bus.close();
   };
@@ -106,14 +107,18 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
       internalUrl: internalServer.url,
       async close() {
         stopPresenceSweeper();
+        let requestsCut = false;
         try {
           // Event streams never finish on their own: end them once the servers stop accepting.
           const closed = closeServers([publicServer, internalServer], config.SHUTDOWN_GRACE_MS);
           await liveEvents!.close();
-          await closed;
+          await closed.catch((err) => {
+            requestsCut = true;
+            throw err;
+          });
         } finally {
           await holdSweeper.stop();
-          await closeAll();
+          await closeAll(requestsCut);
         }
       },
     };
