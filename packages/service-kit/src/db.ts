@@ -90,14 +90,6 @@ export interface MigrationResult {
   alreadyApplied: number;
 }
 
-/**
- * Applies `dir`'s numbered .sql files that this service has not applied yet, each in its own
- * transaction, while holding a session advisory lock so concurrent replicas never race. The
- * migrations table lives in the connection's current schema (the service's own, see
- * `DatabaseOptions.schema`); when that schema does not exist yet it is created, which only a role
- * allowed to create schemas can do; a service's least-privilege role is given its schema instead
- * (see docs/deploy.md, "Database roles").
- */
 /** Creates the first schema of the search_path when none of the path exists (so nothing could be created). */
 async function ensureCurrentSchema(conn: Sql): Promise<void> {
   const [current] = await conn<{ schema: string | null; first: string }[]>`
@@ -110,6 +102,14 @@ async function ensureCurrentSchema(conn: Sql): Promise<void> {
   }
 }
 
+/**
+ * Applies `dir`'s numbered .sql files that this service has not applied yet, each in its own
+ * transaction, while holding a session advisory lock so concurrent replicas never race. The
+ * migrations table lives in the connection's current schema (the service's own, see
+ * `DatabaseOptions.schema`); when that schema does not exist yet it is created, which only a role
+ * allowed to create schemas can do; a service's least-privilege role is given its schema instead
+ * (see docs/deploy.md, "Database roles").
+ */
 export async function migrate(sql: Sql, service: string, dir: string, logger?: Logger): Promise<MigrationResult> {
   const files = (await readdir(dir))
     .map((name) => ({ name, match: MIGRATION_FILE.exec(name) }))
