@@ -3,8 +3,11 @@
 -- creatives trigger of 110 now calls it, and an emergency's message is stored by it too (api-v2
 -- used to hash and store those bytes itself). Returns the SHA-256 of the text's exact UTF-8 bytes;
 -- identical bytes are stored once: a writer that loses the race to store them (another text, or an
--- upload of the same bytes) drops the large object it made.
-create function text_as_media(text_body text, media_type text) returns text language plpgsql as $$
+-- upload of the same bytes) drops the large object it made. It runs as its owner, api-v2's role, so
+-- the large object is api-v2's even when a superuser writes the text (api-v2 could not read one
+-- owned by another role), and with the search_path it was created with.
+create function text_as_media(text_body text, media_type text) returns text language plpgsql
+security definer set search_path from current as $$
 declare
   bytes bytea := convert_to(text_body, 'UTF8');
   digest text := encode(sha256(bytes), 'hex');
