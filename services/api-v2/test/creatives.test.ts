@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../../test/support/http.ts';
+import { until } from '../../../test/support/until.ts';
 import { startApiV2TestApp, type ApiV2TestApp } from '../../../test/support/api-v2-app.ts';
 import type { Session } from '../../../test/support/platform.ts';
 import { JPEG_HEAD, mp4, PNG_1X1, uploadFile } from './media-fixtures.ts';
@@ -203,6 +204,58 @@ describe('reading and changing creatives', () => {
     expect(html.body.items.map((c: { id: string }) => c.id)).toEqual([ids[3], ids[1]]);
     for (const q of ['cursor=bogus', 'limit=0', 'limit=201', 'limit=x', 'type=gif']) {
       expect((await api(h.v2, 'GET', `/creatives?${q}`, undefined, s.auth)).status, q).toBe(422);
+    }
+  });
+});
+
+describe('text and HTML bodies are media whoever writes them', () => {
+  const sha256Of = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+  it("stores a body changed by a superuser's direct update (not through the API) as media api-v2 serves", async () => {
+    const notice = await create(adv, { name: 'Hours', type: 'text', body: 'Open until 8 pm', durationMs: 5000 });
+    await db`update creatives set body = 'Closed on Sunday ☂' where id = ${notice.body.id}`;
+    const read = await api(h.v2, 'GET', `/creatives/${notice.body.id}`, undefined, adv.auth);
+    expect(read.body).toMatchObject({ body: 'Closed on Sunday ☂', mediaSha256: sha256Of('Closed on Sunday ☂'), mediaContentType: 'text/plain; charset=utf-8' });
+    const served = await api(h.v2, 'GET', `/media/${read.body.mediaSha256}`);
+    expect(served.status).toBe(200);
+    expect(served.body).toBe('Closed on Sunday ☂');
+  });
+
+  it('stores one media row and one large object when two writers store the same new body at once', async () => {
+    const body = `<p>Race ${randomUUID()}</p>`;
+    const writers = [0, 1].map(() => postgres(h.db.serviceUrl('api-v2'), { max: 1, onnotice: () => {} }));
+    const [first, second] = writers as [postgres.Sql, postgres.Sql];
+    const largeObjects = async () => Number((await db`select count(*) from pg_largeobject_metadata`)[0]!.count);
+    try {
+      const before = await largeObjects();
+      const insert = (tx: postgres.TransactionSql) =>
+        tx`insert into creatives (owner_id, name, type, body, duration_ms) values (${adv.userId}, 'Race', 'html', ${body}, 5000) returning media_sha256`;
+      let commitFirst!: () => void;
+      const firstInserted = new Promise<void>((inserted) => {
+        void first.begin(async (tx) => {
+          await insert(tx);
+          inserted();
+          await new Promise<void>((r) => (commitFirst = r));
+        });
+      });
+      await firstInserted;
+      // The second writer cannot see the first's uncommitted media row, so it makes its own large
+      // object and then waits on the first's row; after the first commits it must drop its own.
+      const secondDone = second.begin((tx) => insert(tx));
+      await until('the second writer waiting for the first', async () => {
+        const [row] = await db`
+          select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock' and query like 'insert into creatives%'`;
+        return row!.n > 0;
+      });
+      commitFirst();
+      const [row] = await secondDone;
+      expect(row!.media_sha256).toBe(sha256Of(body));
+      expect((await db`select count(*)::int as n from creatives where body = ${body}`)[0]!.n).toBe(2);
+      expect((await db`select count(*)::int as n from media where sha256 = ${sha256Of(body)}`)[0]!.n).toBe(1);
+      expect(await largeObjects()).toBe(before + 1);
+    } finally {
+      for (const w of writers) await w.end();
     }
   });
 });

@@ -1,5 +1,4 @@
 import { invalidFields, NotFoundError, type AccessClaims, type Logger, type MessageBus, type Sql } from '@marquee/service-kit';
-import { storeBytesAsMedia } from '../media/stored-bytes.ts';
 import { bumpPlaylistVersions, publishPlaylistChanges } from '../playlist-changes.ts';
 import type { CreateEmergencyInput } from './schemas.ts';
 import { insertEmergency, lockClearable, managedDisplayIds, markCleared, readEmergency, usableCreative, type EmergencyRow } from './sql.ts';
@@ -10,8 +9,6 @@ export interface EmergencyDeps {
   logger: Logger;
   publicBaseUrl: string;
 }
-
-const CONTENT_TYPE_OF_BODY = { text: 'text/plain; charset=utf-8', html: 'text/html; charset=utf-8' } as const;
 
 /**
  * Puts a message (text, or a creative the caller may use) on displays the caller runs: every
@@ -25,13 +22,12 @@ export async function startEmergency(deps: EmergencyDeps, user: AccessClaims, in
       const known = new Set(displayIds);
       throw new NotFoundError(`No such displays: ${input.displayIds.filter((d) => !known.has(d.toLowerCase())).join(', ')}.`);
     }
-    let mediaSha256: string;
+    // A message's media is made by the database as it is inserted (migration 112).
+    let mediaSha256: string | null = null;
     if (input.creativeId !== undefined) {
       const creative = await usableCreative(tx, user, input.creativeId);
       if (!creative) throw invalidFields([{ field: 'creativeId', message: 'must be one of your creatives or one you approved' }]);
-      mediaSha256 = creative.media_sha256?.trim() ?? (await storeBytesAsMedia(tx, Buffer.from(creative.body ?? '', 'utf8'), CONTENT_TYPE_OF_BODY[creative.type as 'text' | 'html']));
-    } else {
-      mediaSha256 = await storeBytesAsMedia(tx, Buffer.from(input.message!, 'utf8'), CONTENT_TYPE_OF_BODY.text);
+      mediaSha256 = creative.media_sha256;
     }
     const id = await insertEmergency(tx, { createdBy: user.sub, creativeId: input.creativeId ?? null, message: input.message ?? null, mediaSha256, displayIds });
     return { id, changes: await bumpPlaylistVersions(tx, displayIds) };

@@ -44,14 +44,14 @@ export async function managedDisplayIds(sql: Queryable, user: AccessClaims, ids:
 
 /** A creative the caller may put on screens as an emergency, with what displays would download. */
 export async function usableCreative(sql: Queryable, user: AccessClaims, id: string) {
-  const [row] = await sql<{ id: string; type: Emergency['type']; media_sha256: string | null; body: string | null }[]>`
-    select c.id, c.type, c.media_sha256, c.body from creatives c where c.id = ${id} and ${creativeUsableForEmergency(sql, user)}`;
+  const [row] = await sql<{ id: string; media_sha256: string }[]>`
+    select c.id, c.media_sha256 from creatives c where c.id = ${id} and ${creativeUsableForEmergency(sql, user)}`;
   return row;
 }
 
 export async function insertEmergency(
   tx: Queryable,
-  e: { createdBy: string; creativeId: string | null; message: string | null; mediaSha256: string; displayIds: string[] },
+  e: { createdBy: string; creativeId: string | null; message: string | null; mediaSha256: string | null; displayIds: string[] },
 ): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
     insert into emergencies (created_by, creative_id, message, media_sha256)

@@ -1,64 +1,39 @@
-import { api, unwrap } from '../../api/client.ts';
-import { EmptyState, ErrorMessage, Loading, Online, PageHeader, StatusBadge } from '../../components/ui.tsx';
-import { formatDateTime, formatMoney, formatRelative } from '../../lib/format.ts';
-import { useLiveRefetch } from '../../lib/live.ts';
-import { cursorParam, usePagedList } from '../../lib/pages.ts';
-import { isOwned } from '../operator/shared.tsx';
+import { ListTable } from '../../components/ListTable.tsx';
+import { PagedList } from '../../components/PagedList.tsx';
+import { EmptyState, PageHeader } from '../../components/ui.tsx';
+import { formatDateTime, formatMoney } from '../../lib/format.ts';
+import { DisplayPresenceCells, useOwnedDisplays } from '../operator/shared.tsx';
 
 export function AdminDisplays() {
-  const refetchInterval = useLiveRefetch();
-  const displays = usePagedList(['displays', 'all'], (cursor) => unwrap(api.GET('/displays', { params: { query: { limit: 200, ...cursorParam(cursor) } } })), { refetchInterval });
-  const items = displays.items.filter(isOwned);
+  const displays = useOwnedDisplays('all');
   return (
     <section>
       <PageHeader title="All displays" />
-      <ErrorMessage error={displays.error} title="Could not load displays" />
-      {displays.isPending && <Loading what="displays" />}
-      {displays.isSuccess && items.length === 0 && (
-        <EmptyState title="No displays registered">
-          <p>Operators register displays from their console; they appear here in every status.</p>
-        </EmptyState>
-      )}
-      {items.length > 0 && (
-        <table className="list">
-          <caption>Every display, in registration order</caption>
-          <thead>
-            <tr>
-              <th scope="col">Display</th>
-              <th scope="col">Operator</th>
-              <th scope="col">Status</th>
-              <th scope="col">Connection</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Price</th>
-              <th scope="col">Registered</th>
+      <PagedList
+        list={displays}
+        loadingWhat="displays"
+        errorTitle="Could not load displays"
+        empty={
+          <EmptyState title="No displays registered">
+            <p>Operators register displays from their console; they appear here in every status.</p>
+          </EmptyState>
+        }
+        moreLabel="Show more"
+      >
+        <ListTable caption="Every display, in registration order" columns={['Display', 'Operator', 'Status', 'Connection', 'Last seen', 'Price', 'Registered']}>
+          {displays.items.map((d) => (
+            <tr key={d.id}>
+              <td>{d.name}</td>
+              <td>
+                <code title={d.operatorId}>{d.operatorId.slice(0, 8)}</code>
+              </td>
+              <DisplayPresenceCells display={d} />
+              <td>{formatMoney(d.pricePerSlotHour, d.currency)}</td>
+              <td>{formatDateTime(d.createdAt)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {items.map((d) => (
-              <tr key={d.id}>
-                <td>{d.name}</td>
-                <td>
-                  <code title={d.operatorId}>{d.operatorId.slice(0, 8)}</code>
-                </td>
-                <td>
-                  <StatusBadge status={d.status} />
-                </td>
-                <td>
-                  <Online online={d.presence.online} />
-                </td>
-                <td>{formatRelative(d.presence.lastSeenAt)}</td>
-                <td>{formatMoney(d.pricePerSlotHour, d.currency)}</td>
-                <td>{formatDateTime(d.createdAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {displays.hasNextPage && (
-        <button type="button" onClick={() => void displays.fetchNextPage()}>
-          Show more
-        </button>
-      )}
+          ))}
+        </ListTable>
+      </PagedList>
     </section>
   );
 }

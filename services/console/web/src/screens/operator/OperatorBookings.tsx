@@ -1,7 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api, unwrap } from '../../api/client.ts';
-import { EmptyState, ErrorMessage, Loading, PageHeader, StatusBadge } from '../../components/ui.tsx';
+import { BookingStateCells } from '../../components/BookingCells.tsx';
+import { ListTable } from '../../components/ListTable.tsx';
+import { PagedList } from '../../components/PagedList.tsx';
+import { EmptyState, PageHeader } from '../../components/ui.tsx';
 import { formatDateTime, formatMoney } from '../../lib/format.ts';
 import { useLiveRefetch } from '../../lib/live.ts';
 import { cursorParam, usePagedList } from '../../lib/pages.ts';
@@ -40,90 +43,59 @@ export function OperatorBookings() {
   return (
     <section>
       <PageHeader title="Bookings & revenue" />
-      <ErrorMessage error={bookings.error} title="Could not load bookings" />
-      {bookings.isPending && <Loading what="bookings" />}
-      {bookings.isSuccess && items.length === 0 && (
-        <EmptyState title="No bookings on your displays yet">
-          <p>
-            Advertisers can book a display once it is active. Check that your displays are <Link to="/operator/displays">activated</Link> and online.
-          </p>
-        </EmptyState>
-      )}
-      {items.length > 0 && (
-        <>
-          <div className="card">
-            <h2>Revenue</h2>
-            <ul className="totals" data-testid="revenue">
-              {[...revenue.values()].map((r) => (
-                <li key={r.currency}>
-                  <strong>{formatMoney(r.booked, r.currency)}</strong> confirmed
-                  {r.held > 0 && <span className="muted"> · {formatMoney(r.held, r.currency)} on hold</span>}
-                </li>
-              ))}
-            </ul>
-            {perDisplay.size > 0 && (
-              <table className="list">
-                <caption>Confirmed revenue per display{bookings.hasNextPage ? ' (first 200 bookings)' : ''}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Display</th>
-                    <th scope="col">Bookings</th>
-                    <th scope="col">Revenue</th>
+      <PagedList
+        list={bookings}
+        loadingWhat="bookings"
+        errorTitle="Could not load bookings"
+        empty={
+          <EmptyState title="No bookings on your displays yet">
+            <p>
+              Advertisers can book a display once it is active. Check that your displays are <Link to="/operator/displays">activated</Link> and online.
+            </p>
+          </EmptyState>
+        }
+        moreLabel="Show older bookings"
+      >
+        <div className="card">
+          <h2>Revenue</h2>
+          <ul className="totals" data-testid="revenue">
+            {[...revenue.values()].map((r) => (
+              <li key={r.currency}>
+                <strong>{formatMoney(r.booked, r.currency)}</strong> confirmed
+                {r.held > 0 && <span className="muted"> · {formatMoney(r.held, r.currency)} on hold</span>}
+              </li>
+            ))}
+          </ul>
+          {perDisplay.size > 0 && (
+            <ListTable caption={`Confirmed revenue per display${bookings.hasNextPage ? ' (first 200 bookings)' : ''}`} columns={['Display', 'Bookings', 'Revenue']}>
+              {[...perDisplay.entries()].map(([key, p]) => {
+                const displayId = key.split('/')[0]!;
+                return (
+                  <tr key={key}>
+                    <td>
+                      <Link to={`/operator/displays/${displayId}`}>{names.get(displayId) ?? displayId}</Link>
+                    </td>
+                    <td>{p.count}</td>
+                    <td>{formatMoney(p.booked, p.currency)}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {[...perDisplay.entries()].map(([key, p]) => {
-                    const displayId = key.split('/')[0]!;
-                    return (
-                      <tr key={key}>
-                        <td>
-                          <Link to={`/operator/displays/${displayId}`}>{names.get(displayId) ?? displayId}</Link>
-                        </td>
-                        <td>{p.count}</td>
-                        <td>{formatMoney(p.booked, p.currency)}</td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            )}
-          </div>
-          <table className="list">
-            <caption>Bookings on your displays, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Booking</th>
-                <th scope="col">Status</th>
-                <th scope="col">Runs</th>
-                <th scope="col">Your displays</th>
-                <th scope="col">Your share</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((b) => (
-                <tr key={b.id}>
-                  <td>
-                    <Link to={`/bookings/${b.id}`}>{formatDateTime(b.createdAt)}</Link>
-                  </td>
-                  <td>
-                    <StatusBadge status={b.status} />
-                  </td>
-                  <td>
-                    {formatDateTime(b.startsAt)} → {formatDateTime(b.endsAt)}
-                  </td>
-                  <td>{b.displays.map((d) => names.get(d.displayId) ?? d.displayId.slice(0, 8)).join(', ')}</td>
-                  <td>{formatMoney(b.displays.reduce((n, d) => n + d.price, 0), b.currency)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {bookings.hasNextPage && (
-            <button type="button" onClick={() => void bookings.fetchNextPage()}>
-              Show older bookings
-            </button>
+                );
+              })}
+            </ListTable>
           )}
-        </>
-      )}
+        </div>
+        <ListTable caption="Bookings on your displays, newest first" columns={['Booking', 'Status', 'Runs', 'Your displays', 'Your share']}>
+          {items.map((b) => (
+            <tr key={b.id}>
+              <td>
+                <Link to={`/bookings/${b.id}`}>{formatDateTime(b.createdAt)}</Link>
+              </td>
+              <BookingStateCells booking={b} />
+              <td>{b.displays.map((d) => names.get(d.displayId) ?? d.displayId.slice(0, 8)).join(', ')}</td>
+              <td>{formatMoney(b.displays.reduce((n, d) => n + d.price, 0), b.currency)}</td>
+            </tr>
+          ))}
+        </ListTable>
+      </PagedList>
     </section>
   );
 }

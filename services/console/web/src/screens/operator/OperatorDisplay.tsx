@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { useParams } from 'react-router';
 import { api, unwrap } from '../../api/client.ts';
 import type { components } from '../../api/schema.ts';
+import { ListTable } from '../../components/ListTable.tsx';
 import { EmptyState, ErrorMessage, Loading, Online, PageHeader, StatusBadge, useNow } from '../../components/ui.tsx';
 import { formatDateTime, formatMoney, formatRelative } from '../../lib/format.ts';
 import { useLiveRefetch } from '../../lib/live.ts';
@@ -148,31 +149,19 @@ export function OperatorDisplay() {
             <p>Commands reach the display at once when it is online, or when it next connects (until they expire).</p>
           </EmptyState>
         ) : (
-          <table className="list">
-            <caption className="sr-only">Recent commands</caption>
-            <thead>
-              <tr>
-                <th scope="col">Command</th>
-                <th scope="col">Status</th>
-                <th scope="col">Sent</th>
-                <th scope="col">Done</th>
-                <th scope="col">Result</th>
+          <ListTable caption="Recent commands" captionHidden columns={['Command', 'Status', 'Sent', 'Done', 'Result']}>
+            {items.map((c) => (
+              <tr key={c.id}>
+                <td>{c.kind}</td>
+                <td>
+                  <StatusBadge status={c.status} />
+                </td>
+                <td>{formatDateTime(c.createdAt)}</td>
+                <td>{formatDateTime(c.completedAt)}</td>
+                <td>{describeResult(c)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {items.map((c) => (
-                <tr key={c.id}>
-                  <td>{c.kind}</td>
-                  <td>
-                    <StatusBadge status={c.status} />
-                  </td>
-                  <td>{formatDateTime(c.createdAt)}</td>
-                  <td>{formatDateTime(c.completedAt)}</td>
-                  <td>{describeResult(c)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </ListTable>
         )}
       </div>
     </section>

@@ -2,20 +2,19 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { api, unwrap } from '../../api/client.ts';
-import { EmptyState, ErrorMessage, Field, Loading, Online, PageHeader, StatusBadge, useNow } from '../../components/ui.tsx';
-import { formatMoney, formatRelative, minorUnits } from '../../lib/format.ts';
-import { useLiveMode, useLiveRefetch } from '../../lib/live.ts';
-import { cursorParam, usePagedList } from '../../lib/pages.ts';
-import { CredentialReveal, isOwned, VersionState, type Credential } from './shared.tsx';
+import { ListTable } from '../../components/ListTable.tsx';
+import { PagedList } from '../../components/PagedList.tsx';
+import { EmptyState, ErrorMessage, Field, PageHeader, useNow } from '../../components/ui.tsx';
+import { formatMoney, minorUnits } from '../../lib/format.ts';
+import { useLiveMode } from '../../lib/live.ts';
+import { CredentialReveal, DisplayPresenceCells, useOwnedDisplays, VersionState, type Credential } from './shared.tsx';
 
 export function OperatorDisplays() {
-  const refetchInterval = useLiveRefetch();
   const now = useNow(5000);
   const [registering, setRegistering] = useState(false);
   const [credential, setCredential] = useState<Credential | null>(null);
   const live = useLiveMode();
-  const displays = usePagedList(['displays', 'mine'], (cursor) => unwrap(api.GET('/displays', { params: { query: { limit: 200, ...cursorParam(cursor) } } })), { refetchInterval });
-  const items = displays.items.filter(isOwned);
+  const displays = useOwnedDisplays('mine');
   return (
     <section>
       <PageHeader title="My displays">
@@ -35,50 +34,41 @@ export function OperatorDisplays() {
           }}
         />
       )}
-      <ErrorMessage error={displays.error} title="Could not load your displays" />
-      {displays.isPending && <Loading what="your displays" />}
-      {displays.isSuccess && items.length === 0 && !registering && (
-        <EmptyState title="No displays yet">
-          <p>Register your first screen: you get a credential to put on the device, then activate it to offer it to advertisers.</p>
-        </EmptyState>
-      )}
-      {items.length > 0 && (
-        <table className="list" aria-describedby="live-note">
-          <caption>
-            Your displays <span id="live-note" className="muted">{live === 'stream' ? '(live)' : '(reconnecting: refreshed every 30 s meanwhile)'}</span>
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Display</th>
-              <th scope="col">Status</th>
-              <th scope="col">Connection</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Playlist</th>
-              <th scope="col">Price</th>
+      <PagedList
+        list={displays}
+        loadingWhat="your displays"
+        errorTitle="Could not load your displays"
+        empty={
+          !registering && (
+            <EmptyState title="No displays yet">
+              <p>Register your first screen: you get a credential to put on the device, then activate it to offer it to advertisers.</p>
+            </EmptyState>
+          )
+        }
+      >
+        <ListTable
+          aria-describedby="live-note"
+          caption={
+            <>
+              Your displays <span id="live-note" className="muted">{live === 'stream' ? '(live)' : '(reconnecting: refreshed every 30 s meanwhile)'}</span>
+            </>
+          }
+          columns={['Display', 'Status', 'Connection', 'Last seen', 'Playlist', 'Price']}
+        >
+          {displays.items.map((d) => (
+            <tr key={d.id} data-testid={`display-row-${d.id}`}>
+              <td>
+                <Link to={`/operator/displays/${d.id}`}>{d.name}</Link>
+              </td>
+              <DisplayPresenceCells display={d} now={now} />
+              <td>
+                <VersionState display={d} />
+              </td>
+              <td>{formatMoney(d.pricePerSlotHour, d.currency)}/slot-hour</td>
             </tr>
-          </thead>
-          <tbody>
-            {items.map((d) => (
-              <tr key={d.id} data-testid={`display-row-${d.id}`}>
-                <td>
-                  <Link to={`/operator/displays/${d.id}`}>{d.name}</Link>
-                </td>
-                <td>
-                  <StatusBadge status={d.status} />
-                </td>
-                <td>
-                  <Online online={d.presence.online} />
-                </td>
-                <td>{formatRelative(d.presence.lastSeenAt, now)}</td>
-                <td>
-                  <VersionState display={d} />
-                </td>
-                <td>{formatMoney(d.pricePerSlotHour, d.currency)}/slot-hour</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+          ))}
+        </ListTable>
+      </PagedList>
     </section>
   );
 }

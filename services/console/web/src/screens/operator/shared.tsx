@@ -1,5 +1,9 @@
+import { api, unwrap } from '../../api/client.ts';
 import type { components } from '../../api/schema.ts';
-import { CopyButton } from '../../components/ui.tsx';
+import { CopyButton, Online, StatusBadge } from '../../components/ui.tsx';
+import { formatRelative } from '../../lib/format.ts';
+import { useLiveRefetch } from '../../lib/live.ts';
+import { cursorParam, usePagedList } from '../../lib/pages.ts';
 
 export type OwnedDisplay = components['schemas']['Display'];
 type AnyDisplay = OwnedDisplay | components['schemas']['PublicDisplay'];
@@ -7,6 +11,31 @@ export type Credential = components['schemas']['DeviceCredential'];
 
 /** The owner's view carries presence; the catalogue view does not. */
 export const isOwned = (d: AnyDisplay): d is OwnedDisplay => 'presence' in d;
+
+/**
+ * The displays the caller sees with their presence (an operator their own, an admin every one),
+ * paged and kept live; `cacheKey` names the view's cache entry.
+ */
+export function useOwnedDisplays(cacheKey: string) {
+  const refetchInterval = useLiveRefetch();
+  const list = usePagedList(['displays', cacheKey], (cursor) => unwrap(api.GET('/displays', { params: { query: { limit: 200, ...cursorParam(cursor) } } })), { refetchInterval });
+  return { ...list, items: list.items.filter(isOwned) };
+}
+
+/** A display's status, connection and when it was last seen (relative to `now`), as table cells. */
+export function DisplayPresenceCells({ display, now }: { display: OwnedDisplay; now?: number }) {
+  return (
+    <>
+      <td>
+        <StatusBadge status={display.status} />
+      </td>
+      <td>
+        <Online online={display.presence.online} />
+      </td>
+      <td>{formatRelative(display.presence.lastSeenAt, now)}</td>
+    </>
+  );
+}
 
 /** A display secret, shown exactly once (the API never shows it again). */
 export function CredentialReveal({ credential, onDone }: { credential: Credential; onDone: () => void }) {
