@@ -323,6 +323,22 @@ describe.skipIf(!chromiumPath)('web console in Chromium', () => {
     expect(await textMatching(operator.getByTestId('revenue'), /confirmed/)).toMatch(/€|EUR/);
   }, 120_000);
 
+  it('an operator with more displays than one page holds sees them all, a page at a time', async () => {
+    // 200 more screens (the page size), straight into the database: registering them by clicking adds nothing here.
+    const [{ operator_id: operatorId }] = (await db`select operator_id from displays where id = ${screens[0]!.id}`) as unknown as [{ operator_id: string }];
+    await db`
+      insert into displays (operator_id, name, lat, lng, timezone, width_px, height_px, orientation, loop_length_ms, slot_count, price_per_slot_hour, currency, status, content_policy, credential_hash)
+      select ${operatorId}, 'Bus stop ' || lpad(n::text, 3, '0'), 52.5, 13.4, 'Europe/Berlin', 1920, 1080, 'landscape', 60000, 6, 100, 'EUR', 'pending', 'auto', decode(md5(n::text), 'hex')
+      from generate_series(1, 200) n`;
+    await operator.getByRole('link', { name: 'My displays' }).click();
+    await operator.reload();
+    const rows = operator.locator('[data-testid^="display-row-"]');
+    await until('the first page', async () => (await rows.count()) === 200, 20_000);
+    await operator.getByRole('button', { name: 'Show more displays' }).click();
+    await until('all 202 displays', async () => (await rows.count()) === 202, 20_000);
+    await operator.getByRole('button', { name: 'Show more displays' }).waitFor({ state: 'detached' });
+  }, 120_000);
+
   it('ran without a script error or CSP violation', () => {
     expect(pageErrors).toEqual([]);
   });

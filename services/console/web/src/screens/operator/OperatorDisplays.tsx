@@ -38,6 +38,7 @@ export function OperatorDisplays() {
         list={displays}
         loadingWhat="your displays"
         errorTitle="Could not load your displays"
+        moreLabel="Show more displays"
         empty={
           !registering && (
             <EmptyState title="No displays yet">
