@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder, FrameError, encodeFrame, parsePayload } from '../src/protocol/framing.ts';
+import { FrameDecoder, FrameError, encodeFrame, parsePayload } from '../src/framing.ts';
 
 function collect(decoder: FrameDecoder, chunks: Buffer[]): unknown[] {
   const out: unknown[] = [];
