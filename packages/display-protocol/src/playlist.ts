@@ -36,13 +36,17 @@ export const PlaylistEntrySchema = z
   .meta({ id: 'PlaylistEntry' });
 export type PlaylistEntry = z.infer<typeof PlaylistEntrySchema>;
 
-/** At instant t a display shows slot floor((t − anchorAt) / slotMs) mod slotCount. */
+/**
+ * At instant t a display shows slot floor((t − anchorAt) / slotMs) mod slotCount. Servers send
+ * LOOP_ANCHOR_AT; the member is a timestamp on the wire (§6), and a display computes from
+ * whatever origin it is given rather than refusing the playlist.
+ */
 export const PlaylistLoopSchema = z
   .object({
     lengthMs: z.number().int().positive(),
     slotCount: z.number().int().positive(),
     slotMs: z.number().int().positive(),
-    anchorAt: z.literal(LOOP_ANCHOR_AT),
+    anchorAt: InstantSchema,
   })
   .meta({ id: 'PlaylistLoop' });
 export type PlaylistLoop = z.infer<typeof PlaylistLoopSchema>;
