@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busChannel } from '@marquee/service-kit';
 import { loadDeviceTcpConfig, startDeviceTcp, type RunningDeviceTcp } from '@marquee/device-tcp';
 import { SimDisplay } from '../../tools/display-sim/display.ts';
-import { FrameConnection, type Message } from '@marquee/display-client';
+import { FrameConnection } from '@marquee/display-client';
+import type { TypedMessage } from '@marquee/display-protocol';
 import { PNG_1X1, createUpload, putChunk, sha256Hex } from '../../services/api-v2/test/media-fixtures.ts';
 import { startEdgePlatform, type EdgePlatform } from '../support/edge-platform.ts';
 import { api, createDisplay, signUpAndLogIn, type Session } from '../support/platform.ts';
@@ -205,7 +206,7 @@ describe('proof of play', () => {
     const firstBatch = [play(), play(), play()];
 
     async function session(port: number) {
-      const inbox: Message[] = [];
+      const inbox: TypedMessage[] = [];
       // A raw session (not the client library), so the test can resend a batch it already sent.
       const wire = await FrameConnection.open({ host: '127.0.0.1', port }, { onMessage: (m) => inbox.push(m), onClose: () => {} }, 4096);
       wire.send({ type: 'hello', protocol: 1, displayId: display.id, secret: display.secret, playlistVersion: 0 });

@@ -14,7 +14,8 @@ import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDeviceTcpConfig, startDeviceTcp, type RunningDeviceTcp } from '@marquee/device-tcp';
-import { FrameConnection, type Message } from '@marquee/display-client';
+import { FrameConnection } from '@marquee/display-client';
+import type { TypedMessage } from '@marquee/display-protocol';
 import { api, createDisplay, deviceTcpEnv, signUpAndLogIn, startTestPlatform, type Session, type TestPlatform } from '../support/platform.ts';
 import { slotStarts } from '../support/plays.ts';
 
@@ -55,7 +56,7 @@ async function until<T>(what: string, probe: () => T | Promise<T>, ms = 10_000):
 
 /** A raw protocol session (not the client library): the test decides every play record it sends. */
 async function connect(display: { id: string; secret: string }) {
-  const inbox: Message[] = [];
+  const inbox: TypedMessage[] = [];
   const wire = await FrameConnection.open({ host: '127.0.0.1', port: tcp.devicePort }, { onMessage: (m) => inbox.push(m), onClose: () => {} }, 4096);
   wire.send({ type: 'hello', protocol: 1, displayId: display.id, secret: display.secret, playlistVersion: 0 });
   const welcome = await until('welcome', () => inbox.find((m) => m.type === 'welcome'));

@@ -8,10 +8,32 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  PRE_AUTH_MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  commandResultAckSchema,
+  commandSchema,
+  describeIssues,
+  errorMessageSchema,
+  heartbeatAckSchema,
+  payloadBytes,
+  playsAckSchema,
+  reconnectSchema,
+  welcomeSchema,
+  type CommandMessage,
+  type CommandResultAckMessage,
+  type CommandResultMessage,
+  type DisplayMessage,
+  type PlaysAckMessage,
+  type ReceivedErrorMessage,
+  type TypedMessage,
+  type WelcomeMessage,
+} from '@marquee/display-protocol';
+import { z } from 'zod';
 import { ERROR_FLOORS_MS, PROTOCOL_BACKOFF, reconnectDelay, type BackoffOptions } from './backoff.ts';
 import { ServerClock, localNow } from './clock.ts';
-import { DEFAULT_MAX_FRAME_BYTES, PRE_WELCOME_MAX_FRAME_BYTES, payloadBytes, type Message } from './framing.ts';
-import { normalizePlaylist, type Command, type CommandOutcome, type PlayRecord, type Playlist, type ServerError, type Welcome } from './messages.ts';
+import { normalizePlaylist, type Command, type CommandOutcome, type PlayRecord, type Playlist, type ServerError } from './messages.ts';
 import { MemoryPlayStore, PlaysOutbox, type AckOutcome, type PlayStore } from './plays.ts';
 import { FrameConnection, normalizeFingerprint, type TlsOptions } from './transport.ts';
 
@@ -70,7 +92,7 @@ export interface ClientStats {
 
 export interface DisplayClientEvents {
   state: [state: ClientState];
-  welcome: [welcome: Welcome];
+  welcome: [welcome: WelcomeMessage];
   /** A playlist is now applied (on screen) and acknowledged. */
   playlist: [playlist: Playlist];
   /** A playlist could not be used (malformed, or applyPlaylist threw); null if it did not even parse. */
@@ -86,7 +108,22 @@ export interface DisplayClientEvents {
 
 const MAX_REMEMBERED_COMMANDS = 256;
 
-const positiveInt = (v: unknown, fallback: number) => (Number.isSafeInteger(v) && (v as number) > 0 ? (v as number) : fallback);
+/**
+ * The server frames a display reads, each checked against its protocol schema before use. A
+ * `playlist`'s playlist is checked entry by entry (normalizePlaylist), so one bad entry is left
+ * out rather than the whole playlist.
+ */
+const ServerFrameSchema = z.discriminatedUnion('type', [
+  welcomeSchema,
+  heartbeatAckSchema,
+  z.object({ type: z.literal('playlist'), playlist: z.unknown() }),
+  playsAckSchema,
+  commandSchema,
+  commandResultAckSchema,
+  reconnectSchema,
+  errorMessageSchema,
+]);
+const SERVER_FRAME_TYPES: ReadonlySet<string> = new Set(ServerFrameSchema.options.map((o) => o.shape.type.value));
 
 export class DisplayClient extends EventEmitter<DisplayClientEvents> {
   readonly stats: ClientStats = { connects: 0, welcomes: 0, playlists: 0, playlistsFailed: 0, plays: 0, playsAcked: 0, playsRejected: 0, commands: 0, errors: {} };
@@ -102,7 +139,7 @@ export class DisplayClient extends EventEmitter<DisplayClientEvents> {
   private readonly backoff: BackoffOptions;
   private readonly outbox: PlaysOutbox;
   private conn: FrameConnection | null = null;
-  private welcome: Welcome | null = null;
+  private welcome: WelcomeMessage | null = null;
   private welcomedAt = 0;
   private helloSentAt = 0;
   private lastFrameAt = 0;
@@ -117,7 +154,7 @@ export class DisplayClient extends EventEmitter<DisplayClientEvents> {
   private failedPlaylist: Playlist | null = null;
   private applying = false;
   /** commandId → the result frame (undefined while the command runs). */
-  private commands = new Map<string, Message | undefined>();
+  private commands = new Map<string, CommandResultMessage | undefined>();
 
   constructor(opts: DisplayClientOptions) {
     super();
@@ -205,7 +242,7 @@ export class DisplayClient extends EventEmitter<DisplayClientEvents> {
           ...(this.opts.connectTimeoutMs ? { connectTimeoutMs: this.opts.connectTimeoutMs } : {}),
         },
         { onMessage: (m) => this.onMessage(conn!, m), onClose: (e) => this.onClose(conn!, e) },
-        PRE_WELCOME_MAX_FRAME_BYTES,
+        PRE_AUTH_MAX_FRAME_BYTES,
       );
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
@@ -223,7 +260,7 @@ export class DisplayClient extends EventEmitter<DisplayClientEvents> {
     this.helloSentAt = this.lastFrameAt = localNow();
     conn.send({
       type: 'hello',
-      protocol: 1,
+      protocol: PROTOCOL_VERSION,
       displayId: this.opts.displayId,
       secret: this.opts.secret,
       playlistVersion: this.playlistVersion,
@@ -295,7 +332,7 @@ export class DisplayClient extends EventEmitter<DisplayClientEvents> {
     this.arm(interval * (0.9 + 0.2 * (this.opts.random ?? Math.random)()));
   }
 
-  private send(message: Message): boolean {
+  private send(message: DisplayMessage): boolean {
     if (!this.conn || this.state !== 'online') return false;
     try {
       this.conn.send(message);
@@ -308,15 +345,24 @@ export class DisplayClient extends EventEmitter<DisplayClientEvents> {
 
   // ---------------------------------------------------------------- incoming
 
-  private onMessage(conn: FrameConnection, m: Message): void {
+  private onMessage(conn: FrameConnection, raw: TypedMessage): void {
     if (conn !== this.conn) return;
     const receivedAt = (this.lastFrameAt = localNow());
+    if (!SERVER_FRAME_TYPES.has(raw.type)) return; // unknown message types are ignored (protocol §4)
+    const parsed = ServerFrameSchema.safeParse(raw);
+    if (!parsed.success) {
+      const problem = `invalid ${raw.type} frame: ${describeIssues(parsed.error.issues)}`;
+      // Without a usable welcome the session has no limits or timings to work with.
+      if (raw.type === 'welcome') return conn.destroy(problem);
+      return this.log(`${problem} (ignored)`);
+    }
+    const m = parsed.data;
     switch (m.type) {
       case 'welcome':
         return this.onWelcome(conn, m, receivedAt);
       case 'heartbeat_ack':
         // Only an unambiguous pair (one heartbeat outstanding) gives a round trip to trust.
-        if (this.heartbeatsUnanswered === 1 && typeof m.serverTime === 'string' && this.clock.addSample(this.heartbeatSentAt, receivedAt, m.serverTime)) {
+        if (this.heartbeatsUnanswered === 1 && this.clock.addSample(this.heartbeatSentAt, receivedAt, m.serverTime)) {
           this.emit('clock', this.clock);
         }
         this.heartbeatsUnanswered = Math.max(0, this.heartbeatsUnanswered - 1);
@@ -329,35 +375,20 @@ export class DisplayClient extends EventEmitter<DisplayClientEvents> {
         return void this.onCommand(m);
       case 'command_result_ack':
         return this.onCommandResultAck(m);
-      case 'reconnect': {
-        const afterMs = Number.isSafeInteger(m.afterMs) ? (m.afterMs as number) : 0;
-        this.log(`server draining: reconnecting after ${afterMs} ms`);
+      case 'reconnect':
+        this.log(`server draining: reconnecting after ${m.afterMs} ms`);
         // A drain is not a failed connection: no growing backoff, just the server's delay.
         this.attempt = 0;
-        this.floorMs = Math.max(this.floorMs, afterMs);
+        this.floorMs = Math.max(this.floorMs, m.afterMs);
         conn.close();
         return;
-      }
       case 'error':
         return this.onError(m);
-      default:
-        return; // unknown message types are ignored (protocol §4)
     }
   }
 
-  private onWelcome(conn: FrameConnection, m: Message, receivedAt: number): void {
+  private onWelcome(conn: FrameConnection, welcome: WelcomeMessage, receivedAt: number): void {
     if (this.welcome) return;
-    const welcome: Welcome = {
-      type: 'welcome',
-      protocol: positiveInt(m.protocol, 1),
-      displayId: typeof m.displayId === 'string' ? m.displayId : this.opts.displayId,
-      sessionId: typeof m.sessionId === 'string' ? m.sessionId : '',
-      serverTime: typeof m.serverTime === 'string' ? m.serverTime : '',
-      heartbeatIntervalMs: positiveInt(m.heartbeatIntervalMs, 30_000),
-      heartbeatTimeoutMs: positiveInt(m.heartbeatTimeoutMs, 75_000),
-      maxFrameBytes: positiveInt(m.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES),
-      maxPlaysPerBatch: positiveInt(m.maxPlaysPerBatch, 500),
-    };
     this.welcome = welcome;
     this.sessionId = welcome.sessionId;
     this.welcomedAt = receivedAt;
@@ -372,15 +403,7 @@ export class DisplayClient extends EventEmitter<DisplayClientEvents> {
     if (this.outbox.size > 0) this.flushPlays();
   }
 
-  private onError(m: Message): void {
-    const error: ServerError = {
-      code: typeof m.code === 'string' ? m.code : 'unknown',
-      message: typeof m.message === 'string' ? m.message : '',
-      fatal: m.fatal === true,
-      ...(Number.isSafeInteger(m.retryAfterMs) ? { retryAfterMs: m.retryAfterMs as number } : {}),
-      ...(Array.isArray(m.supported) ? { supported: m.supported.filter(Number.isSafeInteger) as number[] } : {}),
-      ...(typeof m.ref === 'string' ? { ref: m.ref } : {}),
-    };
+  private onError({ type: _, ...error }: ReceivedErrorMessage): void {
     this.countError(error.code);
     this.log(`error ${error.code}${error.fatal ? ' (fatal)' : ''}: ${error.message}`);
     this.emit('serverError', error);
@@ -460,7 +483,7 @@ export class DisplayClient extends EventEmitter<DisplayClientEvents> {
     if (!this.send({ type: 'plays', batchId: batch.batchId, plays: batch.plays })) this.outbox.release();
   }
 
-  private async onPlaysAck(m: Message): Promise<void> {
+  private async onPlaysAck(m: PlaysAckMessage): Promise<void> {
     let outcome: AckOutcome | null;
     try {
       outcome = await this.outbox.acknowledge(m, localNow());
@@ -487,9 +510,8 @@ export class DisplayClient extends EventEmitter<DisplayClientEvents> {
 
   // ---------------------------------------------------------------- commands
 
-  private async onCommand(m: Message): Promise<void> {
-    if (typeof m.commandId !== 'string' || typeof m.kind !== 'string') return this.log('command without commandId/kind ignored');
-    const commandId = m.commandId;
+  private async onCommand({ type: _, ...command }: CommandMessage): Promise<void> {
+    const commandId = command.commandId;
     this.stats.commands++;
     if (this.commands.has(commandId)) {
       // Delivered again (after a reconnect): answer with the result we have, never run it twice.
@@ -499,16 +521,9 @@ export class DisplayClient extends EventEmitter<DisplayClientEvents> {
     }
     this.commands.set(commandId, undefined);
     if (this.commands.size > MAX_REMEMBERED_COMMANDS) this.commands.delete(this.commands.keys().next().value!);
-    const command: Command = {
-      commandId,
-      kind: m.kind,
-      args: typeof m.args === 'object' && m.args !== null && !Array.isArray(m.args) ? (m.args as Record<string, unknown>) : {},
-      expiresAt: typeof m.expiresAt === 'string' ? m.expiresAt : '',
-    };
     const maxResultBytes = this.welcome?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     let outcome: CommandOutcome;
-    const expiresAt = Date.parse(command.expiresAt);
-    if (Number.isFinite(expiresAt) && expiresAt <= this.serverNow()) outcome = { ok: false, error: 'expired' };
+    if (Date.parse(command.expiresAt) <= this.serverNow()) outcome = { ok: false, error: 'expired' };
     else {
       try {
         outcome = (await this.opts.onCommand?.(command, { maxResultBytes })) ?? { ok: false, error: 'unsupported_command' };
@@ -516,7 +531,7 @@ export class DisplayClient extends EventEmitter<DisplayClientEvents> {
         outcome = { ok: false, error: String((err as Error).message ?? err).slice(0, 1000) };
       }
     }
-    let frame: Message = outcome.ok
+    let frame: CommandResultMessage = outcome.ok
       ? { type: 'command_result', commandId, ok: true, result: outcome.result ?? {} }
       : { type: 'command_result', commandId, ok: false, error: outcome.error.slice(0, 1000) };
     if (payloadBytes(frame) > maxResultBytes) {
@@ -529,11 +544,12 @@ export class DisplayClient extends EventEmitter<DisplayClientEvents> {
     this.send(frame);
   }
 
-  private onCommandResultAck(m: Message): void {
-    if (typeof m.commandId !== 'string' || m.recorded !== false) return;
+  private onCommandResultAck(m: CommandResultAckMessage): void {
+    if (m.recorded) return;
     const frame = this.commands.get(m.commandId);
     if (!frame) return;
-    const retryAfterMs = positiveInt(m.retryAfterMs, 5_000);
+    // Without a positive delay from the server, a resend waits 5 s.
+    const retryAfterMs = m.retryAfterMs || 5_000;
     const commandId = m.commandId;
     setTimeout(() => {
       // Resent on this connection if still up; otherwise the server re-delivers the command.

@@ -1,4 +1,3 @@
-export * from './framing.ts';
 export * from './transport.ts';
 export * from './messages.ts';
 export * from './clock.ts';

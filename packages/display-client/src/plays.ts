@@ -4,7 +4,8 @@
  * answer (connection lost, ack timeout, `retryAfterMs`) is sent again with the same playIds.
  */
 import { randomUUID } from 'node:crypto';
-import { rejectedPlay, type PlayRecord, type RejectedPlay } from './messages.ts';
+import type { PlaysAckMessage } from '@marquee/display-protocol';
+import type { PlayRecord, RejectedPlay } from './messages.ts';
 
 /** Where unacknowledged plays live. A player uses a durable one (disk); the default keeps them in memory. */
 export interface PlayStore {
@@ -107,14 +108,14 @@ export class PlaysOutbox {
    * late answer to an abandoned batch: its plays are still queued and will be resent, which the
    * server de-duplicates by playId).
    */
-  async acknowledge(ack: Record<string, unknown>, now: number): Promise<AckOutcome | null> {
+  async acknowledge(ack: PlaysAckMessage, now: number): Promise<AckOutcome | null> {
     const batch = this.inFlight;
     if (!batch || ack.batchId !== batch.batchId) return null;
     const inBatch = new Set(batch.plays.map((p) => p.playId));
-    const accepted = (Array.isArray(ack.accepted) ? ack.accepted : []).filter((id): id is string => typeof id === 'string' && inBatch.has(id));
-    const rejected = (Array.isArray(ack.rejected) ? ack.rejected : []).map(rejectedPlay).filter((r): r is RejectedPlay => r !== null && inBatch.has(r.playId));
+    const accepted = ack.accepted.filter((id) => inBatch.has(id));
+    const rejected = ack.rejected.filter((r) => inBatch.has(r.playId));
     const done = new Set([...accepted, ...rejected.map((r) => r.playId)]);
-    const retryAfterMs = Number.isSafeInteger(ack.retryAfterMs) && (ack.retryAfterMs as number) > 0 ? (ack.retryAfterMs as number) : null;
+    const retryAfterMs = ack.retryAfterMs !== undefined && ack.retryAfterMs > 0 ? ack.retryAfterMs : null;
     try {
       if (done.size > 0) {
         const write = this.writes.then(() => this.store.remove([...done]));

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import { FrameDecoder, FramingError, encodeFrame, type Message } from './framing.ts';
+import { FrameDecoder, FrameError, MAX_SERVER_FRAME_BYTES, encodeFrame, parsePayload, type DisplayMessage, type TypedMessage } from '@marquee/display-protocol';
 
 export interface TlsOptions {
   /** PEM CA certificate(s) the server's chain must lead to (default: the system's CAs). */
@@ -28,7 +28,8 @@ export interface ConnectOptions {
 }
 
 export interface ConnectionHandlers {
-  onMessage(message: Message): void;
+  /** A frame as decoded: a JSON object with a string `type`, its members not yet checked. */
+  onMessage(message: TypedMessage): void;
   /** Called once, when the connection is gone; `error` says why if it was not a clean close. */
   onClose(error?: string): void;
 }
@@ -46,7 +47,7 @@ export function certificateFingerprint(der: Buffer): string {
 }
 
 export class FrameConnection {
-  private decoder = new FrameDecoder();
+  private decoder = new FrameDecoder(MAX_SERVER_FRAME_BYTES);
   private closed = false;
   /** Payload limit for frames we send: 4 096 until welcome, then welcome.maxFrameBytes. */
   maxOutgoingBytes: number;
@@ -117,8 +118,8 @@ export class FrameConnection {
     return `${this.socket.localAddress}:${this.socket.localPort}`;
   }
 
-  /** Sends one frame. Throws FramingError if it exceeds the current limit (nothing is sent then). */
-  send(message: Message): void {
+  /** Sends one frame. Throws FrameError if it exceeds the current limit (nothing is sent then). */
+  send(message: DisplayMessage): void {
     if (this.closed) return;
     this.socket.write(encodeFrame(message, this.maxOutgoingBytes));
   }
@@ -137,11 +138,11 @@ export class FrameConnection {
   }
 
   private onData(chunk: Buffer): void {
-    let messages: Message[];
+    const messages: TypedMessage[] = [];
     try {
-      messages = this.decoder.push(chunk);
+      this.decoder.push(chunk, (payload) => void messages.push(parsePayload(payload)));
     } catch (err) {
-      return this.destroy(`server sent an invalid frame: ${(err as FramingError).message}`);
+      return this.destroy(`server sent an invalid frame: ${(err as FrameError).message}`);
     }
     for (const m of messages) {
       if (this.closed) return;

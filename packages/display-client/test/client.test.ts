@@ -5,7 +5,7 @@ import { DisplayClient, type DisplayClientOptions } from '../src/client.ts';
 import { reconnectDelay, PROTOCOL_BACKOFF } from '../src/backoff.ts';
 import type { PlayRecord, Playlist } from '../src/messages.ts';
 import type { PlayStore } from '../src/plays.ts';
-import { FakeServer, playlist, until } from './support/fake-server.ts';
+import { BOOKING_ID, CREATIVE_ID, FakeServer, playlist, testUuid, until } from './support/fake-server.ts';
 
 let server: FakeServer;
 const clients: DisplayClient[] = [];
@@ -20,7 +20,7 @@ function client(opts: Partial<DisplayClientOptions> = {}) {
   return c;
 }
 
-const play = (n: number) => ({ bookingId: 'b-1', creativeId: 'c-1', startedAt: new Date(Date.now() - n * 1000).toISOString(), durationMs: 1000 });
+const play = (n: number) => ({ bookingId: BOOKING_ID, creativeId: CREATIVE_ID, startedAt: new Date(Date.now() - n * 1000).toISOString(), durationMs: 1000 });
 
 /** A store that records what it was asked, to prove deletion happens only after an ack. */
 class RecordingStore implements PlayStore {
@@ -94,6 +94,41 @@ describe('hello, welcome, heartbeats, clock', () => {
     first.sendRaw(Buffer.from([0, 0, 0, 3, 0x7b, 0xff, 0x7d]));
     await until('closed', () => first.closed);
     expect((await server.connection(1)).socket.remoteAddress).toBeTruthy();
+  });
+
+  it('drops a connection whose welcome is off the protocol, and reconnects', async () => {
+    server = await FakeServer.start();
+    const c = client({ reconnect: true, backoff: { baseMs: 10, capMs: 20 } });
+    const logs: string[] = [];
+    c.on('log', (line) => logs.push(line));
+    await c.start();
+    const first = await server.connection(0);
+    await first.welcome({ heartbeatIntervalMs: 'soon' });
+    await until('closed', () => first.closed);
+    expect(c.stats.welcomes).toBe(0);
+    expect(logs.some((l) => l.includes('invalid welcome frame: heartbeatIntervalMs'))).toBe(true);
+    await (await server.connection(1)).welcome();
+    await until('online', () => c.state === 'online');
+  });
+
+  it('ignores a known frame with wrong members and stays connected; takes error codes it does not know', async () => {
+    server = await FakeServer.start();
+    const c = client();
+    const errors: string[] = [];
+    c.on('serverError', (e) => errors.push(e.code));
+    await c.start();
+    const conn = await server.connection();
+    await conn.welcome();
+    await until('online', () => c.state === 'online');
+    conn.send({ type: 'command', commandId: 'cmd-1', kind: 'reload' }); // no args, no expiresAt
+    conn.send({ type: 'plays_ack', batchId: 'b', accepted: 'all', rejected: [] });
+    conn.send({ type: 'error', code: 'something_new', message: 'a newer server', fatal: false });
+    await until('error seen', () => errors.length === 1);
+    expect(errors).toEqual(['something_new']);
+    expect(c.stats.commands).toBe(0);
+    expect(conn.count('command_result')).toBe(0);
+    expect(c.state).toBe('online');
+    expect(conn.closed).toBe(false);
   });
 
   it('never sends more than 4 096 bytes before welcome, nor more than maxFrameBytes after', async () => {
@@ -243,12 +278,12 @@ describe('playlists', () => {
     const conn = await server.connection();
     await conn.welcome();
     const p = playlist(2);
-    (p.entries as unknown[]).push({ slot: 99, bookingId: 'b-x', creativeId: 'c-x', type: 'image', mediaUrl: 'http://x/y', mediaSha256: 'b'.repeat(64), durationMs: 1, validFrom: p.validFrom, validUntil: p.validUntil });
+    (p.entries as unknown[]).push({ slot: 99, kind: 'booking', scripts: false, bookingId: testUuid('b-x'), creativeId: testUuid('c-x'), type: 'image', mediaUrl: 'http://x/y', mediaSha256: 'b'.repeat(64), durationMs: 1, validFrom: p.validFrom, validUntil: p.validUntil });
     conn.send({ type: 'playlist', playlist: { ...playlist(1), loop: null } });
     conn.send({ type: 'playlist', playlist: p });
     await conn.next('playlist_ack');
     expect(applied).toHaveLength(1);
-    expect(applied[0]!.entries.map((e) => e.bookingId)).toEqual(['b-1']);
+    expect(applied[0]!.entries.map((e) => e.bookingId)).toEqual([BOOKING_ID]);
     expect(c.stats.playlistsFailed).toBe(1);
   });
 
@@ -269,7 +304,7 @@ describe('playlists', () => {
     p.entries = [...entries, html, house, inlineBody, bookingWithoutIds, unknownKind];
     conn.send({ type: 'playlist', playlist: p });
     await conn.next('playlist_ack');
-    expect(applied[0]!.entries.map((e) => [e.kind, e.type, e.bookingId])).toEqual([['booking', 'image', 'b-1'], ['booking', 'html', 'b-1'], ['house', 'image', null]]);
+    expect(applied[0]!.entries.map((e) => [e.kind, e.type, e.bookingId])).toEqual([['booking', 'image', BOOKING_ID], ['booking', 'html', BOOKING_ID], ['house', 'image', null]]);
     expect(applied[0]!.entries[1]).toMatchObject({ mimeType: 'text/html; charset=utf-8', scripts: true });
   });
 

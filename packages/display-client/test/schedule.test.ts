@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizePlaylist, type Playlist } from '../src/messages.ts';
 import { compileSchedule, showingAt, slotAt } from '../src/schedule.js';
-import { playlist } from './support/fake-server.ts';
+import { playlist, testUuid } from './support/fake-server.ts';
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -11,7 +11,7 @@ function make(overrides: Record<string, unknown> = {}): Playlist {
 }
 
 function entry(slot: number, id: string, from = T0 - 3600_000, until = T0 + 3600_000, durationMs = 10_000) {
-  return { slot, kind: 'booking', bookingId: `b-${id}`, creativeId: `c-${id}`, type: 'image', mediaUrl: `http://x/${id}`, mediaSha256: Buffer.from(id).toString('hex').padEnd(64, '0'), durationMs, scripts: false, validFrom: iso(from), validUntil: iso(until) };
+  return { slot, kind: 'booking', bookingId: testUuid(`b-${id}`), creativeId: testUuid(`c-${id}`), type: 'image', mediaUrl: `http://x/${id}`, mediaSha256: Buffer.from(id).toString('hex').padEnd(64, '0'), durationMs, scripts: false, validFrom: iso(from), validUntil: iso(until) };
 }
 /** House or emergency content for a slot: no booking, no creative. */
 function unbooked(kind: 'house' | 'emergency', slot: number, sha: string, durationMs = 10_000) {
@@ -36,7 +36,7 @@ describe('the loop on the server clock (§6 loop.anchorAt)', () => {
     const s = compileSchedule(p);
     const a = showingAt(s, T0 + 1_000);
     expect(a).toMatchObject({ kind: 'booking', slot: 0, slotStartMs: T0, untilMs: T0 + 4_000 });
-    expect(a.entry!.bookingId).toBe('b-a');
+    expect(a.entry!.bookingId).toBe(testUuid('b-a'));
     expect(showingAt(s, T0 + 3_999).key).toBe(a.key); // one uninterrupted showing
     expect(showingAt(s, T0 + 20_000 + 1).key).not.toBe(a.key); // the next occurrence is a new showing
     expect(showingAt(s, T0 + 5_000)).toMatchObject({ kind: 'idle', untilMs: T0 + 10_000 });
@@ -51,8 +51,8 @@ describe('the loop on the server clock (§6 loop.anchorAt)', () => {
     const bookings = [entry(1, 'early', T0, T0 + 15_000), entry(1, 'late', T0 + 15_000, T0 + 3600_000)];
     const s = compileSchedule(make({ loop, entries: bookings }));
     expect(showingAt(s, T0 + 12_000)).toMatchObject({ kind: 'booking', untilMs: T0 + 15_000 });
-    expect(showingAt(s, T0 + 12_000).entry!.bookingId).toBe('b-early');
-    expect(showingAt(s, T0 + 16_000).entry!.bookingId).toBe('b-late');
+    expect(showingAt(s, T0 + 12_000).entry!.bookingId).toBe(testUuid('b-early'));
+    expect(showingAt(s, T0 + 16_000).entry!.bookingId).toBe(testUuid('b-late'));
     // Should entries ever overlap in a slot, an emergency wins over a booking.
     const e = compileSchedule(make({ loop, entries: [...bookings, unbooked('emergency', 0, 'e'), unbooked('emergency', 1, 'e')] }));
     expect(showingAt(e, T0 + 12_000)).toMatchObject({ kind: 'emergency', entry: { kind: 'emergency', bookingId: null } });

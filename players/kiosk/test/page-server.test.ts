@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizePlaylist } from '@marquee/display-client';
+import { testUuid } from '../../../packages/display-client/test/support/fake-server.ts';
 import { MediaCache } from '../src/media-cache.ts';
 import { PageServer, type ShowingEvent } from '../src/page-server.ts';
 import { MediaServer } from './support/media-server.ts';
@@ -34,7 +35,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'marquee-page-'));
   const cache = new MediaCache(dir);
   await cache.init();
-  const base = { durationMs: 1000, validFrom: '2020-01-01T00:00:00Z', validUntil: '2099-01-01T00:00:00Z', kind: 'booking', bookingId: 'b', creativeId: 'c' };
+  const base = { durationMs: 1000, validFrom: '2020-01-01T00:00:00Z', validUntil: '2099-01-01T00:00:00Z', kind: 'booking', bookingId: testUuid('b'), creativeId: testUuid('c'), scripts: false };
   // Stored the way the player stores them (downloaded and verified); only playlist media are served.
   const origin = await MediaServer.start();
   for (const [body, type] of [[png, 'image'], [html, 'html'], [text, 'text']] as const) {
@@ -45,7 +46,9 @@ beforeAll(async () => {
   server = new PageServer({ cache, serverNow: () => Date.now(), onReport: (e) => reports.push(e), onPageGone: () => gone++ });
   await server.listen();
   const { playlist } = normalizePlaylist({
+    displayId: 'd-1',
     version: 1,
+    generatedAt: base.validFrom,
     validFrom: base.validFrom,
     validUntil: base.validUntil,
     loop: { lengthMs: 3000, slotCount: 3, slotMs: 1000, anchorAt: '1970-01-01T00:00:00.000Z' },

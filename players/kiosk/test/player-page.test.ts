@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { compileSchedule, normalizePlaylist, slotAt } from '@marquee/display-client';
-import { FakeServer, until, type FakeConnection } from '../../../packages/display-client/test/support/fake-server.ts';
+import { FakeServer, testUuid, until, type FakeConnection } from '../../../packages/display-client/test/support/fake-server.ts';
 import { startPlayer, type RunningPlayer } from '../src/player.ts';
 import { CHROMIUM, describeWithBrowser } from './support/browser.ts';
 import { MediaServer } from './support/media-server.ts';
@@ -30,7 +30,7 @@ const now = Date.now();
 const window = { validFrom: new Date(now - 3600_000).toISOString(), validUntil: new Date(now + 3600_000).toISOString() };
 
 function entry(slot: number, id: string, m: { mediaUrl: string; mediaSha256: string; sizeBytes: number }, type: string, mimeType: string, extra: Record<string, unknown> = {}) {
-  return { slot, kind: 'booking', bookingId: `b-${id}`, creativeId: `c-${id}`, type, mimeType, ...m, durationMs: SLOT_MS, scripts: false, ...window, ...extra };
+  return { slot, kind: 'booking', bookingId: testUuid(`b-${id}`), creativeId: testUuid(`c-${id}`), type, mimeType, ...m, durationMs: SLOT_MS, scripts: false, ...window, ...extra };
 }
 
 /** House or emergency content in a slot: an entry with no booking and no creative. */
@@ -105,7 +105,7 @@ describeWithBrowser('kiosk page', () => {
     conn.send({ type: 'plays_ack', batchId: batch.batchId, accepted: batch.plays.map((p: { playId: string }) => p.playId), rejected: [] });
     const schedule = compileSchedule(normalizePlaylist(playlistOf([entry(0, 'red', red, 'image', 'image/png')])).playlist);
     for (const p of batch.plays as { bookingId: string; startedAt: string; durationMs: number }[]) {
-      expect(p.bookingId).toBe('b-red'); // never the house content
+      expect(p.bookingId).toBe(testUuid('b-red')); // never the house content
       expect(slotAt(schedule, Date.parse(p.startedAt)).slot).toBe(0); // started inside its own slot
       expect(p.durationMs).toBeGreaterThan(0);
     }

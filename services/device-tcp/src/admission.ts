@@ -2,7 +2,7 @@
  * Who gets in, shared by every session of one server: connections per source address, handshake
  * rates (per address and for the replica) and the queue of hellos waiting for api-v2.
  */
-import type { ErrorCode } from './protocol/messages.ts';
+import type { ErrorCode } from '@marquee/display-protocol';
 import { KeyedTokenBuckets, TokenBucket, jitter } from './limits.ts';
 import type { DeviceServerOptions } from './options.ts';
 

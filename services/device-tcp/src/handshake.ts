@@ -4,10 +4,10 @@
  * skipped. Only `authenticate` waits (for api-v2); everything from `openSession` on runs in one
  * go, so no bus message or frame is handled in between.
  */
+import { PROTOCOL_VERSION, SUPPORTED_PROTOCOLS, type ErrorCode, type ErrorMessage, type Hello } from '@marquee/display-protocol';
 import type { DeviceServer } from './device-server.ts';
 import { DirectoryUnavailableError, TOPIC_SESSION_OPENED, type HandshakeResult, type SessionOpened } from './directory.ts';
 import { jitter } from './limits.ts';
-import { PROTOCOL_VERSION, SUPPORTED_PROTOCOLS, type ErrorCode, type ErrorMessage, type Hello } from './protocol/messages.ts';
 import type { Session } from './session.ts';
 import { sendCommand } from './topics/display-command.ts';
 

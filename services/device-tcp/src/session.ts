@@ -6,14 +6,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
+import {
+  FrameDecoder,
+  FrameError,
+  PRE_AUTH_MAX_FRAME_BYTES,
+  describeIssues,
+  encodeFrame,
+  encodeJsonFrame,
+  parsePayload,
+  type ErrorCode,
+  type ErrorMessage,
+  type ServerMessage,
+  type TypedMessage,
+  type ValidationIssue,
+} from '@marquee/display-protocol';
 import type { DeviceServer } from './device-server.ts';
 import { handle, metricsLabel } from './handlers/index.ts';
 import { jitter } from './limits.ts';
 import { PlaylistPush } from './playlist-push.ts';
 import { parseProxyHeader, type ProxyMode } from './proxy-protocol.ts';
-import { FrameDecoder, FrameError, encodeFrame, encodeJsonFrame, parsePayload, type TypedMessage } from './protocol/framing.ts';
-import { PRE_AUTH_MAX_FRAME_BYTES, describeIssues, type ErrorCode, type ErrorMessage } from './protocol/messages.ts';
-import type { ServerMessage, TypedMessageQueue, ValidationIssue } from './protocol/messages.ts';
 
 enum State {
   /** Waiting for the PROXY protocol header. */
@@ -53,7 +64,7 @@ export class Session {
   /** Our own session-opened announcement came back on the bus (topics/session-opened.ts). */
   announced = false;
   /** Frames that arrived after hello while authenticating. */
-  private queued: TypedMessageQueue | null = null;
+  private queued: TypedMessage[] | null = null;
   closeReason = '';
   /** Counted in the per-address connection limit (released on close). */
   counted = false;

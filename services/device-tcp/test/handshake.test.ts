@@ -1,5 +1,5 @@
+import { encodeFrame } from '@marquee/display-protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeFrame } from '../src/protocol/framing.ts';
 import { sleep, startHarness, until, type Harness } from './support/harness.ts';
 
 let h: Harness;

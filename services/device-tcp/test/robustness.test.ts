@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeFrame } from '@marquee/display-protocol';
 import { buildProxyV1, buildProxyV2Ipv4, parseProxyHeader } from '../src/proxy-protocol.ts';
-import { encodeFrame } from '../src/protocol/framing.ts';
 import { sleep, startHarness, until, type Harness } from './support/harness.ts';
 
 const open: Harness[] = [];

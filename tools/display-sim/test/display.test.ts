@@ -1,7 +1,7 @@
 /** The simulator follows the loop's time origin on the server's clock (protocol §6 loop.anchorAt, welcome.serverTime). */
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileSchedule, normalizePlaylist, slotAt } from '@marquee/display-client';
-import { FakeServer, until } from '../../../packages/display-client/test/support/fake-server.ts';
+import { FakeServer, testUuid, until } from '../../../packages/display-client/test/support/fake-server.ts';
 import { SimDisplay } from '../display.ts';
 
 let server: FakeServer;
@@ -26,8 +26,8 @@ function loopPlaylist(version: number, creativeSuffix = '') {
     entries: [0, 1, 2, 3].map((slot) => ({
       slot,
       kind: 'booking',
-      bookingId: `b-${slot}`,
-      creativeId: `c-${slot}${creativeSuffix}`,
+      bookingId: testUuid(`b-${slot}`),
+      creativeId: testUuid(`c-${slot}${creativeSuffix}`),
       type: 'image',
       mediaUrl: 'http://127.0.0.1/m',
       mediaSha256: String(slot).repeat(64),
@@ -86,7 +86,7 @@ describe('simulated display on the loop', () => {
     a.conn.send({ type: 'playlist', playlist: loopPlaylist(3, '-new') });
     await a.conn.next('playlist_ack', 2);
     expect(a.sim.showing!.slot).toBe(before.slot);
-    expect(a.sim.showing!.entry!.creativeId).toBe(`c-${before.slot}-new`);
+    expect(a.sim.showing!.entry!.creativeId).toBe(testUuid(`c-${before.slot}-new`));
   });
 
   it('reports one play per showing with the start and length it had on the server clock', async () => {

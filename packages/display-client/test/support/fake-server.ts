@@ -132,6 +132,11 @@ export async function until<T>(what: string, probe: () => T | Promise<T>, timeou
 }
 
 /** A playlist as today's server sends it, with overrides. */
+/** A fixed UUID per name (the protocol's booking and creative ids are UUIDs). */
+export const testUuid = (name: string) => `00000000-0000-4000-8000-${Buffer.from(name).toString('hex').padEnd(12, '0').slice(0, 12)}`;
+export const BOOKING_ID = testUuid('b-1');
+export const CREATIVE_ID = testUuid('c-1');
+
 export function playlist(version: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Date.now();
   return {
@@ -145,8 +150,8 @@ export function playlist(version: number, overrides: Record<string, unknown> = {
       {
         slot: 0,
         kind: 'booking',
-        bookingId: 'b-1',
-        creativeId: 'c-1',
+        bookingId: BOOKING_ID,
+        creativeId: CREATIVE_ID,
         type: 'image',
         mediaUrl: `http://127.0.0.1/media/${'a'.repeat(64)}`,
         mediaSha256: 'a'.repeat(64),

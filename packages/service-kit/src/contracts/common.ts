@@ -1,20 +1,8 @@
 import { z } from 'zod';
+import { UuidSchema } from '@marquee/display-protocol';
 
-/** Ids api-v2 issues and stores (displays, bookings, creatives, plays, commands): UUIDs. */
-export const UuidSchema = z.uuid();
-
-/**
- * A display id as device-tcp keys its sessions: what the display presented in its hello, which
- * api-v2 accepted. Only matched against live sessions, never stored, so any short string is safe
- * here; the fields api-v2 stores take UUIDs.
- */
-export const DisplayKeySchema = z.string().min(1).max(128);
-
-/** RFC 3339 instant with an explicit offset ("Z" or "+02:00"). */
-export const InstantSchema = z.iso.datetime({ offset: true });
-
-/** A playlist version: 0 = none yet, then +1 per change. */
-export const VersionSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+// The protocol's primitives are the display protocol's (ids, instants, versions): one definition.
+export { DisplayKeySchema, InstantSchema, UuidSchema, VersionSchema } from '@marquee/display-protocol';
 
 /** Path of internal endpoints about one display that api-v2 looks up by id. */
 export const DisplayParamsSchema = z.object({ id: UuidSchema });

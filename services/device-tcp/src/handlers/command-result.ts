@@ -1,8 +1,7 @@
 /** `command_result` (protocol §5, §7): relayed to api-v2; the ack tells the display whether to resend. */
+import { commandResultSchema, type TypedMessage } from '@marquee/display-protocol';
 import { DirectoryUnavailableError } from '../directory.ts';
 import { jitter } from '../limits.ts';
-import type { TypedMessage } from '../protocol/framing.ts';
-import { commandResultSchema } from '../protocol/messages.ts';
 import type { Session } from '../session.ts';
 
 export async function commandResult(session: Session, msg: TypedMessage): Promise<void> {

@@ -1,6 +1,5 @@
 /** `heartbeat` (protocol §5): acknowledged; carries the version shown, so a display out of step (behind or ahead) is pushed the current playlist. */
-import type { TypedMessage } from '../protocol/framing.ts';
-import { heartbeatSchema } from '../protocol/messages.ts';
+import { heartbeatSchema, type TypedMessage } from '@marquee/display-protocol';
 import type { Session } from '../session.ts';
 
 export function heartbeat(session: Session, msg: TypedMessage): void {

@@ -1,7 +1,6 @@
 /** `hello` (protocol §5): starts the handshake; once a session is open it is a mistake, not fatal. */
+import { describeIssues, helloSchema, type TypedMessage } from '@marquee/display-protocol';
 import { runHandshake } from '../handshake.ts';
-import type { TypedMessage } from '../protocol/framing.ts';
-import { describeIssues, helloSchema } from '../protocol/messages.ts';
 import type { Session } from '../session.ts';
 
 export function hello(session: Session, msg: TypedMessage): void {

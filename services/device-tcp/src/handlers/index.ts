@@ -2,7 +2,7 @@
  * Display → server messages, one handler per type (after aedes' lib/handlers). A session hands
  * every frame here once it is past the PROXY header: `hello` first, the rest once open.
  */
-import type { TypedMessage } from '../protocol/framing.ts';
+import type { TypedMessage } from '@marquee/display-protocol';
 import type { Session } from '../session.ts';
 import { commandResult } from './command-result.ts';
 import { heartbeat } from './heartbeat.ts';

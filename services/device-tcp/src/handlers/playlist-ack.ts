@@ -1,6 +1,5 @@
 /** `playlist_ack` (protocol §5): the display now shows this version. */
-import type { TypedMessage } from '../protocol/framing.ts';
-import { playlistAckSchema } from '../protocol/messages.ts';
+import { playlistAckSchema, type TypedMessage } from '@marquee/display-protocol';
 import type { Session } from '../session.ts';
 
 export function playlistAck(session: Session, msg: TypedMessage): void {

@@ -4,10 +4,9 @@
  * acked; rejected ones are listed with their code; the rest the display resends later. A record
  * without a usable playId cannot be answered and is dropped here.
  */
+import { playsSchema, type TypedMessage } from '@marquee/display-protocol';
 import { DirectoryUnavailableError } from '../directory.ts';
 import { jitter } from '../limits.ts';
-import type { TypedMessage } from '../protocol/framing.ts';
-import { playsSchema } from '../protocol/messages.ts';
 import type { Session } from '../session.ts';
 
 const MAX_PLAYS_IN_FLIGHT = 2;

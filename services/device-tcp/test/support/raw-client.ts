@@ -1,6 +1,6 @@
 /** A bare-bones protocol client over a real socket, for tests that poke at the wire. */
 import { connect, type Socket } from 'node:net';
-import { FrameDecoder, encodeFrame, parsePayload, type TypedMessage } from '../../src/protocol/framing.ts';
+import { FrameDecoder, encodeFrame, parsePayload, type TypedMessage } from '@marquee/display-protocol';
 
 export class RawClient {
   readonly frames: TypedMessage[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder, FrameError, encodeFrame, parsePayload } from '../src/protocol/framing.ts';
+import { FrameDecoder, FrameError, MAX_SERVER_FRAME_BYTES, PRE_AUTH_MAX_FRAME_BYTES, encodeFrame, parsePayload } from '../src/framing.ts';
 
 function collect(decoder: FrameDecoder, chunks: Buffer[]): unknown[] {
   const out: unknown[] = [];
@@ -67,6 +67,28 @@ describe('FrameDecoder', () => {
     expect(() => decoder.push(garbage, () => {})).toThrow(expect.objectContaining({ code: 'frame_too_large' }));
   });
 
+  it('accepts a 4 MiB server frame and refuses anything larger without reading it', () => {
+    const big = encodeFrame({ type: 'playlist', pad: 'x'.repeat(MAX_SERVER_FRAME_BYTES - 40) });
+    expect(big.length - 4).toBeLessThanOrEqual(MAX_SERVER_FRAME_BYTES);
+    const decoder = new FrameDecoder(MAX_SERVER_FRAME_BYTES);
+    const parts: unknown[] = [];
+    for (let off = 0; off < big.length; off += 65_536) decoder.push(big.subarray(off, off + 65_536), (p) => void parts.push(parsePayload(p)));
+    expect(parts).toHaveLength(1);
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(MAX_SERVER_FRAME_BYTES + 1);
+    expect(() => new FrameDecoder(MAX_SERVER_FRAME_BYTES).push(header, () => {})).toThrow(/exceeds/);
+  });
+
+  it('refuses further input once a handler rejected a payload (a client checking what it reads)', () => {
+    const decoder = new FrameDecoder(1 << 16);
+    const frame = (text: string) => {
+      const body = Buffer.from(text);
+      return Buffer.concat([Buffer.from([0, 0, 0, body.length]), body]);
+    };
+    expect(() => decoder.push(frame('[1]'), (p) => void parsePayload(p))).toThrow(expect.objectContaining({ code: 'bad_frame' }));
+    expect(() => decoder.push(frame('{"type":"a"}'), () => {})).toThrow(FrameError);
+  });
+
   it('stops decoding when the handler returns false', () => {
     const decoder = new FrameDecoder(1 << 16);
     let seen = 0;
@@ -94,6 +116,9 @@ describe('parsePayload', () => {
   ])('rejects %s', (_name, text) => {
     expect(bad(text)).toThrow(expect.objectContaining({ code: 'bad_frame' }));
   });
+  it('ignores JSON whitespace around the object', () => {
+    expect(parsePayload(Buffer.from(' {"type":"a"}\n'))).toEqual({ type: 'a' });
+  });
   it('rejects invalid UTF-8', () => {
     expect(bad(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]))).toThrow(expect.objectContaining({ code: 'bad_frame' }));
   });
@@ -104,6 +129,12 @@ describe('encodeFrame', () => {
     const frame = encodeFrame({ type: 'heartbeat', playlistVersion: 3 });
     expect(frame.readUInt32BE(0)).toBe(40);
     expect(frame.subarray(4).toString()).toBe('{"type":"heartbeat","playlistVersion":3}');
+  });
+  it('encodes the worked example of protocol §11 byte for byte', () => {
+    const hello = { type: 'hello', protocol: 1, displayId: 'd-1', secret: 's3cret', playlistVersion: 0, client: { name: 'x', version: '1' } };
+    const bytes = encodeFrame(hello, PRE_AUTH_MAX_FRAME_BYTES);
+    expect(bytes.subarray(0, 4).toString('hex')).toBe('00000079');
+    expect(bytes.length).toBe(4 + 121);
   });
   it('refuses to produce a frame above the limit', () => {
     expect(() => encodeFrame({ type: 'x', pad: 'a'.repeat(100) }, 50)).toThrow(FrameError);

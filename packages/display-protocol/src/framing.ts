@@ -1,22 +1,34 @@
 /**
  * Length-prefixed JSON framing (docs/display-protocol.md §2): uint32 big-endian payload length,
- * then that many bytes of UTF-8 JSON. The decoder never holds more than one partial frame and
- * copies partial data out of Node's pooled read buffers so an idle connection retains nothing big.
+ * then that many bytes of UTF-8 JSON, one object with a string `type`. Both ends use this codec;
+ * each passes its own limits. The decoder never holds more than one partial frame and copies
+ * partial data out of Node's pooled read buffers so an idle connection retains nothing big.
  */
 
 export const HEADER_BYTES = 4;
 /** Displays must accept server frames up to this size (protocol §2). */
 export const MAX_SERVER_FRAME_BYTES = 4 * 1024 * 1024;
+/** Display → server payload limit until `welcome` (protocol §2). */
+export const PRE_AUTH_MAX_FRAME_BYTES = 4096;
+/** Display → server payload limit after `welcome` when the server announces none other (protocol §2). */
+export const DEFAULT_MAX_FRAME_BYTES = 262_144;
 
 export type FrameErrorCode = 'bad_frame' | 'frame_too_large';
 
 export class FrameError extends Error {
+  override name = 'FrameError';
   constructor(
     readonly code: FrameErrorCode,
     message: string,
   ) {
     super(message);
   }
+}
+
+/** A decoded payload: a JSON object with a string `type`, members not yet checked. */
+export interface TypedMessage {
+  type: string;
+  [key: string]: unknown;
 }
 
 /** Returns false to stop decoding the rest of the chunk (e.g. the connection is being closed). */
@@ -29,6 +41,7 @@ export class FrameDecoder {
   private bodyFilled = 0;
   private failed = false;
 
+  /** The payload limit; a server raises it after `welcome`. */
   constructor(public maxFrameBytes: number) {}
 
   /** Bytes currently held for a partial frame (for memory accounting and tests). */
@@ -38,10 +51,20 @@ export class FrameDecoder {
 
   /**
    * Feeds one read. Calls onPayload once per complete frame, in order. Throws FrameError on an
-   * invalid length; after that the decoder refuses further input (the stream cannot be trusted).
+   * invalid length, and passes on what onPayload throws; after either the decoder refuses further
+   * input (the stream cannot be trusted).
    */
   push(chunk: Buffer, onPayload: PayloadHandler): void {
-    if (this.failed) throw new FrameError('bad_frame', 'decoder already failed');
+    if (this.failed) throw new FrameError('bad_frame', 'the stream already carried an invalid frame');
+    try {
+      this.decode(chunk, onPayload);
+    } catch (err) {
+      this.failed = true;
+      throw err;
+    }
+  }
+
+  private decode(chunk: Buffer, onPayload: PayloadHandler): void {
     let off = 0;
     const end = chunk.length;
     while (off < end) {
@@ -86,18 +109,14 @@ export class FrameDecoder {
   }
 
   private checkLength(length: number): void {
-    if (length === 0) {
-      this.failed = true;
-      throw new FrameError('bad_frame', 'frame length 0 is invalid');
-    }
+    if (length === 0) throw new FrameError('bad_frame', 'frame length 0 is invalid');
     if (length > this.maxFrameBytes) {
-      this.failed = true;
       throw new FrameError('frame_too_large', `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`);
     }
   }
 }
 
-/** Encodes one message. Throws FrameError if the JSON exceeds maxBytes. */
+/** Encodes one message. Throws FrameError if the JSON exceeds maxBytes (nothing partial is produced). */
 export function encodeFrame(message: object, maxBytes = MAX_SERVER_FRAME_BYTES): Buffer {
   return encodeJsonFrame(JSON.stringify(message), maxBytes);
 }
@@ -105,28 +124,29 @@ export function encodeFrame(message: object, maxBytes = MAX_SERVER_FRAME_BYTES):
 /** Frames an already serialised message (e.g. playlists assembled from shared, pre-serialised parts). */
 export function encodeJsonFrame(json: string, maxBytes = MAX_SERVER_FRAME_BYTES): Buffer {
   const length = Buffer.byteLength(json);
-  if (length > maxBytes) throw new FrameError('frame_too_large', `outgoing frame of ${length} bytes exceeds ${maxBytes}`);
+  if (length > maxBytes) throw new FrameError('frame_too_large', `outgoing frame of ${length} bytes exceeds the limit of ${maxBytes}`);
   const frame = Buffer.allocUnsafe(HEADER_BYTES + length);
   frame.writeUInt32BE(length, 0);
   frame.write(json, HEADER_BYTES, 'utf8');
   return frame;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-export interface TypedMessage {
-  type: string;
-  [key: string]: unknown;
+/** Size of the payload `message` would have on the wire. */
+export function payloadBytes(message: object): number {
+  return Buffer.byteLength(JSON.stringify(message));
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** Payload → JSON object with a string `type`, or FrameError('bad_frame'). */
-export function parsePayload(payload: Buffer): TypedMessage {
+export function parsePayload(payload: Uint8Array): TypedMessage {
   let text: string;
   try {
     text = strictUtf8.decode(payload);
   } catch {
     throw new FrameError('bad_frame', 'payload is not valid UTF-8');
   }
+  if (text.charCodeAt(0) === 0xfeff) throw new FrameError('bad_frame', 'payload starts with a BOM');
   let value: unknown;
   try {
     value = JSON.parse(text);
