@@ -1,8 +1,8 @@
-import type { MessageBus, Playlist, PlaylistChangeNotice, PlaylistEntry, PlaylistsChanged, Queryable, Sql } from '@marquee/service-kit';
+import type { MessageBus, Playlist, PlaylistChangeNotice, PlaylistEdit, PlaylistEntry, PlaylistsChanged, Queryable, Sql } from '@marquee/service-kit';
 import { buildPlaylists } from './playlists/build.ts';
 
-export { TOPIC_DISPLAY_COMMAND, TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED } from '@marquee/service-kit';
-import { TOPIC_PLAYLIST_CHANGED } from '@marquee/service-kit';
+export { TOPIC_DISPLAY_COMMAND, TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED, TOPIC_PLAYLIST_DELTA } from '@marquee/service-kit';
+import { TOPIC_PLAYLIST_CHANGED, TOPIC_PLAYLIST_DELTA } from '@marquee/service-kit';
 
 export interface PlaylistChange {
   displayId: string;
@@ -64,6 +64,35 @@ export function publishPlaylistChanges(deps: PlaylistPublishDeps, changes: reado
       }
     }
   })();
+}
+
+/** Displays of an edit whose playlists change by `edit` alone (each from the version before). */
+export interface PlaylistDeltaPart {
+  edit: PlaylistEdit;
+  displayIds: ReadonlySet<string>;
+}
+
+/**
+ * After commit, without holding up the caller's answer: one bus message per delta part naming its
+ * displays and their new versions (device-tcp applies the edit to the playlists it holds, so the
+ * edit costs nothing here per display's playlist), and the rest of `changes` built in full
+ * (publishPlaylistChanges). A lost message is healed like any other: device-tcp's version re-check.
+ */
+export function publishPlaylistEdit(deps: PlaylistPublishDeps, changes: readonly PlaylistChange[], parts: readonly PlaylistDeltaPart[]): void {
+  const publishedAt = Date.now();
+  const byPart = parts.map(() => [] as PlaylistChange[]);
+  const full: PlaylistChange[] = [];
+  for (const change of changes) {
+    const i = parts.findIndex((p) => p.displayIds.has(change.displayId));
+    (i < 0 ? full : byPart[i]!).push(change);
+  }
+  parts.forEach(({ edit }, i) => {
+    const part = byPart[i]!;
+    if (part.length === 0) return;
+    const message = { publishedAt, displayIds: part.map((c) => c.displayId), versions: part.map((c) => c.version), edit };
+    deps.bus.publish(TOPIC_PLAYLIST_DELTA, message).catch((err) => deps.logger?.warn({ err, displays: part.length }, 'playlist delta not published'));
+  });
+  publishPlaylistChanges(deps, full);
 }
 
 /** Above this a message is split: one bus message should not hold a consumer up for long. */

@@ -1,6 +1,7 @@
 import { ConflictError, NotFoundError, type AccessClaims, type Logger, type MessageBus, type Queryable, type Sql } from '@marquee/service-kit';
 import { bookingChangeable } from '../access.ts';
-import { bumpPlaylistVersions, publishPlaylistChanges, type PlaylistChange } from '../playlist-changes.ts';
+import { bumpPlaylistVersions, publishPlaylistEdit, type PlaylistChange, type PlaylistDeltaPart } from '../playlist-changes.ts';
+import { mediaUrlOf } from '../playlists/build.ts';
 import type { Booking, BookingWithWarnings } from './schemas.ts';
 import { lockReviewsOf, operatorsOf, requestApprovals } from '../approvals/sql.ts';
 import { showClearedCreatives } from './shown-creatives.ts';
@@ -30,9 +31,9 @@ async function changeBooking(
   deps: LifecycleDeps,
   user: AccessClaims,
   id: string,
-  change: (tx: Queryable, b: LockedBooking) => Promise<{ changes?: PlaylistChange[]; refusal?: Error }>,
+  change: (tx: Queryable, b: LockedBooking) => Promise<{ changes?: PlaylistChange[]; deltas?: PlaylistDeltaPart[]; refusal?: Error }>,
 ): Promise<Booking> {
-  const { booking, changed, changes, refusal } = await withDeadlockRetry(() => deps.sql.begin(async (sql) => {
+  const { booking, changed, changes, deltas, refusal } = await withDeadlockRetry(() => deps.sql.begin(async (sql) => {
     const [b] = await sql<LockedBooking[]>`
       select b.*, b.hold_expires_at <= now() as hold_lapsed, b.ends_at <= now() as ended
       from bookings b
@@ -43,11 +44,11 @@ async function changeBooking(
     const [row] = await sql<BookingRow[]>`select * from bookings where id = ${id}`;
     const [represented] = await representBookings(sql, [row!], user);
     const changed = row!.status !== b.status || row!.creative_id !== b.creative_id;
-    return { booking: represented!, changed, changes: outcome.changes ?? [], refusal: outcome.refusal };
+    return { booking: represented!, changed, changes: outcome.changes ?? [], deltas: outcome.deltas ?? [], refusal: outcome.refusal };
   }));
   if (changed) await publishBookingChanges(deps, [{ id: booking.id, status: booking.status }]);
   if (refusal) throw refusal;
-  publishPlaylistChanges(deps, changes);
+  publishPlaylistEdit(deps, changes, deltas);
   return booking;
 }
 
@@ -68,9 +69,29 @@ async function bumpDisplaysOf(sql: Queryable, bookingId: string): Promise<Playli
  * display keeps the booking's last approved creative, or its house content. The caller holds the
  * review locks of the booking's operators (lockReviewsOf).
  */
-async function showOrQueue(tx: Queryable, bookingId: string): Promise<void> {
-  await showClearedCreatives(tx, { bookingId });
+async function showOrQueue(tx: Queryable, bookingId: string): Promise<string[]> {
+  const shown = await showClearedCreatives(tx, { bookingId });
   await requestApprovals(tx, bookingId);
+  return shown;
+}
+
+/**
+ * A swap's playlist changes as deltas: where the booking already showed something (so its entries
+ * are in the playlist) and now shows the new creative, those entries take its content; where the
+ * new creative waits for review nothing changes but the version. Displays where the booking
+ * showed nothing yet (house content in its slots) and HTML creatives (scripts depend on the
+ * display) are left to the full build.
+ */
+async function swapDeltas(tx: Queryable, bookingId: string, creativeId: string, hadContent: readonly string[], shown: readonly string[], changes: readonly PlaylistChange[], publicBaseUrl: string): Promise<PlaylistDeltaPart[]> {
+  const shownSet = new Set(shown);
+  const unchanged: PlaylistDeltaPart = { edit: { kind: 'none' }, displayIds: new Set(changes.map((c) => c.displayId).filter((id) => !shownSet.has(id))) };
+  const [c] = await tx<{ id: string; type: 'image' | 'video' | 'html' | 'text'; media_sha256: string; duration_ms: number }[]>`
+    select id, type, media_sha256, duration_ms from creatives where id = ${creativeId}`;
+  if (!c || c.type === 'html') return [unchanged];
+  const sha = c.media_sha256.trim();
+  const content = { creativeId: c.id, type: c.type, mediaSha256: sha, mediaUrl: mediaUrlOf(publicBaseUrl, sha), durationMs: c.duration_ms };
+  const swapped = new Set(hadContent.filter((id) => shownSet.has(id)));
+  return [unchanged, { edit: { kind: 'booking-content', bookingId, content }, displayIds: swapped }];
 }
 
 /** Lapsed holds are expired on the spot (their inventory freed) and refused. */
@@ -125,9 +146,11 @@ export async function swapCreative(deps: LifecycleDeps, user: AccessClaims, id: 
     await sql`update bookings set creative_id = ${creativeId}, updated_at = now() where id = ${b.id}`;
     if (b.status !== 'booked') return {};
     await lockReviewsOf(sql, await operatorsOf(sql, b.id));
+    const hadContent = await sql<{ display_id: string }[]>`
+      select distinct display_id from booking_display_creatives where booking_id = ${b.id}`;
     const changes = await bumpDisplaysOf(sql, b.id);
-    await showOrQueue(sql, b.id);
-    return { changes };
+    const shown = await showOrQueue(sql, b.id);
+    return { changes, deltas: await swapDeltas(sql, b.id, creativeId, hadContent.map((r) => r.display_id), shown, changes, deps.publicBaseUrl) };
   });
   const warnings = await creativeLengthWarnings(deps.sql, booking.creativeId, booking.displays.map((d) => d.displayId));
   return { ...booking, warnings };
