@@ -11,7 +11,8 @@ import { handle, metricsLabel } from './handlers/index.ts';
 import { jitter } from './limits.ts';
 import { PlaylistPush } from './playlist-push.ts';
 import { parseProxyHeader, type ProxyMode } from './proxy-protocol.ts';
-import { FrameDecoder, FrameError, encodeFrame, encodeJsonFrame, parsePayload, type TypedMessage } from './protocol/framing.ts';
+import { FrameDecoder, FrameError, HEADER_BYTES, MAX_SERVER_FRAME_BYTES, encodeFrame, parsePayload, type TypedMessage } from './protocol/framing.ts';
+import type { PlaylistContent } from './playlist-content.ts';
 import { PRE_AUTH_MAX_FRAME_BYTES, describeIssues, type ErrorCode, type ErrorMessage } from './protocol/messages.ts';
 import type { ServerMessage, TypedMessageQueue, ValidationIssue } from './protocol/messages.ts';
 
@@ -47,6 +48,8 @@ export class Session {
   /** Last "seen" reported to api-v2 for this session: when, and with which applied version. */
   private seenReportedAt = 0;
   private seenReportedVersion = -1;
+  /** api-v2 is due a "seen" (new applied version, or the last report is getting old): the next sweep records it. */
+  seenDue = false;
   readonly push = new PlaylistPush(this);
   /** plays batches being recorded by api-v2 for this display (handlers/plays.ts bounds it). */
   playsInFlight = 0;
@@ -88,7 +91,8 @@ export class Session {
   // ---------------------------------------------------------------- reading
 
   private onData(chunk: Buffer): void {
-    this.server.deps.metrics?.bytesIn.inc(chunk.length);
+    const tally = this.server.tally;
+    if (tally) tally.bytesIn += chunk.length;
     if (this.state >= State.Closing) return;
     if (this.state === State.Proxy) {
       const rest = this.readProxyHeader(chunk);
@@ -130,7 +134,7 @@ export class Session {
   }
 
   private onMessage(msg: TypedMessage): void {
-    this.server.deps.metrics?.framesIn.inc({ type: metricsLabel(msg.type) });
+    this.server.tally?.in(metricsLabel(msg.type));
     switch (this.state) {
       case State.Hello:
         if (msg.type !== 'hello') return this.fail('hello_required', 'the first frame must be hello');
@@ -183,9 +187,15 @@ export class Session {
     this.recordSeen();
   }
 
+  /** The display was seen; a report, if due, waits for the next sweep (kept off the path of each frame). */
   recordSeen(): void {
-    const now = Date.now();
-    if (this.appliedVersion === this.seenReportedVersion && now - this.seenReportedAt < this.server.options.seenReportEveryMs) return;
+    if (this.appliedVersion !== this.seenReportedVersion || Date.now() - this.seenReportedAt >= this.server.options.seenReportEveryMs) this.seenDue = true;
+  }
+
+  /** From the sweep: the "seen" recordSeen found due. */
+  reportSeen(now: number): void {
+    this.seenDue = false;
+    if (this.state !== State.Open) return;
     this.seenReportedAt = now;
     this.seenReportedVersion = this.appliedVersion;
     this.server.presence.record({ kind: 'seen', displayId: this.displayId, sessionId: this.sessionId, at: new Date(now).toISOString(), playlistVersion: this.appliedVersion });
@@ -198,14 +208,28 @@ export class Session {
     return this.writeFrame(message.type, () => encodeFrame(message));
   }
 
-  /** send() for a message already serialised to JSON (e.g. assembled from shared parts). */
-  sendJson(type: ServerMessage['type'], json: string): boolean {
-    return this.writeFrame(type, () => encodeJsonFrame(json));
+  /**
+   * A playlist frame: only its head (display id and version) is this session's own; the rest is
+   * the content's serialised tail, shared by every display showing it, written after the head in
+   * one corked write.
+   */
+  sendPlaylist(version: number, content: PlaylistContent): boolean {
+    return this.writeFrame('playlist', () => {
+      const head = `{"type":"playlist","playlist":{"displayId":${JSON.stringify(this.displayId)},"version":${version}`;
+      const headBytes = Buffer.byteLength(head);
+      const tail = content.tail;
+      const length = headBytes + tail.length;
+      if (length > MAX_SERVER_FRAME_BYTES) throw new FrameError('frame_too_large', `outgoing frame of ${length} bytes exceeds ${MAX_SERVER_FRAME_BYTES}`);
+      const start = Buffer.allocUnsafe(HEADER_BYTES + headBytes);
+      start.writeUInt32BE(length, 0);
+      start.write(head, HEADER_BYTES, 'utf8');
+      return [start, tail];
+    });
   }
 
-  private writeFrame(type: ServerMessage['type'], encode: () => Buffer): boolean {
+  private writeFrame(type: ServerMessage['type'], encode: () => Buffer | Buffer[]): boolean {
     if (this.state >= State.Closing && type !== 'error') return false;
-    let frame: Buffer;
+    let frame: Buffer | Buffer[];
     try {
       frame = encode();
     } catch (err) {
@@ -214,12 +238,17 @@ export class Session {
     }
     const socket = this.socket;
     if (socket.destroyed || !socket.writable) return false;
-    if (socket.writableLength > 0 && socket.writableLength + frame.length > this.server.options.writeQueueLimitBytes) {
+    const bytes = Array.isArray(frame) ? frame.reduce((n, b) => n + b.length, 0) : frame.length;
+    if (socket.writableLength > 0 && socket.writableLength + bytes > this.server.options.writeQueueLimitBytes) {
       this.close('slow_consumer');
       return false;
     }
-    socket.write(frame);
-    this.server.deps.metrics?.framesOut.inc({ type });
+    if (Array.isArray(frame)) {
+      socket.cork();
+      for (const part of frame) socket.write(part);
+      socket.uncork();
+    } else socket.write(frame);
+    this.server.tally?.out(type);
     return true;
   }
 
