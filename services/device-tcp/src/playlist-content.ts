@@ -18,6 +18,11 @@ export class PlaylistContent {
     readonly entries: readonly PlaylistEntry[],
   ) {}
 
+  /** Epoch ms of generatedAt. */
+  get generatedMs(): number {
+    return Date.parse(this.generatedAt);
+  }
+
   /** The frame's JSON after `"version":N`, up to the end: the part every display showing this shares. */
   get tail(): Buffer {
     return (this.tailBytes ??= Buffer.from(this.tailJson));

@@ -5,7 +5,7 @@
  * server's: behind, or ahead (a restored database, a credential reused by another device), since
  * the server's playlist is the one truth.
  */
-import type { Playlist, PlaylistEdit } from './directory.ts';
+import type { Playlist } from './directory.ts';
 import type { PlaylistContent } from './playlist-content.ts';
 import type { Session } from './session.ts';
 
@@ -56,15 +56,14 @@ export class PlaylistPush {
 
   /**
    * A bus delta bringing this display to `version`: applied to the held playlist if that is the
-   * version before (`applied` memoises the result per held content, shared by many displays),
-   * otherwise the playlist is fetched. Old news is ignored.
+   * version before and not too old a base (`apply` memoises per held content, shared by many
+   * displays; null: too old), otherwise the playlist is fetched. Old news is ignored.
    */
-  applyDelta(version: number, edit: PlaylistEdit, publishedAt: number, applied: Map<PlaylistContent, PlaylistContent>): void {
+  applyDelta(version: number, publishedAt: number, apply: (base: PlaylistContent) => PlaylistContent | null): void {
     const held = this.held;
     if (held && held.version >= version) return;
-    if (held?.version !== version - 1) return this.notice(version, publishedAt);
-    let content = applied.get(held.content);
-    if (!content) applied.set(held.content, (content = held.content.apply(edit)));
+    const content = held?.version === version - 1 ? apply(held.content) : null;
+    if (!content) return this.notice(version, publishedAt);
     this.offer(version, content, publishedAt);
   }
 
