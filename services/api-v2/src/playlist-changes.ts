@@ -66,32 +66,35 @@ export function publishPlaylistChanges(deps: PlaylistPublishDeps, changes: reado
   })();
 }
 
-/** Displays of an edit whose playlists change by `edit` alone (each from the version before). */
-export interface PlaylistDeltaPart {
-  edit: PlaylistEdit;
-  displayIds: ReadonlySet<string>;
-}
+/**
+ * What an edit did to one display's playlist, as a delta from the version before (null: not
+ * expressible, the playlist is built in full).
+ */
+export type EditOf = (displayId: string) => PlaylistEdit | null;
 
 /**
- * After commit, without holding up the caller's answer: one bus message per delta part naming its
- * displays and their new versions (device-tcp applies the edit to the playlists it holds, so the
- * edit costs nothing here per display's playlist), and the rest of `changes` built in full
+ * After commit, without holding up the caller's answer: one bus message per distinct edit naming
+ * its displays and their new versions (device-tcp applies the edit to the playlists it holds, so
+ * the edit costs nothing here per display's playlist), and the rest of `changes` built in full
  * (publishPlaylistChanges). A lost message is healed like any other: device-tcp's version re-check.
  */
-export function publishPlaylistEdit(deps: PlaylistPublishDeps, changes: readonly PlaylistChange[], parts: readonly PlaylistDeltaPart[]): void {
+export function publishPlaylistEdit(deps: PlaylistPublishDeps, changes: readonly PlaylistChange[], editOf: EditOf): void {
   const publishedAt = Date.now();
-  const byPart = parts.map(() => [] as PlaylistChange[]);
+  const byEdit = new Map<PlaylistEdit, PlaylistChange[]>();
   const full: PlaylistChange[] = [];
   for (const change of changes) {
-    const i = parts.findIndex((p) => p.displayIds.has(change.displayId));
-    (i < 0 ? full : byPart[i]!).push(change);
+    const edit = editOf(change.displayId);
+    if (!edit) full.push(change);
+    else {
+      const same = byEdit.get(edit);
+      if (same) same.push(change);
+      else byEdit.set(edit, [change]);
+    }
   }
-  parts.forEach(({ edit }, i) => {
-    const part = byPart[i]!;
-    if (part.length === 0) return;
+  for (const [edit, part] of byEdit) {
     const message = { publishedAt, displayIds: part.map((c) => c.displayId), versions: part.map((c) => c.version), edit };
     deps.bus.publish(TOPIC_PLAYLIST_DELTA, message).catch((err) => deps.logger?.warn({ err, displays: part.length }, 'playlist delta not published'));
-  });
+  }
   publishPlaylistChanges(deps, full);
 }
 

@@ -210,8 +210,8 @@ export class Session {
 
   /**
    * A playlist frame: only its head (display id and version) is this session's own; the rest is
-   * the content's serialised tail, shared by every display showing it, written after the head in
-   * one corked write.
+   * the content's tail, serialised once for every display showing it and copied in here (one
+   * buffer, one write: cheaper than a corked two-part write).
    */
   sendPlaylist(version: number, content: PlaylistContent): boolean {
     return this.writeFrame('playlist', () => {
@@ -220,16 +220,17 @@ export class Session {
       const tail = content.tail;
       const length = headBytes + tail.length;
       if (length > MAX_SERVER_FRAME_BYTES) throw new FrameError('frame_too_large', `outgoing frame of ${length} bytes exceeds ${MAX_SERVER_FRAME_BYTES}`);
-      const start = Buffer.allocUnsafe(HEADER_BYTES + headBytes);
-      start.writeUInt32BE(length, 0);
-      start.write(head, HEADER_BYTES, 'utf8');
-      return [start, tail];
+      const frame = Buffer.allocUnsafe(HEADER_BYTES + length);
+      frame.writeUInt32BE(length, 0);
+      frame.write(head, HEADER_BYTES, 'utf8');
+      tail.copy(frame, HEADER_BYTES + headBytes);
+      return frame;
     });
   }
 
-  private writeFrame(type: ServerMessage['type'], encode: () => Buffer | Buffer[]): boolean {
+  private writeFrame(type: ServerMessage['type'], encode: () => Buffer): boolean {
     if (this.state >= State.Closing && type !== 'error') return false;
-    let frame: Buffer | Buffer[];
+    let frame: Buffer;
     try {
       frame = encode();
     } catch (err) {
@@ -238,16 +239,11 @@ export class Session {
     }
     const socket = this.socket;
     if (socket.destroyed || !socket.writable) return false;
-    const bytes = Array.isArray(frame) ? frame.reduce((n, b) => n + b.length, 0) : frame.length;
-    if (socket.writableLength > 0 && socket.writableLength + bytes > this.server.options.writeQueueLimitBytes) {
+    if (socket.writableLength > 0 && socket.writableLength + frame.length > this.server.options.writeQueueLimitBytes) {
       this.close('slow_consumer');
       return false;
     }
-    if (Array.isArray(frame)) {
-      socket.cork();
-      for (const part of frame) socket.write(part);
-      socket.uncork();
-    } else socket.write(frame);
+    socket.write(frame);
     this.server.tally?.out(type);
     return true;
   }

@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError, type AccessClaims, type Logger, type MessageBus, type Queryable, type Sql } from '@marquee/service-kit';
 import { bookingChangeable } from '../access.ts';
-import { bumpPlaylistVersions, publishPlaylistEdit, type PlaylistChange, type PlaylistDeltaPart } from '../playlist-changes.ts';
+import { bumpPlaylistVersions, publishPlaylistEdit, type EditOf, type PlaylistChange } from '../playlist-changes.ts';
 import { mediaUrlOf } from '../playlists/build.ts';
 import type { Booking, BookingWithWarnings } from './schemas.ts';
 import { lockReviewsOf, operatorsOf, requestApprovals } from '../approvals/sql.ts';
@@ -31,9 +31,9 @@ async function changeBooking(
   deps: LifecycleDeps,
   user: AccessClaims,
   id: string,
-  change: (tx: Queryable, b: LockedBooking) => Promise<{ changes?: PlaylistChange[]; deltas?: PlaylistDeltaPart[]; refusal?: Error }>,
+  change: (tx: Queryable, b: LockedBooking) => Promise<{ changes?: PlaylistChange[]; editOf?: EditOf; refusal?: Error }>,
 ): Promise<Booking> {
-  const { booking, changed, changes, deltas, refusal } = await withDeadlockRetry(() => deps.sql.begin(async (sql) => {
+  const { booking, changed, changes, editOf, refusal } = await withDeadlockRetry(() => deps.sql.begin(async (sql) => {
     const [b] = await sql<LockedBooking[]>`
       select b.*, b.hold_expires_at <= now() as hold_lapsed, b.ends_at <= now() as ended
       from bookings b
@@ -44,11 +44,11 @@ async function changeBooking(
     const [row] = await sql<BookingRow[]>`select * from bookings where id = ${id}`;
     const [represented] = await representBookings(sql, [row!], user);
     const changed = row!.status !== b.status || row!.creative_id !== b.creative_id;
-    return { booking: represented!, changed, changes: outcome.changes ?? [], deltas: outcome.deltas ?? [], refusal: outcome.refusal };
+    return { booking: represented!, changed, changes: outcome.changes ?? [], editOf: outcome.editOf ?? (() => null), refusal: outcome.refusal };
   }));
   if (changed) await publishBookingChanges(deps, [{ id: booking.id, status: booking.status }]);
   if (refusal) throw refusal;
-  publishPlaylistEdit(deps, changes, deltas);
+  publishPlaylistEdit(deps, changes, editOf);
   return booking;
 }
 
@@ -82,16 +82,18 @@ async function showOrQueue(tx: Queryable, bookingId: string): Promise<string[]> 
  * showed nothing yet (house content in its slots) and HTML creatives (scripts depend on the
  * display) are left to the full build.
  */
-async function swapDeltas(tx: Queryable, bookingId: string, creativeId: string, hadContent: readonly string[], shown: readonly string[], changes: readonly PlaylistChange[], publicBaseUrl: string): Promise<PlaylistDeltaPart[]> {
+async function swapEdits(tx: Queryable, bookingId: string, creativeId: string, hadContent: readonly string[], shown: readonly string[], publicBaseUrl: string): Promise<EditOf> {
   const shownSet = new Set(shown);
-  const unchanged: PlaylistDeltaPart = { edit: { kind: 'none' }, displayIds: new Set(changes.map((c) => c.displayId).filter((id) => !shownSet.has(id))) };
+  const hadSet = new Set(hadContent);
+  const none = { kind: 'none' } as const;
   const [c] = await tx<{ id: string; type: 'image' | 'video' | 'html' | 'text'; media_sha256: string; duration_ms: number }[]>`
     select id, type, media_sha256, duration_ms from creatives where id = ${creativeId}`;
-  if (!c || c.type === 'html') return [unchanged];
-  const sha = c.media_sha256.trim();
-  const content = { creativeId: c.id, type: c.type, mediaSha256: sha, mediaUrl: mediaUrlOf(publicBaseUrl, sha), durationMs: c.duration_ms };
-  const swapped = new Set(hadContent.filter((id) => shownSet.has(id)));
-  return [unchanged, { edit: { kind: 'booking-content', bookingId, content }, displayIds: swapped }];
+  const sha = c?.media_sha256.trim() ?? '';
+  const swapped =
+    c && c.type !== 'html'
+      ? { kind: 'booking-content' as const, bookingId, content: { creativeId: c.id, type: c.type, mediaSha256: sha, mediaUrl: mediaUrlOf(publicBaseUrl, sha), durationMs: c.duration_ms } }
+      : null;
+  return (displayId) => (!shownSet.has(displayId) ? none : hadSet.has(displayId) ? swapped : null);
 }
 
 /** Lapsed holds are expired on the spot (their inventory freed) and refused. */
@@ -150,7 +152,7 @@ export async function swapCreative(deps: LifecycleDeps, user: AccessClaims, id: 
       select distinct display_id from booking_display_creatives where booking_id = ${b.id}`;
     const changes = await bumpDisplaysOf(sql, b.id);
     const shown = await showOrQueue(sql, b.id);
-    return { changes, deltas: await swapDeltas(sql, b.id, creativeId, hadContent.map((r) => r.display_id), shown, changes, deps.publicBaseUrl) };
+    return { changes, editOf: await swapEdits(sql, b.id, creativeId, hadContent.map((r) => r.display_id), shown, deps.publicBaseUrl) };
   });
   const warnings = await creativeLengthWarnings(deps.sql, booking.creativeId, booking.displays.map((d) => d.displayId));
   return { ...booking, warnings };

@@ -51,6 +51,6 @@ export async function updateCreative(deps: CreativeDeps, user: AccessClaims, id:
   });
   const { row, playlistChanges } = result;
   const edit = { kind: 'creative-duration', creativeId: row.id, durationMs: row.duration_ms } as const;
-  publishPlaylistEdit(deps, playlistChanges, [{ edit, displayIds: new Set(playlistChanges.map((c) => c.displayId)) }]);
+  publishPlaylistEdit(deps, playlistChanges, () => edit);
   return row;
 }
