@@ -1,9 +1,10 @@
 /**
  * A session's playlist delivery state: the newest version known for its display (from hello, the
  * bus and periodic re-checks with api-v2), the newest playlist held for it (the base bus deltas
- * apply to), what was sent and when, and the latency clock of the oldest change not yet pushed. Pushes whenever the version the display shows differs from the
- * server's: behind, or ahead (a restored database, a credential reused by another device), since
- * the server's playlist is the one truth.
+ * apply to), what was sent and when, and the latency clock of the oldest change not yet pushed.
+ * Pushes whenever the version the display shows differs from the server's: behind, or ahead (a
+ * restored database, a credential reused by another device), since the server's playlist is the
+ * one truth.
  */
 import type { Playlist } from './directory.ts';
 import type { PlaylistContent } from './playlist-content.ts';
@@ -34,11 +35,6 @@ export class PlaylistPush {
   /** Records a version learnt elsewhere (e.g. api-v2's answer at hello). */
   know(version: number): void {
     this.latest = Math.max(version, this.latest);
-  }
-
-  /** The version of the playlist held for this display (0: none). */
-  get heldVersion(): number {
-    return this.held?.version ?? 0;
   }
 
   /**
