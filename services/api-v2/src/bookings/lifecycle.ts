@@ -142,7 +142,10 @@ export async function swapCreative(deps: LifecycleDeps, user: AccessClaims, id: 
     }
     if (b.ended) throw new ConflictError('The booked time is already over.', { code: 'booking-ended' });
     // The creative must belong to the booking's advertiser (the caller, unless an admin acts).
-    const [creative] = await sql`select 1 from creatives where id = ${creativeId} and owner_id = ${b.advertiser_id}`;
+    // FOR SHARE: a concurrent duration edit either commits first (the delta below carries its
+    // duration) or waits and then bumps these displays itself; taken before the display rows, in
+    // the order that edit takes them (creative, then displays).
+    const [creative] = await sql`select 1 from creatives where id = ${creativeId} and owner_id = ${b.advertiser_id} for share`;
     if (!creative) throw new NotFoundError('No such creative.');
     if (b.creative_id === creativeId.toLowerCase()) return {};
     await sql`update bookings set creative_id = ${creativeId}, updated_at = now() where id = ${b.id}`;
