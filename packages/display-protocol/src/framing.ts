@@ -118,11 +118,7 @@ export class FrameDecoder {
 
 /** Encodes one message. Throws FrameError if the JSON exceeds maxBytes (nothing partial is produced). */
 export function encodeFrame(message: object, maxBytes = MAX_SERVER_FRAME_BYTES): Buffer {
-  return encodeJsonFrame(JSON.stringify(message), maxBytes);
-}
-
-/** Frames an already serialised message (e.g. playlists assembled from shared, pre-serialised parts). */
-export function encodeJsonFrame(json: string, maxBytes = MAX_SERVER_FRAME_BYTES): Buffer {
+  const json = JSON.stringify(message);
   const length = Buffer.byteLength(json);
   if (length > maxBytes) throw new FrameError('frame_too_large', `outgoing frame of ${length} bytes exceeds the limit of ${maxBytes}`);
   const frame = Buffer.allocUnsafe(HEADER_BYTES + length);

@@ -1,13 +1,14 @@
 /**
  * v1 orders end to end through the edge, and interop with v2: an order made through v1 is a v2
- * booking and the reverse; a v1 content edit bumps the playlist version and publishes
- * playlist.changed on Redis exactly as a v2 creative swap does.
+ * booking and the reverse; a v1 content edit bumps the playlist version and announces it on Redis
+ * (playlist.changed or playlist.delta) exactly as a v2 creative swap does.
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { busChannel } from '@marquee/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEdgePlatform, type EdgePlatform } from '../../../test/support/edge-platform.ts';
+import { PLAYLIST_TOPICS, announcedVersions } from '../../../test/support/playlist-announcements.ts';
 import {
   activeDisplay,
   api,
@@ -38,8 +39,8 @@ beforeAll(async () => {
   single = await activeDisplay(ep.v2, operator, { slotCount: 1, price: 100 });
   [alice, bob] = await Promise.all([v1User(ep.v1), v1User(ep.v1)]);
   redis = new Redis(ep.platform.redisUrl);
-  await redis.subscribe(busChannel(ep.platform.busPrefix, 'playlist.changed'));
-  redis.on('message', (_topic, payload) => published.push(...JSON.parse(payload).changes));
+  await redis.subscribe(...PLAYLIST_TOPICS.map((t) => busChannel(ep.platform.busPrefix, t)));
+  redis.on('message', (_topic, payload) => published.push(...announcedVersions(JSON.parse(payload))));
 });
 afterAll(async () => {
   await redis?.quit();
@@ -212,7 +213,7 @@ describe('GET /v1/orders and /v1/orders/{id}', () => {
 });
 
 describe('PUT /v1/orders/{id}/content', () => {
-  it('bumps the playlist version and publishes playlist.changed exactly as a v2 creative swap does', async () => {
+  it('bumps the playlist version and announces it on the bus exactly as a v2 creative swap does', async () => {
     const made = await order(alice, { deviceid: display.id, start: hoursFromNow(13), end: hoursFromNow(14), content: { type: 'text', text: 'before' } });
     expect(made.status).toBe(200);
 

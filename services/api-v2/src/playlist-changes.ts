@@ -1,8 +1,8 @@
-import type { MessageBus, Playlist, PlaylistChangeNotice, PlaylistEntry, PlaylistsChanged, Queryable, Sql } from '@marquee/service-kit';
+import type { MessageBus, Playlist, PlaylistChangeNotice, PlaylistEdit, PlaylistEntry, PlaylistsChanged, Queryable, Sql } from '@marquee/service-kit';
 import { buildPlaylists } from './playlists/build.ts';
 
-export { TOPIC_DISPLAY_COMMAND, TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED } from '@marquee/service-kit';
-import { TOPIC_PLAYLIST_CHANGED } from '@marquee/service-kit';
+export { TOPIC_DISPLAY_COMMAND, TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED, TOPIC_PLAYLIST_DELTA } from '@marquee/service-kit';
+import { TOPIC_PLAYLIST_CHANGED, TOPIC_PLAYLIST_DELTA } from '@marquee/service-kit';
 
 export interface PlaylistChange {
   displayId: string;
@@ -64,6 +64,38 @@ export function publishPlaylistChanges(deps: PlaylistPublishDeps, changes: reado
       }
     }
   })();
+}
+
+/**
+ * What an edit did to one display's playlist, as a delta from the version before (null: not
+ * expressible, the playlist is built in full).
+ */
+export type EditOf = (displayId: string) => PlaylistEdit | null;
+
+/**
+ * After commit, without holding up the caller's answer: one bus message per distinct edit naming
+ * its displays and their new versions (device-tcp applies the edit to the playlists it holds, so
+ * the edit costs nothing here per display's playlist), and the rest of `changes` built in full
+ * (publishPlaylistChanges). A lost message is healed like any other: device-tcp's version re-check.
+ */
+export function publishPlaylistEdit(deps: PlaylistPublishDeps, changes: readonly PlaylistChange[], editOf: EditOf): void {
+  const publishedAt = Date.now();
+  const byEdit = new Map<PlaylistEdit, PlaylistChange[]>();
+  const full: PlaylistChange[] = [];
+  for (const change of changes) {
+    const edit = editOf(change.displayId);
+    if (!edit) full.push(change);
+    else {
+      const same = byEdit.get(edit);
+      if (same) same.push(change);
+      else byEdit.set(edit, [change]);
+    }
+  }
+  for (const [edit, part] of byEdit) {
+    const message = { publishedAt, displayIds: part.map((c) => c.displayId), versions: part.map((c) => c.version), edit };
+    deps.bus.publish(TOPIC_PLAYLIST_DELTA, message).catch((err) => deps.logger?.warn({ err, displays: part.length }, 'playlist delta not published'));
+  }
+  publishPlaylistChanges(deps, full);
 }
 
 /** Above this a message is split: one bus message should not hold a consumer up for long. */

@@ -3,6 +3,7 @@ import { createLogger } from '@marquee/service-kit';
 import { api, type Target } from '../../../test/support/http.ts';
 import { startApiV2TestApp, type ApiV2TestApp } from '../../../test/support/api-v2-app.ts';
 import type { Session } from '../../../test/support/platform.ts';
+import { PLAYLIST_TOPICS, announcedVersions } from '../../../test/support/playlist-announcements.ts';
 import { startHoldSweeper } from '../src/bookings/sweeper.ts';
 import { book, hoursFromNow, key, openSql, seedCreative, seedDisplay, type TestSql } from './bookings-fixtures.ts';
 
@@ -18,8 +19,8 @@ beforeAll(async () => {
   base = h.v2;
   sql = openSql(h.db.url);
   [operator, advertiser] = [h.user('operator'), h.user('advertiser')];
-  // One message per batch of displays; each change names a display and its new version.
-  await h.bus.subscribe('playlist.changed', (message) => void messages.push(...(message as { changes: typeof messages }).changes));
+  // Built playlists and deltas alike: each names displays and their new versions.
+  for (const topic of PLAYLIST_TOPICS) await h.bus.subscribe(topic, (message) => void messages.push(...announcedVersions(message)));
 });
 afterAll(async () => {
   await sql?.end();
@@ -39,7 +40,7 @@ async function waitForMessage(displayId: string, version: number) {
     if (messages.some((m) => m.displayId === displayId && m.version === version)) return;
     await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error(`no playlist.changed message for ${displayId} v${version}`);
+  throw new Error(`no playlist.changed or playlist.delta message for ${displayId} v${version}`);
 }
 
 describe('holds, prices and the booking lifecycle', () => {

@@ -8,8 +8,10 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Admission } from './admission.ts';
-import { TOPIC_DISPLAY_COMMAND, TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED, TOPIC_SESSION_OPENED } from './directory.ts';
+import { TOPIC_DISPLAY_COMMAND, TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED, TOPIC_PLAYLIST_DELTA, TOPIC_SESSION_OPENED } from './directory.ts';
 import { Semaphore } from './limits.ts';
+import type { FrameTally } from './metrics.ts';
+import { ContentInterner } from './playlist-content.ts';
 import { defaultDeviceServerOptions, type DeviceServerDeps, type DeviceServerOptions } from './options.ts';
 import { PresenceReporter } from './presence.ts';
 import type { ProxyMode } from './proxy-protocol.ts';
@@ -17,6 +19,7 @@ import { Session } from './session.ts';
 import { onDisplayCommand } from './topics/display-command.ts';
 import { onDisplayRevoked } from './topics/display-revoked.ts';
 import { onPlaylistChanged } from './topics/playlist-changed.ts';
+import { onPlaylistDelta } from './topics/playlist-delta.ts';
 import { onSessionOpened } from './topics/session-opened.ts';
 import { recheckVersions } from './version-recheck.ts';
 
@@ -33,6 +36,10 @@ export class DeviceServer {
   /** Bounds concurrent api-v2 calls made on behalf of displays (version re-checks). */
   readonly directoryLimit: Semaphore;
   readonly presence: PresenceReporter;
+  /** Per-frame figures for the metrics (null without metrics). */
+  readonly tally: FrameTally | null;
+  /** The playlist contents sessions hold, shared between displays showing the same. */
+  readonly contents = new ContentInterner();
   private readonly unsubscribers: (() => Promise<void>)[] = [];
   private sweepTimer: NodeJS.Timeout | null = null;
   private lastPresenceFlush = 0;
@@ -49,6 +56,7 @@ export class DeviceServer {
     this.admission = new Admission(this.opts);
     this.directoryLimit = new Semaphore(this.opts.directoryConcurrency);
     this.presence = new PresenceReporter(deps.directory, deps.logger);
+    this.tally = deps.metrics?.tally ?? null;
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket, this.opts.proxyProtocol));
     this.server.on('error', (err) => deps.logger.error({ err }, 'device server error'));
     // A bad key or certificate throws here, so the service refuses to start.
@@ -91,6 +99,7 @@ export class DeviceServer {
 
   /** True when all presence recorded so far has been reported (tests, diagnostics). */
   get presenceSettled(): boolean {
+    for (const session of this.sessions.values()) if (session.seenDue) return false;
     return this.presence.settled;
   }
 
@@ -108,6 +117,7 @@ export class DeviceServer {
     // The bus hands each handler its message parsed by the topic's schema (or drops it).
     this.unsubscribers.push(
       await bus.subscribe(TOPIC_PLAYLIST_CHANGED, (m) => onPlaylistChanged(this, m)),
+      await bus.subscribe(TOPIC_PLAYLIST_DELTA, (m) => onPlaylistDelta(this, m)),
       await bus.subscribe(TOPIC_DISPLAY_COMMAND, (m) => onDisplayCommand(this, m)),
       await bus.subscribe(TOPIC_SESSION_OPENED, (m) => onSessionOpened(this, m)),
       await bus.subscribe(TOPIC_DISPLAY_REVOKED, (m) => onDisplayRevoked(this, m)),
@@ -225,7 +235,10 @@ export class DeviceServer {
   /** One shared timer for every connection: deadlines, admission upkeep, presence flush, version re-checks. */
   private sweep(): void {
     const now = Date.now();
-    for (const session of this.connections) if (now >= session.deadline) session.expire();
+    for (const session of this.connections) {
+      if (session.seenDue) session.reportSeen(now);
+      if (now >= session.deadline) session.expire();
+    }
     this.admission.sweep(now);
     if (now - this.lastPresenceFlush >= this.opts.presenceFlushMs) {
       this.lastPresenceFlush = now;

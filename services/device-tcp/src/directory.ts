@@ -20,13 +20,16 @@ export type {
   Playlist,
   PlaylistChangedMessage,
   PlaylistChangeNotice,
+  PlaylistDelta,
+  PlaylistEdit,
   PlaylistEntry,
+  PlaylistLoop,
   PlaylistsChanged,
   PlayRecord,
   PresenceEvent,
   SessionOpened,
 } from '@marquee/service-kit';
-export { TOPIC_DISPLAY_COMMAND, TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED, TOPIC_SESSION_OPENED } from '@marquee/service-kit';
+export { TOPIC_DISPLAY_COMMAND, TOPIC_DISPLAY_REVOKED, TOPIC_PLAYLIST_CHANGED, TOPIC_PLAYLIST_DELTA, TOPIC_SESSION_OPENED } from '@marquee/service-kit';
 
 export type AuthResult = CredentialCheck;
 /** What a display's hello presents. */

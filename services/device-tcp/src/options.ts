@@ -38,6 +38,11 @@ export interface DeviceServerOptions {
   maxHandshakesWaiting: number;
   /** A display still out of step after a push is re-sent the playlist at most this often. */
   repushAfterMs: number;
+  /**
+   * A bus delta keeps the window of the playlist it is applied to; a held playlist generated longer
+   * ago than this is not a base (the display's playlist is fetched, with a fresh 48 h window).
+   */
+  deltaBaseMaxAgeMs: number;
   /** Latest playlist versions are re-confirmed with api-v2 this often (heals missed bus messages). */
   versionRecheckMs: number;
   presenceFlushMs: number;
@@ -72,6 +77,7 @@ export const defaultDeviceServerOptions: DeviceServerOptions = {
   directoryConcurrency: 64,
   maxHandshakesWaiting: 8_192,
   repushAfterMs: 5 * 60_000,
+  deltaBaseMaxAgeMs: 6 * 3600_000,
   versionRecheckMs: 5 * 60_000,
   presenceFlushMs: 1_000,
   seenReportEveryMs: 45_000,

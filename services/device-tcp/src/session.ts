@@ -10,9 +10,10 @@ import {
   FrameDecoder,
   FrameError,
   PRE_AUTH_MAX_FRAME_BYTES,
+  HEADER_BYTES,
+  MAX_SERVER_FRAME_BYTES,
   describeIssues,
   encodeFrame,
-  encodeJsonFrame,
   parsePayload,
   type ErrorCode,
   type ErrorMessage,
@@ -25,6 +26,7 @@ import { handle, metricsLabel } from './handlers/index.ts';
 import { jitter } from './limits.ts';
 import { PlaylistPush } from './playlist-push.ts';
 import { parseProxyHeader, type ProxyMode } from './proxy-protocol.ts';
+import type { PlaylistContent } from './playlist-content.ts';
 
 enum State {
   /** Waiting for the PROXY protocol header. */
@@ -58,6 +60,8 @@ export class Session {
   /** Last "seen" reported to api-v2 for this session: when, and with which applied version. */
   private seenReportedAt = 0;
   private seenReportedVersion = -1;
+  /** api-v2 is due a "seen" (new applied version, or the last report is getting old): the next sweep records it. */
+  seenDue = false;
   readonly push = new PlaylistPush(this);
   /** plays batches being recorded by api-v2 for this display (handlers/plays.ts bounds it). */
   playsInFlight = 0;
@@ -99,7 +103,8 @@ export class Session {
   // ---------------------------------------------------------------- reading
 
   private onData(chunk: Buffer): void {
-    this.server.deps.metrics?.bytesIn.inc(chunk.length);
+    const tally = this.server.tally;
+    if (tally) tally.bytesIn += chunk.length;
     if (this.state >= State.Closing) return;
     if (this.state === State.Proxy) {
       const rest = this.readProxyHeader(chunk);
@@ -141,7 +146,7 @@ export class Session {
   }
 
   private onMessage(msg: TypedMessage): void {
-    this.server.deps.metrics?.framesIn.inc({ type: metricsLabel(msg.type) });
+    this.server.tally?.in(metricsLabel(msg.type));
     switch (this.state) {
       case State.Hello:
         if (msg.type !== 'hello') return this.fail('hello_required', 'the first frame must be hello');
@@ -194,9 +199,15 @@ export class Session {
     this.recordSeen();
   }
 
+  /** The display was seen; a report, if due, waits for the next sweep (kept off the path of each frame). */
   recordSeen(): void {
-    const now = Date.now();
-    if (this.appliedVersion === this.seenReportedVersion && now - this.seenReportedAt < this.server.options.seenReportEveryMs) return;
+    if (this.appliedVersion !== this.seenReportedVersion || Date.now() - this.seenReportedAt >= this.server.options.seenReportEveryMs) this.seenDue = true;
+  }
+
+  /** From the sweep: the "seen" recordSeen found due. */
+  reportSeen(now: number): void {
+    this.seenDue = false;
+    if (this.state !== State.Open) return;
     this.seenReportedAt = now;
     this.seenReportedVersion = this.appliedVersion;
     this.server.presence.record({ kind: 'seen', displayId: this.displayId, sessionId: this.sessionId, at: new Date(now).toISOString(), playlistVersion: this.appliedVersion });
@@ -209,9 +220,24 @@ export class Session {
     return this.writeFrame(message.type, () => encodeFrame(message));
   }
 
-  /** send() for a message already serialised to JSON (e.g. assembled from shared parts). */
-  sendJson(type: ServerMessage['type'], json: string): boolean {
-    return this.writeFrame(type, () => encodeJsonFrame(json));
+  /**
+   * A playlist frame: only its head (display id and version) is this session's own; the rest is
+   * the content's tail, serialised once for every display showing it and copied in here (one
+   * buffer, one write: cheaper than a corked two-part write).
+   */
+  sendPlaylist(version: number, content: PlaylistContent): boolean {
+    return this.writeFrame('playlist', () => {
+      const head = `{"type":"playlist","playlist":{"displayId":${JSON.stringify(this.displayId)},"version":${version}`;
+      const headBytes = Buffer.byteLength(head);
+      const tail = content.tail;
+      const length = headBytes + tail.length;
+      if (length > MAX_SERVER_FRAME_BYTES) throw new FrameError('frame_too_large', `outgoing frame of ${length} bytes exceeds ${MAX_SERVER_FRAME_BYTES}`);
+      const frame = Buffer.allocUnsafe(HEADER_BYTES + length);
+      frame.writeUInt32BE(length, 0);
+      frame.write(head, HEADER_BYTES, 'utf8');
+      tail.copy(frame, HEADER_BYTES + headBytes);
+      return frame;
+    });
   }
 
   private writeFrame(type: ServerMessage['type'], encode: () => Buffer): boolean {
@@ -230,7 +256,7 @@ export class Session {
       return false;
     }
     socket.write(frame);
-    this.server.deps.metrics?.framesOut.inc({ type });
+    this.server.tally?.out(type);
     return true;
   }
 

@@ -17,9 +17,11 @@ import { until } from './support/harness.ts';
 const BUS_PREFIX = uniqueBusPrefix('device-tcp-bus-contract');
 /** Every topic device-tcp consumes (live.event is api-v2's, between its replicas). */
 type Consumed = Exclude<BusTopic, 'live.event'>;
-const TOPICS: Consumed[] = ['playlist.changed', 'display.command', 'display.revoked', 'display.session.opened'];
+const TOPICS: Consumed[] = ['playlist.changed', 'playlist.delta', 'display.command', 'display.revoked', 'display.session.opened'];
 const MALFORMED: Record<Consumed, unknown> = {
   'playlist.changed': { publishedAt: 'yesterday', changes: 'all of them' },
+  // One version short: which display would be at which version?
+  'playlist.delta': { publishedAt: 1, displayIds: ['a', 'b'], versions: [3], edit: { kind: 'none' } },
   'display.command': { commandId: 'not-a-uuid', displayId: 'x', kind: 'explode' },
   'display.revoked': { reason: 'no display named' },
   'display.session.opened': { displayId: 42 },
@@ -88,6 +90,10 @@ describe('device-tcp and malformed bus messages (real Redis)', () => {
     const next = directory.setPlaylist(a.id, 2);
     await bus.publish('playlist.changed', { publishedAt: Date.now(), changes: [{ displayId: a.id, version: 2 }] });
     expect((await a.c.next('playlist')).playlist).toEqual(next);
+
+    await sendMalformed('playlist.delta');
+    await bus.publish('playlist.delta', { publishedAt: Date.now(), displayIds: [a.id], versions: [3], edit: { kind: 'none' } });
+    expect((await a.c.next('playlist')).playlist).toEqual({ ...next, version: 3 });
 
     await sendMalformed('display.command');
     const command = { commandId: randomUUID(), displayId: a.id, kind: 'reload' as const, args: {}, expiresAt: new Date(Date.now() + 60_000).toISOString() };

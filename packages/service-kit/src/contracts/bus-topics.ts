@@ -2,10 +2,12 @@ import { z } from 'zod';
 import { DisplayCommandSchema } from './commands.ts';
 import { DisplayKeySchema } from './common.ts';
 import { LiveEventMessageSchema } from './live-events.ts';
-import { PlaylistChangedMessageSchema } from './playlists.ts';
+import { PlaylistChangedMessageSchema, PlaylistDeltaSchema } from './playlists.ts';
 
 /** api-v2 → device-tcp: a display's playlist version changed (published after commit). */
 export const TOPIC_PLAYLIST_CHANGED = 'playlist.changed';
+/** api-v2 → device-tcp: one edit's change to many displays' playlists, applied to the playlists device-tcp holds. */
+export const TOPIC_PLAYLIST_DELTA = 'playlist.delta';
 /** api-v2 → device-tcp: an operator's command for a display. */
 export const TOPIC_DISPLAY_COMMAND = 'display.command';
 /** api-v2 → device-tcp: credential rotated or display disabled; close its live connection. */
@@ -32,6 +34,7 @@ export type SessionOpened = z.infer<typeof SessionOpenedSchema>;
 /** Every bus topic and the one schema its messages must match (checked on receipt). */
 export const busTopics = {
   [TOPIC_PLAYLIST_CHANGED]: PlaylistChangedMessageSchema,
+  [TOPIC_PLAYLIST_DELTA]: PlaylistDeltaSchema,
   [TOPIC_DISPLAY_COMMAND]: DisplayCommandSchema,
   [TOPIC_DISPLAY_REVOKED]: DisplayRevokedSchema,
   [TOPIC_SESSION_OPENED]: SessionOpenedSchema,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { PlaylistEntrySchema, PlaylistLoopSchema, PlaylistSchema, PlaylistWindowShape } from '@marquee/display-protocol';
-import { DisplayKeySchema, VersionSchema } from './common.ts';
+import { CREATIVE_TYPES, PlaylistEntrySchema, PlaylistLoopSchema, PlaylistSchema, PlaylistWindowShape } from '@marquee/display-protocol';
+import { DisplayKeySchema, UuidSchema, VersionSchema } from './common.ts';
 
 // The playlist itself is a display-protocol frame member (docs/display-protocol.md §6), defined
 // once in @marquee/display-protocol; the bus and internal-API envelopes around it stay here.
@@ -46,6 +46,54 @@ export type PlaylistsChanged = z.infer<typeof PlaylistsChangedSchema>;
 /** The whole TOPIC_PLAYLIST_CHANGED message: a batch, or (older publishers) one bare notice. */
 export const PlaylistChangedMessageSchema = z.union([PlaylistsChangedSchema, PlaylistChangeNoticeSchema]);
 export type PlaylistChangedMessage = z.infer<typeof PlaylistChangedMessageSchema>;
+
+/**
+ * What one edit changed, as a device-tcp applies it to the playlist it holds for a display (the
+ * playlist of the version before). Applied to that playlist it gives exactly what a full build
+ * would give for the same window.
+ */
+export const PlaylistEditSchema = z.discriminatedUnion('kind', [
+  z.object({
+    /** A creative's duration changed: every entry showing it (booking, house or emergency) plays min(durationMs, slotMs). */
+    kind: z.literal('creative-duration'),
+    creativeId: UuidSchema,
+    durationMs: z.number().int().min(0),
+  }),
+  z.object({
+    /**
+     * Each `booking` entry of the booking now shows this content (its duration cut to the slot).
+     * Not for HTML: whether its scripts run depends on the display, so that edit is built in full.
+     */
+    kind: z.literal('booking-content'),
+    bookingId: UuidSchema,
+    content: z.object({
+      creativeId: UuidSchema,
+      type: z.enum(CREATIVE_TYPES).exclude(['html']),
+      mediaSha256: PlaylistEntrySchema.shape.mediaSha256,
+      mediaUrl: PlaylistEntrySchema.shape.mediaUrl,
+      durationMs: z.number().int().min(0),
+    }),
+  }),
+  /** Only the version changed (e.g. a booking's new creative waits for review there). */
+  z.object({ kind: z.literal('none') }),
+]);
+export type PlaylistEdit = z.infer<typeof PlaylistEditSchema>;
+
+/**
+ * api-v2 → device-tcp on TOPIC_PLAYLIST_DELTA, published after commit: one edit's change to many
+ * displays' playlists, so its cost in api-v2 does not grow with the displays' playlists. Display
+ * `displayIds[i]` is now at `versions[i]`; a device-tcp holding that display's playlist at
+ * `versions[i] − 1` applies `edit` to it, otherwise it fetches the playlist.
+ */
+export const PlaylistDeltaSchema = z
+  .object({
+    publishedAt: z.number(),
+    displayIds: z.array(DisplayKeySchema),
+    versions: z.array(VersionSchema),
+    edit: PlaylistEditSchema,
+  })
+  .refine((d) => d.displayIds.length === d.versions.length, { message: 'one version per display', path: ['versions'] });
+export type PlaylistDelta = z.infer<typeof PlaylistDeltaSchema>;
 
 // ---- api-v2's internal endpoints for device-tcp
 

@@ -1,6 +1,7 @@
 import { ConflictError, NotFoundError, type AccessClaims, type Logger, type MessageBus, type Queryable, type Sql } from '@marquee/service-kit';
 import { bookingChangeable } from '../access.ts';
-import { bumpPlaylistVersions, publishPlaylistChanges, type PlaylistChange } from '../playlist-changes.ts';
+import { bumpPlaylistVersions, publishPlaylistEdit, type EditOf, type PlaylistChange } from '../playlist-changes.ts';
+import { mediaUrlOf } from '../playlists/build.ts';
 import type { Booking, BookingWithWarnings } from './schemas.ts';
 import { lockReviewsOf, operatorsOf, requestApprovals } from '../approvals/sql.ts';
 import { showClearedCreatives } from './shown-creatives.ts';
@@ -30,9 +31,9 @@ async function changeBooking(
   deps: LifecycleDeps,
   user: AccessClaims,
   id: string,
-  change: (tx: Queryable, b: LockedBooking) => Promise<{ changes?: PlaylistChange[]; refusal?: Error }>,
+  change: (tx: Queryable, b: LockedBooking) => Promise<{ changes?: PlaylistChange[]; editOf?: EditOf; refusal?: Error }>,
 ): Promise<Booking> {
-  const { booking, changed, changes, refusal } = await withDeadlockRetry(() => deps.sql.begin(async (sql) => {
+  const { booking, changed, changes, editOf, refusal } = await withDeadlockRetry(() => deps.sql.begin(async (sql) => {
     const [b] = await sql<LockedBooking[]>`
       select b.*, b.hold_expires_at <= now() as hold_lapsed, b.ends_at <= now() as ended
       from bookings b
@@ -43,11 +44,11 @@ async function changeBooking(
     const [row] = await sql<BookingRow[]>`select * from bookings where id = ${id}`;
     const [represented] = await representBookings(sql, [row!], user);
     const changed = row!.status !== b.status || row!.creative_id !== b.creative_id;
-    return { booking: represented!, changed, changes: outcome.changes ?? [], refusal: outcome.refusal };
+    return { booking: represented!, changed, changes: outcome.changes ?? [], editOf: outcome.editOf ?? (() => null), refusal: outcome.refusal };
   }));
   if (changed) await publishBookingChanges(deps, [{ id: booking.id, status: booking.status }]);
   if (refusal) throw refusal;
-  publishPlaylistChanges(deps, changes);
+  publishPlaylistEdit(deps, changes, editOf);
   return booking;
 }
 
@@ -68,9 +69,31 @@ async function bumpDisplaysOf(sql: Queryable, bookingId: string): Promise<Playli
  * display keeps the booking's last approved creative, or its house content. The caller holds the
  * review locks of the booking's operators (lockReviewsOf).
  */
-async function showOrQueue(tx: Queryable, bookingId: string): Promise<void> {
-  await showClearedCreatives(tx, { bookingId });
+async function showOrQueue(tx: Queryable, bookingId: string): Promise<string[]> {
+  const shown = await showClearedCreatives(tx, { bookingId });
   await requestApprovals(tx, bookingId);
+  return shown;
+}
+
+/**
+ * A swap's playlist changes as deltas: where the booking already showed something (so its entries
+ * are in the playlist) and now shows the new creative, those entries take its content; where the
+ * new creative waits for review nothing changes but the version. Displays where the booking
+ * showed nothing yet (house content in its slots) and HTML creatives (scripts depend on the
+ * display) are left to the full build.
+ */
+async function swapEdits(tx: Queryable, bookingId: string, creativeId: string, hadContent: readonly string[], shown: readonly string[], publicBaseUrl: string): Promise<EditOf> {
+  const shownSet = new Set(shown);
+  const hadSet = new Set(hadContent);
+  const none = { kind: 'none' } as const;
+  const [c] = await tx<{ id: string; type: 'image' | 'video' | 'html' | 'text'; media_sha256: string; duration_ms: number }[]>`
+    select id, type, media_sha256, duration_ms from creatives where id = ${creativeId}`;
+  const sha = c?.media_sha256.trim() ?? '';
+  const swapped =
+    c && c.type !== 'html'
+      ? { kind: 'booking-content' as const, bookingId, content: { creativeId: c.id, type: c.type, mediaSha256: sha, mediaUrl: mediaUrlOf(publicBaseUrl, sha), durationMs: c.duration_ms } }
+      : null;
+  return (displayId) => (!shownSet.has(displayId) ? none : hadSet.has(displayId) ? swapped : null);
 }
 
 /** Lapsed holds are expired on the spot (their inventory freed) and refused. */
@@ -119,15 +142,20 @@ export async function swapCreative(deps: LifecycleDeps, user: AccessClaims, id: 
     }
     if (b.ended) throw new ConflictError('The booked time is already over.', { code: 'booking-ended' });
     // The creative must belong to the booking's advertiser (the caller, unless an admin acts).
-    const [creative] = await sql`select 1 from creatives where id = ${creativeId} and owner_id = ${b.advertiser_id}`;
+    // FOR SHARE: a concurrent duration edit either commits first (the delta below carries its
+    // duration) or waits and then bumps these displays itself; taken before the display rows, in
+    // the order that edit takes them (creative, then displays).
+    const [creative] = await sql`select 1 from creatives where id = ${creativeId} and owner_id = ${b.advertiser_id} for share`;
     if (!creative) throw new NotFoundError('No such creative.');
     if (b.creative_id === creativeId.toLowerCase()) return {};
     await sql`update bookings set creative_id = ${creativeId}, updated_at = now() where id = ${b.id}`;
     if (b.status !== 'booked') return {};
     await lockReviewsOf(sql, await operatorsOf(sql, b.id));
+    const hadContent = await sql<{ display_id: string }[]>`
+      select distinct display_id from booking_display_creatives where booking_id = ${b.id}`;
     const changes = await bumpDisplaysOf(sql, b.id);
-    await showOrQueue(sql, b.id);
-    return { changes };
+    const shown = await showOrQueue(sql, b.id);
+    return { changes, editOf: await swapEdits(sql, b.id, creativeId, hadContent.map((r) => r.display_id), shown, deps.publicBaseUrl) };
   });
   const warnings = await creativeLengthWarnings(deps.sql, booking.creativeId, booking.displays.map((d) => d.displayId));
   return { ...booking, warnings };

@@ -1,5 +1,5 @@
 import { NotFoundError, ValidationError, type AccessClaims, type Logger, type MessageBus, type Sql } from '@marquee/service-kit';
-import { bumpPlaylistVersions, publishPlaylistChanges } from '../playlist-changes.ts';
+import { bumpPlaylistVersions, publishPlaylistEdit } from '../playlist-changes.ts';
 import { MEDIA_TYPES_FOR, type CreateCreativeInput } from './schemas.ts';
 import { displaysPlaying, insertCreative, updateCreativeFields, usableMediaType, type CreativeRow } from './sql.ts';
 
@@ -40,7 +40,7 @@ export async function createCreative(sql: Sql, user: AccessClaims, input: Create
 /**
  * Renames a creative the caller may change or changes its duration. A new duration changes the
  * playlists of the displays still to play it: their versions are bumped in the same transaction
- * and published after commit.
+ * and, after commit, published as one delta (the new duration), whatever the number of displays.
  */
 export async function updateCreative(deps: CreativeDeps, user: AccessClaims, id: string, changes: { name?: string; durationMs?: number }): Promise<CreativeRow> {
   const result = await deps.sql.begin(async (tx) => {
@@ -49,6 +49,8 @@ export async function updateCreative(deps: CreativeDeps, user: AccessClaims, id:
     const playlistChanges = updated.durationChanged ? await bumpPlaylistVersions(tx, await displaysPlaying(tx, id)) : [];
     return { row: updated.row, playlistChanges };
   });
-  publishPlaylistChanges(deps, result.playlistChanges);
-  return result.row;
+  const { row, playlistChanges } = result;
+  const edit = { kind: 'creative-duration', creativeId: row.id, durationMs: row.duration_ms } as const;
+  publishPlaylistEdit(deps, playlistChanges, () => edit);
+  return row;
 }

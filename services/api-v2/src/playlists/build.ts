@@ -1,5 +1,10 @@
 import type { Sql } from '@marquee/service-kit';
 
+/** Where displays download a media file (every entry is media). */
+export function mediaUrlOf(publicBaseUrl: string, sha256: string): string {
+  return `${publicBaseUrl.replace(/\/$/, '')}/media/${sha256}`;
+}
+
 /** How far ahead a playlist reaches; device-tcp re-pushes on every change well within it. */
 export const PLAYLIST_HORIZON_MS = 48 * 3600 * 1000;
 
@@ -166,7 +171,7 @@ function entryOf(
     creativeId: r.creative_id,
     type: r.type,
     mediaSha256: sha,
-    mediaUrl: `${base}/media/${sha}`,
+    mediaUrl: mediaUrlOf(base, sha),
     // A creative never overruns its slot; the display cuts it at the slot boundary.
     durationMs: Math.min(r.duration_ms, slotMs),
     scripts: r.type === 'html' && htmlScripts,

@@ -1,12 +1,13 @@
 /**
  * TOPIC_PLAYLIST_CHANGED: a batch of changes (usually carrying the playlists) or one bare notice,
  * matched against its schema on receipt. Carried playlists go straight to the displays connected
- * here, each frame assembled around its entry set serialised once per message (one edit reaches
- * thousands of displays sharing a few entry lists). Bare notices, and changes naming an entry set
- * the message lacks, fall back to a fetch.
+ * here (and are held as the base of later deltas), each distinct content built and serialised
+ * once per message (one edit reaches thousands of displays sharing a few entry lists). Bare
+ * notices, and changes naming an entry set the message lacks, fall back to a fetch.
  */
 import type { DeviceServer } from '../device-server.ts';
 import type { PlaylistChangedMessage, PlaylistChangeNotice, PlaylistsChanged } from '../directory.ts';
+import { PlaylistContent } from '../playlist-content.ts';
 
 export function onPlaylistChanged(server: DeviceServer, msg: PlaylistChangedMessage): void {
   if ('changes' in msg) onChanges(server, msg);
@@ -15,22 +16,20 @@ export function onPlaylistChanged(server: DeviceServer, msg: PlaylistChangedMess
 
 function onChanges(server: DeviceServer, msg: PlaylistsChanged): void {
   const { publishedAt, entrySets = [], window: w } = msg;
-  const windowJson = w
-    ? `"generatedAt":${JSON.stringify(w.generatedAt)},"validFrom":${JSON.stringify(w.validFrom)},"validUntil":${JSON.stringify(w.validUntil)}`
-    : null;
-  const entriesJson: string[] = [];
+  const contents = new Map<string, PlaylistContent>();
   for (const change of msg.changes) {
     const session = server.sessionFor(change.displayId);
     if (!session) continue;
     const { entrySet: set, loop } = change;
-    if (windowJson === null || set === undefined || !entrySets[set] || !loop) {
+    const entries = set === undefined ? undefined : entrySets[set];
+    if (!w || !entries || !loop) {
       onNotice(server, change, publishedAt);
       continue;
     }
-    if (!session.push.offer(change.version, publishedAt)) continue;
-    const loopJson = JSON.stringify(loop);
-    const json = `{"type":"playlist","playlist":{"displayId":${JSON.stringify(session.displayId)},"version":${change.version},${windowJson},"loop":${loopJson},"entries":${(entriesJson[set] ??= JSON.stringify(entrySets[set]))}}}`;
-    session.push.sendJson(change.version, json);
+    const key = `${set}/${loop.lengthMs}/${loop.slotCount}/${loop.slotMs}`;
+    let content = contents.get(key);
+    if (!content) contents.set(key, (content = server.contents.intern(new PlaylistContent(w.generatedAt, w.validFrom, w.validUntil, loop, entries))));
+    session.push.offer(change.version, content, publishedAt);
   }
 }
 
