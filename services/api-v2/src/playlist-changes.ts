@@ -19,7 +19,7 @@ export interface PlaylistChange {
 export async function bumpPlaylistVersions(tx: Queryable, displayIds: readonly string[]): Promise<PlaylistChange[]> {
   if (displayIds.length === 0) return [];
   const rows = await tx<{ id: string; playlist_version: string }[]>`
-    update displays set playlist_version = playlist_version + 1, updated_at = now()
+    update displays set playlist_version = playlist_version + 1, playlist_since = now(), updated_at = now()
     where id in (select id from displays where id = any(${[...new Set(displayIds)]}::uuid[]) order by id for no key update)
     returning id, playlist_version`;
   return rows.map((r) => ({ displayId: r.id, version: Number(r.playlist_version) }));

@@ -23,6 +23,7 @@ import {
 } from '@marquee/service-kit';
 import { createApiV2App, createApiV2InternalApp } from './app.ts';
 import { startHoldSweeper } from './bookings/sweeper.ts';
+import { startPlaylistRenewal } from './playlists/renewal.ts';
 import { startPresenceSweeper } from './devices/presence.ts';
 import { createLiveEventHub, type LiveEventHub } from './events/hub.ts';
 import { API_V2_SECRETS, type ApiV2Config } from './config.ts';
@@ -101,6 +102,7 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
     const internalServer = await listen(createApiV2InternalApp(deps), config.HOST, config.INTERNAL_PORT);
     const stopPresenceSweeper = startPresenceSweeper(sql, logger, config.PRESENCE_STALE_MS, undefined, bus);
     const holdSweeper = startHoldSweeper({ sql, logger, bus });
+    const playlistRenewal = startPlaylistRenewal({ sql, bus, logger, publicBaseUrl: deps.publicBaseUrl });
     logger.info({ url: publicServer.url, internalUrl: internalServer.url }, 'api-v2 listening');
     return {
       url: publicServer.url,
@@ -117,7 +119,7 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
             throw err;
           });
         } finally {
-          await holdSweeper.stop();
+          await Promise.all([holdSweeper.stop(), playlistRenewal.stop()]);
           await closeAll(requestsCut);
         }
       },

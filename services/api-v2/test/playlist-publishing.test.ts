@@ -4,12 +4,13 @@
  */
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryBus, type PlaylistsChanged, type Sql } from '@marquee/service-kit';
+import { createLogger, createMemoryBus, type PlaylistsChanged, type Sql } from '@marquee/service-kit';
 import { api } from '../../../test/support/http.ts';
 import { startApiV2TestApp, type ApiV2TestApp } from '../../../test/support/api-v2-app.ts';
 import type { Session } from '../../../test/support/platform.ts';
 import { buildPlaylist } from '../src/playlists/build.ts';
 import { publishPlaylistChanges } from '../src/playlist-changes.ts';
+import { startPlaylistRenewal } from '../src/playlists/renewal.ts';
 import { book, hoursFromNow, openSql, seedCreative, seedDisplay, type TestSql } from './bookings-fixtures.ts';
 
 const BASE = 'http://localhost:8080/v2';
@@ -88,5 +89,28 @@ describe('playlist.changed', () => {
     for (let i = 0; i < 100 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(got).toEqual([{ publishedAt: expect.any(Number), changes: [{ displayId: '00000000-0000-4000-8000-000000000001', version: 7 }] }]);
     expect(warnings).toEqual(['playlists not built for publishing; sending bare version notices']);
+  });
+});
+
+describe('playlist renewal', () => {
+  it('gives a playlist unchanged for a day a new version with a fresh 48 h window, published like any change; fresh ones stay', async () => {
+    const [stale, fresh] = [await seedDisplay(sql, operator.userId), await seedDisplay(sql, operator.userId)];
+    await sql`update displays set playlist_since = now() - interval '25 hours' where id = ${stale}`;
+    const version = async (id: string) => Number((await sql<{ v: string }[]>`select playlist_version as v from displays where id = ${id}`)[0]!.v);
+    const [staleBefore, freshBefore] = [await version(stale), await version(fresh)];
+
+    const renewal = startPlaylistRenewal({ sql: sql as unknown as Sql, bus: h.bus, logger: createLogger('renewal', 'silent'), publicBaseUrl: BASE }, { intervalMs: 3_600_000 });
+    try {
+      const renewed = await renewal.renewOnce();
+      expect(renewed).toContainEqual({ displayId: stale, version: staleBefore + 1 });
+      expect(renewed.map((c) => c.displayId)).not.toContain(fresh);
+      expect(await version(fresh)).toBe(freshBefore);
+      const message = await messageNaming(stale, staleBefore + 1);
+      expect(Date.parse(message.window!.validUntil)).toBeGreaterThan(Date.now() + 47 * 3_600_000);
+      // Renewed means fresh again: the next run leaves it alone.
+      expect((await renewal.renewOnce()).map((c) => c.displayId)).not.toContain(stale);
+    } finally {
+      await renewal.stop();
+    }
   });
 });
