@@ -28,7 +28,7 @@ const SUITES: { ids: string[]; run: (ctx: SuiteContext) => Promise<Figure[]> }[]
   { ids: ['H2'], run: runH2 },
   { ids: ['B1'], run: runB1 },
   { ids: ['T1'], run: runT1 },
-  { ids: ['T2', 'T3'], run: runT2T3 },
+  { ids: ['T2', 'T2 CPU', 'T3'], run: runT2T3 },
   { ids: ['T4'], run: runT4 },
   { ids: ['H3'], run: runH3 },
 ];
@@ -81,7 +81,7 @@ for (const suite of SUITES) {
 const files = writeResults(resultsDir, 'latest', info(), ordered());
 
 function ordered(): Figure[] {
-  const order = ['H1', 'H2', 'H3', 'T1', 'T2', 'T3', 'T4', 'B1'];
+  const order = ['H1', 'H2', 'H3', 'T1', 'T2', 'T2 CPU', 'T3', 'T4', 'B1'];
   const fresh = new Set(figures.map((f) => f.id));
   return [...kept.filter((f) => !fresh.has(f.id)), ...figures].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
 }
