@@ -43,7 +43,9 @@ export interface RunningApiV2 {
  */
 export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; bus?: MessageBus } = {}): Promise<RunningApiV2> {
   const logger = opts.logger ?? createLogger('api-v2', config.LOG_LEVEL);
-  const sql = createDatabase({ url: config.DATABASE_URL, password: config.DATABASE_PASSWORD, applicationName: 'api-v2', schema: SERVICE_DATABASES['api-v2'].schema, max: 20 });
+  const database = { url: config.DATABASE_URL, password: config.DATABASE_PASSWORD, applicationName: 'api-v2', schema: SERVICE_DATABASES['api-v2'].schema };
+  const sql = createDatabase({ ...database, max: config.DATABASE_POOL_MAX });
+  const readSql = createDatabase({ ...database, max: config.DATABASE_READ_POOL_MAX });
   const metrics = createMetrics('api-v2');
   const ownsBus = !opts.bus;
   const bus =
@@ -69,6 +71,7 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
   const closeAll = async () => {
     await liveEvents?.close();
     await sql.end({ timeout: 5 });
+    await readSql.end({ timeout: 5 });
     await account.close();
     redis?.disconnect();
     if (ownsBus) await bus.close();
@@ -80,6 +83,7 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
     await liveEvents.ready;
     const deps = {
       sql,
+      readSql,
       bus,
       account,
       verifier,
