@@ -7,9 +7,10 @@
 export const FINDINGS: Record<string, string> = {
   H2:
     'Against the floor (bench/servers/display-read-floor.ts: the same query, view and token check in bare node:http + postgres.js, pool 4), from the profiles of the read rounds ' +
-    '(BENCH_PROFILE=1 npm run bench -- --only H2, then npx tsx bench/lib/cpuprofile.ts --segments <the read rounds>; 2026-11-30). Found and removed: (1) pool sizing — api-v2 read on its ' +
-    '20-connection pool, so under 50 concurrent readers most reads woke a PostgreSQL backend of their own; its backends spent 67–71 µs per read against the floor\'s 35–39 µs (two runs). GET /displays/{id} ' +
-    'now reads on a 4-connection pool of its own (DATABASE_READ_POOL_MAX) where concurrent reads pipeline; the two runs after measured 39–54 µs against the floor\'s 48–50 µs. The main pool stays at 20 ' +
+    '(BENCH_PROFILE=1 npm run bench -- --only H2, then npx tsx bench/lib/cpuprofile.ts --segments <the read rounds>; 2026-11-30). Changed: (1) pool sizing — api-v2 read on its ' +
+    '20-connection pool, so under 50 concurrent readers most reads woke a PostgreSQL backend of their own; its backends spent 67–71 µs per read against the floor\'s 35–39 µs (two runs). ' +
+    'GET /displays/{id} now reads on a 4-connection pool of its own (DATABASE_READ_POOL_MAX), as the floor does; the three runs since measured 54, 39 and 76 µs against the floor\'s 48, 50 ' +
+    'and 36 µs, so on this shared machine the effect is not settled (PostgreSQL\'s CPU per query moves with how many queries arrive together, which the other load changes). The main pool stays at 20 ' +
     'for transactions and upload chunks. (2) per-request middleware — every request made a pino child logger (its bindings serialised through redaction, ~1.7 % of api-v2\'s busy samples) ' +
     'that almost no request uses at warn; it is now made when the request first logs (a first version cost 0.6 % in esbuild\'s __name helper under tsx, fixed by sharing the proxy handler). ' +
     'The verified-token cache keyed by the token string (expiry and key rotation honoured) was already in place. What api-v2 still adds over the floor, busy samples of its read rounds: ' +
