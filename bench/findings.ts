@@ -6,25 +6,20 @@
  */
 export const FINDINGS: Record<string, string> = {
   H2:
-    'CPU per request: 2 cores shared by autocannon, api-v2 (one event-loop thread, the busiest process) and PostgreSQL. Fixes from the profiles, in order: ES256 verification cached per token ' +
-    '(899e85c) and no bodyLimit on GET/HEAD (a6cdd00; it made @hono/node-server build an undici Request per request) took H2 from 5–8 % to ~10 %; then (before → after alternated on the same ' +
-    'machine: 10.3–10.7 % → 19.6–20.1 % req/s, p99 12–13× → 5–6×, GET /healthz 41–46 % → 55–65 % of hello world): postgres.js 3.4.9\'s pool queues kept a slot per query and scanned them all ' +
-    'on every query (Array indexOf 16.8 % of api-v2 CPU under perf; patched at install, 97dc1ed), the request scope built two WHATWG Headers per request (a2361a8), AsyncLocalStorage ' +
-    'ran promise hooks on every promise for the few calls that propagate ids (8–10 µs per read; explicit context since 185d506), and the owner view\'s object spread took V8\'s slow ' +
-    'path (~4 µs per read; e8fe083). Where the CPU goes now (details.cpuMicrosecondsPerRequest, /proc per round; the same suite on the code before these four fixes: api-v2 127 µs ' +
-    'per read, /healthz 27 µs): api-v2 ≈ 59–67 µs, its PostgreSQL backends ≈ 21–35 µs and autocannon ≈ 15–19 µs per read, against ≈ 11–12 µs (Hono) + ≈ 11 µs (autocannon) per hello ' +
-    'world; api-v2 GET /healthz (the framework alone) ≈ 18–20 µs. The ratio moves with other load on the machine (24–27 % in runs where hello world fell to 43 000–57 000 req/s), ' +
-    'the CPU per request much less. api-v2 --cpu-prof over the read ' +
-    'rounds only (bench/lib/cpuprofile.ts --segments 0,1,2; V8 samples wall time on the thread, busy samples): socket writes 35.5 % self (HTTP response writev 26.8 %, query writes ' +
-    '8.7 %), postgres.js 28.6 % in all (query build, Bind, DataRow parse, Result, its writes), hono 8.8 %, service-kit 6.7 %, GC 5.8 %, the route and view 4.6 %, prom-client + pino ' +
-    '3.6 %. perf (CPU clock) puts 27 % of api-v2\'s CPU in syscalls, mostly TCP sends whose loopback delivery (~11 %) and wake-up of the sleeping peer, autocannon or a PostgreSQL ' +
-    'backend (~8 %), are charged to the sender. What it would take: the ratio is api-v2\'s CPU per read against Hono\'s per hello world. Even with PostgreSQL and autocannon on cores ' +
-    'of their own, 40 % needs api-v2 ≤ ~11–13.5 / 0.4 ≈ 27–34 µs per read; on these 2 shared cores the budget is 2 cores / (0.4 × ~88 000 req/s) ≈ 57 µs of machine CPU per read for ' +
-    'api-v2, PostgreSQL and autocannon together, while PostgreSQL + autocannon alone take ~35–50 µs. The framework floor (/healthz, ~18–20 µs: HTTP parse and write, Hono, request ' +
-    'scope) plus postgres.js\'s client side of one query (≥ ~10 µs even pipelined, measured standalone) already reach that 27–34 µs. The largest lever left within one query per request ' +
-    'is batching at the pool: a 4-connection pool, where concurrent queries pipeline, measured −7 µs api-v2 and −6 µs PostgreSQL per read (≈ 13 of ≈ 100 µs of machine CPU); not adopted because ' +
-    'api-v2\'s pool also carries row-lock transactions and up to 8 concurrent upload chunks that 4 shared connections would serialise (a separate small pool for point reads would ' +
-    'cost 4 more connections per replica). Beyond that it needs a cheaper stack than Hono + postgres.js per request, or a read served without its query, which the figure excludes.',
+    'Against the floor (bench/servers/display-read-floor.ts: the same query, view and token check in bare node:http + postgres.js, pool 4), from the profiles of the read rounds ' +
+    '(BENCH_PROFILE=1 npm run bench -- --only H2, then npx tsx bench/lib/cpuprofile.ts --segments <the read rounds>; 2026-11-30). Changed: (1) pool sizing — api-v2 read on its ' +
+    '20-connection pool, so under 50 concurrent readers most reads woke a PostgreSQL backend of their own; its backends spent 67–71 µs per read against the floor\'s 35–39 µs (two runs). ' +
+    'GET /displays/{id} now reads on a 4-connection pool of its own (DATABASE_READ_POOL_MAX), as the floor does; the three runs since measured 54, 39 and 76 µs against the floor\'s 48, 50 ' +
+    'and 36 µs, so on this shared machine the effect is not settled (PostgreSQL\'s CPU per query moves with how many queries arrive together, which the other load changes). The main pool stays at 20 ' +
+    'for transactions and upload chunks. (2) per-request middleware — every request made a pino child logger (its bindings serialised through redaction, ~1.7 % of api-v2\'s busy samples) ' +
+    'that almost no request uses at warn; it is now made when the request first logs (a first version cost 0.6 % in esbuild\'s __name helper under tsx, fixed by sharing the proxy handler). ' +
+    'The verified-token cache keyed by the token string (expiry and key rotation honoured) was already in place. What api-v2 still adds over the floor, busy samples of its read rounds: ' +
+    'hono 9.9 % (compose/dispatch, the trie router\'s search and path split, c.json, the param validator), the kit\'s per-request contract ≈ 8 % (request and trace ids, the x-request-id ' +
+    'header, token cache lookup, prom-client histogram 1.7 %), zod param validation ≈ 1 %; the rest (@hono/node-server\'s HTTP parse and response write, 36 % with the writev syscall ' +
+    'at 29 % self; postgres.js 20 %; GC 5 %) is what the floor spends too (its writev 34 % self, postgres.js 34 %, GC 4 %). Not done: an in-process cache of display reads invalidated over ' +
+    'the bus — every writer of the displays row (edits, status, credential rotation, set-based playlist version bumps, presence flushes and the presence sweeper) would have to publish ' +
+    'an invalidation, and the row carries presence that changes every few seconds, so it was not safe to add in this change. The machine was shared with other engineers\' test runs ' +
+    '(load average 25–46 on 2 cores): per-round req/s of one side varied up to 4× between rounds, more than the remaining gap, so the ratio is noisy; the CPU per request is steadier.',
   H3:
     'At one connection (no request sharing) the hop adds one more HTTP exchange over loopback (api-v1 → undici pool → api-v2) to a read that itself takes well under a millisecond, ' +
     'so throughput there is about half of direct: the single-connection ratio sits on the 50 % line (48–68 % across runs on this noisy machine) and p50 rises by ≤ 1 ms ' +
@@ -39,7 +34,12 @@ export const FINDINGS: Record<string, string> = {
     'a third of the busy samples are the heartbeat_ack socket write itself (writeBuffer self 32.8 %), the rest is spread thin (frame decode, JSON, zod, prom-client, the 1 s sweep). ' +
     'A bare Node loop writing one 400-byte frame to each of 10 000 loopback sockets spends 7–10 µs of kernel time per write here (94–124 ms per 10 000; node bench/loopback-floor.mjs): on loopback the receiver\'s ' +
     'TCP processing is charged to the sender. What it would take: a host where nofile can be raised to ≥ 65 536, to hold 50 000 for real (and `ulimits: nofile` on device-tcp in the stack ' +
-    'then). The connect wave is no longer bounded by api-v2: since 1732d91 hellos are checked in batches of up to 1 000 (one call answers credentials, pending commands and the playlist).',
+    'then). The connect wave is no longer bounded by api-v2: since 1732d91 hellos are checked in batches of up to 1 000 (one call answers credentials, pending commands and the playlist).' +
+    ' Against Mosquitto (issue 16; both fleets connected throughout, alternating 35 s windows): Mosquitto spends one read, one 2-byte PINGRESP write and a keep-alive timestamp per ' +
+    'PINGREQ; device-tcp decodes a framed JSON heartbeat, validates it, looks up the session, updates its seen/presence bookkeeping, counts it in prom-client and writes a JSON ' +
+    'heartbeat_ack (the issue\'s profiles: per-frame counters, sessionFor, recordSeen and presence records besides the unavoidable write). Per connection it keeps a Node socket, ' +
+    'stream state and the session object (≈ 3–4 KB against Mosquitto\'s ≈ 1.1 KB of C structs). Leaner per-frame work in device-tcp is items 1–2 of issue 16 (another change, ' +
+    'made in parallel with these measurements, which ran on the code before it).',
   T2:
     'CPU: the edit window keeps both cores busy. Since the run before this one (p99 ≈ 2–3 s): api-v2 publishes the changed playlists themselves, 1 000 displays per bus message with ' +
     'each distinct entry list once, and device-tcp pushes them without asking back (7eb8f44, 69ca24d); the playlist build no longer depends on fresh statistics (bbbc064: ' +
@@ -51,7 +51,16 @@ export const FINDINGS: Record<string, string> = {
     'other work shared the machine: p99 ≈ 0.7 s against 0.9–1.2 s); those reports are kept (they are how an operator sees which version each screen shows). The socket work alone has a floor here: a bare Node loop ' +
     'writing one 400-byte frame to each of 10 000 loopback sockets takes 94–124 ms (67–102 ms of it kernel time), and the receiving process needs another 55–89 ms of CPU (node bench/loopback-floor.mjs, two runs of 3 rounds). What it would take: ' +
     'the displays\' side off the server\'s cores (real screens are separate devices; here the simulators are a third of the window\'s CPU) and PostgreSQL on a core of its own, ' +
-    'which leaves device-tcp\'s ~0.2–0.4 s for 10 000 frames as the floor of one process; spreading the displays over several device-tcp replicas, as production does, would split that (not measured here).',
+    'which leaves device-tcp\'s ~0.2–0.4 s for 10 000 frames as the floor of one process; spreading the displays over several device-tcp replicas, as production does, would split that (not measured here).' +
+    ' Against Mosquitto (issue 16): the broker only copies each of 10 000 ready messages to a socket; Marquee, before the first frame leaves, takes the PATCH, bumps 10 000 ' +
+    'versions, builds 10 000 playlists in api-v2 (buildPlaylists, entryOf, JSON.stringify of each as a dedup key: the issue\'s profiles), publishes them over Redis, and ' +
+    'device-tcp then serialises and writes one frame per display with per-frame counters and presence bookkeeping, and takes 10 000 acks. The O(1)-per-edit bus message and the ' +
+    'leaner push loop (issue 16 items 1–2) are another change, made in parallel; these rounds measured the code before it. Both sides ran while other engineers\' tests kept the ' +
+    'two cores busy (details.edits[].cpu.machineBusyShare), which stretches Mosquitto\'s p99 as well.',
+  'T2 CPU':
+    'details.marqueeCpuMsPerEdit splits each edit\'s CPU: api-v2 (the PATCH, 10 000 playlist builds and their publication, 10 000 presence reports), device-tcp (10 000 frames out, ' +
+    '10 000 acks in), this run\'s PostgreSQL backends (the version bump, the playlist queries, applied-version writes) and Redis; Mosquitto\'s CPU for the same fan-out is one copy ' +
+    'of each message to a socket. What it would take is the O(1)-per-edit path and the leaner push loop of issue 16 items 1–2 (in progress in another change; not in the code measured here).',
   T3:
     'Met since 1732d91. Before it, each reconnect cost three api-v2 round trips (authenticate, pending commands, playlist), 64 in flight; device-tcp shed hellos beyond 1 024 ' +
     'waiting with a fixed 5 s hint and the displays\' backoff stretched 10 000 reconnects to 26–34 s. Now hellos are gathered for ≤ 5 ms into POST /internal/displays/handshakes ' +

@@ -6,6 +6,7 @@
  * BENCH_PROFILE=1 starts the measured services with --cpu-prof (profiles in bench/results/profiles).
  */
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineInfo } from './lib/proc.ts';
@@ -28,7 +29,7 @@ const SUITES: { ids: string[]; run: (ctx: SuiteContext) => Promise<Figure[]> }[]
   { ids: ['H2'], run: runH2 },
   { ids: ['B1'], run: runB1 },
   { ids: ['T1'], run: runT1 },
-  { ids: ['T2', 'T3'], run: runT2T3 },
+  { ids: ['T2', 'T2 CPU', 'T3'], run: runT2T3 },
   { ids: ['T4'], run: runT4 },
   { ids: ['H3'], run: runH3 },
 ];
@@ -45,6 +46,7 @@ const ctx: SuiteContext = {
 mkdirSync(ctx.logDir, { recursive: true });
 
 const startedAt = new Date();
+const loadAtStart = os.loadavg();
 const figures: Figure[] = [];
 // With --only, figures of the other ids are kept from the previous results file (marked as such).
 const kept = only ? keptFigures(path.join(resultsDir, 'latest.json')) : [];
@@ -58,6 +60,7 @@ const info = () => ({
   notes: [
     'Every figure with a baseline is measured in the same run, alternating with its baseline, and reported as a ratio.',
     'Services run as separate processes (their own main.ts under tsx) on a scratch database; service logs in bench/results/logs/.',
+    loadNote(),
   ],
 });
 
@@ -80,8 +83,19 @@ for (const suite of SUITES) {
 }
 const files = writeResults(resultsDir, 'latest', info(), ordered());
 
+/** Whether other work shared the machine, from the load averages (a run alone keeps them near the core count). */
+function loadNote(): string {
+  const show = (l: number[]) => l.map((x) => x.toFixed(1)).join(' / ');
+  const now = os.loadavg();
+  const shared = Math.max(loadAtStart[0]!, now[0]!) > os.availableParallelism() * 1.5;
+  return (
+    `Load average (1 / 5 / 15 min) at the start ${show(loadAtStart)}, at the end ${show(now)}, on ${os.availableParallelism()} cores` +
+    (shared ? ': other work (other engineers\' test runs) shared the machine during this run, so absolute figures are lower and noisier than on a quiet machine; ratios are measured side by side to cancel most of that.' : '.')
+  );
+}
+
 function ordered(): Figure[] {
-  const order = ['H1', 'H2', 'H3', 'T1', 'T2', 'T3', 'T4', 'B1'];
+  const order = ['H1', 'H2', 'H3', 'T1', 'T2', 'T2 CPU', 'T3', 'T4', 'B1'];
   const fresh = new Set(figures.map((f) => f.id));
   return [...kept.filter((f) => !fresh.has(f.id)), ...figures].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
 }

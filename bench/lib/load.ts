@@ -103,3 +103,27 @@ export const summary = (rs: LoadResult[]) => ({
   non2xx: rs.reduce((n, r) => n + Object.entries(r.statusCodes).filter(([c]) => !c.startsWith('2')).reduce((m, [, v]) => m + v, 0), 0),
   errors: rs.reduce((n, r) => n + r.errors + r.timeouts, 0),
 });
+
+/**
+ * Like `paired` for any number of sides: after one warm-up each, `rounds` rounds in which the
+ * order rotates (A B C, B C A, C A B …), so no side always runs first or last. Ratios are per round.
+ */
+export async function rotated<K extends string, R extends LoadResult>(sides: Record<K, () => Promise<R>>, rounds: number, onRound?: (i: number) => void): Promise<Record<K, R[]>> {
+  const names = Object.keys(sides) as K[];
+  for (const n of names) await sides[n]();
+  const out = Object.fromEntries(names.map((n) => [n, [] as R[]])) as Record<K, R[]>;
+  for (let i = 0; i < rounds; i++) {
+    onRound?.(i);
+    for (let k = 0; k < names.length; k++) {
+      const n = names[(i + k) % names.length]!;
+      out[n].push(await sides[n]());
+    }
+  }
+  return out;
+}
+
+/** Median over rounds of a[i].rps / b[i].rps and of a[i].p99 / b[i].p99. */
+export const ratios = (a: LoadResult[], b: LoadResult[]) => ({
+  rpsRatio: median(a.map((x, i) => x.rps / b[i]!.rps)),
+  p99Ratio: median(a.map((x, i) => x.p99 / Math.max(b[i]!.p99, 0.001))),
+});

@@ -10,7 +10,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import postgres from 'postgres';
-import { SERVICE_CREDENTIAL_HEADER, type ServiceCaller } from '@marquee/service-kit';
+import { SERVICE_CREDENTIAL_HEADER, SERVICE_DATABASES, type ServiceCaller } from '@marquee/service-kit';
 import { ensureServiceSecrets } from '../../scripts/local/service-secrets.ts';
 import { isAlive } from './proc.ts';
 
@@ -215,7 +215,8 @@ export async function startPlatform(name: string, opts: PlatformOptions): Promis
     );
   }
 
-  const sql = postgres(databaseUrl, { max: 4, onnotice: () => {} });
+  // The runner seeds and checks api-v2's tables (displays, bookings, plays), in api-v2's schema.
+  const sql = postgres(databaseUrl, { max: 4, connection: { search_path: SERVICE_DATABASES['api-v2'].schema }, onnotice: () => {} });
   const platform: Platform = {
     databaseUrl,
     accountUrl,

@@ -107,6 +107,8 @@ function handle(cmd: SimCommand): unknown {
       return { ok: true };
     case 'memory':
       return process.memoryUsage();
+    case 'samplePlaylist':
+      return displays[0]?.display.client.playlist ?? null;
   }
 }
 

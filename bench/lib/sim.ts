@@ -24,7 +24,36 @@ export type SimCommand =
   | { op: 'welcomes' }
   | { op: 'stopPlays' }
   | { op: 'stopAll' }
-  | { op: 'memory' };
+  | { op: 'memory' }
+  /** The playlist the first display applied last (what a playlist frame carries), or null. */
+  | { op: 'samplePlaylist' };
+
+/** Commands of bench/lib/mqtt-worker.ts (the Mosquitto peer's subscribers). */
+export type MqttCommand =
+  | {
+      op: 'connect';
+      /** One subscriber per topic; the topic doubles as its client id. */
+      topics: string[];
+      port: number;
+      rate: number;
+      perAddress: number;
+      addressBase: number;
+      keepAliveSec: number;
+      /** PINGREQ every heartbeatMs ± 10 %, as displays send heartbeats. */
+      heartbeatMs: number;
+    }
+  | { op: 'status' }
+  | { op: 'received'; version: number }
+  | { op: 'closeAll' };
+
+export interface MqttWorkerStatus {
+  total: number;
+  online: number;
+  pingsSent: number;
+  pingresps: number;
+  parseFailures: number;
+  errors: Record<string, number>;
+}
 
 export interface SimStatus {
   total: number;
@@ -44,8 +73,9 @@ export class SimProcess {
   private waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
   readonly child: ChildProcess;
 
-  constructor(name: string) {
-    this.child = fork(path.join(ROOT, 'bench/lib/sim-worker.ts'), [], {
+  /** `worker`: sim-worker.ts (simulated displays) or mqtt-worker.ts (MQTT subscribers). */
+  constructor(name: string, private readonly worker: 'sim-worker.ts' | 'mqtt-worker.ts' = 'sim-worker.ts') {
+    this.child = fork(path.join(ROOT, 'bench/lib', worker), [], {
       cwd: ROOT,
       execArgv: [...TSX_NODE_ARGS, '--max-old-space-size=4096'],
       serialization: 'advanced',
@@ -65,7 +95,7 @@ export class SimProcess {
     });
   }
 
-  call<T = any>(cmd: SimCommand): Promise<T> {
+  call<T = any>(cmd: SimCommand | MqttCommand): Promise<T> {
     const seq = ++this.seq;
     return new Promise((resolve, reject) => {
       this.waiting.set(seq, { resolve, reject });
@@ -79,7 +109,7 @@ export class SimProcess {
 
   async close(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    await this.call({ op: 'stopAll' }).catch(() => {});
+    await this.call(this.worker === 'mqtt-worker.ts' ? { op: 'closeAll' } : { op: 'stopAll' }).catch(() => {});
     const exited = new Promise((r) => this.child.once('exit', r));
     this.child.disconnect();
     const t = setTimeout(() => this.child.kill('SIGKILL'), 5_000);

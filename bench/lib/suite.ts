@@ -16,11 +16,15 @@ export interface Suite {
   run(ctx: SuiteContext): Promise<Figure[]>;
 }
 
-/** A tiny reference server (bench/servers/*.ts) in its own process. */
-export async function startReferenceServer(ctx: SuiteContext, file: string): Promise<{ url: string; proc: ManagedProcess }> {
+/** A tiny reference server (bench/servers/*.ts) in its own process; `readyPath` must answer 2xx once it serves. */
+export async function startReferenceServer(
+  ctx: SuiteContext,
+  file: string,
+  opts: { env?: Record<string, string>; readyPath?: string; nodeArgs?: string[] } = {},
+): Promise<{ url: string; proc: ManagedProcess }> {
   const port = await freePort();
   const name = path.basename(file, '.ts');
-  const proc = new ManagedProcess(name, [`bench/servers/${file}`], { PORT: String(port) }, path.join(ctx.logDir, `${name}.log`), `http://127.0.0.1:${port}/`);
-  await proc.start();
+  const proc = new ManagedProcess(name, [`bench/servers/${file}`], { ...opts.env, PORT: String(port) }, path.join(ctx.logDir, `${name}.log`), `http://127.0.0.1:${port}${opts.readyPath ?? '/'}`);
+  await proc.start(opts.nodeArgs);
   return { url: `http://127.0.0.1:${port}/`, proc };
 }

@@ -71,7 +71,10 @@ export interface ApiV2TestAppOptions {
 export async function startApiV2TestApp(name: string, opts: ApiV2TestAppOptions = {}): Promise<ApiV2TestApp> {
   const db = await createScratchDatabase(name);
   const logger = createLogger('api-v2', process.env.TEST_LOG_LEVEL ?? 'silent');
-  const sql = createDatabase({ url: db.serviceUrl('api-v2'), applicationName: 'api-v2', schema: SERVICE_DATABASES['api-v2'].schema, max: 20 });
+  const database = { url: db.serviceUrl('api-v2'), applicationName: 'api-v2', schema: SERVICE_DATABASES['api-v2'].schema };
+  const sql = createDatabase({ ...database, max: 20 });
+  // As in production (server.ts): hot single-statement reads on their own small pool.
+  const readSql = createDatabase({ ...database, max: 4 });
   const bus = opts.bus ?? createMemoryBus({ logger });
   const keys = loadSigningKeys(generateSigningKeyPem());
   // Only the /auth relay and /me call the account service; none runs here, so they answer 503.
@@ -80,11 +83,13 @@ export async function startApiV2TestApp(name: string, opts: ApiV2TestAppOptions 
     await migrate(sql, 'api-v2', API_V2_MIGRATIONS, logger);
   } catch (err) {
     await sql.end();
+    await readSql.end();
     await db.drop();
     throw err;
   }
   const deps: ApiV2Deps = {
     sql,
+    readSql,
     bus,
     account,
     verifier: createTokenVerifier({ fetchJwks: async () => keys.jwks }),
@@ -133,6 +138,7 @@ export async function startApiV2TestApp(name: string, opts: ApiV2TestAppOptions 
       await account.close();
       await bus.close();
       await sql.end({ timeout: 5 });
+      await readSql.end({ timeout: 5 });
       await db.drop();
     },
   };

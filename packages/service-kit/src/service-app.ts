@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { acceptRequestId, continueTrace, requestContextOf, type RequestContext } from './context.ts';
 import { NotFoundError, PayloadTooLargeError, problemFor } from './errors.ts';
 import { guardJsonBodies } from './json-body.ts';
+import { lazyChild } from './logger.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import { closeIfBodyUnread, requestHeader, setResponseHeader } from './node-http.ts';
 import { publicPath } from './public-path.ts';
@@ -92,7 +93,7 @@ function requestScope(opts: ServiceAppOptions): MiddlewareHandler<ServiceEnv> {
   return async (c, next) => {
     const requestId = acceptRequestId(requestHeader(c, 'x-request-id'));
     const { traceId, spanId } = continueTrace(requestHeader(c, 'traceparent'));
-    const logger = opts.logger.child({ reqId: requestId, traceId });
+    const logger = lazyChild(opts.logger, { reqId: requestId, traceId });
     c.set('requestId', requestId);
     c.set('logger', logger);
     c.set('requestContext', { requestId, traceId, spanId, logger });
@@ -106,7 +107,8 @@ function requestScope(opts: ServiceAppOptions): MiddlewareHandler<ServiceEnv> {
     opts.metrics.httpDuration.observe({ method, route, status: String(status) }, seconds);
     // The access line is built only when it would be written (services run at warn in production).
     const path = c.req.path;
-    if (!isProbe(path) && logger.isLevelEnabled('info')) {
+    // Asked of the service's logger: asking the request's would make it.
+    if (!isProbe(path) && opts.logger.isLevelEnabled('info')) {
       logger.info({ method, path, route, status, ms: Math.round(seconds * 10000) / 10 }, 'request');
     }
   };

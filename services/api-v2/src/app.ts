@@ -33,6 +33,8 @@ import type { LiveEventHub } from './events/hub.ts';
 
 export interface ApiV2Deps {
   sql: Sql;
+  /** The small pool for hot single-statement reads (DATABASE_READ_POOL_MAX); `sql` when absent. */
+  readSql?: Sql;
   bus: MessageBus;
   account: InternalClient;
   verifier: TokenVerifier;

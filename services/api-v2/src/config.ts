@@ -13,6 +13,14 @@ export const apiV2ConfigShape = {
   INTERNAL_PORT: env.port(3001),
   DATABASE_URL: z.string().min(1),
   DATABASE_PASSWORD: z.string().optional(),
+  /** Connections for transactions and writes (row locks, upload chunks hold one each for a while). */
+  DATABASE_POOL_MAX: env.int(20, 1, 200),
+  /**
+   * Connections for hot single-statement reads (GET /displays/{id}). Few on purpose: under load
+   * concurrent reads queue on each connection and go out pipelined, so PostgreSQL and this process
+   * handle several per wake-up; a transaction never waits behind them, nor they behind one.
+   */
+  DATABASE_READ_POOL_MAX: env.int(4, 1, 50),
   REDIS_URL: z.string().optional(),
   /** Bus channels are `<BUS_PREFIX>.<topic>` (deployments sharing one Redis stay apart). */
   BUS_PREFIX: busPrefixSchema,

@@ -44,7 +44,9 @@ export interface RunningApiV2 {
  */
 export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; bus?: MessageBus } = {}): Promise<RunningApiV2> {
   const logger = opts.logger ?? createLogger('api-v2', config.LOG_LEVEL);
-  const sql = createDatabase({ url: config.DATABASE_URL, password: config.DATABASE_PASSWORD, applicationName: 'api-v2', schema: SERVICE_DATABASES['api-v2'].schema, max: 20 });
+  const database = { url: config.DATABASE_URL, password: config.DATABASE_PASSWORD, applicationName: 'api-v2', schema: SERVICE_DATABASES['api-v2'].schema };
+  const sql = createDatabase({ ...database, max: config.DATABASE_POOL_MAX });
+  const readSql = createDatabase({ ...database, max: config.DATABASE_READ_POOL_MAX });
   const metrics = createMetrics('api-v2');
   const ownsBus = !opts.bus;
   const bus =
@@ -70,7 +72,7 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
   /** `requestsCut`: requests were cut at the grace period, so nobody waits for what they started. */
   const closeAll = async (requestsCut = false) => {
     await liveEvents?.close();
-    await sql.end({ timeout: requestsCut ? 0 : 5 });
+    await Promise.all([sql.end({ timeout: requestsCut ? 0 : 5 }), readSql.end({ timeout: requestsCut ? 0 : 5 })]);
     await (requestsCut ? account.destroy() : account.close());
     redis?.disconnect();
     if (ownsBus) await bus.close();
@@ -82,6 +84,7 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
     await liveEvents.ready;
     const deps = {
       sql,
+      readSql,
       bus,
       account,
       verifier,

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SERVICE_DATABASES, createDatabase, createMetrics, createServiceApp } from '@marquee/service-kit';
 import { verifyDisplayCredential } from '../src/displays/credentials.ts';
 import { displayRoutes } from '../src/displays/routes.ts';
 import { createRouter } from '../src/openapi.ts';
@@ -477,6 +478,32 @@ describe('listing and the catalogue', () => {
       const res = await api(h.v2, 'GET', `/displays?${q}`, undefined, adv.auth);
       expect(res.status, q).toBe(422);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
+    }
+  });
+});
+
+describe('the read pool', () => {
+  it('GET /displays/{id} runs on the read pool (readSql), the same document as every caller is shown', async () => {
+    const { display } = await createDisplay(op);
+    await activate(op, display.id);
+    // A read pool told apart by its application name; the main pool stays the harness's.
+    const reads = createDatabase({ url: h.db.serviceUrl('api-v2'), applicationName: 'api-v2-reads-under-test', schema: SERVICE_DATABASES['api-v2'].schema, max: 4 });
+    try {
+      const router = createServiceApp({ service: 'api-v2', logger: h.deps.logger, metrics: createMetrics('api-v2') }, createRouter());
+      router.route('/', displayRoutes({ ...h.deps, readSql: reads }));
+      for (const caller of [op, adv, admin]) {
+        const viaReadPool = await api((path, init) => router.request(path, init), 'GET', `/displays/${display.id}`, undefined, caller.auth);
+        const viaApp = await api(h.v2, 'GET', `/displays/${display.id}`, undefined, caller.auth);
+        expect(viaReadPool.status).toBe(200);
+        expect(viaReadPool.body).toEqual(viaApp.body);
+      }
+      const ran = await db<{ query: string }[]>`select query from pg_stat_activity where application_name = 'api-v2-reads-under-test'`;
+      expect(ran.length).toBeGreaterThan(0);
+      expect(ran.some((r) => /from displays d where d\.id = \$1/.test(r.query))).toBe(true);
+      const other = await api((path, init) => router.request(path, init), 'GET', `/displays/${display.id}`, undefined, otherOp.auth);
+      expect(other.status).toBe(404);
+    } finally {
+      await reads.end({ timeout: 5 });
     }
   });
 });

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { NotFoundError, type TokenVerifier } from '@marquee/service-kit';
+import { NotFoundError, type Sql, type TokenVerifier } from '@marquee/service-kit';
 import { authenticated, requireRole } from '../authz.ts';
 import { createDisplayExample, createdDisplayExample, credentialExample, displayExample, displayPageExample, updateDisplayExample } from '../examples.ts';
 import { bearerSecurity, createRouter, IdParam, jsonBody, jsonResponse, pick, problem } from '../openapi.ts';
@@ -18,6 +18,8 @@ import { findVisibleDisplay, listDisplays, toOwnerView, viewFor } from './sql.ts
 
 export interface DisplayRoutesDeps extends DisplayDeps {
   verifier: TokenVerifier;
+  /** Pool for GET /displays/{id} (see DATABASE_READ_POOL_MAX); `sql` when absent. */
+  readSql?: Sql;
 }
 
 const AnyDisplaySchema = z.union([DisplaySchema, PublicDisplaySchema]);
@@ -33,6 +35,7 @@ const tags = ['displays'];
  */
 export function displayRoutes(deps: DisplayRoutesDeps) {
   const { sql } = deps;
+  const readSql = deps.readSql ?? sql;
   const app = createRouter();
   app.use('/displays', authenticated(deps.verifier));
   app.use('/displays/*', authenticated(deps.verifier));
@@ -93,7 +96,7 @@ export function displayRoutes(deps: DisplayRoutesDeps) {
     }),
     async (c) => {
       const user = c.get('user');
-      const row = await findVisibleDisplay(sql, user, c.req.valid('param').id);
+      const row = await findVisibleDisplay(readSql, user, c.req.valid('param').id);
       if (!row) throw new NotFoundError('No such display.');
       return c.json(viewFor(user, row), 200);
     },
