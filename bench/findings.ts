@@ -38,29 +38,25 @@ export const FINDINGS: Record<string, string> = {
     ' Against Mosquitto (issue 16; both fleets connected throughout, alternating 35 s windows): Mosquitto spends one read, one 2-byte PINGRESP write and a keep-alive timestamp per ' +
     'PINGREQ; device-tcp decodes a framed JSON heartbeat, validates it, looks up the session, updates its seen/presence bookkeeping, counts it in prom-client and writes a JSON ' +
     'heartbeat_ack (the issue\'s profiles: per-frame counters, sessionFor, recordSeen and presence records besides the unavoidable write). Per connection it keeps a Node socket, ' +
-    'stream state and the session object (≈ 3–4 KB against Mosquitto\'s ≈ 1.1 KB of C structs). Leaner per-frame work in device-tcp is items 1–2 of issue 16 (another change, ' +
-    'made in parallel with these measurements, which ran on the code before it).',
+    'stream state and the session object (≈ 3–4 KB against Mosquitto\'s ≈ 1.1 KB of C structs). Since issue 16 items 1–2 each session also holds its newest playlist (shared ' +
+    'between displays with equal content), and metrics are tallied in plain numbers and handed to prom-client at scrape time; RSS per connection is noisy on this shared machine ' +
+    '(0.8 KB and 3.3 KB in two runs on 2026-11-30, 1.2–3.7 KB in the issue\'s own runs).',
   T2:
-    'CPU: the edit window keeps both cores busy. Since the run before this one (p99 ≈ 2–3 s): api-v2 publishes the changed playlists themselves, 1 000 displays per bus message with ' +
-    'each distinct entry list once, and device-tcp pushes them without asking back (7eb8f44, 69ca24d); the playlist build no longer depends on fresh statistics (bbbc064: ' +
-    'EXPLAIN ANALYZE showed 120–400 ms per 1 000 displays right after a big booking, now ~15 ms); presence writes are HOT updates (1b690bf). details.edits[].cpu reads /proc over ' +
-    'each edit\'s window (PATCH answered → every display applied; bench/lib/cpu-account.ts): the machine is 67–94 % busy across both cores for the whole window (runs today), and one edit costs ' +
-    '≈ 0.8–1.4 s of CPU — api-v2 ≈ 140–260 ms (build and publish 10 000 playlists, take 10 000 presence reports), device-tcp ≈ 210–380 ms (10 000 frames out, 10 000 acks in), ' +
-    'the two display simulators ≈ 240–450 ms, PostgreSQL ≈ 80–350 ms (builds, the runner\'s own version check, and the 10 000 applied-version writes when their 1 s presence flush falls inside the window) — i.e. ≥ 0.4–0.7 s of wall time ' +
-    'on 2 cores before anything waits on anything. With version-change presence reports switched off as an experiment, PostgreSQL fell to 60–120 ms per edit (one pair of runs while ' +
-    'other work shared the machine: p99 ≈ 0.7 s against 0.9–1.2 s); those reports are kept (they are how an operator sees which version each screen shows). The socket work alone has a floor here: a bare Node loop ' +
-    'writing one 400-byte frame to each of 10 000 loopback sockets takes 94–124 ms (67–102 ms of it kernel time), and the receiving process needs another 55–89 ms of CPU (node bench/loopback-floor.mjs, two runs of 3 rounds). What it would take: ' +
-    'the displays\' side off the server\'s cores (real screens are separate devices; here the simulators are a third of the window\'s CPU) and PostgreSQL on a core of its own, ' +
-    'which leaves device-tcp\'s ~0.2–0.4 s for 10 000 frames as the floor of one process; spreading the displays over several device-tcp replicas, as production does, would split that (not measured here).' +
-    ' Against Mosquitto (issue 16): the broker only copies each of 10 000 ready messages to a socket; Marquee, before the first frame leaves, takes the PATCH, bumps 10 000 ' +
-    'versions, builds 10 000 playlists in api-v2 (buildPlaylists, entryOf, JSON.stringify of each as a dedup key: the issue\'s profiles), publishes them over Redis, and ' +
-    'device-tcp then serialises and writes one frame per display with per-frame counters and presence bookkeeping, and takes 10 000 acks. The O(1)-per-edit bus message and the ' +
-    'leaner push loop (issue 16 items 1–2) are another change, made in parallel; these rounds measured the code before it. Both sides ran while other engineers\' tests kept the ' +
-    'two cores busy (details.edits[].cpu.machineBusyShare), which stretches Mosquitto\'s p99 as well.',
+    'Since issue 16 items 1–2 (2026-11-30): an edit is one playlist.delta bus message; api-v2 bumps 10 000 versions in one UPDATE and builds no playlist, and its CPU per ' +
+    'edit fell from 140–580 ms to 30–120 ms; device-tcp applies the delta once per distinct held content and writes one pre-assembled frame per display. Per edit ' +
+    '(details.edits[].cpu, bench/lib/cpu-account.ts, two runs on 2026-11-30 while other work shared the machine): device-tcp 450–720 ms, this run\'s PostgreSQL ' +
+    'backends 110–230 ms, api-v2 30–120 ms, the display simulators 620–940 ms, and the machine is 84–100 % busy on both cores for the whole window, so p99 is the time ' +
+    'two cores take to do ≈ 1.5 s of CPU. device-tcp --cpu-prof over the T2 run (bench/results/profiles/t2-device-tcp, whole run, connects included): the socket write ' +
+    'path is the widest frame (writeFrame → Socket._writeGeneric 28 % inclusive, writeBuffer 21 % self), then ioredis 7.5 %, zod 7 % (acks and handshakes), GC 6.5 %; ' +
+    'applying the delta is small (PlaylistContent.tailJson 1.5 %). What Marquee does that Mosquitto\'s QoS 0 fan-out does not: every display answers playlist_ack ' +
+    '(10 000 frames in, parsed and validated) and device-tcp reports each applied version to api-v2, which writes it to PostgreSQL (the PostgreSQL share above): that is ' +
+    'how an operator sees which version each screen shows. The socket work alone has a floor: a bare Node loop writing one 400-byte frame to each of 10 000 loopback sockets takes ' +
+    '94–124 ms (node bench/loopback-floor.mjs). What it would take: the simulators off the server\'s cores (real screens are separate devices), acks and applied-version ' +
+    'reports coalesced further, and displays spread over device-tcp replicas as in production (not measured here).',
   'T2 CPU':
-    'details.marqueeCpuMsPerEdit splits each edit\'s CPU: api-v2 (the PATCH, 10 000 playlist builds and their publication, 10 000 presence reports), device-tcp (10 000 frames out, ' +
-    '10 000 acks in), this run\'s PostgreSQL backends (the version bump, the playlist queries, applied-version writes) and Redis; Mosquitto\'s CPU for the same fan-out is one copy ' +
-    'of each message to a socket. What it would take is the O(1)-per-edit path and the leaner push loop of issue 16 items 1–2 (in progress in another change; not in the code measured here).',
+    'details.marqueeCpuMsPerEdit splits each edit\'s CPU (see T2): device-tcp is most of it (10 000 frames out and 10 000 acks in, with applied-version reports), then ' +
+    'PostgreSQL (the version bump and 10 000 applied-version writes), api-v2 30–120 ms since the O(1)-per-edit path; Mosquitto\'s CPU for the same fan-out is one copy of ' +
+    'each ready message to a socket, with no acknowledgement. Before issue 16 items 1–2 the ratio was 5.3× (1 120 ms per edit); since, 3.9–4.5×.',
   T3:
     'Met since 1732d91. Before it, each reconnect cost three api-v2 round trips (authenticate, pending commands, playlist), 64 in flight; device-tcp shed hellos beyond 1 024 ' +
     'waiting with a fixed 5 s hint and the displays\' backoff stretched 10 000 reconnects to 26–34 s. Now hellos are gathered for ≤ 5 ms into POST /internal/displays/handshakes ' +
