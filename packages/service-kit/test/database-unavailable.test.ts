@@ -1,6 +1,7 @@
 /**
  * A database that goes away under a running service: its requests answer 503 problem+json with
- * Retry-After (never 500), /readyz says not ready, and everything recovers when the database is back. The service's pool reaches a real PostgreSQL
+ * Retry-After (never 500), /readyz says not ready, /healthz (liveness, once ready) stays 200, and
+ * everything recovers when the database is back. The service's pool reaches a real PostgreSQL
  * through a local TCP relay the test closes, and its backends are ended with pg_terminate_backend.
  */
 import net from 'node:net';
@@ -105,7 +106,7 @@ it('answers 503 with Retry-After when its backend is terminated mid-query (57P01
   expect((await app.request('/now')).status).toBe(200);
 });
 
-it('answers 503 while the database is unreachable (connection cut, then refused); /readyz not ready; recovers when it is back', async () => {
+it('answers 503 while the database is unreachable (connection cut, then refused); /readyz not ready, /healthz live; recovers when it is back', async () => {
   const pending = app.request('/slow');
   await slowQueryBackend();
   await relay.close();
@@ -114,6 +115,8 @@ it('answers 503 while the database is unreachable (connection cut, then refused)
   const ready = await app.request('/readyz');
   expect(ready.status).toBe(503);
   expect(((await ready.json()) as { checks: Record<string, string> }).checks.postgres).not.toBe('ok');
+  // Liveness: the service answers; a container health check must not kill it for its database.
+  expect((await app.request('/healthz')).status).toBe(200);
 
   await relay.open();
   await until('the service to answer again', async () => (await app.request('/now')).status === 200, 30_000);
@@ -130,3 +133,10 @@ it('maps the other "database away" failures alike: too many clients, starting up
   expect(problemFor(withCode('23505', 'duplicate key')).problem.status).toBe(500);
 });
 
+it('is not ready, and not live, until it has been ready once: a release that never gets ready fails its health check', async () => {
+  const fresh = createServiceApp({ service: 'kit-never-ready', logger: pino({ level: 'silent' }), metrics: createMetrics('kit_never_ready'), readiness: { bus: () => Promise.reject(new Error('bus unreachable')) } }, new Hono<ServiceEnv>());
+  const health = await fresh.request('/healthz');
+  expect(health.status).toBe(503);
+  expect(await health.json()).toMatchObject({ status: 'starting', checks: { bus: 'bus unreachable' } });
+  expect((await fresh.request('/readyz')).status).toBe(503);
+});
