@@ -266,6 +266,29 @@ describe('proof of play', () => {
     }
   });
 
+  it('a swap reaches a display a little after it is made: the replaced creative is accepted within skew of the swap, refused beyond', async () => {
+    const hour = new Date(Math.floor(Date.now() / HOUR) * HOUR - 7 * HOUR);
+    const [c] = await db`insert into creatives (owner_id, name, type, body, duration_ms) values (${adv.userId}, 'card 3', 'text', 'Hey', 5000) returning id`;
+    const swappedIn = c!.id as string;
+    await db`insert into booking_display_creatives (booking_id, display_id, creative_id, since) values (${bookingId}, ${display.id}, ${swappedIn}, ${new Date(hour.getTime() + 30_000)})`;
+    try {
+      // Slot 0 starts every whole minute; the swap is at :30, the skew 120 s.
+      const late = play(new Date(hour.getTime() + 60_000)); // started before its playlist came
+      const stale = play(new Date(hour.getTime() + 180_000)); // 150 s after the swap: beyond skew
+      const fresh = play(new Date(hour.getTime() + 240_000), { creativeId: swappedIn });
+      const never = play(new Date(hour.getTime() + 300_000), { creativeId: randomUUID() });
+      const ack = await internal('POST', `/internal/displays/${display.id}/plays`, { plays: [late, stale, fresh, never] });
+      expect(ack.status).toBe(200);
+      expect(ack.body.acceptedPlayIds.sort()).toEqual([late.playId, fresh.playId].sort());
+      expect(ack.body.rejected.map((r: { playId: string; code: string }) => [r.playId, r.code])).toEqual([
+        [stale.playId, 'wrong_creative'],
+        [never.playId, 'wrong_creative'],
+      ]);
+    } finally {
+      await db`delete from plays where booking_id = ${bookingId} and started_at >= ${hour} and started_at < ${new Date(hour.getTime() + HOUR)}`;
+      await db`delete from booking_display_creatives where creative_id = ${swappedIn}`;
+    }
+  });
   it('refuses bad report queries and bad batches', async () => {
     const q = (s: string) => api(h.v2, 'GET', `/bookings/${bookingId}/plays?${s}`, undefined, adv.auth);
     expect((await q('from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z')).status).toBe(422);
