@@ -32,18 +32,25 @@ export interface LoadResult {
   reads: number;
   writes: number;
   failures: string[];
+  /** Failures that were the platform's own "unavailable, retry": 503 problem+json with Retry-After. */
+  unavailable: number;
   ms: number;
 }
 
 function failure(what: string, res: HttpResult): string {
-  return `${what} ${res.status} ${JSON.stringify(res.json).slice(0, 160)}`;
+  return `${what} ${res.status}${res.retryAfter ? ` retry-after=${res.retryAfter}` : ''} ${JSON.stringify(res.json).slice(0, 160)}`;
+}
+
+/** A service's answer while a dependency is away: 503, Retry-After, the service-unavailable problem. */
+function isUnavailable(res: HttpResult): boolean {
+  return res.status === 503 && res.retryAfter !== null && String(res.json?.type ?? '').endsWith('/service-unavailable');
 }
 
 /** Starts 3 readers and 1 writer; `stop()` ends them and resolves with the counts. */
 export function startLoad(p: LoadParams): { stop(): Promise<LoadResult> } {
   const started = Date.now();
   let running = true;
-  const result: LoadResult = { reads: 0, writes: 0, failures: [], ms: 0 };
+  const result: LoadResult = { reads: 0, writes: 0, failures: [], unavailable: 0, ms: 0 };
   const fail = async (text: string) => {
     result.failures.push(text);
     if (p.pauseAfterFailureMs) await sleep(p.pauseAfterFailureMs);
@@ -52,6 +59,7 @@ export function startLoad(p: LoadParams): { stop(): Promise<LoadResult> } {
     try {
       const res = await fn();
       if (res.status === ok) return res;
+      if (isUnavailable(res)) result.unavailable++;
       await fail(failure(what, res));
     } catch (err) {
       await fail(`${what} ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
@@ -139,5 +147,6 @@ export function summarize(r: LoadResult): string {
     const key = f.split(' ').slice(0, 3).join(' ');
     kinds.set(key, (kinds.get(key) ?? 0) + 1);
   }
-  return `${r.reads} reads + ${r.writes} writes in ${(r.ms / 1000).toFixed(1)} s, ${r.failures.length} failed${r.failures.length ? ` (${[...kinds].map(([k, n]) => `${k}: ${n}`).join(', ')}; first: ${r.failures[0]})` : ''}`;
+  const unavailable = r.failures.length ? `, ${r.unavailable} of them 503 + Retry-After` : '';
+  return `${r.reads} reads + ${r.writes} writes in ${(r.ms / 1000).toFixed(1)} s, ${r.failures.length} failed${unavailable}${r.failures.length ? ` (${[...kinds].map(([k, n]) => `${k}: ${n}`).join(', ')}; first: ${r.failures[0]})` : ''}`;
 }

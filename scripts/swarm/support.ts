@@ -42,6 +42,8 @@ export async function swarmTasksOf(service: string): Promise<string[]> {
 export interface HttpResult {
   status: number;
   json: any;
+  /** The Retry-After header, if any (a 503 while a dependency is away must carry one). */
+  retryAfter: string | null;
 }
 
 export async function http(method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}): Promise<HttpResult> {
@@ -58,7 +60,7 @@ export async function http(method: string, path: string, body?: unknown, token?:
   } catch {
     /* not JSON: keep the text for the message */
   }
-  return { status: res.status, json };
+  return { status: res.status, json, retryAfter: res.headers.get('retry-after') };
 }
 
 export function expectStatus(what: string, res: HttpResult, status: number): void {
