@@ -33,7 +33,10 @@ export function createDatabase(opts: DatabaseOptions): Sql {
     max: opts.max ?? 10,
     ...(opts.password ? { password: opts.password } : {}),
     idle_timeout: 60,
-    connect_timeout: 10,
+    // A request that meets the database away waits at most this long for a connection before it
+    // is answered 503: while a restarting database's name does not resolve, a lookup can hang for
+    // seconds, and a client (or the edge) gives up at 10 s.
+    connect_timeout: 5,
     connection: { application_name: opts.applicationName, ...(opts.schema ? { search_path: opts.schema } : {}) },
     onnotice: () => {},
   });
