@@ -34,6 +34,8 @@ const DRAIN_WINDOW_MS = 20_000 - 1_500;
 
 // ---- checks ----
 const results: Array<{ name: string; ok: boolean; detail: string }> = [];
+/** The time a check ended (UTC), to place what the displays and services logged. */
+const clock = () => new Date().toISOString().slice(11, 19);
 // SWARM_CHECKS=word runs only the checks whose name contains it (for iterating on one check).
 const only = process.env.SWARM_CHECKS;
 async function check(name: string, fn: () => Promise<string>): Promise<boolean> {
@@ -42,12 +44,12 @@ async function check(name: string, fn: () => Promise<string>): Promise<boolean> 
   try {
     const detail = await fn();
     results.push({ name, ok: true, detail });
-    console.log(`ok   ${name} (${Date.now() - started} ms): ${detail}`);
+    console.log(`ok   ${name} (${clock()}, ${Date.now() - started} ms): ${detail}`);
     return true;
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
     results.push({ name, ok: false, detail });
-    console.log(`FAIL ${name} (${Date.now() - started} ms): ${detail}`);
+    console.log(`FAIL ${name} (${clock()}, ${Date.now() - started} ms): ${detail}`);
     return false;
   }
 }
@@ -533,7 +535,7 @@ await check('no play of the displays (playing their playlists) is rejected, and 
     lines.push(`${stored} stored of ${ids.size} acknowledged`);
   }
   // The displays play their playlists as real players do: the platform must accept every play.
-  if (fleet.rejected > 0) throw new Error(`${fleet.rejected} plays of correct displays rejected: ${fleet.rejectionsByCode()}; ${lines.join('; ')}`);
+  if (fleet.rejected > 0) throw new Error(`${fleet.rejected} plays of correct displays rejected: ${fleet.rejectionsByCode()}; ${lines.join('; ')}; first: ${fleet.rejectedDetails()}`);
   return `${fleet.recorded} plays recorded by ${DISPLAYS} displays, ${fleet.ackedCount()} acknowledged, 0 unacknowledged at the end, rejected: ${fleet.rejectionsByCode()}; ${lines.join('; ')}; lost 0`;
 });
 

@@ -5,7 +5,7 @@
 // after a close or a `reconnect` (drain) and keep a ledger of what the platform acknowledged, so
 // a check can read every acknowledged play back afterwards.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DisplayClient } from '@marquee/display-client';
+import type { DisplayClient, PlayRecord } from '@marquee/display-client';
 import { SimDisplay } from '../../tools/display-sim/display.ts';
 import { DEVICE_HOST, DEVICE_PORT } from './support.ts';
 
@@ -25,8 +25,10 @@ export interface FleetDisplay {
 
 export class Fleet {
   readonly displays: FleetDisplay[];
-  /** playId → booking, for every play recorded. */
-  private readonly bookingOf = new Map<string, string>();
+  /** playId → the play and its display, for every play recorded. */
+  private readonly plays = new Map<string, PlayRecord & { displayId: string }>();
+  /** Every rejected play, with its code and when the answer came. */
+  readonly rejectedPlays: Array<{ play: (PlayRecord & { displayId: string }) | undefined; code: string; at: Date }> = [];
   /** Acknowledged (durably recorded) play ids per booking. */
   readonly acked = new Map<string, Set<string>>();
   /** Rejected plays by the platform's code (plays_ack.rejected[].code), with one detail each. */
@@ -45,7 +47,7 @@ export class Fleet {
         backoff: { baseMs: 500, capMs: 4_000 },
         connectTimeoutMs: 5_000,
         welcomeTimeoutMs: 10_000,
-        onPlay: (play) => this.bookingOf.set(play.playId, play.bookingId),
+        onPlay: (play) => this.plays.set(play.playId, { ...play, displayId: id }),
       });
       const client = sim.client;
       const display: FleetDisplay = { id, secret, sim, client, sessions: [], disconnects: 0 };
@@ -53,12 +55,13 @@ export class Fleet {
       client.on('disconnect', () => display.disconnects++);
       client.on('playsAck', (outcome) => {
         for (const playId of outcome.accepted) {
-          const booking = this.bookingOf.get(playId);
+          const booking = this.plays.get(playId)?.bookingId;
           if (!booking) continue;
           if (!this.acked.has(booking)) this.acked.set(booking, new Set());
           this.acked.get(booking)!.add(playId);
         }
         for (const r of outcome.rejected) {
+          this.rejectedPlays.push({ play: this.plays.get(r.playId), code: r.code, at: new Date() });
           const seen = this.rejections.get(r.code);
           this.rejections.set(r.code, { count: (seen?.count ?? 0) + 1, detail: seen?.detail ?? r.detail });
         }
@@ -72,6 +75,23 @@ export class Fleet {
     let n = 0;
     for (const { count } of this.rejections.values()) n += count;
     return n;
+  }
+
+  /**
+   * The first rejected plays with the display's other plays of the same booking around them (the
+   * occurrence they collided with), for the diagnosis.
+   */
+  rejectedDetails(limit = 3): string {
+    const line = (p: PlayRecord) => `${p.startedAt} +${p.durationMs} ms creative ${p.creativeId.slice(0, 8)} play ${p.playId.slice(0, 8)}`;
+    return this.rejectedPlays
+      .slice(0, limit)
+      .map(({ play, code, at }) => {
+        if (!play) return `${code} at ${at.toISOString()}: (unknown play)`;
+        const t = Date.parse(play.startedAt);
+        const near = [...this.plays.values()].filter((o) => o.displayId === play.displayId && o.bookingId === play.bookingId && o.playId !== play.playId && Math.abs(Date.parse(o.startedAt) - t) <= 3 * SLOT_MS);
+        return `${code} answered ${at.toISOString()} for display ${play.displayId.slice(0, 8)}: ${line(play)}; its plays around it: ${near.map(line).join(' | ') || 'none'}`;
+      })
+      .join(' || ');
   }
 
   /** e.g. "wrong_creative 2 (not a creative ...), duplicate_slot 1 (...)", or "none". */
