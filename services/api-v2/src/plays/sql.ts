@@ -79,13 +79,16 @@ export async function judgeAndStore(tx: Queryable, displayId: string, plays: rea
       left join plays stored on stored.play_id = i.play_id
       left join bookings b on b.id = i.booking_id
       left join booking_displays bd on bd.booking_id = i.booking_id and bd.display_id = ${displayId}
-      -- The occurrence of the booking's slot nearest to startedAt (distance 0 when inside it).
+      -- The occurrence of the booking's slot nearest to startedAt (distance 0 when inside it). On a
+      -- one-slot loop a play starting exactly at an occurrence's start is at distance 0 from the
+      -- one before it too: the occurrence it starts in wins (else it would take the previous
+      -- occurrence, and refuse that occurrence's own play, begun mid-slot, as duplicate_slot).
       left join lateral (
         select c.k, greatest(c.k * d.slot_ms - e.t, e.t - (c.k + 1) * d.slot_ms, 0) as distance
         from (select extract(epoch from i.started_at) * 1000 as t) e
         cross join lateral (select floor(floor(e.t / d.slot_ms) / d.slot_count) * d.slot_count + bd.slot as base) o
         cross join lateral (values (o.base - d.slot_count), (o.base), (o.base + d.slot_count)) as c(k)
-        order by distance, c.k
+        order by distance, (c.k * d.slot_ms <= e.t and e.t < (c.k + 1) * d.slot_ms) desc, c.k
         limit 1
       ) occ on true
     ),
