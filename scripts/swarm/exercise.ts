@@ -73,14 +73,14 @@ function needs<T>(value: T | undefined, what: string): T {
 }
 
 /** Mixed client load through the edge while `fault` runs; the load's figures come back with the fault's result. */
-async function underLoad<T>(fault: () => Promise<T>, pauseAfterFailureMs?: number): Promise<{ value: T; load: LoadResult }> {
+async function underLoad<T>(fault: () => Promise<T>, dataRestart = false): Promise<{ value: T; load: LoadResult }> {
   const load = startLoad({
     advertiserToken: needs(ctx.advertiser, 'an advertiser'),
     displayId: needs(ctx.writesDisplay, 'a bookable display'),
     creatives: needs(ctx.creatives, 'creatives'),
     readBookingId: needs(ctx.fleetBooking, 'the fleet booking').id,
     ledger,
-    ...(pauseAfterFailureMs ? { pauseAfterFailureMs } : {}),
+    ...(dataRestart ? { pauseAfterFailureMs: 250, requestTimeoutMs: 30_000 } : {}),
   });
   try {
     const value = await fault();
@@ -387,7 +387,7 @@ async function restartDataService(service: 'postgres' | 'redis'): Promise<{ load
       90_000,
       500,
     );
-  }, 250);
+  }, true);
   const downMs = Date.now() - restartedAt;
   const dataAfter = await swarmTasksOf(service);
   if (dataAfter.some((t) => dataBefore.includes(t))) throw new Error(`${service} was not restarted`);

@@ -26,6 +26,12 @@ export interface LoadParams {
   ledger: WriteLedger;
   /** Stop writing after a failure (a fault that is expected to fail requests, e.g. a database restart). */
   pauseAfterFailureMs?: number;
+  /**
+   * How long a request may take before it counts as failed (default 10 s). A database restart
+   * passes 30 s: a request queued behind the pool's reconnection attempts is answered (503) after
+   * more than 10 s, and what must hold there is the answer; its latency is reported (`slowestMs`).
+   */
+  requestTimeoutMs?: number;
 }
 
 export interface LoadResult {
@@ -34,6 +40,8 @@ export interface LoadResult {
   failures: string[];
   /** Failures that were the platform's own "unavailable, retry": 503 problem+json with Retry-After. */
   unavailable: number;
+  /** The longest any request took to be answered (or given up on). */
+  slowestMs: number;
   ms: number;
 }
 
@@ -50,14 +58,17 @@ function isUnavailable(res: HttpResult): boolean {
 export function startLoad(p: LoadParams): { stop(): Promise<LoadResult> } {
   const started = Date.now();
   let running = true;
-  const result: LoadResult = { reads: 0, writes: 0, failures: [], unavailable: 0, ms: 0 };
+  const result: LoadResult = { reads: 0, writes: 0, failures: [], unavailable: 0, slowestMs: 0, ms: 0 };
+  const timeoutMs = p.requestTimeoutMs ?? 10_000;
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => http(method, path, body, p.advertiserToken, headers, timeoutMs);
   const fail = async (text: string) => {
     result.failures.push(text);
     if (p.pauseAfterFailureMs) await sleep(p.pauseAfterFailureMs);
   };
   const attempt = async (what: string, fn: () => Promise<HttpResult>, ok: number): Promise<HttpResult | undefined> => {
+    const started = Date.now();
     try {
-      const res = await fn();
+      const res = await fn().finally(() => (result.slowestMs = Math.max(result.slowestMs, Date.now() - started)));
       if (res.status === ok) return res;
       if (isUnavailable(res)) result.unavailable++;
       await fail(failure(what, res));
@@ -68,14 +79,14 @@ export function startLoad(p: LoadParams): { stop(): Promise<LoadResult> } {
   };
 
   const reads: Array<[string, () => Promise<HttpResult>]> = [
-    ['GET /v1/readyz', () => http('GET', '/v1/readyz')],
-    ['GET /v2/bookings/{id}', () => http('GET', `/v2/bookings/${p.readBookingId}`, undefined, p.advertiserToken)],
+    ['GET /v1/readyz', () => http('GET', '/v1/readyz', undefined, undefined, {}, timeoutMs)],
+    ['GET /v2/bookings/{id}', () => call('GET', `/v2/bookings/${p.readBookingId}`)],
     [
       'GET /v2/displays/{id}/availability',
       () => {
         const from = new Date(Date.now() + 86_400_000);
         const to = new Date(from.getTime() + 86_400_000);
-        return http('GET', `/v2/displays/${p.displayId}/availability?from=${from.toISOString()}&to=${to.toISOString()}`, undefined, p.advertiserToken);
+        return call('GET', `/v2/displays/${p.displayId}/availability?from=${from.toISOString()}&to=${to.toISOString()}`);
       },
     ],
   ];
@@ -94,18 +105,18 @@ export function startLoad(p: LoadParams): { stop(): Promise<LoadResult> } {
       const endsAt = new Date(Date.parse(startsAt) + 3_600_000).toISOString();
       const creativeId = p.creatives[0];
       const key = randomBytes(8).toString('hex');
-      const held = await attempt('POST /v2/bookings', () => http('POST', '/v2/bookings', { displayIds: [p.displayId], creativeId, startsAt, endsAt }, p.advertiserToken, { 'idempotency-key': key }), 201);
+      const held = await attempt('POST /v2/bookings', () => call('POST', '/v2/bookings', { displayIds: [p.displayId], creativeId, startsAt, endsAt }, { 'idempotency-key': key }), 201);
       if (!held) continue;
       const id = String(held.json.id);
       const entry: { confirmed: boolean; creativeId: string | null } = { confirmed: false, creativeId };
       p.ledger.bookings.set(id, entry);
       result.writes++;
-      if (await attempt('POST /v2/bookings/{id}/confirm', () => http('POST', `/v2/bookings/${id}/confirm`, {}, p.advertiserToken), 200)) {
+      if (await attempt('POST /v2/bookings/{id}/confirm', () => call('POST', `/v2/bookings/${id}/confirm`, {}), 200)) {
         entry.confirmed = true;
         result.writes++;
       }
       const next = p.creatives[++swap % 2]!;
-      if (await attempt('PATCH /v2/bookings/{id}', () => http('PATCH', `/v2/bookings/${id}`, { creativeId: next }, p.advertiserToken), 200)) {
+      if (await attempt('PATCH /v2/bookings/{id}', () => call('PATCH', `/v2/bookings/${id}`, { creativeId: next }), 200)) {
         entry.creativeId = next;
         result.writes++;
       } else entry.creativeId = null;
@@ -148,5 +159,5 @@ export function summarize(r: LoadResult): string {
     kinds.set(key, (kinds.get(key) ?? 0) + 1);
   }
   const unavailable = r.failures.length ? `, ${r.unavailable} of them 503 + Retry-After` : '';
-  return `${r.reads} reads + ${r.writes} writes in ${(r.ms / 1000).toFixed(1)} s, ${r.failures.length} failed${unavailable}${r.failures.length ? ` (${[...kinds].map(([k, n]) => `${k}: ${n}`).join(', ')}; first: ${r.failures[0]})` : ''}`;
+  return `${r.reads} reads + ${r.writes} writes in ${(r.ms / 1000).toFixed(1)} s (slowest answer ${(r.slowestMs / 1000).toFixed(1)} s), ${r.failures.length} failed${unavailable}${r.failures.length ? ` (${[...kinds].map(([k, n]) => `${k}: ${n}`).join(', ')}; first: ${r.failures[0]})` : ''}`;
 }

@@ -46,12 +46,13 @@ export interface HttpResult {
   retryAfter: string | null;
 }
 
-export async function http(method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}): Promise<HttpResult> {
+/** `timeoutMs`: how long the client waits for an answer (10 s, a browser's impatience). */
+export async function http(method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<HttpResult> {
   const res = await fetch(`${EDGE}${path}`, {
     method,
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();
   let json: any = text;
