@@ -35,9 +35,11 @@ WORKDIR /app
 COPY --from=build /out/ /app/
 USER node
 EXPOSE 3000
-# /readyz: the task only gets traffic (Traefik, lbswarm=false) and an update only proceeds once ready.
+# /healthz: 503 until the service has been ready once (an update proceeds only then), then liveness.
+# Not /readyz: while PostgreSQL or Redis restarts every task is not ready, and Swarm would kill them
+# all; Traefik routes by /readyz (lbswarm=false), so a not-ready task gets no traffic meanwhile.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "const f=process.env.SERVICE_SECRET_OPS_FILE;fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/readyz',{headers:f?{'x-service-credential':'ops:'+require('fs').readFileSync(f,'utf8').trim()}:{},signal:AbortSignal.timeout(2500)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz',{signal:AbortSignal.timeout(2500)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Node is PID 1 (exec form, no shell in between) and main.ts handles SIGTERM/SIGINT with a bounded
 # drain; the stack also sets `init: true` so a tiny init reaps zombies and forwards signals.
 STOPSIGNAL SIGTERM

@@ -1,9 +1,12 @@
-// The Swarm test's displays: @marquee/display-client (the library the kiosk player and the
-// simulator use) connected through the edge's TCP port. They reconnect by themselves after a close
-// or a `reconnect` (drain), record plays on their booking and keep a ledger of what the platform
-// acknowledged, so a check can read every acknowledged play back afterwards.
+// The Swarm test's displays: the display simulator (tools/display-sim, on @marquee/display-client)
+// connected through the edge's TCP port. Each plays its playlist on the display-client's schedule
+// (showingAt, the server's clock) and reports a play per showing, as real players do, so a
+// rejected play is the platform's verdict on a correct display. They reconnect by themselves
+// after a close or a `reconnect` (drain) and keep a ledger of what the platform acknowledged, so
+// a check can read every acknowledged play back afterwards.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DisplayClient } from '@marquee/display-client';
+import type { DisplayClient, PlayRecord } from '@marquee/display-client';
+import { SimDisplay } from '../../tools/display-sim/display.ts';
 import { DEVICE_HOST, DEVICE_PORT } from './support.ts';
 
 /** The fleet's displays run a loop of one 1 s slot, so each plays its booking once a second. */
@@ -12,6 +15,7 @@ export const SLOT_MS = 1_000;
 export interface FleetDisplay {
   id: string;
   secret: string;
+  sim: SimDisplay;
   client: DisplayClient;
   /** Sessions this display was welcomed to, in order. */
   sessions: string[];
@@ -19,48 +23,81 @@ export interface FleetDisplay {
   disconnects: number;
 }
 
-export interface Booked {
-  bookingId: string;
-  creativeId: string;
-}
-
 export class Fleet {
   readonly displays: FleetDisplay[];
-  /** playId → booking, for every play recorded. */
-  private readonly bookingOf = new Map<string, string>();
+  /** playId → the play and its display, for every play recorded. */
+  private readonly plays = new Map<string, PlayRecord & { displayId: string }>();
+  /** Every rejected play, with its code and when the answer came. */
+  readonly rejectedPlays: Array<{ play: (PlayRecord & { displayId: string }) | undefined; code: string; at: Date }> = [];
   /** Acknowledged (durably recorded) play ids per booking. */
   readonly acked = new Map<string, Set<string>>();
-  rejected = 0;
-  private playing: NodeJS.Timeout | null = null;
+  /** Rejected plays by the platform's code (plays_ack.rejected[].code), with one detail each. */
+  readonly rejections = new Map<string, { count: number; detail: string }>();
 
   constructor(credentials: Array<{ id: string; secret: string }>) {
     this.displays = credentials.map(({ id, secret }) => {
-      const client = new DisplayClient({
+      const sim = new SimDisplay({
         host: DEVICE_HOST,
         port: Number(DEVICE_PORT),
         displayId: id,
         secret,
-        client: { name: 'swarm-test', version: '1' },
+        plays: false,
         batchEveryMs: 1_000,
         // Reconnect fast while a replica is gone (the protocol's 1 s base, capped low for a test).
         backoff: { baseMs: 500, capMs: 4_000 },
         connectTimeoutMs: 5_000,
         welcomeTimeoutMs: 10_000,
+        onPlay: (play) => this.plays.set(play.playId, { ...play, displayId: id }),
       });
-      const display: FleetDisplay = { id, secret, client, sessions: [], disconnects: 0 };
+      const client = sim.client;
+      const display: FleetDisplay = { id, secret, sim, client, sessions: [], disconnects: 0 };
       client.on('welcome', (w) => display.sessions.push(w.sessionId));
       client.on('disconnect', () => display.disconnects++);
       client.on('playsAck', (outcome) => {
         for (const playId of outcome.accepted) {
-          const booking = this.bookingOf.get(playId);
+          const booking = this.plays.get(playId)?.bookingId;
           if (!booking) continue;
           if (!this.acked.has(booking)) this.acked.set(booking, new Set());
           this.acked.get(booking)!.add(playId);
         }
-        this.rejected += outcome.rejected.length;
+        for (const r of outcome.rejected) {
+          this.rejectedPlays.push({ play: this.plays.get(r.playId), code: r.code, at: new Date() });
+          const seen = this.rejections.get(r.code);
+          this.rejections.set(r.code, { count: (seen?.count ?? 0) + 1, detail: seen?.detail ?? r.detail });
+        }
       });
       return display;
     });
+  }
+
+  /** Plays the platform rejected, all codes. */
+  get rejected(): number {
+    let n = 0;
+    for (const { count } of this.rejections.values()) n += count;
+    return n;
+  }
+
+  /**
+   * The first rejected plays with the display's other plays of the same booking around them (the
+   * occurrence they collided with), for the diagnosis.
+   */
+  rejectedDetails(limit = 3): string {
+    const line = (p: PlayRecord) => `${p.startedAt} +${p.durationMs} ms creative ${p.creativeId.slice(0, 8)} play ${p.playId.slice(0, 8)}`;
+    return this.rejectedPlays
+      .slice(0, limit)
+      .map(({ play, code, at }) => {
+        if (!play) return `${code} at ${at.toISOString()}: (unknown play)`;
+        const t = Date.parse(play.startedAt);
+        const near = [...this.plays.values()].filter((o) => o.displayId === play.displayId && o.bookingId === play.bookingId && o.playId !== play.playId && Math.abs(Date.parse(o.startedAt) - t) <= 3 * SLOT_MS);
+        return `${code} answered ${at.toISOString()} for display ${play.displayId.slice(0, 8)}: ${line(play)}; its plays around it: ${near.map(line).join(' | ') || 'none'}`;
+      })
+      .join(' || ');
+  }
+
+  /** e.g. "wrong_creative 2 (not a creative ...), duplicate_slot 1 (...)", or "none". */
+  rejectionsByCode(): string {
+    if (this.rejections.size === 0) return 'none';
+    return [...this.rejections].map(([code, { count, detail }]) => `${code} ${count} (${detail})`).join(', ');
   }
 
   /** Connects the displays one after another, each once welcomed, so the edge's rotation spreads them. */
@@ -72,7 +109,7 @@ export class Fleet {
         timer = setTimeout(() => reject(new Error(`display ${d.id}: no welcome within ${timeoutMs} ms`)), timeoutMs);
       });
       try {
-        await d.client.start();
+        await d.sim.start();
         await welcomed;
       } finally {
         clearTimeout(timer);
@@ -104,35 +141,14 @@ export class Fleet {
     return Date.now() - started;
   }
 
-  /**
-   * Every display records one play of its booking per occurrence of its one slot (the displays run
-   * a 1-slot loop of `slotMs`), as a display following the protocol does: the occurrence that just
-   * ended, from its start for its whole length, on the server's clock (docs/display-protocol.md).
-   */
-  startPlaying(bookingOf: (displayId: string) => Booked, slotMs = SLOT_MS): void {
-    const lastPlayed = new Map<string, number>();
-    const shown = new Map<string, { creativeId: string; changedAt: number }>();
-    this.playing = setInterval(() => {
-      for (const d of this.displays) {
-        const now = d.client.serverNow();
-        const { bookingId, creativeId } = bookingOf(d.id);
-        // The test learns of a swap when its answer arrives, a little after the swap took effect:
-        // like a display between two playlists, it does not claim the showings around a swap.
-        const seen = shown.get(d.id);
-        if (seen?.creativeId !== creativeId) shown.set(d.id, { creativeId, changedAt: seen ? now : -Infinity });
-        const occurrence = Math.floor(now / slotMs) - 1;
-        if ((lastPlayed.get(d.id) ?? -1) >= occurrence) continue;
-        lastPlayed.set(d.id, occurrence);
-        if (Math.abs(occurrence * slotMs - shown.get(d.id)!.changedAt) < 2 * slotMs) continue;
-        const startedAt = new Date(occurrence * slotMs).toISOString();
-        void d.client.recordPlay({ bookingId, creativeId, startedAt, durationMs: slotMs }).then((p) => this.bookingOf.set(p.playId, bookingId));
-      }
-    }, slotMs / 4);
+  /** Every display plays its playlist from now on, reporting a play per showing of its booking. */
+  startPlaying(): void {
+    for (const d of this.displays) d.sim.startPlaying();
   }
 
+  /** Ends the displays' loops (what is on screen now is reported as a partial play); they stay connected. */
   stopPlaying(): void {
-    if (this.playing) clearInterval(this.playing);
-    this.playing = null;
+    for (const d of this.displays) d.sim.stopPlaying();
   }
 
   get recorded(): number {
@@ -159,7 +175,6 @@ export class Fleet {
   }
 
   stop(): void {
-    this.stopPlaying();
-    for (const d of this.displays) d.client.stop();
+    for (const d of this.displays) d.sim.stop();
   }
 }

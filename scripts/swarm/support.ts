@@ -42,14 +42,17 @@ export async function swarmTasksOf(service: string): Promise<string[]> {
 export interface HttpResult {
   status: number;
   json: any;
+  /** The Retry-After header, if any (a 503 while a dependency is away must carry one). */
+  retryAfter: string | null;
 }
 
-export async function http(method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}): Promise<HttpResult> {
+/** `timeoutMs`: how long the client waits for an answer (10 s, a browser's impatience). */
+export async function http(method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<HttpResult> {
   const res = await fetch(`${EDGE}${path}`, {
     method,
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();
   let json: any = text;
@@ -58,7 +61,7 @@ export async function http(method: string, path: string, body?: unknown, token?:
   } catch {
     /* not JSON: keep the text for the message */
   }
-  return { status: res.status, json };
+  return { status: res.status, json, retryAfter: res.headers.get('retry-after') };
 }
 
 export function expectStatus(what: string, res: HttpResult, status: number): void {

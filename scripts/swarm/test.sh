@@ -128,9 +128,10 @@ ensure_docker
 ensure_swarm
 [[ -d "$ROOT/node_modules" ]] || { log "node_modules missing: npm ci first"; exit 1; }
 "$ROOT/scripts/swarm/images.sh"
-# Configs are immutable: name the stand-in's config after its content.
+# Configs are immutable: name the stand-in's and the entrypoint's configs after their content.
 EDGE_STANDIN_VERSION="$(sha256sum "$ROOT/scripts/swarm/edge-standin.mjs" | cut -c1-12)"
-export EDGE_STANDIN_VERSION
+POSTGRES_ENTRYPOINT_VERSION="$(sha256sum "$ROOT/scripts/swarm/postgres-entrypoint.sh" | cut -c1-12)"
+export EDGE_STANDIN_VERSION POSTGRES_ENTRYPOINT_VERSION
 DEPLOY_ARGS=()
 [[ "${SWARM_TEST_WORKTREE:-0}" == 1 ]] && DEPLOY_ARGS+=(--worktree)
 [[ "${SWARM_TEST_NO_BUILD:-0}" == 1 ]] && DEPLOY_ARGS+=(--no-build)

@@ -6,7 +6,7 @@
  * answers commands. It downloads no media and has no screen: a screenshot is a small solid-colour PNG whose colour is taken from the hash of the
  * media it would be showing.
  */
-import { DisplayClient, compileSchedule, showingAt, slotAt, type ClientState, type ClientStats, type Playlist, type Schedule, type Showing, type TlsOptions } from '@marquee/display-client';
+import { DisplayClient, compileSchedule, showingAt, slotAt, type ClientState, type ClientStats, type Playlist, type PlayRecord, type Schedule, type Showing, type TlsOptions } from '@marquee/display-client';
 import type { BackoffOptions } from '@marquee/display-client';
 import { solidPng } from './png.ts';
 
@@ -31,6 +31,10 @@ export interface SimDisplayOptions {
   batchEveryMs?: number;
   reconnect?: boolean;
   backoff?: Partial<BackoffOptions>;
+  connectTimeoutMs?: number;
+  welcomeTimeoutMs?: number;
+  /** Told of every play once it is recorded (queued for the platform), with its playId. */
+  onPlay?: (play: PlayRecord) => void;
   /** Version the display claims to show at start (default 0 = none). */
   playlistVersion?: number;
   log?: (line: string) => void;
@@ -56,10 +60,12 @@ export class SimDisplay {
   /** Virtual loop time = origin + (server time − origin) × speed. */
   private origin = 0;
   /**
-   * The last booked showing made into a play. The server clock's estimate may step back a little
-   * (a better sample) into a showing that already ended: showing it again is not a second play.
+   * The booking and slot occurrence of the last play. One play per occurrence: a new playlist
+   * that changes the slot mid-occurrence (a creative swap) starts another showing, but the one it
+   * cut short is the occurrence's play; and the server clock's estimate may step back a little (a
+   * better sample) into a showing that already ended, which is not a second play either.
    */
-  private lastPlayedKey = '';
+  private lastPlayedOccurrence = '';
 
   constructor(private readonly opts: SimDisplayOptions) {
     this.playing = !!opts.plays;
@@ -72,6 +78,8 @@ export class SimDisplay {
       ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
       ...(opts.preamble ? { preamble: opts.preamble } : {}),
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
+      ...(opts.connectTimeoutMs ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
+      ...(opts.welcomeTimeoutMs ? { welcomeTimeoutMs: opts.welcomeTimeoutMs } : {}),
       client: { name: 'marquee-display-sim', version: '2' },
       playlistVersion: opts.playlistVersion ?? 0,
       reconnect: opts.reconnect ?? true,
@@ -132,6 +140,13 @@ export class SimDisplay {
   stop(): void {
     this.stopPlaying();
     this.client.stop();
+  }
+
+  /** Starts the play loop (a display made with `plays: false`), on the playlist it has. */
+  startPlaying(): void {
+    if (this.playing) return;
+    this.playing = true;
+    this.step();
   }
 
   /** Ends the play loop (what is on screen now is reported as a partial play) but keeps the connection and sends what is queued. */
@@ -219,13 +234,16 @@ export class SimDisplay {
     const done = this.current;
     this.current = null;
     const e = done?.showing.entry;
-    if (!done || !e || done.showing.kind !== 'booking' || !e.bookingId || !e.creativeId || done.showing.key === this.lastPlayedKey) return;
+    if (!done || !e || done.showing.kind !== 'booking' || !e.bookingId || !e.creativeId) return;
+    const occurrence = `${e.bookingId}:${done.showing.slotStartMs}`;
+    if (occurrence === this.lastPlayedOccurrence) return;
     // A showing never outlasts its end, however late the timer or the stop comes.
     const durationMs = Math.round(Math.min(v, done.showing.untilMs) - done.startedAt);
     if (durationMs <= 0) return;
-    this.lastPlayedKey = done.showing.key;
+    this.lastPlayedOccurrence = occurrence;
     void this.client
       .recordPlay({ bookingId: e.bookingId, creativeId: e.creativeId, startedAt: new Date(this.realTime(done.startedAt)).toISOString(), durationMs })
+      .then((play) => this.opts.onPlay?.(play))
       .catch((err) => this.log(`play not recorded: ${(err as Error).message}`));
   }
 

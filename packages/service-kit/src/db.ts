@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import postgres, { type Sql, type TransactionSql } from 'postgres';
 import type { Logger } from 'pino';
+import { DATABASE_UNAVAILABLE_CODES } from './errors.ts';
 
 export type { Sql, TransactionSql } from 'postgres';
 
@@ -32,21 +33,17 @@ export function createDatabase(opts: DatabaseOptions): Sql {
     max: opts.max ?? 10,
     ...(opts.password ? { password: opts.password } : {}),
     idle_timeout: 60,
-    connect_timeout: 10,
+    // A request that meets the database away waits at most this long for a connection before it
+    // is answered 503: while a restarting database's name does not resolve, a lookup can hang for
+    // seconds, and a client (or the edge) gives up at 10 s.
+    connect_timeout: 5,
     connection: { application_name: opts.applicationName, ...(opts.schema ? { search_path: opts.schema } : {}) },
     onnotice: () => {},
   });
 }
 
 /**
- * Failures that mean "the database is not there yet" rather than "this will never work": no
- * address or no listener yet (a database task starting or restarting next to the service), a
- * connection cut, or PostgreSQL itself starting up or shutting down.
- */
-const TRANSIENT_CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', '57P03', '57P01']);
-
-/**
- * Waits until the database answers, retrying transient failures (TRANSIENT_CONNECT_ERRORS) with a
+ * Waits until the database answers, retrying the failures that mean it is not there yet (DATABASE_UNAVAILABLE_CODES) with a
  * capped backoff for up to `timeoutMs`: a service started beside its database (a first deploy, a
  * database restart during a rolling update) waits for it instead of exiting 1, which an
  * orchestrator would count as a failed task (and a failed update, rolled back). Anything else
@@ -61,7 +58,7 @@ export async function waitForDatabase(sql: Sql, opts: { timeoutMs?: number; logg
       return { attempts: attempt };
     } catch (err) {
       const code = String((err as { code?: unknown }).code ?? '');
-      if (!TRANSIENT_CONNECT_ERRORS.has(code)) throw err;
+      if (!DATABASE_UNAVAILABLE_CODES.has(code)) throw err;
       if (Date.now() >= deadline) throw new MigrationError(`The database did not answer within ${opts.timeoutMs ?? 60_000} ms (last error: ${code} ${(err as Error).message}).`, { cause: err });
       opts.logger?.warn({ code, attempt }, 'database not reachable yet; retrying');
       await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** Math.min(attempt - 1, 3), 2_000, Math.max(0, deadline - Date.now()))));

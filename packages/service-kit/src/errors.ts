@@ -62,6 +62,35 @@ export class DependencyUnavailableError extends AppError {
   }
 }
 
+/**
+ * Failures that mean "the database cannot be reached right now" rather than "this request is
+ * wrong": no address or no listener (a database task restarting), a connection refused, cut or
+ * timed out, or PostgreSQL itself starting, shutting down or out of connection slots. postgres.js
+ * reports socket failures with Node's code, its own connection states as CONNECTION_* /
+ * CONNECT_TIMEOUT and server errors with their SQLSTATE.
+ */
+export const DATABASE_UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE',
+  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
+  '57P01', // admin_shutdown (also pg_terminate_backend)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up, shutting down, in recovery)
+  '53300', // too_many_connections
+  '08000', '08001', '08003', '08004', '08006', // connection_exception class
+]);
+
+/** Seconds a client is told to wait when the database is unreachable: a restart takes a few. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
+/** Whether `err` (or what it wraps) is one of DATABASE_UNAVAILABLE_CODES. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && DATABASE_UNAVAILABLE_CODES.has(code)) return true;
+  }
+  return false;
+}
+
 /** Hono's own HTTPException (e.g. its validator on a malformed body): keep its 4xx status. */
 function isHttpException(err: unknown): err is HTTPException {
   return err instanceof HTTPException;
@@ -93,6 +122,11 @@ export const PROBLEM_TYPE_BASE = 'https://marquee.dev/problems/';
 
 /** Maps any thrown value to a problem document and the headers that go with it. */
 export function problemFor(err: unknown, instance?: string): { problem: Problem; headers: Record<string, string> } {
+  // A database that went away mid-request (a restart, a failover) is the dependency's outage, not
+  // a bug: every route answers it alike, without each catching postgres.js's errors itself.
+  if (!(err instanceof AppError) && isDatabaseUnavailable(err)) {
+    return problemFor(new DependencyUnavailableError('The database is unreachable for the moment; retry shortly.', DATABASE_RETRY_AFTER_SECONDS), instance);
+  }
   const headers: Record<string, string> = {};
   if (err instanceof AppError) {
     const kind = statusByKind.get(err.constructor) ?? findKind(err);

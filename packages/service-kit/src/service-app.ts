@@ -61,23 +61,24 @@ export function createServiceApp<A extends Hono<any> = Hono<ServiceEnv>>(opts: S
   // Within the cap: every JSON body is parsed once, too-deep nesting and NUL characters refused.
   app.use('*', (c, next) => (opts.bodyLimitExempt?.(c.req.path) ? next() : guardJsonBodies(c, next)));
 
+  // Liveness, which the container health check probes: 503 until the service has been ready once
+  // (a release that never gets ready fails its update and is rolled back), then 200 for as long as
+  // the process answers. Not readiness: a database or Redis restart makes every task not ready at
+  // once, and Swarm would kill them all; routing (Traefik) follows /readyz instead.
   // The revision says which build answers (e.g. during a rolling update or after a rollback).
-  app.get('/healthz', (c) => c.json({ status: 'ok', service: opts.service, revision: REVISION }));
+  let readyOnce = false;
+  app.get('/healthz', async (c) => {
+    if (!readyOnce) {
+      const { ready, checks } = await runReadiness(opts, requestContextOf(c));
+      if (!ready) return c.json({ status: 'starting', service: opts.service, revision: REVISION, checks }, 503);
+      readyOnce = true;
+    }
+    return c.json({ status: 'ok', service: opts.service, revision: REVISION });
+  });
   app.get('/readyz', async (c) => {
-    const results: Record<string, string> = {};
-    let ready = true;
-    await Promise.all(
-      Object.entries(opts.readiness ?? {}).map(async ([name, check]) => {
-        try {
-          await withTimeout(check(requestContextOf(c)), READINESS_TIMEOUT_MS);
-          results[name] = 'ok';
-        } catch (err) {
-          ready = false;
-          results[name] = err instanceof Error ? err.message : String(err);
-        }
-      }),
-    );
-    return c.json({ status: ready ? 'ready' : 'not ready', service: opts.service, checks: results }, ready ? 200 : 503);
+    const { ready, checks } = await runReadiness(opts, requestContextOf(c));
+    if (ready) readyOnce = true;
+    return c.json({ status: ready ? 'ready' : 'not ready', service: opts.service, checks }, ready ? 200 : 503);
   });
   app.get('/metrics', async (c) => {
     c.header('content-type', opts.metrics.registry.contentType);
@@ -131,6 +132,24 @@ export function sendProblem(c: Context, err: unknown): Response {
     status: problem.status,
     headers: { 'content-type': 'application/problem+json', 'x-request-id': String(c.get('requestId') ?? ''), ...headers },
   });
+}
+
+/** Runs every readiness check at once; a check's entry is 'ok' or why it failed. */
+async function runReadiness(opts: ServiceAppOptions, context: RequestContext | undefined): Promise<{ ready: boolean; checks: Record<string, string> }> {
+  const checks: Record<string, string> = {};
+  let ready = true;
+  await Promise.all(
+    Object.entries(opts.readiness ?? {}).map(async ([name, check]) => {
+      try {
+        await withTimeout(check(context), READINESS_TIMEOUT_MS);
+        checks[name] = 'ok';
+      } catch (err) {
+        ready = false;
+        checks[name] = err instanceof Error ? err.message : String(err);
+      }
+    }),
+  );
+  return { ready, checks };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -266,6 +266,46 @@ describe('proof of play', () => {
     }
   });
 
+  it('a swap reaches a display a little after it is made: the replaced creative is accepted within skew of the swap, refused beyond', async () => {
+    const hour = new Date(Math.floor(Date.now() / HOUR) * HOUR - 7 * HOUR);
+    const [c] = await db`insert into creatives (owner_id, name, type, body, duration_ms) values (${adv.userId}, 'card 3', 'text', 'Hey', 5000) returning id`;
+    const swappedIn = c!.id as string;
+    await db`insert into booking_display_creatives (booking_id, display_id, creative_id, since) values (${bookingId}, ${display.id}, ${swappedIn}, ${new Date(hour.getTime() + 30_000)})`;
+    try {
+      // Slot 0 starts every whole minute; the swap is at :30, the skew 120 s.
+      const late = play(new Date(hour.getTime() + 60_000)); // started before its playlist came
+      const stale = play(new Date(hour.getTime() + 180_000)); // 150 s after the swap: beyond skew
+      const fresh = play(new Date(hour.getTime() + 240_000), { creativeId: swappedIn });
+      const never = play(new Date(hour.getTime() + 300_000), { creativeId: randomUUID() });
+      const ack = await internal('POST', `/internal/displays/${display.id}/plays`, { plays: [late, stale, fresh, never] });
+      expect(ack.status).toBe(200);
+      expect(ack.body.acceptedPlayIds.sort()).toEqual([late.playId, fresh.playId].sort());
+      expect(ack.body.rejected.map((r: { playId: string; code: string }) => [r.playId, r.code])).toEqual([
+        [stale.playId, 'wrong_creative'],
+        [never.playId, 'wrong_creative'],
+      ]);
+    } finally {
+      await db`delete from plays where booking_id = ${bookingId} and started_at >= ${hour} and started_at < ${new Date(hour.getTime() + HOUR)}`;
+      await db`delete from booking_display_creatives where creative_id = ${swappedIn}`;
+    }
+  });
+  it('on a one-slot loop, a play begun mid-occurrence and the next occurrence\'s play from its very start are both counted', async () => {
+    const loop = await createDisplay(h.v2, op.auth, { name: 'One slot', loop: { lengthMs: 1_000, slotCount: 1 }, audienceMultiplier: 1 });
+    const [b] = await db`
+      insert into bookings (advertiser_id, creative_id, starts_at, ends_at, status, price_total, currency, confirmed_at)
+      values (${adv.userId}, ${creativeId}, now() - interval '1 hour', now() + interval '1 hour', 'booked', 10, 'EUR', now() - interval '1 hour') returning id`;
+    await db`insert into booking_displays (booking_id, display_id, slot, price, window_count) values (${b!.id}, ${loop.id}, 0, 10, 1)`;
+    await db`insert into booking_slots (booking_id, display_id, slot, during) values (${b!.id}, ${loop.id}, 0, tstzrange(now() - interval '1 hour', now() + interval '1 hour'))`;
+    await db`insert into booking_display_creatives (booking_id, display_id, creative_id, since) values (${b!.id}, ${loop.id}, ${creativeId}, now() - interval '1 hour')`;
+    const k = Math.floor(Date.now() / 1_000) * 1_000 - 60_000;
+    // The display started playing 400 ms into occurrence k (it had just connected), then k+1 and k+2 whole.
+    const batch = [play(new Date(k + 400), { bookingId: b!.id, durationMs: 600 }), play(new Date(k + 1_000), { bookingId: b!.id, durationMs: 1_000 }), play(new Date(k + 2_000), { bookingId: b!.id, durationMs: 1_000 })];
+    const ack = await internal('POST', `/internal/displays/${loop.id}/plays`, { plays: batch });
+    expect([ack.body.acceptedPlayIds.sort(), ack.body.rejected]).toEqual([batch.map((p) => p.playId).sort(), []]);
+    const stored = await db<{ slot_occurrence: string }[]>`select slot_occurrence::text from plays where booking_id = ${b!.id} order by started_at`;
+    expect(stored.map((r) => Number(r.slot_occurrence))).toEqual([k / 1_000, k / 1_000 + 1, k / 1_000 + 2]);
+  });
+
   it('refuses bad report queries and bad batches', async () => {
     const q = (s: string) => api(h.v2, 'GET', `/bookings/${bookingId}/plays?${s}`, undefined, adv.auth);
     expect((await q('from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z')).status).toBe(422);

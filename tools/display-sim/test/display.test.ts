@@ -109,4 +109,27 @@ describe('simulated display on the loop', () => {
     }
     sim.stopPlaying();
   });
+
+  it('a creative swap mid-slot: the showing it cut short is that occurrence\'s one play; the next occurrence plays the new creative', async () => {
+    server = await FakeServer.start();
+    const { sim, conn } = await connectSim('s');
+    await midSlot();
+    const cut = sim.showing!;
+    conn.send({ type: 'playlist', playlist: loopPlaylist(2, '-new') });
+    await conn.next('playlist_ack', 1);
+    expect(sim.showing!.entry!.creativeId).toBe(`c-${cut.slot}-new`);
+    const plays: { startedAt: string; durationMs: number; bookingId: string; creativeId: string }[] = [];
+    const later = cut.slotStartMs + 4 * SLOT_MS; // the booking's next occurrence (4-slot loop)
+    for (let i = 0; !plays.some((p) => p.bookingId === cut.entry!.bookingId && Date.parse(p.startedAt) >= later); i++) {
+      const batch = await conn.next('plays', i, 10_000);
+      plays.push(...batch.plays);
+      conn.send({ type: 'plays_ack', batchId: batch.batchId, accepted: batch.plays.map((p: { playId: string }) => p.playId), rejected: [] });
+    }
+    const ofBooking = plays.filter((p) => p.bookingId === cut.entry!.bookingId);
+    const inCutOccurrence = ofBooking.filter((p) => Date.parse(p.startedAt) >= cut.slotStartMs && Date.parse(p.startedAt) < cut.slotStartMs + SLOT_MS);
+    expect(inCutOccurrence).toHaveLength(1);
+    expect(inCutOccurrence[0]!.creativeId).toBe(`c-${cut.slot}`);
+    expect(inCutOccurrence[0]!.durationMs).toBeLessThan(SLOT_MS);
+    expect(ofBooking.find((p) => Date.parse(p.startedAt) === later)).toMatchObject({ creativeId: `c-${cut.slot}-new`, durationMs: SLOT_MS });
+  });
 });

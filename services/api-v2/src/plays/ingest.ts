@@ -24,8 +24,8 @@ export interface PlayIngestOptions {
  * - `wrong_slot`: startedAt not within skew of an occurrence of the booking's slot, occurrence k
  *   being [k·slotMs, (k+1)·slotMs) from the Unix epoch (the loop's anchor), half-open: a play
  *   starting on a boundary two occurrences share belongs to the one that starts there;
- * - `wrong_creative`: not the creative the booking showed on this display at startedAt
- *   (booking_display_creatives);
+ * - `wrong_creative`: not a creative the booking showed on this display within skew of startedAt
+ *   (booking_display_creatives; a swap reaches the display a little after it is made);
  * - `bad_duration`: not 0 < durationMs ≤ slotMs + PLAY_TIMING_TOLERANCE_MS;
  * - `not_billable`: an emergency was in force on the display at startedAt;
  * - `duplicate_slot`: the booking already earned a play in that occurrence on this display (a
@@ -104,7 +104,7 @@ function describe(code: PlayRejectionCode, v: Verdict, skewMs: number): string {
     case 'wrong_slot':
       return `startedAt is not within ${skewMs} ms of an occurrence of the booking's slot ${v.slot} (slots of ${slot} from the Unix epoch)`;
     case 'wrong_creative':
-      return 'not the creative this booking showed on this display at startedAt';
+      return `not a creative this booking showed on this display within ${skewMs} ms of startedAt`;
     case 'bad_duration':
       return `durationMs must be more than 0 and at most ${slotMs + PLAY_TIMING_TOLERANCE_MS} (the slot is ${slot})`;
     case 'not_billable':

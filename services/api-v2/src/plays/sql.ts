@@ -56,7 +56,18 @@ export async function judgeAndStore(tx: Queryable, displayId: string, plays: rea
               and bs.during && tstzrange(i.started_at - ${skew}::int * interval '1 ms', i.started_at + ${skew}::int * interval '1 ms', '[]')
           ) then 'outside_window'
           when occ.distance > ${skew}::int then 'wrong_slot'
-          when shown.creative_id is distinct from i.creative_id then 'wrong_creative'
+          -- The creative was the booking's on this display at some instant within skew of startedAt:
+          -- a display's clock is trusted no closer than that, and a swap reaches it a little after
+          -- it is made (a display that started the slot just before its playlist came is right).
+          when not exists (
+            select 1 from booking_display_creatives bdc
+            where bdc.booking_id = i.booking_id and bdc.display_id = ${displayId} and bdc.creative_id = i.creative_id
+              and bdc.since <= i.started_at + ${skew}::int * interval '1 ms'
+              and not exists (
+                select 1 from booking_display_creatives later
+                where later.booking_id = bdc.booking_id and later.display_id = bdc.display_id
+                  and later.since > bdc.since and later.since <= i.started_at - ${skew}::int * interval '1 ms')
+          ) then 'wrong_creative'
           when i.duration_ms <= 0 or i.duration_ms > d.slot_ms + ${tolerance}::int then 'bad_duration'
           when exists (
             select 1 from emergency_displays ed join emergencies e on e.id = ed.emergency_id
@@ -78,12 +89,6 @@ export async function judgeAndStore(tx: Queryable, displayId: string, plays: rea
         order by distance, c.k desc
         limit 1
       ) occ on true
-      left join lateral (
-        select bdc.creative_id from booking_display_creatives bdc
-        where bdc.booking_id = i.booking_id and bdc.display_id = ${displayId} and bdc.since <= i.started_at
-        order by bdc.since desc
-        limit 1
-      ) shown on true
     ),
     -- One play per booking and occurrence: a stored one wins, then the earliest of the batch.
     counted as (
