@@ -302,8 +302,9 @@ describe('proof of play', () => {
     const batch = [play(new Date(k + 400), { bookingId: b!.id, durationMs: 600 }), play(new Date(k + 1_000), { bookingId: b!.id, durationMs: 1_000 }), play(new Date(k + 2_000), { bookingId: b!.id, durationMs: 1_000 })];
     const ack = await internal('POST', `/internal/displays/${loop.id}/plays`, { plays: batch });
     expect([ack.body.acceptedPlayIds.sort(), ack.body.rejected]).toEqual([batch.map((p) => p.playId).sort(), []]);
-    const stored = await db<{ slot_occurrence: string }[]>`select slot_occurrence::text from plays where booking_id = ${b!.id} order by started_at`;
-    expect(stored.map((r) => Number(r.slot_occurrence))).toEqual([k / 1_000, k / 1_000 + 1, k / 1_000 + 2]);
+    // Each is stored under the occurrence it started in, named by that occurrence's start.
+    const stored = await db<{ occurrence_start_ms: string }[]>`select occurrence_start_ms::text from plays where booking_id = ${b!.id} order by started_at`;
+    expect(stored.map((r) => Number(r.occurrence_start_ms))).toEqual([k, k + 1_000, k + 2_000]);
   });
 
   it('refuses bad report queries and bad batches', async () => {

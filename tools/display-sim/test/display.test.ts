@@ -117,7 +117,7 @@ describe('simulated display on the loop', () => {
     const cut = sim.showing!;
     conn.send({ type: 'playlist', playlist: loopPlaylist(2, '-new') });
     await conn.next('playlist_ack', 1);
-    expect(sim.showing!.entry!.creativeId).toBe(`c-${cut.slot}-new`);
+    expect(sim.showing!.entry!.creativeId).toBe(testUuid(`c-${cut.slot}-new`));
     const plays: { startedAt: string; durationMs: number; bookingId: string; creativeId: string }[] = [];
     const later = cut.slotStartMs + 4 * SLOT_MS; // the booking's next occurrence (4-slot loop)
     for (let i = 0; !plays.some((p) => p.bookingId === cut.entry!.bookingId && Date.parse(p.startedAt) >= later); i++) {
@@ -128,8 +128,8 @@ describe('simulated display on the loop', () => {
     const ofBooking = plays.filter((p) => p.bookingId === cut.entry!.bookingId);
     const inCutOccurrence = ofBooking.filter((p) => Date.parse(p.startedAt) >= cut.slotStartMs && Date.parse(p.startedAt) < cut.slotStartMs + SLOT_MS);
     expect(inCutOccurrence).toHaveLength(1);
-    expect(inCutOccurrence[0]!.creativeId).toBe(`c-${cut.slot}`);
+    expect(inCutOccurrence[0]!.creativeId).toBe(testUuid(`c-${cut.slot}`));
     expect(inCutOccurrence[0]!.durationMs).toBeLessThan(SLOT_MS);
-    expect(ofBooking.find((p) => Date.parse(p.startedAt) === later)).toMatchObject({ creativeId: `c-${cut.slot}-new`, durationMs: SLOT_MS });
+    expect(ofBooking.find((p) => Date.parse(p.startedAt) === later)).toMatchObject({ creativeId: testUuid(`c-${cut.slot}-new`), durationMs: SLOT_MS });
   });
 });
