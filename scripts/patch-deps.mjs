@@ -17,6 +17,16 @@
  * 53 000 slots after 4 s at one query in flight with 20 connections open; under bench H2 the scan
  * (Array.prototype.indexOf) was 16.8 % of api-v2's CPU. The fix scans only the live part and drops
  * the dead prefix once it is at least half of the array (amortised O(1), bounded memory).
+ *
+ * postgres 3.4.9 (connection.js): once a connection's socket has closed (the database restarted,
+ * or its backend was terminated), a query sent on it as a reserved connection — the ROLLBACK
+ * sql.begin() sends after an error, or any query on sql.reserve() — is buffered for the next tick,
+ * and that tick calls `socket.write` on null: an uncaught TypeError that ends the process (api-v2
+ * tasks exited 1 during the Swarm test's PostgreSQL restart). The fix fails those queries with
+ * CONNECTION_CLOSED instead, which the kit answers as 503; releasing such a reserved
+ * connection leaves it with the closed ones instead of handing it out as open; and a connection
+ * that closed mid-query forgets that query's error instead of failing the first query after it
+ * reconnects with it.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -90,6 +100,57 @@ const QUEUE_PATCHED = `function Queue(initial = []) {
 }
 `;
 
+const EXECUTE_ORIGINAL = `  function execute(q) {
+    if (terminated)
+      return queryError(q, Errors.connection('CONNECTION_DESTROYED', options))
+`;
+
+const EXECUTE_PATCHED = `  function execute(q) {
+    if (terminated)
+      return queryError(q, Errors.connection('CONNECTION_DESTROYED', options))
+
+    // Patched by marquee scripts/patch-deps.mjs: a query on a connection whose socket closed fails
+    // at once (true: the connection takes the next query, which fails the same way).
+    if (!socket)
+      return (queryError(q, Errors.connection('CONNECTION_CLOSED', options)), true)
+`;
+
+const WRITE_ORIGINAL = `  function nextWrite(fn) {
+    const x = socket.write(chunk, fn)
+`;
+
+const WRITE_PATCHED = `  function nextWrite(fn) {
+    // Patched by marquee scripts/patch-deps.mjs: nothing to write to once the socket closed.
+    if (!socket)
+      return (chunk = nextWriteTimer = null, false)
+    const x = socket.write(chunk, fn)
+`;
+
+const RELEASE_ORIGINAL = `    sql.release = () => {
+      c.reserved = null
+      onopen(c)
+    }
+`;
+
+const RELEASE_PATCHED = `    sql.release = () => {
+      c.reserved = null
+      // Patched by marquee scripts/patch-deps.mjs: a connection that closed while reserved stays
+      // with the closed ones (the pool reconnects it when needed), never among the open ones.
+      c.queue === closed || onopen(c)
+    }
+`;
+
+const CLOSED_ORIGINAL = `    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))
+    closedTime = performance.now()
+`;
+
+const CLOSED_PATCHED = `    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))
+    // Patched by marquee scripts/patch-deps.mjs: the closed session's query is answered; its error
+    // (e.g. 57P01 from a terminated backend) must not be handed to the first query after reconnecting.
+    query = results = errorResponse = null
+    closedTime = performance.now()
+`;
+
 /** @type {{ pkg: string; version: string; files: string[]; original: string; patched: string; why: string }[]} */
 export const PATCHES = [
   {
@@ -99,6 +160,38 @@ export const PATCHES = [
     original: QUEUE_ORIGINAL,
     patched: QUEUE_PATCHED,
     why: 'pool queues grow by one slot per query and are scanned linearly on every query',
+  },
+  {
+    pkg: 'postgres',
+    version: '3.4.9',
+    files: ['src/connection.js', 'cjs/src/connection.js', 'cf/src/connection.js'],
+    original: EXECUTE_ORIGINAL,
+    patched: EXECUTE_PATCHED,
+    why: 'a query on a reserved connection whose socket closed is written to null (see WRITE below)',
+  },
+  {
+    pkg: 'postgres',
+    version: '3.4.9',
+    files: ['src/connection.js', 'cjs/src/connection.js', 'cf/src/connection.js'],
+    original: WRITE_ORIGINAL,
+    patched: WRITE_PATCHED,
+    why: 'a query on a reserved connection whose socket closed crashes the process (TypeError in nextWrite)',
+  },
+  {
+    pkg: 'postgres',
+    version: '3.4.9',
+    files: ['src/index.js', 'cjs/src/index.js', 'cf/src/index.js'],
+    original: RELEASE_ORIGINAL,
+    patched: RELEASE_PATCHED,
+    why: 'releasing a reserved connection that closed puts it among the open ones, where every query fails',
+  },
+  {
+    pkg: 'postgres',
+    version: '3.4.9',
+    files: ['src/connection.js', 'cjs/src/connection.js', 'cf/src/connection.js'],
+    original: CLOSED_ORIGINAL,
+    patched: CLOSED_PATCHED,
+    why: 'a connection that closed mid-query hands that query\'s error to the first query after it reconnects',
   },
 ];
 
