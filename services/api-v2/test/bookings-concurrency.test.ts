@@ -184,7 +184,7 @@ describe('holds lapse on their own', () => {
     expect(await activeSlots(other)).toHaveLength(1);
     const sweeper = startHoldSweeper({ sql: h.sql, logger: h.deps.logger }, 3_600_000);
     try {
-      const expired = await sweeper.sweepOnce();
+      const expired = await sweeper.runOnce();
       expect(expired).toContain(heldToo.body.id);
       expect(expired).not.toContain(held.body.id);
     } finally {

@@ -101,14 +101,14 @@ describe('playlist renewal', () => {
 
     const renewal = startPlaylistRenewal({ sql: sql as unknown as Sql, bus: h.bus, logger: createLogger('renewal', 'silent'), publicBaseUrl: BASE }, { intervalMs: 3_600_000 });
     try {
-      const renewed = await renewal.renewOnce();
+      const renewed = await renewal.runOnce();
       expect(renewed).toContainEqual({ displayId: stale, version: staleBefore + 1 });
       expect(renewed.map((c) => c.displayId)).not.toContain(fresh);
       expect(await version(fresh)).toBe(freshBefore);
       const message = await messageNaming(stale, staleBefore + 1);
       expect(Date.parse(message.window!.validUntil)).toBeGreaterThan(Date.now() + 47 * 3_600_000);
       // Renewed means fresh again: the next run leaves it alone.
-      expect((await renewal.renewOnce()).map((c) => c.displayId)).not.toContain(stale);
+      expect((await renewal.runOnce()).map((c) => c.displayId)).not.toContain(stale);
     } finally {
       await renewal.stop();
     }

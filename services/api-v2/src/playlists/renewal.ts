@@ -1,4 +1,5 @@
 import type { Logger, MessageBus, Queryable, Sql } from '@marquee/service-kit';
+import { startBatchJob, type BatchJob } from '../batch-job.ts';
 import { publishPlaylistChanges, type PlaylistChange } from '../playlist-changes.ts';
 
 /** A playlist unchanged this long gets a new version (and so a new 48 h window): a day of margin. */
@@ -22,55 +23,24 @@ export async function renewStalePlaylists(tx: Queryable, olderThanMs: number, li
   return rows.map((r) => ({ displayId: r.id, version: Number(r.playlist_version) }));
 }
 
-export interface PlaylistRenewal {
-  /** Renews every stale playlist now (also what the timer runs); resolves with the changes. */
-  renewOnce(): Promise<PlaylistChange[]>;
-  /** Stops the timer and waits for a run in progress, so the pool can close cleanly. */
-  stop(): Promise<void>;
-}
-
 /**
  * Without an edit a playlist runs out 48 h after it was built and the screen goes blank; this
- * renews playlists a day old, publishing them like any change so device-tcp pushes them.
+ * renews playlists a day old (runOnce resolves with the changes), publishing them like any change
+ * so device-tcp pushes them.
  */
 export function startPlaylistRenewal(
   deps: { sql: Sql; bus: MessageBus; logger: Logger; publicBaseUrl: string },
   opts: { intervalMs?: number; renewAfterMs?: number } = {},
-): PlaylistRenewal {
-  const renewAfterMs = opts.renewAfterMs ?? RENEW_AFTER_MS;
-  let running: Promise<PlaylistChange[]> | undefined;
-  let stopped = false;
-
-  const renewOnce = async () => {
-    const renewed: PlaylistChange[] = [];
-    for (;;) {
-      const batch = await renewStalePlaylists(deps.sql, renewAfterMs);
-      publishPlaylistChanges(deps, batch);
-      renewed.push(...batch);
-      if (batch.length < BATCH || stopped) break;
-    }
-    if (renewed.length) deps.logger.info({ count: renewed.length }, 'playlists renewed before their window ran out');
-    return renewed;
-  };
-
-  const tick = () => {
-    if (running || stopped) return;
-    running = renewOnce()
-      .catch((err) => {
-        deps.logger.warn({ err }, 'playlist renewal failed; retrying on the next tick');
-        return [];
-      })
-      .finally(() => (running = undefined));
-  };
-  const timer = setInterval(tick, opts.intervalMs ?? 10 * 60_000);
-  timer.unref();
-
-  return {
-    renewOnce,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
+): BatchJob<PlaylistChange> {
+  return startBatchJob({
+    what: 'playlists renewed before their window ran out',
+    intervalMs: opts.intervalMs ?? 10 * 60_000,
+    batchSize: BATCH,
+    logger: deps.logger,
+    batch: async () => {
+      const renewed = await renewStalePlaylists(deps.sql, opts.renewAfterMs ?? RENEW_AFTER_MS);
+      publishPlaylistChanges(deps, renewed);
+      return renewed;
     },
-  };
+  });
 }
