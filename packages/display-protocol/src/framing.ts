@@ -118,12 +118,24 @@ export class FrameDecoder {
 
 /** Encodes one message. Throws FrameError if the JSON exceeds maxBytes (nothing partial is produced). */
 export function encodeFrame(message: object, maxBytes = MAX_SERVER_FRAME_BYTES): Buffer {
-  const json = JSON.stringify(message);
-  const length = Buffer.byteLength(json);
+  return encodeJsonFrame(JSON.stringify(message), undefined, maxBytes);
+}
+
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * A frame whose payload is `head` followed by `tail`, JSON text already serialised: a sender that
+ * shares the tail between many frames (one playlist's content for many displays) serialises it
+ * once and copies it into each frame.
+ */
+export function encodeJsonFrame(head: string, tail: Uint8Array = NO_BYTES, maxBytes = MAX_SERVER_FRAME_BYTES): Buffer {
+  const headBytes = Buffer.byteLength(head);
+  const length = headBytes + tail.length;
   if (length > maxBytes) throw new FrameError('frame_too_large', `outgoing frame of ${length} bytes exceeds the limit of ${maxBytes}`);
   const frame = Buffer.allocUnsafe(HEADER_BYTES + length);
   frame.writeUInt32BE(length, 0);
-  frame.write(json, HEADER_BYTES, 'utf8');
+  frame.write(head, HEADER_BYTES, 'utf8');
+  frame.set(tail, HEADER_BYTES + headBytes);
   return frame;
 }
 

@@ -10,10 +10,9 @@ import {
   FrameDecoder,
   FrameError,
   PRE_AUTH_MAX_FRAME_BYTES,
-  HEADER_BYTES,
-  MAX_SERVER_FRAME_BYTES,
   describeIssues,
   encodeFrame,
+  encodeJsonFrame,
   parsePayload,
   type ErrorCode,
   type ErrorMessage,
@@ -226,18 +225,7 @@ export class Session {
    * buffer, one write: cheaper than a corked two-part write).
    */
   sendPlaylist(version: number, content: PlaylistContent): boolean {
-    return this.writeFrame('playlist', () => {
-      const head = `{"type":"playlist","playlist":{"displayId":${JSON.stringify(this.displayId)},"version":${version}`;
-      const headBytes = Buffer.byteLength(head);
-      const tail = content.tail;
-      const length = headBytes + tail.length;
-      if (length > MAX_SERVER_FRAME_BYTES) throw new FrameError('frame_too_large', `outgoing frame of ${length} bytes exceeds ${MAX_SERVER_FRAME_BYTES}`);
-      const frame = Buffer.allocUnsafe(HEADER_BYTES + length);
-      frame.writeUInt32BE(length, 0);
-      frame.write(head, HEADER_BYTES, 'utf8');
-      tail.copy(frame, HEADER_BYTES + headBytes);
-      return frame;
-    });
+    return this.writeFrame('playlist', () => encodeJsonFrame(`{"type":"playlist","playlist":{"displayId":${JSON.stringify(this.displayId)},"version":${version}`, content.tail));
   }
 
   private writeFrame(type: ServerMessage['type'], encode: () => Buffer): boolean {
