@@ -72,7 +72,8 @@ export async function startApiV2(config: ApiV2Config, opts: { logger?: Logger; b
   /** `requestsCut`: requests were cut at the grace period, so nobody waits for what they started. */
   const closeAll = async (requestsCut = false) => {
     await liveEvents?.close();
-    await Promise.all([sql.end({ timeout: requestsCut ? 0 : 5 }), readSql.end({ timeout: requestsCut ? 0 : 5 })]);
+    const timeout = requestsCut ? 0 : 5;
+    await Promise.all([sql.end({ timeout }), readSql.end({ timeout })]);
     await (requestsCut ? account.destroy() : account.close());
     redis?.disconnect();
     if (ownsBus) await bus.close();

@@ -205,6 +205,19 @@ describe('proof of play', () => {
     ...overrides,
   });
 
+  /** A new display with a loop of one 1 s slot, booked (confirmed, showing `creativeId`) from `hoursBack` ago to an hour ahead. */
+  async function oneSlotBooking(name: string, hoursBack: number) {
+    const loop = await createDisplay(h.v2, op.auth, { name, loop: { lengthMs: 1_000, slotCount: 1 }, audienceMultiplier: 1 });
+    const since = `${hoursBack} hours`;
+    const [b] = await db`
+      insert into bookings (advertiser_id, creative_id, starts_at, ends_at, status, price_total, currency, confirmed_at)
+      values (${adv.userId}, ${creativeId}, now() - ${since}::interval, now() + interval '1 hour', 'booked', 10, 'EUR', now() - ${since}::interval) returning id`;
+    await db`insert into booking_displays (booking_id, display_id, slot, price, window_count) values (${b!.id}, ${loop.id}, 0, 10, 1)`;
+    await db`insert into booking_slots (booking_id, display_id, slot, during) values (${b!.id}, ${loop.id}, 0, tstzrange(now() - ${since}::interval, now() + interval '1 hour'))`;
+    await db`insert into booking_display_creatives (booking_id, display_id, creative_id, since) values (${b!.id}, ${loop.id}, ${creativeId}, now() - ${since}::interval)`;
+    return { loop, b: b! };
+  }
+
   it('stores each play once however often it is delivered, and reports plays × audience multiplier', async () => {
     const hourStart = new Date(Math.floor(Date.now() / HOUR) * HOUR - HOUR);
     const batch = [play(new Date(hourStart.getTime() + 60_000)), play(new Date(hourStart.getTime() + 120_000)), play(new Date(hourStart.getTime() + HOUR + 1_000))];
@@ -290,13 +303,7 @@ describe('proof of play', () => {
     }
   });
   it('on a one-slot loop, a play begun mid-occurrence and the next occurrence\'s play from its very start are both counted', async () => {
-    const loop = await createDisplay(h.v2, op.auth, { name: 'One slot', loop: { lengthMs: 1_000, slotCount: 1 }, audienceMultiplier: 1 });
-    const [b] = await db`
-      insert into bookings (advertiser_id, creative_id, starts_at, ends_at, status, price_total, currency, confirmed_at)
-      values (${adv.userId}, ${creativeId}, now() - interval '1 hour', now() + interval '1 hour', 'booked', 10, 'EUR', now() - interval '1 hour') returning id`;
-    await db`insert into booking_displays (booking_id, display_id, slot, price, window_count) values (${b!.id}, ${loop.id}, 0, 10, 1)`;
-    await db`insert into booking_slots (booking_id, display_id, slot, during) values (${b!.id}, ${loop.id}, 0, tstzrange(now() - interval '1 hour', now() + interval '1 hour'))`;
-    await db`insert into booking_display_creatives (booking_id, display_id, creative_id, since) values (${b!.id}, ${loop.id}, ${creativeId}, now() - interval '1 hour')`;
+    const { loop, b } = await oneSlotBooking('One slot', 1);
     const k = Math.floor(Date.now() / 1_000) * 1_000 - 60_000;
     // The display started playing 400 ms into occurrence k (it had just connected), then k+1 and k+2 whole.
     const batch = [play(new Date(k + 400), { bookingId: b!.id, durationMs: 600 }), play(new Date(k + 1_000), { bookingId: b!.id, durationMs: 1_000 }), play(new Date(k + 2_000), { bookingId: b!.id, durationMs: 1_000 })];
@@ -318,13 +325,7 @@ describe('proof of play', () => {
   });
   it('judges a batch of 10 000 plays in one go: all stored once, and a resend of all of them changes nothing', async () => {
     // One slot of 1 s: 10 000 consecutive occurrences of it are the last 2 h 47 min.
-    const fast = await createDisplay(h.v2, op.auth, { name: 'Ticker', loop: { lengthMs: 1_000, slotCount: 1 }, audienceMultiplier: 1 });
-    const [b] = await db`
-      insert into bookings (advertiser_id, creative_id, starts_at, ends_at, status, price_total, currency, confirmed_at)
-      values (${adv.userId}, ${creativeId}, now() - interval '3 hours', now() + interval '1 hour', 'booked', 10, 'EUR', now() - interval '3 hours') returning id`;
-    await db`insert into booking_displays (booking_id, display_id, slot, price, window_count) values (${b!.id}, ${fast.id}, 0, 10, 1)`;
-    await db`insert into booking_slots (booking_id, display_id, slot, during) values (${b!.id}, ${fast.id}, 0, tstzrange(now() - interval '3 hours', now() + interval '1 hour'))`;
-    await db`insert into booking_display_creatives (booking_id, display_id, creative_id, since) values (${b!.id}, ${fast.id}, ${creativeId}, now() - interval '3 hours')`;
+    const { loop: fast, b } = await oneSlotBooking('Ticker', 3);
     const first = Math.floor(Date.now() / 1_000) * 1_000 - 10_000 * 1_000;
     const batch = Array.from({ length: 10_000 }, (_, i) => play(new Date(first + i * 1_000), { bookingId: b!.id, durationMs: 1_000 }));
     const timed = async () => {
